@@ -1,0 +1,45 @@
+"""Image augmentation for MXNet Gluon and GluonCV, extensible through pluggy plugins.
+
+Importing this package is cheap: neither MXNet nor any plugin is imported until a
+name below is first used (``build_pipeline``, ``get_registry``, ``augment``...).
+
+Examples
+--------
+>>> from gluon_augplug import build_pipeline
+>>> train_augs = build_pipeline("RandomFlipLeftRight, ToTensor", seed=0)
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._version import __version__
+
+# public name -> module that defines it; resolved on first attribute access (PEP 562)
+_LAZY = {
+    "hookimpl": "gluon_augplug.plugins.hookspecs",
+    "hookspec": "gluon_augplug.plugins.hookspecs",
+    "get_registry": "gluon_augplug.plugins.manager",
+    "get_plugin_manager": "gluon_augplug.plugins.manager",
+    "reload_plugins": "gluon_augplug.plugins.manager",
+    "build_pipeline": "gluon_augplug.pipeline.build",
+    "Pipeline": "gluon_augplug.pipeline.pipeline",
+    "Transform": "gluon_augplug.transforms.base",
+    "augment": "gluon_augplug.data.augment",
+    "AugmentedDataset": "gluon_augplug.data.augment",
+}
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gluon_augplug' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

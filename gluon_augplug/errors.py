@@ -1,0 +1,111 @@
+"""Exceptions raised by gluon_augplug; each message names the problem and the fix."""
+from __future__ import annotations
+
+import difflib
+from typing import Any, Iterable, Sequence
+
+
+class AugplugError(Exception):
+    """Base class of every error raised by gluon_augplug."""
+
+
+class UnknownTransformError(AugplugError, LookupError):
+    """A transform or preset name that no loaded plugin registered."""
+
+    def __init__(self, name: str, known: Iterable[str], kind: str = "transform"):
+        self.name = name
+        self.suggestions = closest_names(name, known)
+        hint = f"; closest registered names: {', '.join(self.suggestions)}" if self.suggestions else ""
+        super().__init__(
+            f"unknown {kind} {name!r}{hint} (`augplug transforms` lists them all)"
+        )
+
+    def __str__(self) -> str:  # LookupError would quote the message
+        return self.args[0]
+
+
+class AmbiguousTransformError(AugplugError, LookupError):
+    """Two plugins registered the same name and none of them claimed it with override=True."""
+
+    def __init__(self, name: str, plugins: Sequence[str]):
+        self.name = name
+        self.plugins = list(plugins)
+        qualified = " or ".join(f"'{p}:{name}'" for p in plugins)
+        super().__init__(
+            f"transform name {name!r} is registered by several plugins "
+            f"({', '.join(plugins)}); write {qualified}, or let one plugin register "
+            f"it with override=True"
+        )
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class ParameterError(AugplugError, ValueError):
+    """A transform parameter outside its allowed values, rejected at build time."""
+
+    def __init__(self, transform: str, param: str, value: Any, allowed: str):
+        self.transform = transform
+        self.param = param
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{transform}: parameter {param}={value!r} is invalid; allowed: {allowed}")
+
+
+class SpecError(AugplugError, ValueError):
+    """A pipeline spec that cannot be understood (structure, layout or order of steps)."""
+
+
+class SpecSyntaxError(SpecError):
+    """A spec string that is not a comma-separated list of literal calls.
+
+    Attributes
+    ----------
+    spec : str
+        The text that was parsed.
+    offset : int
+        0-based character offset of the problem in ``spec``.
+    """
+
+    def __init__(self, message: str, spec: str, offset: int):
+        self.spec = spec
+        self.offset = max(0, min(offset, len(spec)))
+        line_start = spec.rfind("\n", 0, self.offset) + 1
+        line_end = spec.find("\n", self.offset)
+        line = spec[line_start : None if line_end < 0 else line_end]
+        caret = " " * (self.offset - line_start) + "^"
+        super().__init__(f"{message} at position {self.offset + 1} of the spec:\n  {line}\n  {caret}")
+
+
+class SpecFileError(SpecError):
+    """A YAML or JSON pipeline file that cannot be read or parsed."""
+
+
+class ReplayError(AugplugError):
+    """Recorded parameters that cannot be replayed on this pipeline."""
+
+
+class PluginError(AugplugError):
+    """A plugin that failed to import, to validate against the hook specs, or to register."""
+
+    def __init__(self, plugin: str, distribution: str | None, version: str | None, error: BaseException | str):
+        self.plugin = plugin
+        self.distribution = distribution
+        self.version = version
+        self.error = error
+        where = f" from {distribution} {version}" if distribution else ""
+        detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        super().__init__(f"plugin {plugin!r}{where} failed to load: {detail}")
+
+
+def closest_names(name: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """Return up to ``n`` names from ``known`` that look like ``name`` (case-insensitive)."""
+    known = sorted(set(known))
+    by_lower = {}
+    for k in known:
+        by_lower.setdefault(k.lower(), k)
+    found = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.6)
+    result = [by_lower[f] for f in found]
+    if not result:  # substring matches catch short prefixes such as "Flip"
+        result = [k for k in known if name.lower() in k.lower()][:n]
+    return result

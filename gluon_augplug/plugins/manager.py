@@ -1,0 +1,300 @@
+"""Loading plugins: the built-in one first, then the ``gluon_augplug`` entry points.
+
+Environment variables, read when plugins are loaded (not at import):
+
+``GLUON_AUGPLUG_LOAD_PLUGINS``
+    Comma-separated entry-point names to load; empty string = none but the built-ins.
+``GLUON_AUGPLUG_DISABLE_PLUGINS``
+    Comma-separated names never to load; wins over the allow list.
+``GLUON_AUGPLUG_STRICT_PLUGINS``
+    ``1`` turns a plugin that fails to load into an error instead of a warning.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from .._version import __version__
+from ..errors import PluginError, closest_names
+from . import hookspecs
+from .registry import Registrar, Registry
+
+ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
+BUILTIN_PLUGINS = (("builtin", "gluon_augplug.plugins.builtin"),)
+ENV_LOAD = "GLUON_AUGPLUG_LOAD_PLUGINS"
+ENV_DISABLE = "GLUON_AUGPLUG_DISABLE_PLUGINS"
+ENV_STRICT = "GLUON_AUGPLUG_STRICT_PLUGINS"
+
+log = logging.getLogger("gluon_augplug.plugins")
+
+
+@dataclass
+class PluginRecord:
+    """What became of one plugin: loaded, blocked by the environment, or failed."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    module: str | None = None
+    status: str = "loaded"  # "loaded" | "blocked" | "error"
+    hooks: list[str] = field(default_factory=list)
+    transforms: int = 0
+    presets: int = 0
+    error: str | None = None
+    builtin: bool = False
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _env_list(name: str) -> list[str] | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _entry_points() -> list[importlib.metadata.EntryPoint]:
+    eps = importlib.metadata.entry_points()
+    selected = eps.select(group=ENTRY_POINT_GROUP) if hasattr(eps, "select") else eps.get(ENTRY_POINT_GROUP, [])
+    unique: dict[tuple[str, str], importlib.metadata.EntryPoint] = {}
+    for ep in selected:  # a distribution seen twice on sys.path yields the same entry point twice
+        unique.setdefault((ep.name, ep.value), ep)
+    return sorted(unique.values(), key=lambda ep: ep.name)
+
+
+class PluginSystem:
+    """A pluggy ``PluginManager`` plus the registry its plugins filled.
+
+    Parameters
+    ----------
+    load_entry_points : bool
+        Discover installed plugins (after the built-ins).
+    builtins : bool
+        Register the built-in plugin.
+    """
+
+    def __init__(self, *, load_entry_points: bool = True, builtins: bool = True):
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.registry = Registry()
+        self.records: dict[str, PluginRecord] = {}
+        if builtins:
+            for name, module in BUILTIN_PLUGINS:
+                self._load_module_plugin(name, module)
+        if load_entry_points:
+            self._load_entry_points()
+
+    # -- loading ---------------------------------------------------------------
+    def _load_module_plugin(self, name: str, module: str) -> None:
+        record = PluginRecord(name, "gluon-augplug", __version__, module, builtin=True)
+        try:
+            plugin = importlib.import_module(module)
+        except Exception as exc:  # a broken install of ourselves: report, do not hide
+            self._failed(record, exc)
+            return
+        self._register(plugin, record)
+
+    def _load_entry_points(self) -> None:
+        allow = _env_list(ENV_LOAD)
+        deny = set(_env_list(ENV_DISABLE) or ())
+        for ep in _entry_points():
+            dist = getattr(ep, "dist", None)
+            record = PluginRecord(
+                ep.name,
+                dist.metadata["Name"] if dist is not None else None,
+                dist.version if dist is not None else None,
+                ep.value,
+            )
+            if ep.name in deny or (allow is not None and ep.name not in allow):
+                record.status = "blocked"
+                self.records.setdefault(ep.name, record)
+                continue
+            if ep.name in self.records and self.records[ep.name].status != "blocked":
+                other = self.records[ep.name]
+                self._failed(record, f"plugin name {ep.name!r} is already taken by {other.distribution or other.module}")
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                self._failed(record, exc)
+                continue
+            self._register(plugin, record)
+        if allow:
+            known = {ep.name for ep in _entry_points()}
+            for missing in sorted(set(allow) - known):
+                hint = closest_names(missing, known)
+                self._failed(
+                    PluginRecord(missing),
+                    f"{ENV_LOAD} names {missing!r}, but no installed distribution provides it"
+                    + (f" (closest: {', '.join(hint)})" if hint else ""),
+                )
+
+    def add_plugin(self, plugin: Any, name: str | None = None, *, distribution: str | None = None,
+                   version: str | None = None) -> PluginRecord:
+        """Register a plugin object or module by hand (tests, notebooks, applications).
+
+        Raises
+        ------
+        PluginError
+            The plugin does not match the hook specs or its hooks raised; nothing it
+            registered is kept.
+        """
+        name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        record = PluginRecord(name, distribution, version, getattr(plugin, "__name__", None))
+        if not self._register(plugin, record, raise_errors=True):
+            raise PluginError(name, distribution, version, record.error or "unknown error")
+        return record
+
+    def remove_plugin(self, name: str) -> None:
+        """Unregister plugin ``name`` and forget what it registered."""
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
+        self.registry.remove_plugin(name)
+        self.records.pop(name, None)
+
+    def _register(self, plugin: Any, record: PluginRecord, raise_errors: bool = False) -> bool:
+        registrar = Registrar(record.name, record.distribution, record.version)
+        try:
+            self.pm.register(plugin, name=record.name)
+        except Exception as exc:  # pluggy: bad hook arguments, or the name is taken
+            self._failed(record, exc, quiet=raise_errors)
+            return False
+        try:
+            record.hooks = self._validate(plugin)
+            self._call_hooks(plugin, registrar)
+        except Exception as exc:
+            self.pm.unregister(plugin)
+            self._failed(record, exc, quiet=raise_errors)
+            return False
+        registrar.commit(self.registry)
+        record.transforms = len(registrar.transforms)
+        record.presets = len(registrar.presets)
+        record.status = "loaded"
+        self.records[record.name] = record
+        return True
+
+    def _validate(self, plugin: Any) -> list[str]:
+        """Reject misspelled hooks and hook arguments with defaults; return the hook names."""
+        hooks = []
+        for caller in self.pm.get_hookcallers(plugin) or ():
+            impls = [i for i in caller.get_hookimpls() if i.plugin is plugin]
+            if caller.spec is None:
+                if all(i.opts.get("optionalhook") for i in impls):
+                    continue
+                hint = closest_names(caller.name, hookspecs.HOOK_NAMES, n=1)
+                raise pluggy.PluginValidationError(
+                    plugin,
+                    f"unknown hook {caller.name!r}"
+                    + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                    + f"; the hooks are: {', '.join(hookspecs.HOOK_NAMES)}",
+                )
+            for impl in impls:
+                defaults = [
+                    p.name for p in inspect.signature(impl.function).parameters.values()
+                    if p.default is not inspect.Parameter.empty
+                ]
+                if defaults:
+                    raise pluggy.PluginValidationError(
+                        plugin, f"hook {caller.name!r}: arguments must not have default values ({', '.join(defaults)})"
+                    )
+                if impl.hookwrapper or impl.opts.get("wrapper"):
+                    raise pluggy.PluginValidationError(plugin, f"hook {caller.name!r} cannot be a wrapper")
+            hooks.append(caller.name)
+        return sorted(hooks)
+
+    def _call_hooks(self, plugin: Any, registrar: Registrar) -> None:
+        arguments = {
+            "augplug_register_transforms": {"register": registrar.register_transform},
+            "augplug_register_presets": {"register": registrar.register_preset},
+        }
+        for hook_name, kwargs in arguments.items():
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                if impl.plugin is plugin:
+                    result = impl.function(*[kwargs[a] for a in impl.argnames])
+                    if result is not None:
+                        raise TypeError(f"hook {hook_name!r} must call register(...) and return None, "
+                                        f"it returned {type(result).__name__}")
+
+    def _failed(self, record: PluginRecord, error: BaseException | str, quiet: bool = False) -> None:
+        err = PluginError(record.name, record.distribution, record.version, error)
+        record.status = "error"
+        record.error = str(err)
+        key = record.name
+        if key in self.records and self.records[key].status == "loaded":  # a second plugin with a taken name
+            key = f"{record.name}@{record.distribution or record.module}"
+        self.records[key] = record
+        if not quiet:
+            log.warning("gluon_augplug: skipped %s", err)
+
+    # -- reporting -------------------------------------------------------------
+    def plugins(self, include_builtin: bool = False) -> list[PluginRecord]:
+        return [r for r in self.records.values() if include_builtin or not r.builtin]
+
+    def errors(self) -> list[PluginRecord]:
+        return [r for r in self.records.values() if r.status == "error"]
+
+    def raise_errors(self) -> None:
+        """Raise :class:`PluginError` for the first plugin that failed to load."""
+        errors = self.errors()
+        if errors:
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more: {', '.join(e.name for e in errors[1:])})" if len(errors) > 1 else ""
+            raise PluginError(first.name, first.distribution, first.version,
+                              (first.error or "").split("failed to load: ", 1)[-1] + more)
+
+
+_lock = threading.Lock()
+_system: PluginSystem | None = None
+
+
+def get_plugin_manager(strict: bool | None = None) -> PluginSystem:
+    """Return the process-wide plugin system, loading plugins on first use.
+
+    Parameters
+    ----------
+    strict : bool, optional
+        Raise :class:`~gluon_augplug.errors.PluginError` if any plugin failed to load.
+        Default: the ``GLUON_AUGPLUG_STRICT_PLUGINS`` environment variable.
+    """
+    global _system
+    with _lock:
+        if _system is None:
+            _system = PluginSystem()
+        system = _system
+    if strict if strict is not None else _env_flag(ENV_STRICT):
+        system.raise_errors()
+    return system
+
+
+def get_registry(strict: bool | None = None) -> Registry:
+    """Return the registry of every loaded plugin's transforms and presets."""
+    return get_plugin_manager(strict).registry
+
+
+def reload_plugins() -> PluginSystem:
+    """Forget the cached plugin system; the next lookup discovers plugins again."""
+    global _system
+    with _lock:
+        _system = None
+    return get_plugin_manager()
+
+
+def use_plugin_system(system: PluginSystem | None) -> PluginSystem | None:
+    """Install ``system`` as the process-wide one (``None`` = rediscover); return the previous."""
+    global _system
+    with _lock:
+        previous, _system = _system, system
+    return previous

@@ -1,0 +1,21 @@
+"""Built-in per-sample transforms (numpy/OpenCV kernels, MXNet-compatible names and parameters)."""
+from .autoaugment import AutoAugment, RandAugment, TrivialAugmentWide
+from .base import CHW, HWC, RandomSource, Transform
+from .color import (AutoContrast, Equalize, GaussianBlur, Invert, Posterize, RandomBrightness, RandomColorJitter,
+                    RandomContrast, RandomGrayscale, RandomHue, RandomLighting, RandomSaturation, Sharpness, Solarize)
+from .composition import Compose, OneOf, RandomApply, RandomChoice
+from .erasing import Cutout, RandomErasing
+from .geometric import (CenterCrop, RandomAffine, RandomCrop, RandomFlipLeftRight, RandomFlipTopBottom,
+                        RandomResizedCrop, RandomRotation, Resize)
+from .tensor import Normalize, ToTensor
+
+__all__ = [
+    "Transform", "RandomSource", "HWC", "CHW",
+    "RandomFlipLeftRight", "RandomFlipTopBottom", "Resize", "CenterCrop", "RandomCrop", "RandomResizedCrop",
+    "RandomRotation", "RandomAffine",
+    "RandomBrightness", "RandomContrast", "RandomSaturation", "RandomHue", "RandomColorJitter", "RandomLighting",
+    "RandomGrayscale", "Invert", "Solarize", "Posterize", "Equalize", "AutoContrast", "Sharpness", "GaussianBlur",
+    "ToTensor", "Normalize", "Cutout", "RandomErasing",
+    "Compose", "RandomApply", "RandomChoice", "OneOf",
+    "RandAugment", "TrivialAugmentWide", "AutoAugment",
+]

@@ -1,0 +1,200 @@
+"""Learned and random augmentation policies: AutoAugment, RandAugment, TrivialAugmentWide.
+
+Magnitudes follow torchvision's definitions (Cubuk et al. 2019, 2020; Müller & Hutter 2021).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import functional as F
+from . import params as P
+from .base import Transform
+from .geometric import affine_matrix
+
+# name -> (signed, magnitudes(num_bins, h, w) or None); torchvision's "_augmentation_space"
+def _space(num_bins: int, h: int, w: int, wide: bool) -> dict[str, tuple[bool, np.ndarray | None]]:
+    lin = np.linspace
+    if wide:
+        return {
+            "Identity": (False, None),
+            "ShearX": (True, lin(0.0, 0.99, num_bins)),
+            "ShearY": (True, lin(0.0, 0.99, num_bins)),
+            "TranslateX": (True, lin(0.0, 32.0, num_bins)),
+            "TranslateY": (True, lin(0.0, 32.0, num_bins)),
+            "Rotate": (True, lin(0.0, 135.0, num_bins)),
+            "Brightness": (True, lin(0.0, 0.99, num_bins)),
+            "Color": (True, lin(0.0, 0.99, num_bins)),
+            "Contrast": (True, lin(0.0, 0.99, num_bins)),
+            "Sharpness": (True, lin(0.0, 0.99, num_bins)),
+            "Posterize": (False, 8 - (np.arange(num_bins) / ((num_bins - 1) / 6)).round()),
+            "Solarize": (False, lin(255.0, 0.0, num_bins)),
+            "AutoContrast": (False, None),
+            "Equalize": (False, None),
+        }
+    return {
+        "Identity": (False, None),
+        "ShearX": (True, lin(0.0, 0.3, num_bins)),
+        "ShearY": (True, lin(0.0, 0.3, num_bins)),
+        "TranslateX": (True, lin(0.0, 150.0 / 331.0 * w, num_bins)),
+        "TranslateY": (True, lin(0.0, 150.0 / 331.0 * h, num_bins)),
+        "Rotate": (True, lin(0.0, 30.0, num_bins)),
+        "Brightness": (True, lin(0.0, 0.9, num_bins)),
+        "Color": (True, lin(0.0, 0.9, num_bins)),
+        "Contrast": (True, lin(0.0, 0.9, num_bins)),
+        "Sharpness": (True, lin(0.0, 0.9, num_bins)),
+        "Posterize": (False, 8 - (np.arange(num_bins) / ((num_bins - 1) / 4)).round()),
+        "Solarize": (False, lin(255.0, 0.0, num_bins)),
+        "AutoContrast": (False, None),
+        "Equalize": (False, None),
+        "Invert": (False, None),
+    }
+
+
+def apply_op(img: np.ndarray, op: str, value: float | None, interpolation: int, fill: Any) -> np.ndarray:
+    """Apply one named policy operation with its resolved magnitude."""
+    h, w = img.shape[:2]
+    center = ((w - 1) * 0.5, (h - 1) * 0.5)
+    if op == "Identity":
+        return img
+    if op in ("ShearX", "ShearY"):
+        angle = math.degrees(math.atan(value))
+        shear = (angle, 0.0) if op == "ShearX" else (0.0, angle)
+        return F.warp_affine(img, affine_matrix(center, 0.0, shear=shear), (w, h), interpolation, fill)
+    if op in ("TranslateX", "TranslateY"):
+        shift = (float(value), 0.0) if op == "TranslateX" else (0.0, float(value))
+        return F.warp_affine(img, affine_matrix(center, 0.0, translate=shift), (w, h), interpolation, fill)
+    if op == "Rotate":
+        return F.warp_affine(img, affine_matrix(center, float(value)), (w, h), interpolation, fill)
+    if op == "Brightness":
+        return F.adjust_brightness(img, 1.0 + value)
+    if op == "Color":
+        return F.adjust_saturation(img, 1.0 + value)
+    if op == "Contrast":
+        return F.adjust_contrast(img, 1.0 + value)
+    if op == "Sharpness":
+        return F.adjust_sharpness(img, 1.0 + value)
+    if op == "Posterize":
+        return F.posterize(img, int(value))
+    if op == "Solarize":
+        return F.solarize(img, float(value))
+    if op == "AutoContrast":
+        return F.autocontrast(img)
+    if op == "Equalize":
+        return F.equalize(img)
+    if op == "Invert":
+        return F.invert(img)
+    raise ValueError(f"unknown policy operation {op!r}")
+
+
+class _Policy(Transform):
+    random = True
+    _wide = False
+
+    def __init__(self, interpolation: int = 0, fill: Any = 0):
+        self.interpolation = P.interpolation(type(self).__name__, interpolation)
+        self.fill = P.fill_value(type(self).__name__, "fill", fill)
+
+    def _resolve(self, rng, space, op: str, bin_index: int | None) -> list:
+        signed, magnitudes = space[op]
+        if magnitudes is None or bin_index is None:
+            return [op, None]
+        value = float(magnitudes[bin_index])
+        if signed and rng.random() < 0.5:
+            value = -value
+        return [op, value]
+
+    def apply(self, img, layout, ops=()):
+        out = img
+        for op, value in ops:
+            out = apply_op(out, op, value, self.interpolation, self.fill)
+        return out
+
+
+class RandAugment(_Policy):
+    """Apply ``num_ops`` operations picked uniformly, each at bin ``magnitude`` of ``num_magnitude_bins``."""
+
+    def __init__(self, num_ops: int = 2, magnitude: int = 9, num_magnitude_bins: int = 31,
+                 interpolation: int = 0, fill: Any = 0):
+        super().__init__(interpolation, fill)
+        self.num_ops = P.number("RandAugment", "num_ops", num_ops, 0, 100, integer=True)
+        self.num_magnitude_bins = P.number("RandAugment", "num_magnitude_bins", num_magnitude_bins, 2, 1000,
+                                           integer=True)
+        self.magnitude = P.number("RandAugment", "magnitude", magnitude, 0, self.num_magnitude_bins - 1,
+                                  integer=True)
+
+    def sample(self, rng, shape):
+        space = _space(self.num_magnitude_bins, shape[0], shape[1], wide=False)
+        space.pop("Invert")
+        names = list(space)
+        return {"ops": [self._resolve(rng, space, names[int(rng.integers(len(names)))], self.magnitude)
+                        for _ in range(self.num_ops)]}
+
+
+class TrivialAugmentWide(_Policy):
+    """Apply one operation picked uniformly at a magnitude bin picked uniformly (wide ranges)."""
+
+    def __init__(self, num_magnitude_bins: int = 31, interpolation: int = 0, fill: Any = 0):
+        super().__init__(interpolation, fill)
+        self.num_magnitude_bins = P.number("TrivialAugmentWide", "num_magnitude_bins", num_magnitude_bins, 2, 1000,
+                                           integer=True)
+
+    def sample(self, rng, shape):
+        space = _space(self.num_magnitude_bins, shape[0], shape[1], wide=True)
+        names = list(space)
+        op = names[int(rng.integers(len(names)))]
+        return {"ops": [self._resolve(rng, space, op, int(rng.integers(self.num_magnitude_bins)))]}
+
+
+# (operation, probability, magnitude bin of 10) pairs: the sub-policies of Cubuk et al. (2019)
+_POLICIES = {
+    "imagenet": [
+        (("Posterize", 0.4, 8), ("Rotate", 0.6, 9)), (("Solarize", 0.6, 5), ("AutoContrast", 0.6, None)),
+        (("Equalize", 0.8, None), ("Equalize", 0.6, None)), (("Posterize", 0.6, 7), ("Posterize", 0.6, 6)),
+        (("Equalize", 0.4, None), ("Solarize", 0.2, 4)), (("Equalize", 0.4, None), ("Rotate", 0.8, 8)),
+        (("Solarize", 0.6, 3), ("Equalize", 0.6, None)), (("Posterize", 0.8, 5), ("Equalize", 1.0, None)),
+        (("Rotate", 0.2, 3), ("Solarize", 0.6, 8)), (("Equalize", 0.6, None), ("Posterize", 0.4, 6)),
+        (("Rotate", 0.8, 8), ("Color", 0.4, 0)), (("Rotate", 0.4, 9), ("Equalize", 0.6, None)),
+        (("Equalize", 0.0, None), ("Equalize", 0.8, None)), (("Invert", 0.6, None), ("Equalize", 1.0, None)),
+        (("Color", 0.6, 4), ("Contrast", 1.0, 8)), (("Rotate", 0.8, 8), ("Color", 1.0, 2)),
+        (("Color", 0.8, 8), ("Solarize", 0.8, 7)), (("Sharpness", 0.4, 7), ("Invert", 0.6, None)),
+        (("ShearX", 0.6, 5), ("Equalize", 1.0, None)), (("Color", 0.4, 0), ("Equalize", 0.6, None)),
+        (("Equalize", 0.4, None), ("Solarize", 0.2, 4)), (("Solarize", 0.6, 5), ("AutoContrast", 0.6, None)),
+        (("Invert", 0.6, None), ("Equalize", 1.0, None)), (("Color", 0.6, 4), ("Contrast", 1.0, 8)),
+        (("Equalize", 0.8, None), ("Equalize", 0.6, None)),
+    ],
+    "cifar10": [
+        (("Invert", 0.1, None), ("Contrast", 0.2, 6)), (("Rotate", 0.7, 2), ("TranslateX", 0.3, 9)),
+        (("Sharpness", 0.8, 1), ("Sharpness", 0.9, 3)), (("ShearY", 0.5, 8), ("TranslateY", 0.7, 9)),
+        (("AutoContrast", 0.5, None), ("Equalize", 0.9, None)), (("ShearY", 0.2, 7), ("Posterize", 0.3, 7)),
+        (("Color", 0.4, 3), ("Brightness", 0.6, 7)), (("Sharpness", 0.3, 9), ("Brightness", 0.7, 9)),
+        (("Equalize", 0.6, None), ("Equalize", 0.5, None)), (("Contrast", 0.6, 7), ("Sharpness", 0.6, 5)),
+        (("Color", 0.7, 7), ("TranslateX", 0.5, 8)), (("Equalize", 0.3, None), ("AutoContrast", 0.4, None)),
+        (("TranslateY", 0.4, 3), ("Sharpness", 0.2, 6)), (("Brightness", 0.9, 6), ("Color", 0.2, 8)),
+        (("Solarize", 0.5, 2), ("Invert", 0.0, None)), (("Equalize", 0.2, None), ("AutoContrast", 0.6, None)),
+        (("Equalize", 0.2, None), ("Equalize", 0.6, None)), (("Color", 0.9, 9), ("Equalize", 0.6, None)),
+        (("AutoContrast", 0.8, None), ("Solarize", 0.2, 8)), (("Brightness", 0.1, 3), ("Color", 0.7, 0)),
+        (("Solarize", 0.4, 5), ("AutoContrast", 0.9, None)), (("TranslateY", 0.9, 9), ("TranslateY", 0.7, 9)),
+        (("AutoContrast", 0.9, None), ("Solarize", 0.8, 3)), (("Equalize", 0.8, None), ("Invert", 0.1, None)),
+        (("TranslateY", 0.7, 9), ("AutoContrast", 0.9, None)),
+    ],
+}
+
+
+class AutoAugment(_Policy):
+    """Apply one randomly chosen sub-policy of the learned ``policy`` ("imagenet" or "cifar10")."""
+
+    def __init__(self, policy: str = "imagenet", interpolation: int = 0, fill: Any = 0):
+        super().__init__(interpolation, fill)
+        self.policy = P.one_of("AutoAugment", "policy", policy, tuple(_POLICIES))
+
+    def sample(self, rng, shape):
+        space = _space(10, shape[0], shape[1], wide=False)
+        sub_policy = _POLICIES[self.policy][int(rng.integers(len(_POLICIES[self.policy])))]
+        ops = []
+        for op, prob, bin_index in sub_policy:
+            if rng.random() < prob:
+                ops.append(self._resolve(rng, space, op, bin_index))
+        return {"ops": ops}

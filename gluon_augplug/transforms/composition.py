@@ -1,0 +1,148 @@
+"""Composite transforms: Compose, RandomApply, RandomChoice and OneOf."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..errors import ReplayError, SpecError
+from . import params as P
+from .adapter import as_transform
+from .base import CHW, HWC, Transform
+
+
+class _Composite(Transform):
+    accepts = (HWC, CHW)
+    random = True
+
+    def __init__(self, transforms: Sequence[Any]):
+        if isinstance(transforms, (Transform,)) or callable(transforms):
+            transforms = [transforms]
+        if not isinstance(transforms, (list, tuple)):
+            raise P.ParameterError(type(self).__name__, "transforms", transforms, "a list of transforms")
+        self.transforms = [as_transform(t) for t in transforms]
+
+    # -- spec --------------------------------------------------------------------
+    def get_params(self) -> dict:
+        params = super().get_params()
+        params["transforms"] = [t.to_spec() for t in self.transforms]
+        return params
+
+    def __repr__(self) -> str:
+        own = {k: v for k, v in self.get_params().items() if k != "transforms"}
+        inner = ", ".join(repr(t) for t in self.transforms)
+        extra = "".join(f", {k}={v!r}" for k, v in own.items())
+        return f"{self.spec_name}([{inner}]{extra})"
+
+    # -- running -----------------------------------------------------------------
+    def _run_sequence(self, children, img, rng, layout, replays):
+        records = []
+        for i, child in enumerate(children):
+            img, record = child.run(img, rng, layout, replays[i] if replays is not None else None)
+            layout = child.output_layout(layout)
+            records.append(record)
+        return img, records
+
+    def _replay_parts(self, replay):
+        if replay is None:
+            return None, None
+        params = self._replayed_params(replay)
+        children = replay.get("children")
+        if not isinstance(children, list):
+            raise ReplayError(f"recorded {self.spec_name} step has no children list")
+        return params, children
+
+    def _sequence_layout(self, children, layout: str) -> str:
+        for child in children:
+            layout = child.output_layout(layout)
+        return layout
+
+    def _check_layout_kept(self, layout: str) -> str:
+        for child in self.transforms:
+            if self._sequence_layout([child], layout) != layout:
+                raise SpecError(f"{self.spec_name}: {child.spec_name} changes the layout ({layout} -> "
+                                f"{child.output_layout(layout)}), which a randomly applied step must not do; "
+                                f"move it out of {self.spec_name}")
+        return layout
+
+
+class Compose(_Composite):
+    """Apply ``transforms`` one after the other."""
+
+    def run(self, img, rng, layout, replay=None):
+        _, children = self._replay_parts(replay)
+        if children is not None and len(children) != len(self.transforms):
+            raise ReplayError(f"recorded Compose has {len(children)} steps, this one {len(self.transforms)}")
+        out, records = self._run_sequence(self.transforms, img, rng, layout, children)
+        return out, {"name": self.spec_name, "params": {}, "children": records}
+
+    def output_layout(self, layout: str) -> str:
+        return self._sequence_layout(self.transforms, layout)
+
+
+class RandomApply(_Composite):
+    """Apply ``transforms`` (in order) with probability ``p``, else pass the image through."""
+
+    def __init__(self, transforms: Sequence[Any], p: float = 0.5):
+        super().__init__(transforms)
+        self.p = P.probability("RandomApply", "p", p)
+
+    def run(self, img, rng, layout, replay=None):
+        params, children = self._replay_parts(replay)
+        applied = bool(rng.random() < self.p) if params is None else bool(params.get("apply"))
+        records = []
+        if applied:
+            img, records = self._run_sequence(self.transforms, img, rng, layout, children)
+        return img, {"name": self.spec_name, "params": {"apply": applied}, "children": records}
+
+    def output_layout(self, layout: str) -> str:
+        return self._check_layout_kept(layout)
+
+
+class RandomChoice(_Composite):
+    """Apply one of ``transforms``, picked with probabilities ``p`` (default: uniform)."""
+
+    def __init__(self, transforms: Sequence[Any], p: Sequence[float] | None = None):
+        super().__init__(transforms)
+        if not self.transforms:
+            raise P.ParameterError(type(self).__name__, "transforms", transforms, "at least one transform")
+        if p is not None:
+            if not isinstance(p, (list, tuple)) or len(p) != len(self.transforms) or \
+                    any(P.number("RandomChoice", "p", v, 0.0, None) < 0 for v in p) or sum(p) <= 0:
+                raise P.ParameterError("RandomChoice", "p", p,
+                                       f"None or {len(self.transforms)} weights >= 0 with a positive sum")
+        self.p = list(p) if p is not None else None
+
+    def _weights(self):
+        if self.p is None:
+            return None
+        total = float(sum(self.p))
+        return [float(v) / total for v in self.p]
+
+    def _pick(self, rng) -> int:
+        return int(rng.choice(len(self.transforms), p=self._weights()))
+
+    def run(self, img, rng, layout, replay=None):
+        params, children = self._replay_parts(replay)
+        index = self._pick(rng) if params is None else params.get("index")
+        records = []
+        if index is not None:
+            img, records = self._run_sequence([self.transforms[index]], img, rng, layout, children)
+        return img, {"name": self.spec_name, "params": {"index": index}, "children": records}
+
+    def output_layout(self, layout: str) -> str:
+        return self._check_layout_kept(layout)
+
+
+class OneOf(RandomChoice):
+    """With probability ``p`` (albumentations' default 0.5), apply one of ``transforms`` picked uniformly."""
+
+    def __init__(self, transforms: Sequence[Any], p: float = 0.5):
+        _Composite.__init__(self, transforms)
+        if not self.transforms:
+            raise P.ParameterError("OneOf", "transforms", transforms, "at least one transform")
+        self.p = P.probability("OneOf", "p", p)
+
+    def _weights(self):
+        return None
+
+    def _pick(self, rng):
+        return int(rng.integers(0, len(self.transforms))) if rng.random() < self.p else None

@@ -1,0 +1,110 @@
+"""Occlusion: Cutout (DeVries & Taylor, 2017) and RandomErasing (Zhong et al., 2017)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import params as P
+from .base import CHW, HWC, Transform
+
+
+def _erase(img: np.ndarray, layout: str, boxes: list, value: Any) -> np.ndarray:
+    out = img.copy()
+    fill = np.asarray(value, dtype=np.float64)
+    for x0, y0, w, h in boxes:
+        if layout == CHW:
+            region = out[:, y0 : y0 + h, x0 : x0 + w]
+            region[...] = fill.reshape(-1, 1, 1)[: out.shape[0]] if fill.ndim else fill
+        else:
+            region = out[y0 : y0 + h, x0 : x0 + w]
+            region[...] = fill[: out.shape[2]] if fill.ndim else fill
+    return out
+
+
+class Cutout(Transform):
+    """Fill ``num_holes`` squares of side ``size`` centred at random points (clipped at the border), with probability ``p``."""
+
+    random = True
+    accepts = (HWC, CHW)
+
+    def __init__(self, size: int = 16, num_holes: int = 1, fill: Any = 0, p: float = 1.0):
+        self.size = P.number("Cutout", "size", size, 1, None, integer=True)
+        self.num_holes = P.number("Cutout", "num_holes", num_holes, 0, 1000, integer=True)
+        self.fill = P.fill_value("Cutout", "fill", fill) if not isinstance(fill, (list, tuple)) else \
+            P.per_channel("Cutout", "fill", fill)
+        self.p = P.probability("Cutout", "p", p)
+
+    def sample(self, rng, shape):
+        h, w = shape[:2]
+        if rng.random() >= self.p:
+            return {"boxes": []}
+        boxes = []
+        for _ in range(self.num_holes):
+            cy, cx = int(rng.integers(0, h)), int(rng.integers(0, w))
+            y0, y1 = max(cy - self.size // 2, 0), min(cy + self.size - self.size // 2, h)
+            x0, x1 = max(cx - self.size // 2, 0), min(cx + self.size - self.size // 2, w)
+            boxes.append([x0, y0, x1 - x0, y1 - y0])
+        return {"boxes": boxes}
+
+    def apply(self, img, layout, boxes=()):
+        return _erase(img, layout, list(boxes), self.fill) if boxes else img
+
+
+class RandomErasing(Transform):
+    """With probability ``p`` erase one rectangle of area fraction in ``scale`` and aspect ratio in ``ratio``.
+
+    ``value``: a number, one per channel, or ``"random"`` (per-pixel noise: uniform 0-255
+    on uint8 images, standard normal on float tensors, as torchvision after Normalize).
+    Works before or after ToTensor.
+    """
+
+    random = True
+    accepts = (HWC, CHW)
+
+    def __init__(self, p: float = 0.5, scale: Any = (0.02, 0.33), ratio: Any = (0.3, 3.3), value: Any = 0):
+        self.p = P.probability("RandomErasing", "p", p)
+        self.scale = P.pair("RandomErasing", "scale", scale, 0.0, 1.0)
+        self.ratio = P.pair("RandomErasing", "ratio", ratio, 1e-6, None)
+        if value != "random":
+            P.per_channel("RandomErasing", "value", value)
+        self.value = value
+
+    def sample(self, rng, shape):
+        h, w = shape[:2]
+        if rng.random() >= self.p:
+            return {"boxes": []}
+        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
+        for _ in range(10):
+            area = rng.uniform(*self.scale) * h * w
+            aspect = math.exp(rng.uniform(*log_ratio))
+            eh, ew = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
+            if 0 < eh < h and 0 < ew < w:
+                box = [int(rng.integers(0, w - ew + 1)), int(rng.integers(0, h - eh + 1)), ew, eh]
+                params: dict = {"boxes": [box]}
+                if self.value == "random":
+                    params["noise_seed"] = int(rng.integers(0, 2**31))
+                return params
+        return {"boxes": []}
+
+    def apply(self, img, layout, boxes=(), noise_seed=None):
+        if not boxes:
+            return img
+        noise = None
+        if noise_seed is not None:
+            gen = np.random.default_rng(noise_seed)
+            x0, y0, ew, eh = boxes[0]
+            c = img.shape[0] if layout == CHW else img.shape[2]
+            shape = (c, eh, ew) if layout == CHW else (eh, ew, c)
+            if img.dtype == np.uint8:
+                noise = [gen.integers(0, 256, size=shape)]
+            else:
+                noise = [gen.standard_normal(shape)]
+            out = img.copy()
+            if layout == CHW:
+                out[:, y0 : y0 + eh, x0 : x0 + ew] = noise[0]
+            else:
+                out[y0 : y0 + eh, x0 : x0 + ew] = noise[0]
+            return out
+        return _erase(img, layout, list(boxes), self.value)

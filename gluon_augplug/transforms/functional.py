@@ -1,0 +1,211 @@
+"""Pixel kernels on HWC numpy images (uint8, or float in the 0-255 range).
+
+uint8 images go through OpenCV look-up tables and saturating blends (one pass, no float
+copy); float images through numpy. Every function returns a new array and keeps the
+input's dtype and channel count.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+GRAY_COEF = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601-2, as MXNet and PIL
+_RAMP = np.arange(256, dtype=np.float32)
+# AlexNet's PCA lighting: eigenvalue-scaled eigenvectors of ImageNet RGB, as MXNet's RandomLighting
+LIGHTING_EIG = np.array(
+    [[55.46 * -0.5675, 4.794 * 0.7192, 1.148 * 0.4009],
+     [55.46 * -0.5808, 4.794 * -0.0045, 1.148 * -0.8140],
+     [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]],
+    dtype=np.float32,
+)
+
+
+def keep_channels(out: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """OpenCV drops a trailing channel axis of size 1; put it back."""
+    return out[:, :, None] if out.ndim == 2 and like.ndim == 3 else out
+
+
+def lut(img: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Apply a 256-entry table (or a (256, C) table, one column per channel) to a uint8 image."""
+    table = np.clip(np.rint(table), 0, 255).astype(np.uint8)
+    if table.ndim == 2:
+        if img.shape[2] == 1:
+            table = table[:, :1]
+        out = np.empty_like(img)
+        for c in range(img.shape[2]):
+            out[:, :, c] = cv2.LUT(img[:, :, c], table[:, c % table.shape[1]])
+        return out
+    return keep_channels(cv2.LUT(img, table), img)
+
+
+def _finish(out: np.ndarray, like: np.ndarray) -> np.ndarray:
+    if like.dtype == np.uint8:
+        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return out.astype(like.dtype, copy=False)
+
+
+def gray(img: np.ndarray) -> np.ndarray:
+    """Luma as an (H, W, 1) image of the input's dtype."""
+    if img.shape[2] == 1:
+        return img.copy()
+    if img.dtype == np.uint8 or img.dtype == np.float32:
+        return keep_channels(cv2.cvtColor(np.ascontiguousarray(img[:, :, :3]), cv2.COLOR_RGB2GRAY), img)
+    return (img[:, :, :3] @ GRAY_COEF.astype(img.dtype))[:, :, None]
+
+
+def blend(img: np.ndarray, other: np.ndarray | float, factor: float) -> np.ndarray:
+    """``img * factor + other * (1 - factor)``, saturated for uint8."""
+    if img.dtype == np.uint8 and isinstance(other, np.ndarray):
+        other = np.broadcast_to(other, img.shape) if other.shape != img.shape else other
+        return keep_channels(cv2.addWeighted(img, factor, np.ascontiguousarray(other), 1.0 - factor, 0.0), img)
+    if img.dtype == np.uint8:
+        return lut(img, _RAMP * factor + other * (1.0 - factor))
+    return (img * np.float32(factor) + np.asarray(other, np.float32) * np.float32(1.0 - factor)).astype(img.dtype)
+
+
+def adjust_brightness(img: np.ndarray, factor: float) -> np.ndarray:
+    return blend(img, 0.0, factor)
+
+
+def adjust_contrast(img: np.ndarray, factor: float) -> np.ndarray:
+    """Blend with the mean luma (MXNet's and torchvision's definition)."""
+    return blend(img, float(gray(img).mean()), factor)
+
+
+def adjust_saturation(img: np.ndarray, factor: float) -> np.ndarray:
+    """Blend each pixel with its own luma; grayscale images are returned unchanged."""
+    if img.shape[2] == 1:
+        return img.copy()
+    return blend(img, gray(img), factor)
+
+
+def adjust_hue(img: np.ndarray, shift: float) -> np.ndarray:
+    """Rotate hue by ``shift`` turns (``shift * 360`` degrees), keeping the RGB min and max.
+
+    The same result as MXNet's HLS rotation, computed in float HSV (both keep each pixel's
+    min and max channel, so the rotated colours agree).
+    """
+    if img.shape[2] == 1 or shift == 0:
+        return img.copy()
+    rgb = np.ascontiguousarray(img[:, :, :3], dtype=np.float32) * np.float32(1 / 255)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    h = hsv[:, :, 0]
+    h += np.float32((shift % 1.0) * 360.0)
+    h[h >= 360.0] -= 360.0
+    out = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB) * np.float32(255)
+    if img.shape[2] == 4:
+        out = np.concatenate([out, img[:, :, 3:].astype(np.float32)], axis=2)
+    return _finish(out, img)
+
+
+def adjust_lighting(img: np.ndarray, alpha: tuple[float, float, float]) -> np.ndarray:
+    """Add AlexNet's PCA colour noise ``LIGHTING_EIG @ alpha`` to each RGB pixel."""
+    if img.shape[2] == 1:
+        return img.copy()
+    offset = LIGHTING_EIG @ np.asarray(alpha, np.float32)
+    if img.dtype == np.uint8:
+        table = _RAMP[:, None] + offset[None, :]
+        if img.shape[2] == 4:
+            table = np.concatenate([table, _RAMP[:, None]], axis=1)
+        return lut(img, table)
+    out = img.astype(np.float32, copy=True)
+    out[:, :, :3] += offset
+    return out.astype(img.dtype, copy=False)
+
+
+def to_grayscale(img: np.ndarray) -> np.ndarray:
+    """Luma repeated over the colour channels (the channel count is kept)."""
+    g = gray(img)
+    if img.shape[2] == 1:
+        return g
+    out = np.repeat(g, 3, axis=2)
+    return np.concatenate([out, img[:, :, 3:]], axis=2) if img.shape[2] == 4 else out
+
+
+def invert(img: np.ndarray) -> np.ndarray:
+    return 255 - img if img.dtype == np.uint8 else (255.0 - img).astype(img.dtype)
+
+
+def solarize(img: np.ndarray, threshold: float) -> np.ndarray:
+    """Invert the pixels at or above ``threshold`` (0-255 scale)."""
+    if img.dtype == np.uint8:
+        return lut(img, np.where(_RAMP >= threshold, 255 - _RAMP, _RAMP))
+    return np.where(img >= threshold, 255.0 - img, img).astype(img.dtype)
+
+
+def posterize(img: np.ndarray, bits: int) -> np.ndarray:
+    """Keep the ``bits`` most significant bits of each channel."""
+    step = 2 ** (8 - int(bits))
+    if img.dtype == np.uint8:
+        return lut(img, np.floor(_RAMP / step) * step)
+    return (np.floor(np.clip(img, 0, 255) / step) * step).astype(img.dtype)
+
+
+def _as_uint8(img: np.ndarray) -> np.ndarray:
+    return img if img.dtype == np.uint8 else np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+def equalize(img: np.ndarray) -> np.ndarray:
+    """Histogram equalization, each channel on its own (as PIL's ImageOps.equalize)."""
+    u8 = _as_uint8(img)
+    out = np.empty_like(u8)
+    for c in range(u8.shape[2]):
+        out[:, :, c] = cv2.equalizeHist(np.ascontiguousarray(u8[:, :, c]))
+    return out if img.dtype == np.uint8 else out.astype(img.dtype)
+
+
+def autocontrast(img: np.ndarray) -> np.ndarray:
+    """Stretch each channel linearly so that its min becomes 0 and its max 255."""
+    flat = img.reshape(-1, img.shape[2])
+    lo, hi = flat.min(axis=0).astype(np.float32), flat.max(axis=0).astype(np.float32)
+    scale = np.where(hi > lo, 255.0 / np.maximum(hi - lo, 1e-6), 1.0).astype(np.float32)
+    lo = np.where(hi > lo, lo, 0.0).astype(np.float32)
+    if img.dtype == np.uint8:
+        return lut(img, (_RAMP[:, None] - lo[None, :]) * scale[None, :])
+    return ((img - lo) * scale).astype(img.dtype)
+
+
+_SMOOTH = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], dtype=np.float32) / 13.0
+
+
+def adjust_sharpness(img: np.ndarray, factor: float) -> np.ndarray:
+    """Blend with PIL's smoothed image (factor 0 = blurred, 1 = unchanged, 2 = sharpened)."""
+    if img.shape[0] < 3 or img.shape[1] < 3:
+        return img.copy()
+    smooth = keep_channels(cv2.filter2D(img, -1, _SMOOTH, borderType=cv2.BORDER_REPLICATE), img)
+    smooth[0, :], smooth[-1, :], smooth[:, 0], smooth[:, -1] = img[0, :], img[-1, :], img[:, 0], img[:, -1]
+    return blend(img, smooth, factor)
+
+
+def gaussian_blur(img: np.ndarray, kernel_size: int, sigma: float) -> np.ndarray:
+    return keep_channels(
+        cv2.GaussianBlur(img, (kernel_size, kernel_size), sigmaX=sigma, sigmaY=sigma,
+                         borderType=cv2.BORDER_REFLECT_101),
+        img,
+    )
+
+
+def warp_affine(img: np.ndarray, matrix: np.ndarray, size_wh: tuple[int, int], interpolation: int,
+                fill: float | tuple[float, ...]) -> np.ndarray:
+    """One affine resample with a constant border (``matrix`` maps output -> input pixels inverted as OpenCV)."""
+    border = tuple(fill) if isinstance(fill, tuple) else (fill,) * 4
+    return keep_channels(
+        cv2.warpAffine(img, matrix.astype(np.float64), size_wh, flags=interpolation,
+                       borderMode=cv2.BORDER_CONSTANT, borderValue=border),
+        img,
+    )
+
+
+def resize(img: np.ndarray, size_wh: tuple[int, int], interpolation: int) -> np.ndarray:
+    if (img.shape[1], img.shape[0]) == tuple(size_wh):
+        return img.copy()
+    return keep_channels(cv2.resize(img, tuple(size_wh), interpolation=interpolation), img)
+
+
+def crop_resize(img: np.ndarray, x0: int, y0: int, w: int, h: int, size_wh: tuple[int, int] | None,
+                interpolation: int) -> np.ndarray:
+    """Crop ``(x0, y0, w, h)`` then resize to ``size_wh`` (one copy when no resize is needed)."""
+    region = img[y0 : y0 + h, x0 : x0 + w]
+    if size_wh is None or (w, h) == tuple(size_wh):
+        return region.copy()
+    return keep_channels(cv2.resize(np.ascontiguousarray(region), tuple(size_wh), interpolation=interpolation), img)

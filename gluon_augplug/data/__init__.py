@@ -1,0 +1,1 @@
+"""Datasets: per-sample seeded augmentation (and, later, data-set readers)."""

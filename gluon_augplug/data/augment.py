@@ -1,0 +1,110 @@
+"""Per-sample reproducible augmentation of a Gluon dataset, whatever ``num_workers`` is.
+
+Every sample's random numbers come from a counter-based generator (Philox) keyed by the
+seed, with the counter set to ``(sample index, epoch)``. So an augmented epoch is the same
+with 0, 2 or 8 DataLoader workers, differs from one epoch to the next, and any sample of
+any epoch can be recomputed on its own (resuming mid-epoch is exact).
+"""
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any
+
+import numpy as np
+
+from ..pipeline.build import build_pipeline
+from ..pipeline.pipeline import Pipeline
+
+try:  # a Gluon Dataset when MXNet is there, so that .transform(), DataLoader etc. work as usual
+    from mxnet.gluon.data import Dataset as _Base
+except ImportError:  # pragma: no cover - gluon_augplug works on numpy without MXNet
+    _Base = object
+
+
+def sample_generator(key: tuple[int, int], index: int, epoch: int) -> np.random.Generator:
+    """The generator of sample ``index`` in ``epoch`` for the 128-bit ``key``."""
+    return np.random.Generator(np.random.Philox(key=np.array(key, dtype=np.uint64),
+                                                counter=np.array([index, epoch, 0, 0], dtype=np.uint64)))
+
+
+def seed_key(seed: int) -> tuple[int, int]:
+    state = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
+    return int(state[0]), int(state[1])
+
+
+class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
+    """Apply ``pipeline`` to the first element of each item of ``dataset``, seeded per sample.
+
+    Parameters
+    ----------
+    dataset : Dataset or sequence
+        Items are images or tuples ``(image, label, ...)``.
+    pipeline : Pipeline or spec
+        Anything :func:`build_pipeline` takes.
+    seed : int
+        The seed of the whole augmentation; with the epoch and the index it decides each sample.
+    epoch : int
+        Initial epoch; change it with :meth:`set_epoch` before iterating each epoch.
+
+    Notes
+    -----
+    The epoch lives in shared memory, so ``set_epoch`` reaches the worker processes that
+    MXNet's DataLoader forked when it was created.
+    """
+
+    def __init__(self, dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0):
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f"augment: seed must be a non-negative integer, got {seed!r}")
+        self._dataset = dataset
+        self.pipeline = pipeline if isinstance(pipeline, Pipeline) else build_pipeline(pipeline)
+        self.seed = seed
+        self._key = seed_key(seed)
+        self._epoch = multiprocessing.RawValue("q", int(epoch))
+
+    @property
+    def epoch(self) -> int:
+        return int(self._epoch.value)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose augmentations the next items get."""
+        if not isinstance(epoch, (int, np.integer)) or epoch < 0:
+            raise ValueError(f"set_epoch: epoch must be a non-negative integer, got {epoch!r}")
+        self._epoch.value = int(epoch)
+
+    def generator(self, index: int, epoch: int | None = None) -> np.random.Generator:
+        return sample_generator(self._key, index, self.epoch if epoch is None else epoch)
+
+    def __len__(self) -> int:
+        return len(self._dataset)
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(index, (int, np.integer)) and index < 0:
+            index += len(self)
+        item = self._dataset[index]
+        rng = self.generator(int(index))
+        if isinstance(item, tuple):
+            return (self.pipeline(item[0], rng=rng),) + item[1:]
+        return self.pipeline(item, rng=rng)
+
+    def __getstate__(self) -> dict:  # RawValue is shared by fork only; a pickled copy gets its own
+        state = self.__dict__.copy()
+        state["_epoch"] = self.epoch
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        epoch = state.pop("_epoch")
+        self.__dict__.update(state)
+        self._epoch = multiprocessing.RawValue("q", int(epoch))
+
+
+def augment(dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0) -> AugmentedDataset:
+    """Wrap ``dataset`` so that ``pipeline`` augments each image reproducibly (see :class:`AugmentedDataset`).
+
+    Examples
+    --------
+    >>> train = augment(gluon.data.vision.CIFAR10(train=True), "cifar10-standard", seed=0)  # doctest: +SKIP
+    >>> for epoch in range(10):                                                              # doctest: +SKIP
+    ...     train.set_epoch(epoch)
+    ...     for data, label in gluon.data.DataLoader(train, 128, num_workers=2): ...
+    """
+    return AugmentedDataset(dataset, pipeline, seed=seed, epoch=epoch)

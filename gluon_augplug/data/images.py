@@ -1,0 +1,34 @@
+"""Reading images from disk with errors that name the file."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..errors import AugplugError
+
+
+class ImageReadError(AugplugError, OSError):
+    """An image file that is missing, unreadable, truncated or not an image."""
+
+
+def read_image(path: str) -> np.ndarray:
+    """Read an image file as an RGB ``uint8`` HWC numpy array.
+
+    Raises
+    ------
+    ImageReadError
+        Naming the file and what is wrong with it (missing, not an image, truncated).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if not os.path.isfile(path):
+        raise ImageReadError(f"image file {path!r} does not exist")
+    try:
+        with Image.open(path) as im:
+            im.load()  # decodes fully: a truncated file raises here rather than yielding gray rows
+            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{path!r} is not an image file PIL can read (JPEG, PNG, ...)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(f"image file {path!r} is corrupt or truncated: {exc}") from None

@@ -1,0 +1,1 @@
+"""Pipelines built by name: spec parsing, building, and the Pipeline object."""

@@ -1,0 +1,198 @@
+"""``build_pipeline``: from a spec (string, preset, file, list, dict) to a :class:`Pipeline`."""
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from ..errors import AugplugError, ParameterError, SpecError, UnknownTransformError, closest_names
+from ..plugins.registry import Registry, TransformInfo
+from ..transforms.adapter import as_transform
+from ..transforms.base import Transform
+from .pipeline import Pipeline
+from .spec import Node, load_spec_file, looks_like_file, node_from_dict, parse_spec_string
+
+_MAX_PRESET_DEPTH = 8
+
+
+def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | None = None,
+                   strict: bool | None = None) -> Pipeline:
+    """Build an augmentation pipeline by name.
+
+    Parameters
+    ----------
+    spec : str, list, dict or Pipeline
+        * a spec string: ``"RandomFlipLeftRight, RandomCrop(32, pad=4), ToTensor"``
+          (``plugin:Name`` picks one plugin's transform);
+        * a preset name: ``"cifar10-standard"``;
+        * a ``.yaml``/``.yml``/``.json`` file holding a list of ``{name: ..., params: {...}}``
+          items (or ``{seed: ..., transforms: [...]}``, as :meth:`Pipeline.to_spec` returns);
+        * the same as Python lists and dicts, strings and transform objects mixed freely.
+    seed : int, optional
+        Seed of the pipeline's random source; overrides a seed stored in the spec.
+    registry : Registry, optional
+        Where names are looked up; default: every loaded plugin's (:func:`get_registry`).
+    strict : bool, optional
+        Raise if any plugin failed to load (default: ``GLUON_AUGPLUG_STRICT_PLUGINS``).
+
+    Returns
+    -------
+    Pipeline
+
+    Raises
+    ------
+    UnknownTransformError, AmbiguousTransformError, ParameterError, SpecSyntaxError, SpecFileError, SpecError
+        Each names the problem: the closest names, the parameter and its allowed values,
+        the position in the string, the file and line.
+    """
+    if isinstance(spec, Pipeline):
+        return Pipeline(spec.transforms, spec.seed if seed is None else seed)
+    if registry is None:
+        from ..plugins.manager import get_registry
+
+        registry = get_registry(strict)
+    builder = _Builder(registry)
+    items, spec_seed = builder.normalize(spec, "spec", 0)
+    if seed is None:
+        seed = spec_seed
+    transforms = [t for item in items for t in builder.build(item, "spec", 0)]
+    if not transforms:
+        raise SpecError("the spec names no transform")
+    return Pipeline(transforms, seed)
+
+
+class _Builder:
+    def __init__(self, registry: Registry):
+        self.registry = registry
+
+    def normalize(self, spec: Any, where: str, depth: int) -> tuple[list, int | None]:
+        """Return ``(items, seed)``; items are Nodes, dicts or transform objects."""
+        if depth > _MAX_PRESET_DEPTH:
+            raise SpecError(f"{where}: presets nest more than {_MAX_PRESET_DEPTH} deep (a preset that names itself?)")
+        if isinstance(spec, Pipeline):
+            return list(spec.transforms), spec.seed
+        if isinstance(spec, Transform) or (callable(spec) and not isinstance(spec, type)):
+            return [spec], None
+        if isinstance(spec, str):
+            text = spec.strip()
+            if self.registry.has_preset(text):
+                preset = self.registry.get_preset(text)
+                return self.normalize(preset.spec, f"preset {text!r}", depth + 1)
+            if looks_like_file(text):
+                return self.normalize(load_spec_file(text), f"file {text!r}", depth + 1)
+            return list(parse_spec_string(spec)), None
+        if isinstance(spec, dict):
+            if "transforms" in spec:
+                unknown = set(spec) - {"transforms", "seed"}
+                if unknown:
+                    raise SpecError(f"{where}: unknown key(s) {sorted(unknown)}; a pipeline mapping has "
+                                    f"'transforms' and optional 'seed'")
+                seed = spec.get("seed")
+                if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+                    raise SpecError(f"{where}: seed must be a non-negative integer or null, got {seed!r}")
+                items, _ = self.normalize(spec["transforms"], where, depth)
+                return items, seed
+            return [node_from_dict(spec, where)], None
+        if isinstance(spec, (list, tuple)):
+            items: list = []
+            for i, element in enumerate(spec):
+                if isinstance(element, (list, tuple)):
+                    raise SpecError(f"{where}, item {i + 1}: expected a transform (string, mapping or object), "
+                                    f"got a nested list")
+                sub, _ = self.normalize(element, f"{where}, item {i + 1}", depth)
+                items.extend(sub)
+            return items, None
+        if spec is None:
+            raise SpecError(f"{where}: the spec is empty")
+        raise SpecError(f"{where}: cannot build a pipeline from {type(spec).__name__}")
+
+    def build(self, item: Any, where: str, depth: int) -> list[Transform]:
+        if isinstance(item, Transform):
+            return [item]
+        if isinstance(item, dict):
+            item = node_from_dict(item, where)
+        if not isinstance(item, Node):
+            if isinstance(item, str):
+                items, _ = self.normalize(item, where, depth)
+                return [t for i in items for t in self.build(i, where, depth)]
+            return [as_transform(item)]
+        try:
+            info = self.registry.get_transform(item.name)
+        except UnknownTransformError:
+            if not item.args and not item.params and self.registry.has_preset(item.name):
+                items, _ = self.normalize(item.name, where, depth + 1)
+                return [t for i in items for t in self.build(i, where, depth + 1)]
+            raise
+        return [self._instantiate(info, item, where, depth)]
+
+    def _instantiate(self, info: TransformInfo, node: Node, where: str, depth: int) -> Transform:
+        label = node.describe()
+        try:
+            signature = inspect.signature(info.factory)
+        except (TypeError, ValueError):
+            signature = None
+        kwargs: dict[str, Any] = {}
+        args = list(node.args)
+        if signature is not None:
+            accepted = signature.parameters
+            var_kw = any(p.kind == p.VAR_KEYWORD for p in accepted.values())
+            for key in node.params:
+                if key not in accepted and not var_kw:
+                    hint = closest_names(key, accepted, n=1)
+                    raise SpecError(
+                        f"{label}: unknown parameter {key!r}"
+                        + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                        + f"; its parameters: {', '.join(accepted) or 'none'}"
+                    )
+            try:
+                bound = signature.bind(*args, **node.params)
+            except TypeError as exc:
+                raise SpecError(f"{label}: {exc}; its signature: {info.name}{signature}") from None
+            kwargs = {}
+            for name, value in bound.arguments.items():
+                kind = accepted[name].kind
+                if kind == inspect.Parameter.VAR_KEYWORD:
+                    kwargs.update(value)
+                elif kind == inspect.Parameter.VAR_POSITIONAL:
+                    args = list(value)
+                else:
+                    kwargs[name] = value
+            if not any(p.kind == p.VAR_POSITIONAL for p in accepted.values()):
+                args = []
+        else:
+            kwargs = dict(node.params)
+        spec_params = dict(kwargs)
+        for name in info.nested:
+            if name in kwargs:
+                children = self._children(kwargs[name], f"{label}, parameter {name!r}", depth)
+                kwargs[name] = children
+                spec_params[name] = [c.to_spec() for c in children]
+        for name, value in kwargs.items():
+            if name not in info.nested and _contains_node(value):
+                raise SpecError(f"{label}: parameter {name!r} takes a literal value, not a transform "
+                                f"(only {', '.join(info.nested) or 'no parameters'} take transforms)")
+        try:
+            obj = info.factory(*args, **kwargs)
+        except AugplugError:
+            raise
+        except Exception as exc:
+            raise ParameterError(info.name, "(construction)", node.params or node.args,
+                                 f"values the factory accepts; it raised {type(exc).__name__}: {exc}") from exc
+        transform = as_transform(obj, node.name, spec_params)
+        transform._spec_name = node.name
+        transform._spec_params = spec_params
+        return transform
+
+    def _children(self, value: Any, where: str, depth: int) -> list[Transform]:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        out: list[Transform] = []
+        for i, item in enumerate(items):
+            out.extend(self.build(item, f"{where}, item {i + 1}", depth))
+        return out
+
+
+def _contains_node(value: Any) -> bool:
+    if isinstance(value, Node):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_contains_node(v) for v in value)
+    return False

@@ -1,0 +1,1 @@
+"""The ``augplug`` command line."""

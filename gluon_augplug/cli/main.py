@@ -1,0 +1,179 @@
+"""``augplug``: list plugins, transforms and presets, check specs, and show augmentation grids.
+
+Exit codes: 0 success, 1 a plugin failed to load in strict mode, 2 bad input (an unknown
+transform, a bad parameter, a malformed spec, an unreadable file).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from .._version import __version__
+from ..errors import AugplugError, PluginError
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from ..plugins.manager import get_plugin_manager
+
+    system = get_plugin_manager(args.strict)
+    records = system.errors() if args.errors else system.plugins(include_builtin=args.all)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in records], indent=2))
+        return 0
+    if args.errors:
+        if not records:
+            print("no plugin failed to load")
+        for r in records:
+            print(f"{r.name}: {r.error}")
+        return 0
+    if not records:
+        print("no third-party augmentation plugins installed (`augplug plugins --all` lists the built-in one)")
+    else:
+        rows = [[r.name, r.distribution or "-", r.version or "-", r.status, ",".join(h.replace("augplug_", "")
+                 for h in r.hooks) or "-", str(r.transforms), str(r.presets)] for r in records]
+        print(_table(rows, ["name", "distribution", "version", "status", "hooks", "transforms", "presets"]))
+    failed = system.errors()
+    if failed and not args.errors:
+        print(f"{len(failed)} plugin(s) failed to load: {', '.join(r.name for r in failed)} "
+              f"(`augplug plugins --errors` shows why)", file=sys.stderr)
+    return 0
+
+
+def cmd_transforms(args: argparse.Namespace) -> int:
+    from ..plugins.manager import get_plugin_manager
+
+    system = get_plugin_manager(args.strict)
+    registry = system.registry
+    if args.plugin and args.plugin not in system.records:
+        from ..errors import closest_names
+
+        hint = closest_names(args.plugin, system.records)
+        raise AugplugError(f"no loaded plugin named {args.plugin!r}"
+                           + (f"; closest: {', '.join(hint)}" if hint else ""))
+    infos = registry.transforms(args.plugin)
+    if args.json:
+        out = []
+        for info in infos:
+            d = info.as_dict()
+            d["resolves"] = registry.resolves_to(info)
+            out.append(d)
+        print(json.dumps(out, indent=2))
+        return 0
+    rows = []
+    for info in infos:
+        name = info.name
+        if len(registry._transforms.get(info.name, ())) > 1:
+            name = info.name + (" (override)" if registry.resolves_to(info) else f" (use {info.qualified_name})")
+        params = ", ".join(p.describe() for p in info.params)
+        rows.append([name, info.plugin, params, info.doc])
+    print(_table(rows, ["name", "plugin", "parameters", "description"]))
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from ..plugins.manager import get_registry
+
+    presets = get_registry(args.strict).presets()
+    if args.json:
+        print(json.dumps([p.as_dict() for p in presets], indent=2))
+        return 0
+    print(_table([[p.name, p.plugin, p.doc] for p in presets], ["name", "plugin", "description"]))
+    return 0
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    from ..pipeline.build import build_pipeline
+
+    pipeline = build_pipeline(args.spec, seed=args.seed, strict=args.strict)
+    if args.format == "string":
+        print(pipeline.to_string())
+    elif args.format == "json":
+        print(json.dumps(pipeline.to_spec(), indent=2))
+    else:
+        import yaml
+
+        print(yaml.safe_dump(pipeline.to_spec(), sort_keys=False).rstrip())
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from ..data.images import read_image
+    from ..pipeline.build import build_pipeline
+    from .grid import augmentation_grid, save_png
+
+    for name in ("rows", "cols"):
+        if getattr(args, name) < 1:
+            raise AugplugError(f"--{name} must be at least 1, got {getattr(args, name)}")
+    pipeline = build_pipeline(args.pipeline, seed=args.seed, strict=args.strict)
+    image = read_image(args.image)
+    grid = augmentation_grid(image, pipeline, args.rows, args.cols)
+    save_png(args.output, grid)
+    print(f"wrote {args.output}: {args.rows}x{args.cols} grid of {pipeline.to_string()} "
+          f"({grid.shape[1]}x{grid.shape[0]} px)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="augplug", description="Image augmentation plugins for MXNet Gluon.")
+    parser.add_argument("--version", action="version", version=f"gluon-augplug {__version__}")
+    parser.add_argument("--strict", action="store_true", default=None,
+                        help="fail if any plugin fails to load (also GLUON_AUGPLUG_STRICT_PLUGINS=1)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("plugins", help="installed augmentation plugins, with versions")
+    p.add_argument("--all", action="store_true", help="include the built-in plugin")
+    p.add_argument("--errors", action="store_true", help="show the plugins that failed to load, and why")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_plugins)
+
+    p = sub.add_parser("transforms", help="every transform by name, its plugin and parameters")
+    p.add_argument("--plugin", help="only this plugin's transforms")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_transforms)
+
+    p = sub.add_parser("presets", help="named pipelines")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("spec", help="build a spec and print it in normal form (checks it)")
+    p.add_argument("spec", help="spec string, preset name, or YAML/JSON file")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--format", choices=("yaml", "json", "string"), default="yaml")
+    p.set_defaults(func=cmd_spec)
+
+    p = sub.add_parser("show", help="a grid of augmented copies of one image (PNG)")
+    p.add_argument("image")
+    p.add_argument("--pipeline", "-p", required=True, help="spec string, preset name, or YAML/JSON file")
+    p.add_argument("--rows", type=int, default=2)
+    p.add_argument("--cols", type=int, default=4)
+    p.add_argument("--seed", type=int)
+    p.add_argument("-o", "--output", default="augmented.png")
+    p.set_defaults(func=cmd_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except PluginError as exc:
+        print(f"augplug: error: {exc}", file=sys.stderr)
+        return 1
+    except (AugplugError, OSError) as exc:
+        print(f"augplug: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -161,7 +161,7 @@ def load_spec_file(path: str) -> Any:
 def node_from_dict(item: dict, where: str) -> Node:
     """``{"name": ..., "params": {...}, "args": [...]}`` (or the one-key form ``{Name: {params}}``)."""
     if "name" not in item:
-        if len(item) == 1:
+        if len(item) == 1 and not set(item) & {"params", "args"}:
             (name, params), = item.items()
             if params is None:
                 params = {}

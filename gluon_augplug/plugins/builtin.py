@@ -8,12 +8,15 @@ CIFAR10_STD = (0.2470, 0.2435, 0.2616)  # the training set's; GluonCV's scripts 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-# parameters for transforms whose factory has required parameters (listings, conformance tests)
+# typical parameters for listings and conformance tests, where the defaults need completing
 _EXAMPLES = {
     "Resize": {"size": 32},
     "CenterCrop": {"size": 24},
     "RandomCrop": {"size": 32, "pad": 4},
     "RandomResizedCrop": {"size": 32},
+    # these default to doing nothing, as in MXNet and torchvision
+    "RandomAffine": {"degrees": 15, "translate": (0.1, 0.1), "scale": (0.9, 1.1), "shear": 10},
+    "RandomColorJitter": {"brightness": 0.4, "contrast": 0.4, "saturation": 0.4, "hue": 0.1},
 }
 
 

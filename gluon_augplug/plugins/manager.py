@@ -229,15 +229,17 @@ class PluginSystem:
                                         f"it returned {type(result).__name__}")
 
     def _failed(self, record: PluginRecord, error: BaseException | str, quiet: bool = False) -> None:
+        """Mark ``record`` failed; in discovery (not ``quiet``) keep it for ``--errors`` and warn once."""
         err = PluginError(record.name, record.distribution, record.version, error)
         record.status = "error"
         record.error = str(err)
+        if quiet:  # add_plugin raises instead: the caller has the error, nothing is left behind
+            return
         key = record.name
         if key in self.records and self.records[key].status == "loaded":  # a second plugin with a taken name
             key = f"{record.name}@{record.distribution or record.module}"
         self.records[key] = record
-        if not quiet:
-            log.warning("gluon_augplug: skipped %s", err)
+        log.warning("gluon_augplug: skipped %s", err)
 
     # -- reporting -------------------------------------------------------------
     def plugins(self, include_builtin: bool = False) -> list[PluginRecord]:

@@ -28,7 +28,7 @@ class CallableTransform(Transform):
     Gluon Blocks get an ``mx.nd.NDArray``, other callables the numpy image. A callable
     that takes an ``rng`` keyword receives a generator seeded from the pipeline's source,
     so it is seeded and replayable; any other callable draws its own randomness and
-    cannot be replayed.
+    cannot be replayed, unless it declares itself deterministic with ``random = False``.
     """
 
     accepts = (HWC, CHW)
@@ -39,7 +39,8 @@ class CallableTransform(Transform):
         self._spec_params = dict(params or {})
         self._block = _is_gluon_block(fn)
         self._takes_rng = not self._block and _accepts_rng(fn)
-        self.random = self._takes_rng
+        # None = unknown: a callable may declare `random = False` to be replayable by calling it again
+        self.random = True if self._takes_rng else getattr(fn, "random", None)
 
     def run(self, img, rng, layout, replay=None):
         params = None
@@ -50,7 +51,7 @@ class CallableTransform(Transform):
             else:
                 params = {"seed": int(rng.integers(0, 2**63 - 1))}
             kwargs["rng"] = np.random.default_rng(params["seed"])
-        elif replay is not None:
+        elif replay is not None and self.random is not False:
             raise ReplayError(f"step {self.spec_name!r} cannot be replayed: it is a plain callable that draws its "
                               f"own random numbers (make it take an `rng` keyword or subclass gluon_augplug.Transform)")
         arg: Any = img

@@ -1,0 +1,149 @@
+"""The augplug command line: each command, its output and its exit code on bad input."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import make_distribution
+
+AUGPLUG = shutil.which("augplug", path=str(Path(sys.executable).parent)) or "augplug"
+CHAPTER = ("RandomFlipLeftRight, RandomColorJitter(brightness=0.5, contrast=0.5, saturation=0.5, hue=0.5), "
+           "RandomResizedCrop(200, scale=(0.1, 1), ratio=(0.5, 2))")
+
+PLUGIN = '''
+import gluon_augplug
+from gluon_augplug import Transform
+
+class Darken(Transform):
+    """Halve every pixel."""
+    def __init__(self, amount: float = 0.5):
+        self.amount = amount
+    def apply(self, img, layout):
+        return (img * self.amount).astype(img.dtype)
+
+@gluon_augplug.hookimpl
+def augplug_register_transforms(register):
+    register("Darken", Darken)
+'''
+
+
+def run(*args, env_extra=None, check_code=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GLUON_AUGPLUG_")}
+    env.update(env_extra or {})
+    proc = subprocess.run([AUGPLUG, *args], capture_output=True, text=True, env=env, timeout=300)
+    if check_code is not None:
+        assert proc.returncode == check_code, (proc.returncode, proc.stdout, proc.stderr)
+    return proc
+
+
+@pytest.fixture
+def plugin_path(tmp_path):
+    root = make_distribution(tmp_path / "good", "augplug-darken", "0.4.2", {"darken": "augplug_darken_mod"},
+                             {"augplug_darken_mod": PLUGIN})
+    broken = make_distribution(tmp_path / "bad", "augplug-broken", "9.9", {"broken": "augplug_broken_mod"},
+                               {"augplug_broken_mod": "raise ImportError('needs libfoo')\n"})
+    return {"PYTHONPATH": os.pathsep.join([str(root), str(broken)])}
+
+
+def test_plugins_lists_installed_plugins_with_versions(plugin_path):
+    proc = run("plugins", env_extra=plugin_path, check_code=0)
+    assert "darken" in proc.stdout and "augplug-darken" in proc.stdout and "0.4.2" in proc.stdout
+    assert "builtin" not in proc.stdout
+    assert "1 plugin(s) failed to load: broken" in proc.stderr
+    assert proc.stderr.count("skipped plugin 'broken' from augplug-broken 9.9") == 1
+    listing = json.loads(run("plugins", "--all", "--json", env_extra=plugin_path, check_code=0).stdout)
+    by_name = {p["name"]: p for p in listing}
+    assert by_name["builtin"]["transforms"] >= 33 and by_name["darken"]["transforms"] == 1
+    assert by_name["darken"]["hooks"] == ["augplug_register_transforms"]
+    errors = run("plugins", "--errors", env_extra=plugin_path, check_code=0).stdout
+    assert "broken" in errors and "ImportError: needs libfoo" in errors
+
+
+def test_strict_mode_exits_1(plugin_path):
+    proc = run("transforms", env_extra={**plugin_path, "GLUON_AUGPLUG_STRICT_PLUGINS": "1"}, check_code=1)
+    assert "augplug-broken" in proc.stderr and "needs libfoo" in proc.stderr
+    run("--strict", "plugins", env_extra=plugin_path, check_code=1)
+
+
+def test_disable_env_blocks_the_broken_plugin(plugin_path):
+    proc = run("plugins", env_extra={**plugin_path, "GLUON_AUGPLUG_DISABLE_PLUGINS": "broken"}, check_code=0)
+    assert proc.stderr == ""
+
+
+def test_transforms_lists_names_plugins_parameters_and_docs(plugin_path):
+    out = run("transforms", env_extra=plugin_path, check_code=0).stdout
+    assert "RandomCrop" in out and "size, pad=None, pad_value=0, interpolation=1" in out
+    assert "Darken" in out and "amount=0.5" in out and "Halve every pixel." in out
+    only = json.loads(run("transforms", "--plugin", "darken", "--json", env_extra=plugin_path, check_code=0).stdout)
+    assert [t["name"] for t in only] == ["Darken"]
+    assert only[0]["params"] == [{"name": "amount", "required": False, "default": 0.5}]
+    assert only[0]["version"] == "0.4.2" and only[0]["resolves"] is True
+    proc = run("transforms", "--plugin", "darkn", env_extra=plugin_path, check_code=2)
+    assert "closest: darken" in proc.stderr
+
+
+def test_presets_and_spec_commands():
+    assert "cifar10-standard" in run("presets", check_code=0).stdout
+    spec = json.loads(run("spec", "cifar10-standard", "--seed", "3", "--format", "json", check_code=0).stdout)
+    assert spec["seed"] == 3 and spec["transforms"][0] == {"name": "RandomCrop", "params": {"size": 32, "pad": 4}}
+    assert run("spec", "d2l-flip", "--format", "string", check_code=0).stdout.strip() == "RandomFlipLeftRight, ToTensor"
+    proc = run("spec", "RandomFlipLeftRigt", check_code=2)
+    assert "closest registered names: RandomFlipLeftRight" in proc.stderr
+    proc = run("spec", "RandomCrop(32, pad=-1)", check_code=2)
+    assert "pad=-1" in proc.stderr and "allowed" in proc.stderr
+    proc = run("spec", "RandomCrop(32, pad=4", check_code=2)
+    assert "position 21" in proc.stderr
+
+
+def test_show_writes_the_chapters_grid_of_the_real_cat(cat_path, tmp_path, plugin_path):
+    from PIL import Image
+
+    out = tmp_path / "grid.png"
+    proc = run("show", str(cat_path), "--pipeline", CHAPTER, "--rows", "2", "--cols", "4", "--seed", "0",
+               "-o", str(out), check_code=0)
+    assert "2x4 grid" in proc.stdout
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.size == (4 * 200 + 5 * 4, 2 * 200 + 3 * 4)
+        grid = np.asarray(im.convert("RGB"))
+    cells = [grid[4 + r * 204: 204 + r * 204, 4 + c * 204: 204 + c * 204] for r in range(2) for c in range(4)]
+    assert len({cell.tobytes() for cell in cells}) == 8  # eight different augmentations
+    again = tmp_path / "again.png"
+    run("show", str(cat_path), "--pipeline", CHAPTER, "--rows", "2", "--cols", "4", "--seed", "0", "-o", str(again),
+        check_code=0)
+    assert again.read_bytes() == out.read_bytes()  # the seed makes the figure reproducible
+    plugin_grid = tmp_path / "dark.png"
+    run("show", str(cat_path), "-p", "Darken(0.25), ToTensor", "--rows", "1", "--cols", "2", "-o", str(plugin_grid),
+        env_extra=plugin_path, check_code=0)
+    with Image.open(plugin_grid) as im:
+        assert im.size == (2 * 500 + 3 * 4, 400 + 2 * 4)
+
+
+def test_show_bad_input_exit_codes(cat_path, tmp_path):
+    out = tmp_path / "x.png"
+    proc = run("show", str(tmp_path / "nope.jpg"), "-p", "ToTensor", "-o", str(out), check_code=2)
+    assert "nope.jpg" in proc.stderr and "does not exist" in proc.stderr
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(cat_path.read_bytes()[:5000])
+    proc = run("show", str(truncated), "-p", "ToTensor", "-o", str(out), check_code=2)
+    assert "truncated.jpg" in proc.stderr and "truncated" in proc.stderr
+    text = tmp_path / "notes.jpg"
+    text.write_text("not an image")
+    proc = run("show", str(text), "-p", "ToTensor", "-o", str(out), check_code=2)
+    assert "not an image file" in proc.stderr
+    run("show", str(cat_path), "-p", "NoSuchThing", "-o", str(out), check_code=2)
+    run("show", str(cat_path), "-p", "ToTensor", "--rows", "0", "-o", str(out), check_code=2)
+    assert not out.exists()
+    proc = run("nonsense-command", check_code=2)
+    assert "invalid choice" in proc.stderr
+
+
+def test_python_dash_m_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "gluon_augplug", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("gluon-augplug ")

@@ -1,0 +1,95 @@
+"""Shared fixtures: the real data in ../shared/data and isolated plugin systems."""
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("GLUON_AUGPLUG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def shared_file(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.fail(f"real test data {path} is missing: the tests expect ../shared/data beside the project "
+                    f"(or GLUON_AUGPLUG_SHARED_DATA pointing at it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cat_path() -> Path:
+    return shared_file("cat1.jpg")
+
+
+@pytest.fixture(scope="session")
+def cat(cat_path) -> np.ndarray:
+    """The chapter's 500x400 cat photo as an RGB uint8 HWC array."""
+    from gluon_augplug.data.images import read_image
+
+    img = read_image(str(cat_path))
+    img.setflags(write=False)  # a transform that writes into its input fails loudly
+    return img
+
+
+def load_cifar_jpg(split: str, per_class: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``per_class`` images of each class of the real CIFAR-10 (JPEG archive)."""
+    from PIL import Image
+
+    wanted = {c: per_class for c in CIFAR_CLASSES}
+    images, labels = [], []
+    with tarfile.open(shared_file("cifar10-jpg.tar.gz"), "r:gz") as tar:
+        for member in tar:
+            parts = member.name.split("/")
+            if not member.isfile() or len(parts) < 4 or parts[-3] != split or wanted.get(parts[-2], 0) == 0:
+                continue
+            wanted[parts[-2]] -= 1
+            data = tar.extractfile(member).read()
+            images.append(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+            labels.append(CIFAR_CLASSES.index(parts[-2]))
+            if not any(wanted.values()):
+                break
+    return np.stack(images), np.asarray(labels, np.int32)
+
+
+@pytest.fixture(scope="session")
+def cifar_test_images() -> tuple[np.ndarray, np.ndarray]:
+    """1,000 real CIFAR-10 test images (100 per class), uint8 NHWC, read-only."""
+    images, labels = load_cifar_jpg("test", 100)
+    images.setflags(write=False)
+    return images, labels
+
+
+@pytest.fixture
+def plugin_system(monkeypatch):
+    """A fresh plugin system with the built-ins only, installed as the process-wide one."""
+    from gluon_augplug.plugins import manager
+
+    for var in (manager.ENV_LOAD, manager.ENV_DISABLE, manager.ENV_STRICT):
+        monkeypatch.delenv(var, raising=False)
+    system = manager.PluginSystem(load_entry_points=False)
+    previous = manager.use_plugin_system(system)
+    yield system
+    manager.use_plugin_system(previous)
+
+
+def make_distribution(root: Path, dist: str, version: str, plugins: dict[str, str], modules: dict[str, str]) -> Path:
+    """Write an installed distribution (a dist-info folder plus modules) under ``root``.
+
+    ``plugins`` maps entry-point names to ``module`` or ``module:attr``; ``modules`` maps
+    module names to source code. Put ``root`` on ``sys.path`` to install it.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    lines = ["[gluon_augplug]"] + [f"{name} = {target}" for name, target in plugins.items()]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    for module, source in modules.items():
+        (root / f"{module}.py").write_text(source)
+    return root

@@ -14,43 +14,33 @@ from . import params as P
 from .base import Transform
 from .geometric import affine_matrix
 
-# name -> (signed, magnitudes(num_bins, h, w) or None); torchvision's "_augmentation_space"
 def _space(num_bins: int, h: int, w: int, wide: bool) -> dict[str, tuple[bool, np.ndarray | None]]:
+    """Operation name -> (signed, magnitude per bin or None): torchvision's augmentation spaces.
+
+    ``wide`` is TrivialAugment's wider space (no Invert); otherwise AutoAugment's/RandAugment's.
+    """
     lin = np.linspace
-    if wide:
-        return {
-            "Identity": (False, None),
-            "ShearX": (True, lin(0.0, 0.99, num_bins)),
-            "ShearY": (True, lin(0.0, 0.99, num_bins)),
-            "TranslateX": (True, lin(0.0, 32.0, num_bins)),
-            "TranslateY": (True, lin(0.0, 32.0, num_bins)),
-            "Rotate": (True, lin(0.0, 135.0, num_bins)),
-            "Brightness": (True, lin(0.0, 0.99, num_bins)),
-            "Color": (True, lin(0.0, 0.99, num_bins)),
-            "Contrast": (True, lin(0.0, 0.99, num_bins)),
-            "Sharpness": (True, lin(0.0, 0.99, num_bins)),
-            "Posterize": (False, 8 - (np.arange(num_bins) / ((num_bins - 1) / 6)).round()),
-            "Solarize": (False, lin(255.0, 0.0, num_bins)),
-            "AutoContrast": (False, None),
-            "Equalize": (False, None),
-        }
-    return {
+    shear, rotate, enhance, posterize_div = (0.99, 135.0, 0.99, 6) if wide else (0.3, 30.0, 0.9, 4)
+    tx, ty = (32.0, 32.0) if wide else (150.0 / 331.0 * w, 150.0 / 331.0 * h)
+    space = {
         "Identity": (False, None),
-        "ShearX": (True, lin(0.0, 0.3, num_bins)),
-        "ShearY": (True, lin(0.0, 0.3, num_bins)),
-        "TranslateX": (True, lin(0.0, 150.0 / 331.0 * w, num_bins)),
-        "TranslateY": (True, lin(0.0, 150.0 / 331.0 * h, num_bins)),
-        "Rotate": (True, lin(0.0, 30.0, num_bins)),
-        "Brightness": (True, lin(0.0, 0.9, num_bins)),
-        "Color": (True, lin(0.0, 0.9, num_bins)),
-        "Contrast": (True, lin(0.0, 0.9, num_bins)),
-        "Sharpness": (True, lin(0.0, 0.9, num_bins)),
-        "Posterize": (False, 8 - (np.arange(num_bins) / ((num_bins - 1) / 4)).round()),
+        "ShearX": (True, lin(0.0, shear, num_bins)),
+        "ShearY": (True, lin(0.0, shear, num_bins)),
+        "TranslateX": (True, lin(0.0, tx, num_bins)),
+        "TranslateY": (True, lin(0.0, ty, num_bins)),
+        "Rotate": (True, lin(0.0, rotate, num_bins)),
+        "Brightness": (True, lin(0.0, enhance, num_bins)),
+        "Color": (True, lin(0.0, enhance, num_bins)),
+        "Contrast": (True, lin(0.0, enhance, num_bins)),
+        "Sharpness": (True, lin(0.0, enhance, num_bins)),
+        "Posterize": (False, 8 - (np.arange(num_bins) / ((num_bins - 1) / posterize_div)).round()),
         "Solarize": (False, lin(255.0, 0.0, num_bins)),
         "AutoContrast": (False, None),
         "Equalize": (False, None),
-        "Invert": (False, None),
     }
+    if not wide:
+        space["Invert"] = (False, None)
+    return space
 
 
 def apply_op(img: np.ndarray, op: str, value: float | None, interpolation: int, fill: Any) -> np.ndarray:

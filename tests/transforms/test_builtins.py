@@ -123,3 +123,15 @@ def test_bad_parameters_fail_at_build_time_naming_the_parameter(spec, param):
         build_pipeline(spec, registry=REGISTRY)
     assert info.value.param == param
     assert "allowed" in str(info.value)
+
+
+@pytest.mark.parametrize("info", BUILTINS, ids=lambda i: i.name)
+def test_every_builtin_pickles_and_behaves_the_same_after(info, cifar_test_images):
+    import pickle
+
+    image = cifar_test_images[0][9]
+    pipe = pipeline_for(info, seed=4)
+    clone = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(clone(image), pipeline_for(info, seed=4)(image))
+    transform = pickle.loads(pickle.dumps(pipe[-1]))
+    assert type(transform) is type(pipe[-1]) and transform.to_spec() == pipe[-1].to_spec()

@@ -25,6 +25,7 @@ _LAZY = {
     "build_pipeline": "gluon_augplug.pipeline.build",
     "Pipeline": "gluon_augplug.pipeline.pipeline",
     "Transform": "gluon_augplug.transforms.base",
+    "ImageHybridBlock": "gluon_augplug.transforms.block",
     "augment": "gluon_augplug.data.augment",
     "AugmentedDataset": "gluon_augplug.data.augment",
 }

@@ -1,6 +1,6 @@
 """``augplug``: list plugins, transforms and presets, check specs, and show augmentation grids.
 
-Exit codes: 0 success, 1 a plugin failed to load in strict mode, 2 bad input (an unknown
+Exit codes: 0 success, 1 a plugin failed to load in strict mode or failed ``augplug check``, 2 bad input (an unknown
 transform, a bad parameter, a malformed spec, an unreadable file).
 """
 from __future__ import annotations
@@ -123,6 +123,23 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from ..testing.conformance import CHECKS, check_plugin
+
+    checks = [c.strip() for c in args.checks.split(",")] if args.checks else list(CHECKS)
+    unknown = sorted(set(checks) - set(CHECKS))
+    if unknown:
+        raise AugplugError(f"unknown check(s) {', '.join(unknown)}; the checks are: {', '.join(CHECKS)}")
+    report = check_plugin(args.plugin, checks=checks, raise_on_failure=False)
+    if args.json:
+        print(json.dumps({"plugin": report.plugin, "ok": report.ok,
+                          "findings": [f.__dict__ for f in report.findings]}, indent=2))
+    else:
+        findings = report.findings if args.verbose else [f for f in report.findings if f.status != "skip"]
+        print("\n".join([str(report).splitlines()[0], *(f"  {f}" for f in findings), str(report).splitlines()[-1]]))
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="augplug", description="Image augmentation plugins for MXNet Gluon.")
     parser.add_argument("--version", action="version", version=f"gluon-augplug {__version__}")
@@ -150,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--format", choices=("yaml", "json", "string"), default="yaml")
     p.set_defaults(func=cmd_spec)
+
+    p = sub.add_parser("check", help="run the conformance checks on a plugin's transforms (exit 1 on failure)")
+    p.add_argument("plugin", help="an installed plugin's entry-point name, or 'builtin'")
+    p.add_argument("--checks", help="comma list of checks (default: all)")
+    p.add_argument("--verbose", "-v", action="store_true", help="also list the skipped checks")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("show", help="a grid of augmented copies of one image (PNG)")
     p.add_argument("image")

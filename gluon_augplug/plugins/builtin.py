@@ -18,6 +18,7 @@ _EXAMPLES = {
     "RandomAffine": {"degrees": 15, "translate": (0.1, 0.1), "scale": (0.9, 1.1), "shear": 10},
     "RandomColorJitter": {"brightness": 0.4, "contrast": 0.4, "saturation": 0.4, "hue": 0.1},
 }
+_COMPOSITE_EXAMPLE = ["RandomFlipLeftRight", "RandomBrightness(0.3)"]
 
 
 @hookimpl
@@ -28,8 +29,10 @@ def augplug_register_transforms(register):
         cls = getattr(T, name)
         if not (isinstance(cls, type) and issubclass(cls, T.Transform)) or cls is T.Transform:
             continue
-        nested = ("transforms",) if issubclass(cls, T.composition._Composite) else ()
-        register(name, cls, nested=nested, example=_EXAMPLES.get(name))
+        if issubclass(cls, T.composition._Composite):
+            register(name, cls, nested=("transforms",), example={"transforms": _COMPOSITE_EXAMPLE})
+        else:
+            register(name, cls, example=_EXAMPLES.get(name))
 
 
 @hookimpl

@@ -83,9 +83,12 @@ class PluginSystem:
         Discover installed plugins (after the built-ins).
     builtins : bool
         Register the built-in plugin.
+    warn : bool
+        Log one warning line per plugin that fails to load (strict callers raise instead).
     """
 
-    def __init__(self, *, load_entry_points: bool = True, builtins: bool = True):
+    def __init__(self, *, load_entry_points: bool = True, builtins: bool = True, warn: bool = True):
+        self.warn = warn
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.registry = Registry()
@@ -137,7 +140,7 @@ class PluginSystem:
                 hint = closest_names(missing, known)
                 self._failed(
                     PluginRecord(missing),
-                    f"{ENV_LOAD} names {missing!r}, but no installed distribution provides it"
+                    f"not installed: no distribution provides a {ENTRY_POINT_GROUP!r} entry point named {missing!r}"
                     + (f" (closest: {', '.join(hint)})" if hint else ""),
                 )
 
@@ -153,8 +156,7 @@ class PluginSystem:
         """
         name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
         record = PluginRecord(name, distribution, version, getattr(plugin, "__name__", None))
-        if not self._register(plugin, record, raise_errors=True):
-            raise PluginError(name, distribution, version, record.error or "unknown error")
+        self._register(plugin, record, raise_errors=True)
         return record
 
     def remove_plugin(self, name: str) -> None:
@@ -170,15 +172,13 @@ class PluginSystem:
         try:
             self.pm.register(plugin, name=record.name)
         except Exception as exc:  # pluggy: bad hook arguments, or the name is taken
-            self._failed(record, exc, quiet=raise_errors)
-            return False
+            return self._failed(record, exc, raise_errors)
         try:
             record.hooks = self._validate(plugin)
             self._call_hooks(plugin, registrar)
         except Exception as exc:
             self.pm.unregister(plugin)
-            self._failed(record, exc, quiet=raise_errors)
-            return False
+            return self._failed(record, exc, raise_errors)
         registrar.commit(self.registry)
         record.transforms = len(registrar.transforms)
         record.presets = len(registrar.presets)
@@ -228,18 +228,21 @@ class PluginSystem:
                         raise TypeError(f"hook {hook_name!r} must call register(...) and return None, "
                                         f"it returned {type(result).__name__}")
 
-    def _failed(self, record: PluginRecord, error: BaseException | str, quiet: bool = False) -> None:
-        """Mark ``record`` failed; in discovery (not ``quiet``) keep it for ``--errors`` and warn once."""
+    def _failed(self, record: PluginRecord, error: BaseException | str, raise_error: bool = False) -> bool:
+        """Mark ``record`` failed: raise (``add_plugin``: nothing is left behind), or keep it for
+        ``--errors`` and warn once (discovery). Returns False, for ``return self._failed(...)``."""
         err = PluginError(record.name, record.distribution, record.version, error)
         record.status = "error"
         record.error = str(err)
-        if quiet:  # add_plugin raises instead: the caller has the error, nothing is left behind
-            return
+        if raise_error:
+            raise err from (error if isinstance(error, BaseException) else None)
         key = record.name
         if key in self.records and self.records[key].status == "loaded":  # a second plugin with a taken name
             key = f"{record.name}@{record.distribution or record.module}"
         self.records[key] = record
-        log.warning("gluon_augplug: skipped %s", err)
+        if self.warn:
+            log.warning("gluon_augplug: skipped %s", err)
+        return False
 
     # -- reporting -------------------------------------------------------------
     def plugins(self, include_builtin: bool = False) -> list[PluginRecord]:
@@ -272,11 +275,12 @@ def get_plugin_manager(strict: bool | None = None) -> PluginSystem:
         Default: the ``GLUON_AUGPLUG_STRICT_PLUGINS`` environment variable.
     """
     global _system
+    strict = strict if strict is not None else _env_flag(ENV_STRICT)
     with _lock:
         if _system is None:
-            _system = PluginSystem()
+            _system = PluginSystem(warn=not strict)
         system = _system
-    if strict if strict is not None else _env_flag(ENV_STRICT):
+    if strict:
         system.raise_errors()
     return system
 

@@ -1,0 +1,461 @@
+"""Conformance checks for a plugin's transforms; each failure says what to fix.
+
+Checks (in order; a transform that does not build skips the rest):
+
+``builds``            the factory builds with its defaults (or its registered ``example``)
+``validates``         bad numeric parameters are rejected when building, not at the first image
+``round_trip``        ``to_spec()`` survives JSON and YAML and rebuilds an identical pipeline
+``output_contract``   numpy in -> numpy out, NDArray in -> NDArray out; dtype, shape and value range
+``no_mutation``       the input image is never written to
+``seeded``            the same seed gives the same outputs
+``random``            a transform declared random varies across seeds
+``pickle``            the transform and its pipeline pickle and behave the same after
+``dataloader``        it works in a ``gluon.data.DataLoader`` with 2 workers that draw distinct augmentations
+``hybridize``         a Gluon HybridBlock gives the same output hybridized
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..errors import AugplugError, PluginError
+from ..pipeline.build import build_pipeline
+from ..plugins.manager import BUILTIN_PLUGINS, PluginSystem
+from ..plugins.registry import Registry, TransformInfo, factory_params
+from ..transforms.base import CHW, HWC, Transform
+from .isolation import load_plugin_system
+from .samples import sample_images
+
+CHECKS = ("builds", "validates", "round_trip", "output_contract", "no_mutation", "seeded", "random", "pickle",
+          "dataloader", "hybridize")
+_SEEDS = range(8)
+
+
+class Skip(Exception):
+    """A check that does not apply to this transform."""
+
+
+@dataclass
+class Finding:
+    subject: str
+    check: str
+    status: str  # "pass" | "fail" | "skip"
+    message: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.status.upper():4}  {self.subject}  {self.check}"
+        return f"{text}: {self.message}" if self.message else text
+
+
+@dataclass
+class Report:
+    """The findings of :func:`check_plugin`; ``str(report)`` is a readable table."""
+
+    plugin: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == "fail"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and bool(self.findings)
+
+    def __str__(self) -> str:
+        counts = {s: sum(f.status == s for f in self.findings) for s in ("pass", "fail", "skip")}
+        lines = [f"gluon_augplug conformance report for plugin {self.plugin!r}"]
+        lines += [f"  {f}" for f in self.findings]
+        lines.append(f"{len(self.findings)} checks: {counts['pass']} passed, {counts['fail']} failed, "
+                     f"{counts['skip']} skipped")
+        return "\n".join(lines)
+
+    def raise_for_failures(self) -> None:
+        if not self.ok:
+            raise AssertionError(str(self))
+
+
+class _Context:
+    """One transform under test: how to build it, on which images."""
+
+    def __init__(self, info: TransformInfo, registry: Registry, images: dict[str, np.ndarray]):
+        self.info = info
+        self.registry = registry
+        self.images = images
+        self.params = dict(info.example)
+        self._built: Any = None
+
+    @property
+    def item(self) -> dict:
+        return {"name": self.info.qualified_name, "params": self.params}
+
+    def pipeline(self, seed: int | None = 0, params: dict | None = None):
+        item = self.item if params is None else {"name": self.info.qualified_name, "params": params}
+        return build_pipeline(self._prefix() + [item], seed=seed, registry=self.registry)
+
+    def transform(self) -> Any:
+        """The object the factory returns (composites are built by the builder: their children are specs)."""
+        if self._built is None:
+            if self.info.nested:
+                self._built = build_pipeline([self.item], registry=self.registry)[-1]
+            else:
+                self._built = self.info.factory(**self.params)
+        return self._built
+
+    def takes_tensors(self) -> bool:
+        t = self.transform()
+        return isinstance(t, Transform) and HWC not in t.accepts
+
+    def _prefix(self) -> list:
+        return ["ToTensor"] if self.takes_tensors() else []
+
+    def raw_inputs(self) -> dict[str, np.ndarray]:
+        """Inputs for calling the transform directly (tensors for tensor-only transforms)."""
+        if not self.takes_tensors():
+            return {k: v.copy() for k, v in self.images.items()}
+        to_tensor = build_pipeline("ToTensor", registry=self.registry)
+        return {k: to_tensor(v) for k, v in self.images.items()}
+
+    def declared_random(self) -> bool:
+        t = self.transform()
+        if isinstance(t, Transform):
+            return bool(t.random)
+        return bool(getattr(t, "random", False))
+
+    def outputs(self, pipeline) -> list[np.ndarray]:
+        return [pipeline(img) for img in self.images.values()]
+
+
+def _same(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a, b))
+
+
+# -- the checks: each returns None (pass) or a message (fail), or raises Skip ---------------
+
+def check_builds(ctx: _Context) -> str | None:
+    try:
+        ctx.transform()
+    except Exception as exc:
+        required = [p.name for p in factory_params(ctx.info.factory) if p.required]
+        hint = (f"; register it with example={{{', '.join(repr(r) + ': ...' for r in required)}}}"
+                if required and not ctx.params else "")
+        return f"factory(**{ctx.params}) raised {type(exc).__name__}: {exc}{hint}"
+    return None
+
+
+def check_validates(ctx: _Context) -> str | None:
+    numeric = {}
+    for p in factory_params(ctx.info.factory):
+        value = ctx.params.get(p.name, None if p.required else p.default)
+        if p.name not in ctx.info.nested and isinstance(value, (int, float)) and not isinstance(value, bool):
+            numeric[p.name] = value
+    if not numeric:
+        raise Skip("no numeric parameters")
+    accepted = []
+    for name in numeric:
+        try:
+            ctx.pipeline(params={**ctx.params, name: "not-a-number"})
+        except (AugplugError, ValueError, TypeError):
+            continue
+        accepted.append(name)
+    if accepted:
+        listed = ", ".join(f"{n}='not-a-number'" for n in accepted)
+        return (f"accepted {listed} when building; validate "
+                f"parameters in __init__ (raise gluon_augplug.errors.ParameterError(transform, param, value, "
+                f"allowed)) so that bad specs fail before training starts")
+    return None
+
+
+def check_round_trip(ctx: _Context) -> str | None:
+    import yaml
+
+    original = ctx.pipeline(seed=3)
+    spec = original.to_spec()
+    try:
+        via_json = json.loads(json.dumps(spec))
+    except (TypeError, ValueError) as exc:
+        return f"to_spec() is not JSON-serializable ({exc}); parameters must be numbers, strings, lists, dicts, None"
+    via_yaml = yaml.safe_load(yaml.safe_dump(spec))
+    for label, rebuilt_spec in (("JSON", via_json), ("YAML", via_yaml)):
+        rebuilt = build_pipeline(rebuilt_spec, registry=ctx.registry)
+        if rebuilt.to_spec() != spec:
+            return f"the spec changed through {label}: {spec} became {rebuilt.to_spec()}"
+        if not _same(ctx.outputs(rebuilt), ctx.outputs(build_pipeline(spec, registry=ctx.registry))):
+            return (f"a pipeline rebuilt from to_spec() through {label} gives other outputs: store every "
+                    f"constructor parameter under an attribute of the same name (or override get_params)")
+    return None
+
+
+def _expected_layout(ctx: _Context) -> tuple[str, str]:
+    t = ctx.transform()
+    layout_in = CHW if ctx.takes_tensors() else HWC
+    layout_out = (t.produces or layout_in) if isinstance(t, Transform) else layout_in
+    return layout_in, layout_out
+
+
+def check_output_contract(ctx: _Context) -> str | None:
+    import mxnet as mx
+
+    t = ctx.transform()
+    layout_in, layout_out = _expected_layout(ctx)
+    for name, img in ctx.raw_inputs().items():
+        out = t(img)
+        if not isinstance(out, np.ndarray):
+            return f"numpy input ({name}) returned {type(out).__module__}.{type(out).__name__}: numpy in must give numpy out"
+        nd_out = t(mx.nd.array(img, dtype=img.dtype))
+        if not isinstance(nd_out, mx.nd.NDArray):
+            return f"NDArray input ({name}) returned {type(nd_out).__name__}: NDArray in must give NDArray out"
+        if nd_out.dtype != out.dtype:
+            return f"NDArray input gives dtype {np.dtype(nd_out.dtype)}, numpy input {out.dtype}: they must agree"
+        if out.ndim != 3:
+            return f"output of {name} has shape {out.shape}: one image in gives one 3-D image out"
+        channels_in = img.shape[2] if layout_in == HWC else img.shape[0]
+        channels_out = out.shape[2] if layout_out == HWC else out.shape[0]
+        if channels_out != channels_in:
+            return f"output of {name} has {channels_out} channels, the input {channels_in} ({layout_out} layout)"
+        if layout_out == HWC and img.dtype == np.uint8 and out.dtype != np.uint8:
+            return f"uint8 image in gave {out.dtype} out: keep uint8 (ToTensor-like transforms set produces='CHW')"
+        if layout_out == CHW and out.dtype != np.float32:
+            return f"a CHW tensor out must be float32, got {out.dtype}"
+        if out.dtype != np.uint8 and not np.isfinite(out).all():
+            return f"output of {name} has NaN or infinite values"
+    return None
+
+
+def check_no_mutation(ctx: _Context) -> str | None:
+    import mxnet as mx
+
+    t = ctx.transform()
+    for name, img in ctx.raw_inputs().items():
+        before = img.copy()
+        for _ in range(4):
+            t(img)
+        if not np.array_equal(img, before):
+            return f"wrote into its numpy input ({name}): work on a copy (cv2/numpy functions that return new arrays)"
+        nd = mx.nd.array(img, dtype=img.dtype)
+        t(nd)
+        if not np.array_equal(nd.asnumpy(), before):
+            return f"wrote into its NDArray input ({name})"
+    return None
+
+
+def check_seeded(ctx: _Context) -> str | None:
+    a, b = ctx.outputs(ctx.pipeline(seed=0)), ctx.outputs(ctx.pipeline(seed=0))
+    if not _same(a, b):
+        return ("the same seed gave different outputs: draw random numbers only from the rng passed to sample() "
+                "(subclass gluon_augplug.Transform) or to an `rng` keyword, never from np.random, random or mx.random")
+    return None
+
+
+def check_random(ctx: _Context) -> str | None:
+    if not ctx.declared_random():
+        raise Skip("deterministic (random = False)")
+    outputs = [ctx.outputs(ctx.pipeline(seed=s)) for s in _SEEDS]
+    if all(_same(outputs[0], o) for o in outputs[1:]):
+        return (f"declared random but seeds {_SEEDS.start}-{_SEEDS.stop - 1} give identical outputs: sample() "
+                f"must draw the parameters from its rng (or set random = False)")
+    return None
+
+
+def check_pickle(ctx: _Context) -> str | None:
+    try:
+        clone = pickle.loads(pickle.dumps(ctx.transform()))
+        pipe = pickle.loads(pickle.dumps(ctx.pipeline(seed=5)))
+    except Exception as exc:
+        return (f"does not pickle ({type(exc).__name__}: {exc}); DataLoader workers and checkpoints pickle "
+                f"transforms: keep lambdas, locks, open files and generators out of attributes")
+    if not _same(ctx.outputs(pipe), ctx.outputs(ctx.pipeline(seed=5))):
+        return "a pickled copy of the pipeline gives other outputs than the original"
+    if type(clone) is not type(ctx.transform()):
+        return f"unpickles as {type(clone).__name__}"
+    return None
+
+
+def _most_varied_image(ctx: _Context) -> np.ndarray:
+    """The sample image whose augmentations differ most across seeds (a no-op on it would hide a bug)."""
+    pipes = [ctx.pipeline(seed=s) for s in _SEEDS]
+    best, best_count = next(iter(ctx.images.values())), 0
+    for img in ctx.images.values():
+        distinct = len({p(img).tobytes() for p in pipes})
+        if distinct > best_count:
+            best, best_count = img, distinct
+    return best
+
+
+class _WorkerProbe:
+    """A dataset whose items are ``(augmented image, pid of the process that made it)``."""
+
+    def __init__(self, image: np.ndarray, pipeline: Any, length: int):
+        self.image, self.pipeline, self.length = image, pipeline, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int):
+        return self.pipeline(self.image), np.int64(os.getpid())
+
+
+def check_dataloader(ctx: _Context, per_worker: int = 16) -> str | None:
+    from mxnet import gluon
+
+    image = _most_varied_image(ctx)
+    pipeline = ctx.pipeline(seed=0)
+    pipeline(image)  # the parent draws before forking, as a training script's sanity check would
+    dataset = _WorkerProbe(image, pipeline, 2 * per_worker)
+    loader = gluon.data.DataLoader(dataset, batch_size=1, num_workers=2)
+    by_worker: dict[int, list[np.ndarray]] = {}
+    try:
+        for data, pid in loader:
+            by_worker.setdefault(int(pid.asscalar()), []).append(data[0].asnumpy())
+    except Exception as exc:
+        return f"failed inside a DataLoader with num_workers=2: {type(exc).__name__}: {exc}"
+    finally:
+        del loader
+    if not ctx.declared_random():
+        return None
+    if len(by_worker) < 2:
+        raise Skip("one worker produced every sample; distinct streams not observable")
+    first, second = list(by_worker.values())[:2]
+    n = min(len(first), len(second))
+    if _same(first[:n], second[:n]):
+        return ("the two DataLoader workers produced the same sequence of augmentations: forked workers share "
+                "the global random state; draw from the rng passed to sample() (gluon_augplug reseeds it per worker)")
+    return None
+
+
+def check_hybridize(ctx: _Context) -> str | None:
+    import mxnet as mx
+
+    if not isinstance(ctx.transform(), mx.gluon.HybridBlock):
+        raise Skip("not a Gluon HybridBlock")
+    t = ctx.info.factory(**ctx.params)  # a fresh block: hybridizing must not touch the shared one
+    inputs = [mx.nd.array(img, dtype=img.dtype) for img in ctx.raw_inputs().values()]
+    mx.random.seed(0)
+    eager = [t(x).asnumpy() for x in inputs]
+    t.hybridize()
+    mx.random.seed(0)
+    hybrid = [t(x).asnumpy() for x in inputs]
+    if not _same(eager, hybrid):
+        return "gives other outputs once hybridized: keep Python control flow out of hybrid_forward"
+    return None
+
+
+_CHECK_FUNCTIONS: dict[str, Callable[[_Context], str | None]] = {
+    "builds": check_builds, "validates": check_validates, "round_trip": check_round_trip,
+    "output_contract": check_output_contract, "no_mutation": check_no_mutation, "seeded": check_seeded,
+    "random": check_random, "pickle": check_pickle, "dataloader": check_dataloader, "hybridize": check_hybridize,
+}
+
+
+def run_check(check: str, ctx: _Context) -> Finding:
+    try:
+        message = _CHECK_FUNCTIONS[check](ctx)
+    except Skip as skip:
+        return Finding(ctx.info.name, check, "skip", str(skip))
+    except Exception as exc:
+        return Finding(ctx.info.name, check, "fail", f"raised {type(exc).__name__}: {exc}")
+    return Finding(ctx.info.name, check, "fail" if message else "pass", message or "")
+
+
+def check_transform(info: TransformInfo, registry: Registry, checks: Sequence[str] = CHECKS,
+                    images: dict[str, np.ndarray] | None = None) -> list[Finding]:
+    """Run ``checks`` on one registered transform; a transform that does not build skips the rest."""
+    unknown = set(checks) - set(CHECKS)
+    if unknown:
+        raise ValueError(f"unknown checks {sorted(unknown)}; the checks are {', '.join(CHECKS)}")
+    ctx = _Context(info, registry, images or sample_images())
+    first = run_check("builds", ctx)
+    findings = [first] if "builds" in checks else []
+    if first.status == "fail":
+        return findings or [first]
+    return findings + [run_check(c, ctx) for c in CHECKS if c in checks and c != "builds"]
+
+
+def _load(plugin: Any) -> tuple[str, PluginSystem | None, Finding]:
+    """Load an installed plugin by name (strict), or register a plugin module/object; report how it went."""
+    if isinstance(plugin, str):
+        name = plugin
+        if name in dict(BUILTIN_PLUGINS):
+            return name, PluginSystem(load_entry_points=False), Finding(name, "loads", "pass", "built in")
+        try:
+            system = load_plugin_system([name], strict=True)
+        except PluginError as exc:
+            return name, None, Finding(name, "loads", "fail", str(exc))
+        record = system.records[name]
+        return name, system, Finding(name, "loads", "pass", f"{record.distribution} {record.version}")
+    name = getattr(plugin, "__name__", None) or type(plugin).__name__
+    system = PluginSystem(load_entry_points=False)
+    try:
+        system.add_plugin(plugin, name)
+    except PluginError as exc:
+        return name, None, Finding(name, "loads", "fail", str(exc))
+    return name, system, Finding(name, "loads", "pass", "registered by hand")
+
+
+def check_plugin(plugin: Any, checks: Sequence[str] = CHECKS, raise_on_failure: bool = True) -> Report:
+    """Check every transform and preset a plugin registers.
+
+    Parameters
+    ----------
+    plugin : str or module or object
+        An installed plugin's entry-point name (loaded in strict mode), or a plugin
+        module/object to register by hand.
+    checks : sequence of str
+        A subset of :data:`CHECKS`.
+    raise_on_failure : bool
+        Raise ``AssertionError`` with the readable report when a check fails.
+
+    Returns
+    -------
+    Report
+    """
+    name, system, loaded = _load(plugin)
+    report = Report(name, [loaded])
+    if system is not None:
+        transforms = system.registry.transforms(name)
+        presets = system.registry.presets(name)
+        if not transforms and not presets:
+            report.findings.append(Finding(name, "registers", "fail", "the plugin registered no transform and no preset"))
+        for info in transforms:
+            report.findings.extend(check_transform(info, system.registry, checks))
+        for preset in presets:
+            try:
+                build_pipeline(preset.name, registry=system.registry)(sample_images()["cat_small"])
+                report.findings.append(Finding(preset.name, "preset", "pass"))
+            except Exception as exc:
+                report.findings.append(Finding(preset.name, "preset", "fail", f"{type(exc).__name__}: {exc}"))
+    if raise_on_failure:
+        report.raise_for_failures()
+    return report
+
+
+@dataclass
+class Case:
+    """One check of one transform, for ``pytest.mark.parametrize``."""
+
+    transform: TransformInfo
+    check: str
+    registry: Registry
+
+    def run(self) -> None:
+        finding = check_transform(self.transform, self.registry, ["builds", self.check])[-1]
+        if finding.status == "skip":
+            import pytest
+
+            pytest.skip(finding.message)
+        if finding.status == "fail":
+            raise AssertionError(str(finding))
+
+    def __str__(self) -> str:
+        return f"{self.transform.name}-{self.check}"
+
+
+def conformance_cases(plugin: str, checks: Sequence[str] = CHECKS) -> list[Case]:
+    """One :class:`Case` per (transform, check) of an installed plugin (loaded in strict mode)."""
+    system = load_plugin_system([plugin], strict=True)
+    return [Case(info, check, system.registry) for info in system.registry.transforms(plugin) for check in checks]

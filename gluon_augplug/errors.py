@@ -16,9 +16,8 @@ class UnknownTransformError(AugplugError, LookupError):
         self.name = name
         self.suggestions = closest_names(name, known)
         hint = f"; closest registered names: {', '.join(self.suggestions)}" if self.suggestions else ""
-        super().__init__(
-            f"unknown {kind} {name!r}{hint} (`augplug transforms` lists them all)"
-        )
+        listing = {"transform": " (`augplug transforms` lists them all)", "preset": " (`augplug presets` lists them)"}
+        super().__init__(f"unknown {kind} {name!r}{hint}{listing.get(kind, '')}")
 
     def __str__(self) -> str:  # LookupError would quote the message
         return self.args[0]
@@ -104,8 +103,12 @@ def closest_names(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     by_lower = {}
     for k in known:
         by_lower.setdefault(k.lower(), k)
-    found = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.6)
-    result = [by_lower[f] for f in found]
-    if not result:  # substring matches catch short prefixes such as "Flip"
-        result = [k for k in known if name.lower() in k.lower()][:n]
-    return result
+    query = name.lower()
+    # names that contain what was typed ("RandomFlip", "flip") first, shortest first; then look-alikes
+    containing = sorted((k for k in known if query in k.lower()), key=len)
+    similar = [by_lower[f] for f in difflib.get_close_matches(query, list(by_lower), n=n, cutoff=0.6)]
+    result: list[str] = []
+    for k in containing + similar:
+        if k not in result:
+            result.append(k)
+    return result[:n]

@@ -175,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_check)
 
+    from .train_cmds import add_commands
+
+    add_commands(sub)
+
     p = sub.add_parser("show", help="a grid of augmented copies of one image (PNG)")
     p.add_argument("image")
     p.add_argument("--pipeline", "-p", required=True, help="spec string, preset name, or YAML/JSON file")
@@ -194,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PluginError as exc:
         print(f"augplug: error: {exc}", file=sys.stderr)
         return 1
-    except (AugplugError, OSError) as exc:
+    except (AugplugError, OSError, ValueError, LookupError) as exc:
         print(f"augplug: error: {exc}", file=sys.stderr)
         return 2
 

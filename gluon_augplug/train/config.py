@@ -1,0 +1,99 @@
+"""The training configuration: every argument of ``augplug train``, saved in each checkpoint."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+# run-time settings a resumed run may change; everything else comes from the checkpoint
+RESUMABLE_OVERRIDES = ("epochs", "out", "num_workers", "log_interval", "gpus", "ctx", "progress")
+KVSTORES = ("local", "device", "dist_sync", "dist_device_sync", "dist_async")
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one training run (the chapter's defaults: Adam, lr 0.001, batch 256)."""
+
+    data: str = ""
+    model: str = "d2l_resnet18"
+    train_aug: Any = "d2l-flip"
+    test_aug: Any = "d2l-none"
+    optimizer: str = "adam"
+    lr: float = 0.001
+    momentum: float = 0.9
+    wd: float = 0.0
+    lr_mode: str = "constant"  # constant | step | cosine
+    lr_decay: float = 0.1
+    lr_decay_epochs: tuple = ()
+    warmup_epochs: float = 0.0
+    label_smoothing: float = 0.0
+    mixup: float = 0.0  # Beta(alpha, alpha) mixing, 0 = off
+    cutmix: float = 0.0
+    batch_size: int = 256
+    epochs: int = 10
+    gpus: str | None = None  # "0,1"; None = all GPUs found, else the CPU
+    ctx: str | None = None  # "cpu:0,cpu:1" (wins over gpus)
+    seed: int = 0
+    out: str | None = None
+    resume: str | None = None
+    train_limit: int | None = None
+    test_limit: int | None = None
+    num_workers: int = 0
+    log_interval: int = 0
+    kvstore: str = "device"
+    keep_checkpoints: int = 2
+    progress: bool | None = None  # None = a progress bar when stderr is a terminal
+    classes: int = field(default=10)
+
+    def validate(self) -> "TrainConfig":
+        problems = []
+        if self.optimizer not in ("adam", "sgd", "nag"):
+            problems.append(f"optimizer={self.optimizer!r} (allowed: adam, sgd, nag)")
+        if self.lr_mode not in ("constant", "step", "cosine"):
+            problems.append(f"lr_mode={self.lr_mode!r} (allowed: constant, step, cosine)")
+        if self.kvstore not in KVSTORES:
+            problems.append(f"kvstore={self.kvstore!r} (allowed: {', '.join(KVSTORES)})")
+        for name in ("lr", "batch_size", "epochs"):
+            if not getattr(self, name) or getattr(self, name) <= 0:
+                problems.append(f"{name}={getattr(self, name)!r} (must be > 0)")
+        for name in ("wd", "warmup_epochs", "mixup", "cutmix", "num_workers", "log_interval"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name}={getattr(self, name)!r} (must be >= 0)")
+        if not 0 <= self.label_smoothing < 1:
+            problems.append(f"label_smoothing={self.label_smoothing!r} (allowed: [0, 1))")
+        for name in ("train_limit", "test_limit"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                problems.append(f"{name}={getattr(self, name)!r} (must be a positive number of images)")
+        if not self.data and not self.resume:
+            problems.append("data is required (a CIFAR-10 folder or archive, or an image-folder tree)")
+        if problems:
+            raise ValueError("bad training settings: " + "; ".join(problems))
+        return self
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["lr_decay_epochs"] = list(self.lr_decay_epochs)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in d.items() if k in known}
+        values["lr_decay_epochs"] = tuple(values.get("lr_decay_epochs", ()))
+        return cls(**values)
+
+
+def learning_rate(cfg: TrainConfig, iteration: int, iterations_per_epoch: int) -> float:
+    """The learning rate at ``iteration``: linear warm-up, then constant, step or cosine (GluonCV's recipe)."""
+    epoch = iteration / max(iterations_per_epoch, 1)
+    if cfg.warmup_epochs and epoch < cfg.warmup_epochs:
+        return cfg.lr * (iteration + 1) / (cfg.warmup_epochs * iterations_per_epoch)
+    if cfg.lr_mode == "step":
+        return cfg.lr * cfg.lr_decay ** sum(epoch >= e for e in cfg.lr_decay_epochs)
+    if cfg.lr_mode == "cosine":
+        import math
+
+        span = max(cfg.epochs - cfg.warmup_epochs, 1e-9)
+        progress = min(max(epoch - cfg.warmup_epochs, 0.0) / span, 1.0)
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * progress))
+    return cfg.lr

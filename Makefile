@@ -6,7 +6,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.augplug-installed
 SHARED ?= ../shared/data
 DEMO_OUT ?= runs/demo
-CHAPTER_PIPELINE := RandomFlipLeftRight, RandomColorJitter(brightness=0.5, contrast=0.5, saturation=0.5, hue=0.5), RandomResizedCrop(200, scale=(0.1, 1), ratio=(0.5, 2))
 
 .PHONY: venv demo test clean
 
@@ -17,17 +16,16 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[cpu,gluoncv,test]"
 	touch $(STAMP)
 
+# The reduced version of D2L's with/without-augmentation experiment that runs on 2 CPU cores
+# in a few minutes (the chapter's full run is for GPUs: see the README).
+COMPARE_ARGS ?= --data $(SHARED)/cifar10-jpg.tar.gz --model cifar_resnet20_v1 --train-limit 5000 \
+	--test-limit 2000 --epochs 8 --batch-size 128 --aug flip=d2l-flip --aug none=d2l-none
+
 demo: $(STAMP)
-	mkdir -p $(DEMO_OUT)
-	$(VENV)/bin/augplug plugins
-	$(VENV)/bin/augplug show $(SHARED)/cat1.jpg --pipeline RandomFlipLeftRight --rows 2 --cols 4 --seed 0 -o $(DEMO_OUT)/flip_left_right.png
-	$(VENV)/bin/augplug show $(SHARED)/cat1.jpg --pipeline RandomFlipTopBottom --rows 2 --cols 4 --seed 0 -o $(DEMO_OUT)/flip_top_bottom.png
-	$(VENV)/bin/augplug show $(SHARED)/cat1.jpg --pipeline "RandomResizedCrop(200, scale=(0.1, 1), ratio=(0.5, 2))" --rows 2 --cols 4 --seed 0 -o $(DEMO_OUT)/resized_crop.png
-	$(VENV)/bin/augplug show $(SHARED)/cat1.jpg --pipeline "RandomBrightness(0.5)" --rows 2 --cols 4 --seed 0 -o $(DEMO_OUT)/brightness.png
-	$(VENV)/bin/augplug show $(SHARED)/cat1.jpg --pipeline "RandomHue(0.5)" --rows 2 --cols 4 --seed 0 -o $(DEMO_OUT)/hue.png
-	$(VENV)/bin/augplug show $(SHARED)/cat1.jpg --pipeline "RandomColorJitter(brightness=0.5, contrast=0.5, saturation=0.5, hue=0.5)" --rows 2 --cols 4 --seed 0 -o $(DEMO_OUT)/color_jitter.png
-	$(VENV)/bin/augplug show $(SHARED)/cat1.jpg --pipeline "$(CHAPTER_PIPELINE)" --rows 2 --cols 4 --seed 0 -o $(DEMO_OUT)/composed.png
-	@echo "augmentation grids of the cat photo written to $(DEMO_OUT)/"
+	$(VENV)/bin/augplug plugins --all
+	$(PY) examples/augmentation_tour.py --image $(SHARED)/cat1.jpg --out $(DEMO_OUT)
+	$(VENV)/bin/augplug compare $(COMPARE_ARGS) --out $(DEMO_OUT)/compare
+	@echo "augmentation grids of the cat photo and the comparison report are in $(DEMO_OUT)/"
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -195,3 +195,12 @@ def test_learning_rate_schedules():
 def test_bad_settings_are_named(changes, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**{"data": "x", **changes}).validate()
+
+
+def test_dataloader_workers_do_not_change_the_run(cifar_jpg, quiet):
+    """Per-sample seeding: 2 worker processes give exactly the history of 0 workers."""
+    common = dict(train_aug="cifar10-standard", test_aug="cifar10-test", epochs=2)
+    inline = train(config(cifar_jpg, num_workers=0, **common), quiet)
+    workers = train(config(cifar_jpg, num_workers=2, **common), quiet)
+    for a, b in zip(inline, workers):
+        assert (a["loss"], a["train_acc"], a["test_acc"]) == (b["loss"], b["train_acc"], b["test_acc"])

@@ -40,8 +40,9 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         print("no third-party augmentation plugins installed (`augplug plugins --all` lists the built-in one)")
     else:
         rows = [[r.name, r.distribution or "-", r.version or "-", r.status, ",".join(h.replace("augplug_", "")
-                 for h in r.hooks) or "-", str(r.transforms), str(r.presets)] for r in records]
-        print(_table(rows, ["name", "distribution", "version", "status", "hooks", "transforms", "presets"]))
+                 for h in r.hooks) or "-", str(r.transforms), str(r.batch_transforms), str(r.presets)]
+                for r in records]
+        print(_table(rows, ["name", "distribution", "version", "status", "hooks", "transforms", "batch", "presets"]))
     failed = system.errors()
     if failed and not args.errors:
         print(f"{len(failed)} plugin(s) failed to load: {', '.join(r.name for r in failed)} "
@@ -60,7 +61,7 @@ def cmd_transforms(args: argparse.Namespace) -> int:
         hint = closest_names(args.plugin, system.records)
         raise AugplugError(f"no loaded plugin named {args.plugin!r}"
                            + (f"; closest: {', '.join(hint)}" if hint else ""))
-    infos = registry.transforms(args.plugin)
+    infos = registry.transforms(args.plugin, kind=None if args.kind == "all" else args.kind)
     if args.json:
         out = []
         for info in infos:
@@ -72,11 +73,11 @@ def cmd_transforms(args: argparse.Namespace) -> int:
     rows = []
     for info in infos:
         name = info.name
-        if len(registry._transforms.get(info.name, ())) > 1:
+        if registry.conflicts(info):
             name = info.name + (" (override)" if registry.resolves_to(info) else f" (use {info.qualified_name})")
         params = ", ".join(p.describe() for p in info.params)
-        rows.append([name, info.plugin, params, info.doc])
-    print(_table(rows, ["name", "plugin", "parameters", "description"]))
+        rows.append([name, info.kind, info.plugin, params, info.doc])
+    print(_table(rows, ["name", "kind", "plugin", "parameters", "description"]))
     return 0
 
 
@@ -155,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("transforms", help="every transform by name, its plugin and parameters")
     p.add_argument("--plugin", help="only this plugin's transforms")
+    p.add_argument("--kind", choices=("sample", "batch", "all"), default="all",
+                   help="per-sample transforms, batch transforms, or both (default)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_transforms)
 

@@ -21,6 +21,8 @@ def add_train_arguments(p: argparse.ArgumentParser, augmentation: bool = True) -
     if augmentation:
         p.add_argument("--train-aug", default=d.train_aug, help="spec, preset or YAML/JSON file (default %(default)s)")
     p.add_argument("--test-aug", default=d.test_aug, help="spec, preset or file (default %(default)s)")
+    p.add_argument("--batch-aug", help="batch transforms run on each device after split_and_load, e.g. "
+                                       "'RandomFlipLeftRight, RandomColorJitter(0.4, 0.4, 0.4), Mixup(0.2)'")
     p.add_argument("--optimizer", default=d.optimizer, choices=("adam", "sgd", "nag"))
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--momentum", type=float, default=d.momentum)
@@ -30,8 +32,9 @@ def add_train_arguments(p: argparse.ArgumentParser, augmentation: bool = True) -
     p.add_argument("--lr-decay-epochs", type=_epochs_list, default=d.lr_decay_epochs, help="e.g. 80,120")
     p.add_argument("--warmup-epochs", type=float, default=d.warmup_epochs)
     p.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
-    p.add_argument("--mixup", type=float, default=d.mixup, help="Mixup alpha, on the device (0 = off)")
-    p.add_argument("--cutmix", type=float, default=d.cutmix, help="CutMix alpha, on the device (0 = off)")
+    p.add_argument("--mixup", type=float, default=d.mixup, help="Mixup alpha: adds Mixup(ALPHA) to the batch "
+                                                               "transforms (0 = off)")
+    p.add_argument("--cutmix", type=float, default=d.cutmix, help="CutMix alpha: adds CutMix(ALPHA) (0 = off)")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--gpus", help="e.g. 0,1 (default: every GPU found, else the CPU)")

@@ -7,7 +7,7 @@ from typing import Any
 from ..errors import AugplugError, ParameterError, SpecError, UnknownTransformError, closest_names
 from ..plugins.registry import Registry, TransformInfo
 from ..transforms.adapter import as_transform
-from ..transforms.base import Transform
+from ..transforms.base import Specified, Transform
 from .pipeline import Pipeline
 from .spec import Node, load_spec_file, looks_like_file, node_from_dict, parse_spec_string
 
@@ -46,23 +46,30 @@ def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | N
     """
     if isinstance(spec, Pipeline):
         return Pipeline(spec.transforms, spec.seed if seed is None else seed)
+    transforms, spec_seed = build_transforms(spec, "sample", registry, strict)
+    return Pipeline(transforms, spec_seed if seed is None else seed)
+
+
+def build_transforms(spec: Any, kind: str = "sample", registry: Registry | None = None,
+                     strict: bool | None = None) -> tuple[list, int | None]:
+    """Build the transforms a spec names among the ``kind`` ("sample" or "batch") transforms; return them
+    with the seed the spec holds (None if it holds none)."""
     if registry is None:
         from ..plugins.manager import get_registry
 
         registry = get_registry(strict)
-    builder = _Builder(registry)
+    builder = _Builder(registry, kind)
     items, spec_seed = builder.normalize(spec, "spec", 0)
-    if seed is None:
-        seed = spec_seed
     transforms = [t for item in items for t in builder.build(item, "spec", 0)]
     if not transforms:
         raise SpecError("the spec names no transform")
-    return Pipeline(transforms, seed)
+    return transforms, spec_seed
 
 
 class _Builder:
-    def __init__(self, registry: Registry):
+    def __init__(self, registry: Registry, kind: str = "sample"):
         self.registry = registry
+        self.kind = kind
 
     def normalize(self, spec: Any, where: str, depth: int) -> tuple[list, int | None]:
         """Return ``(items, seed)``; items are Nodes, dicts or transform objects."""
@@ -70,11 +77,11 @@ class _Builder:
             raise SpecError(f"{where}: presets nest more than {_MAX_PRESET_DEPTH} deep (a preset that names itself?)")
         if isinstance(spec, Pipeline):
             return list(spec.transforms), spec.seed
-        if isinstance(spec, Transform) or (callable(spec) and not isinstance(spec, type)):
+        if isinstance(spec, Specified) or (callable(spec) and not isinstance(spec, type)):
             return [spec], None
         if isinstance(spec, str):
             text = spec.strip()
-            if self.registry.has_preset(text):
+            if self.kind == "sample" and self.registry.has_preset(text):
                 preset = self.registry.get_preset(text)
                 return self.normalize(preset.spec, f"preset {text!r}", depth + 1)
             if looks_like_file(text):
@@ -105,8 +112,8 @@ class _Builder:
             raise SpecError(f"{where}: the spec is empty")
         raise SpecError(f"{where}: cannot build a pipeline from {type(spec).__name__}")
 
-    def build(self, item: Any, where: str, depth: int) -> list[Transform]:
-        if isinstance(item, Transform):
+    def build(self, item: Any, where: str, depth: int) -> list:
+        if isinstance(item, Specified):
             return [item]
         if isinstance(item, dict):
             item = node_from_dict(item, where)
@@ -116,9 +123,9 @@ class _Builder:
                 return [t for i in items for t in self.build(i, where, depth)]
             return [as_transform(item)]
         try:
-            info = self.registry.get_transform(item.name)
+            info = self.registry.get_transform(item.name, self.kind)
         except UnknownTransformError:
-            if not item.args and not item.params and self.registry.has_preset(item.name):
+            if self.kind == "sample" and not item.args and not item.params and self.registry.has_preset(item.name):
                 items, _ = self.normalize(item.name, where, depth + 1)
                 return [t for i in items for t in self.build(i, where, depth + 1)]
             raise
@@ -177,7 +184,7 @@ class _Builder:
         except Exception as exc:
             raise ParameterError(info.name, "(construction)", node.params or node.args,
                                  f"values the factory accepts; it raised {type(exc).__name__}: {exc}") from exc
-        transform = as_transform(obj, node.name, spec_params)
+        transform = as_transform(obj, node.name, spec_params) if self.kind == "sample" else obj
         transform._spec_name = node.name
         transform._spec_params = spec_params
         return transform

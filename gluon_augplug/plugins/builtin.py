@@ -60,3 +60,11 @@ def augplug_register_presets(register):
              doc="GluonCV's ImageNet training recipe")
     register("imagenet-test", f"Resize(256, keep_ratio=True), CenterCrop(224), ToTensor, {imagenet_norm}",
              doc="ImageNet evaluation: short side 256, centre 224 crop")
+
+
+@hookimpl
+def augplug_register_batch_transforms(register):
+    from ..batch.ops import BUILTIN_BATCH_TRANSFORMS
+
+    for cls in BUILTIN_BATCH_TRANSFORMS:
+        register(cls.__name__, cls, example=_EXAMPLES.get(cls.__name__))

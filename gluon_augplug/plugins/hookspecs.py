@@ -66,7 +66,26 @@ def augplug_register_presets(register: Callable[..., None]) -> None:
     """
 
 
-HOOK_NAMES: tuple[str, ...] = ("augplug_register_transforms", "augplug_register_presets")
+@hookspec
+def augplug_register_batch_transforms(register: Callable[..., None]) -> None:
+    """Register batch transforms: one call augments a whole batch on its device.
+
+    Call ``register(name, factory, **metadata)`` once per batch transform (the metadata of
+    :func:`augplug_register_transforms`). ``factory(**params)`` returns a
+    :class:`gluon_augplug.batch.BatchTransform`; batch transforms are used by name in batch
+    specs (``build_batch_pipeline``, ``augplug train --batch-aug``) and may share names with
+    per-sample transforms (``RandomFlipLeftRight`` is both).
+
+    Parameters
+    ----------
+    register : callable
+        ``register(name: str, factory: Callable[..., BatchTransform], *, doc=None, override=False,
+        nested=(), example=None)``.
+    """
+
+
+HOOK_NAMES: tuple[str, ...] = ("augplug_register_transforms", "augplug_register_presets",
+                               "augplug_register_batch_transforms")
 
 
 def hook_signatures() -> dict[str, Any]:

@@ -46,6 +46,7 @@ class PluginRecord:
     status: str = "loaded"  # "loaded" | "blocked" | "error"
     hooks: list[str] = field(default_factory=list)
     transforms: int = 0
+    batch_transforms: int = 0
     presets: int = 0
     error: str | None = None
     builtin: bool = False
@@ -180,7 +181,8 @@ class PluginSystem:
             self.pm.unregister(plugin)
             return self._failed(record, exc, raise_errors)
         registrar.commit(self.registry)
-        record.transforms = len(registrar.transforms)
+        record.transforms = sum(t.kind == "sample" for t in registrar.transforms)
+        record.batch_transforms = sum(t.kind == "batch" for t in registrar.transforms)
         record.presets = len(registrar.presets)
         record.status = "loaded"
         self.records[record.name] = record
@@ -219,6 +221,7 @@ class PluginSystem:
         arguments = {
             "augplug_register_transforms": {"register": registrar.register_transform},
             "augplug_register_presets": {"register": registrar.register_preset},
+            "augplug_register_batch_transforms": {"register": registrar.register_batch_transform},
         }
         for hook_name, kwargs in arguments.items():
             for impl in getattr(self.pm.hook, hook_name).get_hookimpls():

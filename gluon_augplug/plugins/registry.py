@@ -47,6 +47,7 @@ class TransformInfo:
     override: bool = False
     nested: tuple[str, ...] = ()
     example: dict = field(default_factory=dict)
+    kind: str = "sample"  # "sample" (one image) or "batch" (a whole batch on its device)
 
     @property
     def qualified_name(self) -> str:
@@ -59,6 +60,7 @@ class TransformInfo:
     def as_dict(self) -> dict:
         return {
             "name": self.name,
+            "kind": self.kind,
             "qualified_name": self.qualified_name,
             "plugin": self.plugin,
             "distribution": self.distribution,
@@ -120,28 +122,31 @@ class Registry:
     registered it with ``override=True``; ``plugin:Name`` always resolves to that plugin's.
     """
 
+    KINDS = ("sample", "batch")
+
     def __init__(self) -> None:
-        self._transforms: dict[str, list[TransformInfo]] = {}
+        self._tables: dict[str, dict[str, list[TransformInfo]]] = {kind: {} for kind in self.KINDS}
+        self._transforms = self._tables["sample"]
         self._presets: dict[str, list[PresetInfo]] = {}
 
     # -- filling ---------------------------------------------------------------
     def add_transform(self, info: TransformInfo) -> None:
-        self._transforms.setdefault(info.name, []).append(info)
+        self._tables[info.kind].setdefault(info.name, []).append(info)
 
     def add_preset(self, info: PresetInfo) -> None:
         self._presets.setdefault(info.name, []).append(info)
 
     def remove_plugin(self, plugin: str) -> None:
         """Forget everything ``plugin`` registered."""
-        for table in (self._transforms, self._presets):
+        for table in (*self._tables.values(), self._presets):
             for name in list(table):
                 table[name] = [i for i in table[name] if i.plugin != plugin]
                 if not table[name]:
                     del table[name]
 
     # -- lookup ----------------------------------------------------------------
-    def get_transform(self, name: str) -> TransformInfo:
-        """Resolve ``Name`` or ``plugin:Name``.
+    def get_transform(self, name: str, kind: str = "sample") -> TransformInfo:
+        """Resolve ``Name`` or ``plugin:Name`` among the transforms of ``kind`` ("sample" or "batch").
 
         Raises
         ------
@@ -150,7 +155,7 @@ class Registry:
         AmbiguousTransformError
             Several plugins registered the bare name and none with ``override=True``.
         """
-        return self._resolve(self._transforms, name, "transform")
+        return self._resolve(self._tables[kind], name, "transform" if kind == "sample" else "batch transform")
 
     def get_preset(self, name: str) -> PresetInfo:
         return self._resolve(self._presets, name, "preset")
@@ -186,12 +191,18 @@ class Registry:
         return list(table)
 
     # -- listing ---------------------------------------------------------------
-    def transforms(self, plugin: str | None = None) -> list[TransformInfo]:
-        """Every registered transform (conflicting ones included), sorted by name."""
+    def transforms(self, plugin: str | None = None, kind: str | None = "sample") -> list[TransformInfo]:
+        """Registered transforms of ``kind`` (None = both kinds; conflicting ones included), sorted by name."""
+        kinds = self.KINDS if kind is None else (kind,)
         return sorted(
-            (i for infos in self._transforms.values() for i in infos if plugin is None or i.plugin == plugin),
-            key=lambda i: (i.name.lower(), i.plugin),
+            (i for k in kinds for infos in self._tables[k].values() for i in infos
+             if plugin is None or i.plugin == plugin),
+            key=lambda i: (i.name.lower(), self.KINDS.index(i.kind), i.plugin),
         )
+
+    def conflicts(self, info: TransformInfo) -> bool:
+        """True when another plugin registered the same name and kind."""
+        return len(self._tables[info.kind].get(info.name, ())) > 1
 
     def presets(self, plugin: str | None = None) -> list[PresetInfo]:
         return sorted(
@@ -202,12 +213,12 @@ class Registry:
     def resolves_to(self, info: TransformInfo) -> bool:
         """True when the bare name of ``info`` resolves to ``info`` itself."""
         try:
-            return self.get_transform(info.name) is info
+            return self.get_transform(info.name, info.kind) is info
         except LookupError:
             return False
 
-    def transform_names(self) -> list[str]:
-        return sorted(self._transforms)
+    def transform_names(self, kind: str = "sample") -> list[str]:
+        return sorted(self._tables[kind])
 
     def __contains__(self, name: str) -> bool:
         try:
@@ -234,7 +245,11 @@ class Registrar:
         self.transforms: list[TransformInfo] = []
         self.presets: list[PresetInfo] = []
 
-    def register_transform(self, name: str, factory: Callable[..., Any], **metadata: Any) -> None:
+    def register_batch_transform(self, name: str, factory: Callable[..., Any], **metadata: Any) -> None:
+        self.register_transform(name, factory, _kind="batch", **metadata)
+
+    def register_transform(self, name: str, factory: Callable[..., Any], _kind: str = "sample",
+                           **metadata: Any) -> None:
         _check_identifier(name, "transform")
         if not callable(factory):
             raise TypeError(f"transform {name!r}: factory must be callable, got {type(factory).__name__}")
@@ -243,8 +258,8 @@ class Registrar:
             raise TypeError(
                 f"transform {name!r}: unknown metadata {sorted(unknown)}; allowed: {sorted(TRANSFORM_METADATA)}"
             )
-        if any(t.name == name for t in self.transforms):
-            raise ValueError(f"transform {name!r} registered twice by plugin {self.plugin!r}")
+        if any(t.name == name and t.kind == _kind for t in self.transforms):
+            raise ValueError(f"{_kind} transform {name!r} registered twice by plugin {self.plugin!r}")
         nested = metadata.get("nested", ())
         nested = (nested,) if isinstance(nested, str) else tuple(nested)
         self.transforms.append(
@@ -258,6 +273,7 @@ class Registrar:
                 override=bool(metadata.get("override", False)),
                 nested=nested,
                 example=dict(metadata.get("example") or {}),
+                kind=_kind,
             )
         )
 

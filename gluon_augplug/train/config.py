@@ -26,6 +26,7 @@ class TrainConfig:
     lr_decay: float = 0.1
     lr_decay_epochs: tuple = ()
     warmup_epochs: float = 0.0
+    batch_aug: Any = None  # batch transforms, run on each device after split_and_load
     label_smoothing: float = 0.0
     mixup: float = 0.0  # Beta(alpha, alpha) mixing, 0 = off
     cutmix: float = 0.0

@@ -1,7 +1,7 @@
 """The multi-device training loop (GluonCV's ``train_cifar10.py`` and D2L's ``train_ch13``).
 
 Batches are split over the devices with ``gluon.utils.split_and_load`` (uneven last
-batches included), each device backpropagates its part, ``trainer.step(batch_size)``
+batches included), batch transforms run on each device, each device backpropagates its part, ``trainer.step(batch_size)``
 aggregates, and evaluation accuracy is summed over devices. Every random choice (shuffle
 order, augmentation, Mixup/CutMix, MXNet's own RNG) is derived from (seed, epoch,
 iteration), so a resumed run continues exactly where an uninterrupted one would be.
@@ -22,7 +22,7 @@ from mxnet import autograd, gluon
 from ..data.augment import augment
 from ..data.datasets import open_dataset
 from ..pipeline.build import build_pipeline
-from .batch import mix_batch, one_hot
+from ..batch import BatchPipeline, build_batch_pipeline
 from .checkpoint import load_checkpoint, restore_rng_states, save_checkpoint
 from .config import RESUMABLE_OVERRIDES, TrainConfig, learning_rate
 from .models import get_model
@@ -134,8 +134,21 @@ class Run:
         # with a dist_* kvstore the optimizer runs on the servers, whose states workers cannot save
         # (update_on_kvstore=False would allow it, but its workers were seen here ending with unequal weights)
         self.saves_trainer_states = not cfg.kvstore.startswith("dist")
-        self.soft_targets = cfg.mixup > 0 or cfg.cutmix > 0 or cfg.label_smoothing > 0
+        self.batch_pipeline = self._batch_pipeline()
+        self.soft_targets = cfg.label_smoothing > 0 or (self.batch_pipeline is not None
+                                                         and self.batch_pipeline.mixes_labels)
         self.loss = gluon.loss.SoftmaxCrossEntropyLoss(sparse_label=not self.soft_targets)
+
+    def _batch_pipeline(self) -> BatchPipeline | None:
+        """--batch-aug plus --mixup/--cutmix, run on each device after split_and_load (None = nothing to do)."""
+        cfg = self.cfg
+        transforms = list(build_batch_pipeline(cfg.batch_aug, seed=cfg.seed).transforms) if cfg.batch_aug else []
+        extra = [f"Mixup({cfg.mixup})"] * (cfg.mixup > 0) + [f"CutMix({cfg.cutmix})"] * (cfg.cutmix > 0)
+        if extra:
+            transforms += build_batch_pipeline(", ".join(extra)).transforms
+        if not transforms and not cfg.label_smoothing:
+            return None
+        return BatchPipeline(transforms, seed=cfg.seed)
 
     def _restore(self) -> None:
         record = self.resumed
@@ -208,13 +221,13 @@ class Run:
         cfg = self.cfg
         datas, labels = self.split(data, label)
         targets = labels
-        if self.soft_targets:
-            rng = np.random.default_rng(derived_seed(cfg.seed, self.rank, epoch, batch, 6))
+        if self.batch_pipeline is not None:  # batch augmentation on each device, per-sample parameters
             targets = []
             for k, (x, y) in enumerate(zip(datas, labels)):
-                soft = one_hot(y, self.classes, cfg.label_smoothing)
-                datas[k], soft = mix_batch(x, soft, rng, cfg.mixup, cfg.cutmix)  # on the device
-                targets.append(soft)
+                rng = np.random.default_rng(derived_seed(cfg.seed, self.rank, epoch, batch, k, 6))
+                datas[k], target = self.batch_pipeline(x, y, classes=self.classes, smoothing=cfg.label_smoothing,
+                                                       rng=rng)
+                targets.append(target)
         with autograd.record():
             outputs = [self.net(x) for x in datas]
             losses = [self.loss(o, t) for o, t in zip(outputs, targets)]

@@ -130,7 +130,43 @@ def guess_layout(img: np.ndarray) -> str:
     return HWC
 
 
-class Transform:
+class Specified:
+    """What every buildable transform shares: its spec name and the parameters that rebuild it.
+
+    Subclasses store each constructor parameter under an attribute of the same name.
+    """
+
+    # set by the pipeline builder: the name used in the spec and the parameters given
+    _spec_name: str | None = None
+    _spec_params: dict | None = None
+
+    @property
+    def spec_name(self) -> str:
+        return self._spec_name or type(self).__name__
+
+    def get_params(self) -> dict:
+        """The constructor parameters that rebuild this transform."""
+        if self._spec_params is not None:
+            return dict(self._spec_params)
+        params = {}
+        for name, p in inspect.signature(type(self)).parameters.items():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or not hasattr(self, name):
+                continue
+            value = getattr(self, name)
+            if p.default is p.empty or not _equal(value, p.default):
+                params[name] = value
+        return params
+
+    def to_spec(self) -> dict:
+        """``{"name": ..., "params": {...}}``, buildable by :func:`gluon_augplug.build_pipeline`."""
+        return {"name": self.spec_name, "params": _plain(self.get_params())}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{self.spec_name}({args})"
+
+
+class Transform(Specified):
     """Base class of gluon_augplug transforms (built-in and third-party).
 
     Subclasses implement :meth:`apply` and, if random, :meth:`sample`; they store each
@@ -151,10 +187,6 @@ class Transform:
     random: ClassVar[bool] = False
     accepts: ClassVar[tuple[str, ...]] = (HWC,)
     produces: ClassVar[str | None] = None
-
-    # set by the pipeline builder: the name used in the spec and the parameters given
-    _spec_name: str | None = None
-    _spec_params: dict | None = None
 
     # -- to implement --------------------------------------------------------
     def sample(self, rng: np.random.Generator, shape: tuple[int, int, int]) -> dict:
@@ -195,30 +227,6 @@ class Transform:
         out, _ = self.run(arr, rng if rng is not None else default_source().generator(), layout)
         return like_input(out, img)
 
-    @property
-    def spec_name(self) -> str:
-        return self._spec_name or type(self).__name__
-
-    def get_params(self) -> dict:
-        """The constructor parameters that rebuild this transform."""
-        if self._spec_params is not None:
-            return dict(self._spec_params)
-        params = {}
-        for name, p in inspect.signature(type(self)).parameters.items():
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or not hasattr(self, name):
-                continue
-            value = getattr(self, name)
-            if p.default is p.empty or not _equal(value, p.default):
-                params[name] = value
-        return params
-
-    def to_spec(self) -> dict:
-        """``{"name": ..., "params": {...}}``, buildable by :func:`gluon_augplug.build_pipeline`."""
-        return {"name": self.spec_name, "params": _plain(self.get_params())}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{self.spec_name}({args})"
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -236,6 +244,6 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, Transform):
+    if isinstance(value, Specified):
         return value.to_spec()
     return value

@@ -12,7 +12,8 @@ from gluon_augplug.plugins import hookspecs
 
 def test_hook_signatures_are_the_published_contract():
     sigs = hookspecs.hook_signatures()
-    assert list(sigs) == ["augplug_register_transforms", "augplug_register_presets"]
+    assert list(sigs) == ["augplug_register_transforms", "augplug_register_presets",
+                          "augplug_register_batch_transforms"]
     for sig in sigs.values():
         assert list(sig.parameters) == ["register"]
         assert all(p.default is inspect.Parameter.empty for p in sig.parameters.values())

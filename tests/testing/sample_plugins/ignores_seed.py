@@ -5,18 +5,18 @@ import gluon_augplug
 from gluon_augplug import Transform
 
 
-class NoisyFlip(Transform):
-    """Flip half of the time (using np.random: the defect)."""
+class NoisyBrightness(Transform):
+    """Scale brightness by a random factor (drawn with np.random: the defect)."""
 
     random = True
 
     def sample(self, rng, shape):
-        return {"flip": bool(np.random.random() < 0.5)}
+        return {"factor": float(np.random.uniform(0.5, 1.5))}  # continuous: two runs never agree by chance
 
-    def apply(self, img, layout, flip=False):
-        return img[:, ::-1].copy() if flip else img
+    def apply(self, img, layout, factor=1.0):
+        return np.clip(img * factor, 0, 255).astype(img.dtype)
 
 
 @gluon_augplug.hookimpl
 def augplug_register_transforms(register):
-    register("NoisyFlip", NoisyFlip)
+    register("NoisyBrightness", NoisyBrightness)

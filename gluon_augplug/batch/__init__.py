@@ -1,0 +1,18 @@
+"""Batch augmentation: whole batches on their device (CPU or GPU) or in numpy, per-sample parameters.
+
+Build one by name with :func:`gluon_augplug.batch.build_batch_pipeline`; the training loop runs
+it after ``split_and_load`` (``augplug train --batch-aug "..."``).
+"""
+from .base import BatchPipeline, BatchTransform
+from .state import BatchState
+
+
+def build_batch_pipeline(spec, seed=None, *, registry=None, strict=None) -> BatchPipeline:
+    """Build a :class:`BatchPipeline` from a spec (string, list, dict or YAML/JSON file) of batch transform names."""
+    from ..pipeline.build import build_transforms
+
+    transforms, spec_seed = build_transforms(spec, kind="batch", registry=registry, strict=strict)
+    return BatchPipeline(transforms, spec_seed if seed is None else seed)
+
+
+__all__ = ["BatchPipeline", "BatchTransform", "BatchState", "build_batch_pipeline"]

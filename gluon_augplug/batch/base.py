@@ -1,0 +1,98 @@
+"""Batch transforms and the batch pipeline: per-sample random parameters, one pass on the device."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import SpecError
+from ..transforms.base import RandomSource, Specified
+from .state import BatchState, DeviceState, NumpyState, to_device
+
+
+class BatchTransform(Specified):
+    """Base class of batch transforms (built-in and third-party).
+
+    ``apply(state)`` draws each sample's parameters from ``state.rng`` and either appends
+    per-sample geometry/colour to the state (fused with its neighbours) or works on
+    ``state.data`` directly after ``state.flush()``.
+    """
+
+    random = True
+    mixes_labels = False  # Mixup/CutMix: needs the labels, returns soft targets
+
+    def apply(self, state: BatchState) -> None:
+        raise NotImplementedError
+
+
+class BatchPipeline:
+    """Augment whole batches: ``pipeline(data)`` or ``pipeline(data, labels, classes=10)``.
+
+    ``data`` is an NHWC uint8 batch (converted to NCHW float32 in [0, 1], as ToTensor does) or
+    an NCHW float batch in [0, 1], as ``mx.nd.NDArray`` on any device (the work stays there)
+    or numpy (for a DataLoader's batchify function; numpy comes back). Each sample gets its
+    own random parameters from the pipeline's seeded source (or ``rng``).
+
+    With labels it returns ``(data, targets)``: the labels unchanged, or soft targets
+    (N x classes) when a transform mixes samples (Mixup, CutMix).
+    """
+
+    def __init__(self, transforms: Sequence[BatchTransform], seed: int | None = None):
+        self.transforms = list(transforms)
+        for t in self.transforms:
+            if not isinstance(t, BatchTransform):
+                raise SpecError(f"{getattr(t, 'spec_name', type(t).__name__)} is not a batch transform")
+        self.seed = seed
+        self._source = RandomSource(seed)
+        self.mixes_labels = any(t.mixes_labels for t in self.transforms)
+
+    def __call__(self, data: Any, labels: Any = None, classes: int | None = None, smoothing: float = 0.0,
+                 rng: np.random.Generator | None = None) -> Any:
+        is_numpy = isinstance(data, np.ndarray)
+        if data.ndim != 4:
+            raise ValueError(f"batch transforms take a 4-D batch (NHWC uint8 or NCHW float), got shape {data.shape}")
+        targets = None
+        if labels is not None and (self.mixes_labels or smoothing):
+            targets = self._soft_targets(labels, classes, smoothing, None if is_numpy else data.context)
+        elif self.mixes_labels:
+            raise ValueError(f"{', '.join(t.spec_name for t in self.transforms if t.mixes_labels)} mixes labels: "
+                             f"call the pipeline with labels")
+        rng = rng if rng is not None else self._source.generator()
+        state = NumpyState(data, rng, targets) if is_numpy else DeviceState(data, rng, targets)
+        for t in self.transforms:
+            t.apply(state)
+        out = state.result()
+        if labels is None:
+            return out
+        return out, (state.targets if state.targets is not None else labels)
+
+    @staticmethod
+    def _soft_targets(labels: Any, classes: int | None, smoothing: float, ctx: Any) -> Any:
+        """One-hot (optionally smoothed) targets: numpy for numpy batches, NDArray on ``ctx`` otherwise."""
+        import mxnet as mx
+
+        values = labels.asnumpy() if hasattr(labels, "asnumpy") else np.asarray(labels)
+        if values.ndim == 1:
+            if classes is None:
+                raise ValueError("mixing labels needs classes= (the number of classes)")
+            on, off = 1.0 - smoothing + smoothing / classes, smoothing / classes
+            values = np.where(np.arange(classes)[None, :] == values.astype(np.int64)[:, None], on, off)
+        values = values.astype(np.float32)
+        return values if ctx is None else to_device(values, ctx)
+
+    def to_spec(self) -> dict:
+        return {"seed": self.seed, "transforms": [t.to_spec() for t in self.transforms]}
+
+    def to_string(self) -> str:
+        from ..pipeline.pipeline import _render
+
+        return ", ".join(_render(item) for item in self.to_spec()["transforms"])
+
+    def __len__(self) -> int:
+        return len(self.transforms)
+
+    def __getitem__(self, index: int) -> BatchTransform:
+        return self.transforms[index]
+
+    def __repr__(self) -> str:
+        return f"BatchPipeline({self.to_string()!r}, seed={self.seed!r})"

@@ -1,0 +1,176 @@
+"""Batch transforms: both backends, agreement with the per-sample transforms, labels, seeding, the hook."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import mxnet as mx
+import numpy as np
+import pytest
+
+import gluon_augplug
+from gluon_augplug import build_pipeline
+from gluon_augplug.batch import BatchTransform, build_batch_pipeline
+from gluon_augplug.errors import ParameterError, UnknownTransformError
+from gluon_augplug.plugins.manager import PluginSystem
+
+REGISTRY = PluginSystem(load_entry_points=False).registry
+BATCH = REGISTRY.transforms("builtin", kind="batch")
+MIXING = {"Mixup", "CutMix"}
+
+
+def run(spec, data, seed=0, labels=None):
+    pipe = build_batch_pipeline(spec, seed=seed, registry=REGISTRY)
+    if labels is not None:
+        return pipe(data, labels, classes=10)
+    return pipe(data)
+
+
+def test_every_builtin_batch_transform_is_registered_with_its_kind():
+    names = {i.name for i in BATCH}
+    assert {"RandomFlipLeftRight", "RandomFlipTopBottom", "RandomCrop", "RandomResizedCrop", "RandomRotation",
+            "RandomAffine", "RandomBrightness", "RandomContrast", "RandomSaturation", "RandomHue", "RandomColorJitter",
+            "RandomGrayscale", "RandomLighting", "Normalize", "Cutout", "RandomErasing", "Mixup", "CutMix"} <= names
+    assert all(i.kind == "batch" for i in BATCH)
+    crop = REGISTRY.get_transform("RandomCrop", "batch")
+    assert [p.name for p in crop.params] == ["size", "pad", "pad_value", "interpolation"]
+
+
+@pytest.mark.parametrize("info", BATCH, ids=lambda i: i.name)
+def test_every_batch_transform_on_numpy_and_on_ndarray(info, cifar_test_images):
+    data = cifar_test_images[0][:16]
+    labels = cifar_test_images[1][:16]
+    spec = [{"name": info.name, "params": dict(info.example)}]
+    mixing = info.name in MIXING
+    out_np = run(spec, data, labels=labels if mixing else None)
+    out_nd = run(spec, mx.nd.array(data, dtype="uint8"), labels=mx.nd.array(labels) if mixing else None)
+    if mixing:
+        (out_np, t_np), (out_nd, t_nd) = out_np, out_nd
+        assert t_np.shape == (16, 10) and np.allclose(t_np.sum(axis=1), 1)
+        np.testing.assert_allclose(t_nd.asnumpy(), t_np, atol=1e-6)
+    assert isinstance(out_np, np.ndarray) and isinstance(out_nd, mx.nd.NDArray)
+    size = info.example.get("size", 32)
+    assert out_np.shape == out_nd.shape == (16, 3, size, size) and out_np.dtype == np.float32
+    # the same parameters on both backends (OpenCV and MXNet resample alike up to interpolation details)
+    assert np.abs(out_np - out_nd.asnumpy()).mean() < 0.03
+    again = run(spec, data, labels=labels if mixing else None)
+    np.testing.assert_array_equal(again[0] if mixing else again, out_np)
+    if info.name not in ("ToTensor", "Normalize"):
+        other = run(spec, data, seed=1, labels=labels if mixing else None)
+        assert not np.array_equal(other[0] if mixing else other, out_np)
+
+
+def test_pad_crop_flip_is_pixel_exact(cifar_test_images):
+    data = cifar_test_images[0][:64]
+    out = run("RandomCrop(32, pad=4), RandomFlipLeftRight", data)
+    padded = np.pad(data, ((0, 0), (4, 4), (4, 4), (0, 0)))
+    seen_offsets, flips = set(), 0
+    for i in range(64):
+        image = np.rint(np.moveaxis(out[i], 0, 2) * 255).astype(np.uint8)  # exact: x * (1/255) * 255 rounds back
+        matches = [(dy, dx, f) for dy in range(9) for dx in range(9) for f in (0, 1)
+                   if np.array_equal(image, (padded[i, dy:dy + 32, dx:dx + 32][:, ::-1] if f
+                                             else padded[i, dy:dy + 32, dx:dx + 32]))]
+        assert matches, f"sample {i} is not an exact padded crop"
+        seen_offsets.add(matches[0][:2])
+        flips += matches[0][2]
+    assert len(seen_offsets) > 30 and 16 < flips < 48
+
+
+def test_agrees_in_distribution_with_the_per_sample_transforms():
+    gray = np.full((2000, 4, 4, 3), 100, np.uint8)
+    factors = run("RandomBrightness(0.5)", gray)[:, 0, 0, 0] * 255 / 100
+    per_sample = build_pipeline("RandomBrightness(0.5)", seed=0)
+    reference = [per_sample(gray[0])[0, 0, 0] / 100 for _ in range(2000)]
+    assert abs(factors.mean() - np.mean(reference)) < 0.03 and abs(factors.std() - np.std(reference)) < 0.03
+    assert factors.min() >= 0.5 - 1e-3 and factors.max() <= 1.5 + 1e-3
+    # flip rate, with a left-right asymmetric image
+    ramp = np.tile(np.arange(8, dtype=np.uint8)[None, None, :, None] * 30, (2000, 8, 1, 3))
+    flipped = run("RandomFlipLeftRight(p=0.3)", ramp)[:, 0, 0, 0] > 0.5
+    assert abs(flipped.mean() - 0.3) < 0.04
+    # contrast blends towards each sample's own gray mean
+    halves = np.full((500, 4, 4, 3), 50, np.uint8)
+    halves[:, :2] = 150
+    out = run("RandomContrast(0.5)", halves) * 255
+    factor = (out[:, 0, 0, 0] - 100) / 50
+    assert abs(factor.mean() - 1.0) < 0.05 and 0.45 < factor.min() and factor.max() < 1.55
+
+
+def test_color_jitter_fused_matches_the_sequential_definition():
+    """One fused colour map per sample equals applying the steps one by one (without intermediate clipping)."""
+    from gluon_augplug.batch.ops import RandomColorJitter
+
+    rng = np.random.default_rng(0)
+    pixels = rng.random((5, 3))
+    jitter = RandomColorJitter(0.4, 0.4, 0.4, 0.1)
+    params = jitter._sampler.sample(np.random.default_rng(3), (1, 5, 3))
+    mean = pixels.mean(axis=0)
+    fused = (jitter.step(params, mean)[:, :3] @ pixels.T).T + jitter.step(params, mean)[:, 3]
+    x = pixels.copy()
+    from gluon_augplug.batch.ops import _contrast, _hue, _saturation, _scale
+
+    for op, value in params["steps"]:
+        m = {"brightness": _scale(value), "saturation": _saturation(value), "hue": _hue(value),
+             "contrast": _contrast(value, x.mean(axis=0))}[op]
+        x = (m[:, :3] @ x.T).T + m[:, 3]
+    np.testing.assert_allclose(fused, x, atol=1e-9)
+
+
+def test_mixing_labels_in_the_same_proportion_as_pixels():
+    data = np.stack([np.full((8, 8, 3), v, np.uint8) for v in (0, 255)] * 8)
+    labels = np.array([0, 1] * 8)
+    for spec in ("Mixup(1.0)", "CutMix(1.0)"):
+        out, targets = run(spec, data, labels=labels)
+        np.testing.assert_allclose(targets[:, 1], out.mean(axis=(1, 2, 3)), atol=1e-5)
+
+
+def test_errors():
+    data = np.zeros((4, 8, 8, 3), np.uint8)
+    with pytest.raises(ValueError, match="put Normalize last"):
+        run("Normalize(0.5, 0.2), RandomBrightness(0.3)", data)
+    with pytest.raises(ValueError, match="call the pipeline with labels"):
+        run("Mixup(0.2)", data)
+    with pytest.raises(ValueError, match="4-D batch"):
+        run("RandomFlipLeftRight", data[0])
+    with pytest.raises(ParameterError, match="pad_value"):
+        build_batch_pipeline("RandomCrop(8, pad=2, pad_value=3)", registry=REGISTRY)
+    with pytest.raises(UnknownTransformError, match="unknown batch transform 'GaussianBlur'"):
+        build_batch_pipeline("GaussianBlur", registry=REGISTRY)
+
+
+class Darken(BatchTransform):
+    """Halve every pixel (a third-party batch transform)."""
+
+    random = False
+
+    def __init__(self, factor: float = 0.5):
+        self.factor = factor
+
+    def apply(self, state):
+        state.add_color(np.tile(np.hstack([np.eye(3) * self.factor, np.zeros((3, 1))]), (state.n, 1, 1)))
+
+
+class BatchPlugin:
+    @gluon_augplug.hookimpl
+    def augplug_register_batch_transforms(self, register):
+        register("Darken", Darken)
+
+
+def test_plugins_register_batch_transforms_through_the_hook(augplug_register):
+    record = augplug_register(BatchPlugin(), "darkener")
+    assert record.batch_transforms == 1 and record.hooks == ["augplug_register_batch_transforms"]
+    out = build_batch_pipeline("RandomFlipLeftRight, Darken(0.25)")(np.full((2, 4, 4, 3), 200, np.uint8))
+    np.testing.assert_allclose(out, 200 / 255 * 0.25, atol=1e-6)
+    with pytest.raises(UnknownTransformError):
+        build_pipeline("Darken")  # a batch transform is not a per-sample transform
+
+
+def test_cli_lists_kinds():
+    out = subprocess.run([sys.executable, "-m", "gluon_augplug", "transforms", "--kind", "batch", "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    listed = json.loads(out)
+    assert listed and all(t["kind"] == "batch" for t in listed)
+    table = subprocess.run([sys.executable, "-m", "gluon_augplug", "transforms"], capture_output=True, text=True,
+                           check=True).stdout
+    rows = [line.split()[:3] for line in table.splitlines()]
+    assert ["RandomCrop", "batch", "builtin"] in rows and ["RandomCrop", "sample", "builtin"] in rows

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.augplug-installed
 SHARED ?= ../shared/data
 DEMO_OUT ?= runs/demo
 
-.PHONY: venv demo test clean
+.PHONY: venv demo test bench clean
 
 venv: $(STAMP)
 
@@ -30,5 +30,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# The benchmark's anchor libraries need numpy releases mxnet 1.9.1 cannot share a venv with:
+# albumentations 2.x wants numpy>=1.24, imgaug 0.4 numpy<1.24. Each gets its own environment.
+BENCH := .bench
+$(BENCH)/albumentations/bin/python:
+	$(PYTHON) -m venv $(BENCH)/albumentations
+	$(BENCH)/albumentations/bin/pip install --quiet --disable-pip-version-check "albumentations==2.0.8"
+
+$(BENCH)/imgaug/bin/python:
+	$(PYTHON) -m venv $(BENCH)/imgaug
+	$(BENCH)/imgaug/bin/pip install --quiet --disable-pip-version-check "imgaug==0.4.0" "numpy==1.23.5" \
+		"opencv-python<4.9" "opencv-python-headless<4.9" "scikit-image<0.22" "scipy<1.12" "matplotlib<3.9" "imageio<2.35"
+
+bench: $(STAMP) $(BENCH)/albumentations/bin/python $(BENCH)/imgaug/bin/python
+	$(PY) benchmarks/bench.py --out runs/bench
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(BENCH) runs .pytest_cache

@@ -13,14 +13,9 @@ from ..transforms import color as C
 from ..transforms import erasing as E
 from ..transforms import geometric as G
 from ..transforms import params as P
-from ..transforms.functional import LIGHTING_EIG
+from ..transforms.functional import LIGHTING_EIG, color_step, then
 from .base import BatchTransform
-from .state import GRAY, BatchState
-
-# RGB <-> YIQ: hue rotates the I/Q plane (the linear hue rotation of GluonCV's and mx.image's HueJitterAug)
-_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
-_YIQ_INV = np.linalg.inv(_YIQ)
-
+from .state import BatchState
 
 class _Shared(BatchTransform):
     """A batch transform with the constructor and ``sample()`` of a per-sample transform."""
@@ -138,29 +133,6 @@ class RandomRotation(RandomAffine):
 
 # -- colour: per-sample 3x4 affine maps on values in [0, 1] ---------------------------------
 
-def _scale(f: float) -> np.ndarray:
-    return np.hstack([np.eye(3) * f, np.zeros((3, 1))])
-
-
-def _saturation(f: float) -> np.ndarray:
-    return np.hstack([np.eye(3) * f + (1 - f) * np.outer(np.ones(3), GRAY), np.zeros((3, 1))])
-
-
-def _contrast(f: float, mean_rgb: np.ndarray) -> np.ndarray:
-    return np.hstack([np.eye(3) * f, np.full((3, 1), (1 - f) * float(GRAY @ mean_rgb))])
-
-
-def _hue(shift: float) -> np.ndarray:
-    t = shift * 2 * math.pi
-    rot = np.array([[1, 0, 0], [0, math.cos(t), -math.sin(t)], [0, math.sin(t), math.cos(t)]])
-    return np.hstack([_YIQ_INV @ rot @ _YIQ, np.zeros((3, 1))])
-
-
-def _then(step: np.ndarray, so_far: np.ndarray) -> np.ndarray:
-    """The 3x4 map of ``so_far`` followed by ``step``."""
-    return step[:, :3] @ so_far + np.hstack([np.zeros((3, 3)), step[:, 3:]])
-
-
 class _Color(_Shared):
     needs_means = False
 
@@ -176,7 +148,7 @@ class RandomBrightness(_Color):
     per_sample = C.RandomBrightness
 
     def step(self, params, mean_rgb):
-        return _scale(params["factor"])
+        return color_step("brightness", params["factor"], mean_rgb)
 
 
 class RandomContrast(_Color):
@@ -184,14 +156,14 @@ class RandomContrast(_Color):
     needs_means = True
 
     def step(self, params, mean_rgb):
-        return _contrast(params["factor"], mean_rgb)
+        return color_step("contrast", params["factor"], mean_rgb)
 
 
 class RandomSaturation(_Color):
     per_sample = C.RandomSaturation
 
     def step(self, params, mean_rgb):
-        return _saturation(params["factor"])
+        return color_step("saturation", params["factor"], mean_rgb)
 
 
 class RandomHue(_Color):
@@ -200,7 +172,7 @@ class RandomHue(_Color):
     per_sample = C.RandomHue
 
     def step(self, params, mean_rgb):
-        return _hue(params["shift"])
+        return color_step("hue", params["shift"], mean_rgb)
 
 
 class RandomColorJitter(_Color):
@@ -210,12 +182,9 @@ class RandomColorJitter(_Color):
     needs_means = True
 
     def step(self, params, mean_rgb):
-        total = _scale(1.0)
+        total = color_step("brightness", 1.0, mean_rgb)
         for op, value in params["steps"]:
-            current_mean = total[:, :3] @ mean_rgb + total[:, 3]
-            step = {"brightness": lambda: _scale(value), "saturation": lambda: _saturation(value),
-                    "hue": lambda: _hue(value), "contrast": lambda: _contrast(value, current_mean)}[op]()
-            total = _then(step, total)
+            total = then(color_step(op, value, total[:, :3] @ mean_rgb + total[:, 3]), total)
         return total
 
 
@@ -223,9 +192,7 @@ class RandomGrayscale(_Color):
     per_sample = C.RandomGrayscale
 
     def step(self, params, mean_rgb):
-        if not params["apply"]:
-            return _scale(1.0)
-        return np.hstack([np.outer(np.ones(3), GRAY), np.zeros((3, 1))])
+        return color_step("saturation", 0.0 if params["apply"] else 1.0, mean_rgb)
 
 
 class RandomLighting(_Color):

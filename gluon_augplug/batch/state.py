@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from .._lazy import mxnet as mx
+from ..transforms.functional import channel_means
 
 GRAY = np.array([0.299, 0.587, 0.114])
 
@@ -242,7 +243,7 @@ class NumpyState(BatchState):
             self.tensor = None
 
     def _raw_means(self):
-        return self.pixels.reshape(self.n, -1, self.channels).mean(axis=1) / 255.0
+        return np.stack([channel_means(image) for image in self.pixels]) / 255.0
 
     def _resample(self, maps, out_hw):
         h, w = out_hw

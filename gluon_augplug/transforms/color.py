@@ -105,9 +105,31 @@ class RandomColorJitter(Transform):
         return {"steps": steps}
 
     def apply(self, img, layout, steps=()):
-        out = img
+        if img.shape[2] == 1:  # gray: only brightness and contrast apply
+            out = img
+            for op, value in steps:
+                out = _JITTER_OPS[op](out, value)
+            return out if out is not img else img.copy()
+        # A run of brightness/contrast/saturation steps is one map alpha * x + beta * gray(x) + gamma
+        # (the gray weights sum to 1, so the family is closed): one blend or one look-up table.
+        # Hue (a non-linear HSV rotation) ends a run; a fused run clips once, at its end.
+        out, run = img, None
         for op, value in steps:
-            out = _JITTER_OPS[op](out, value)
+            if op == "hue":
+                if run is not None:
+                    out, run = F.affine_gray_blend(out, *run), None
+                out = F.adjust_hue(out, value)
+                continue
+            alpha, beta, gamma = run or (1.0, 0.0, 0.0)
+            if op == "brightness":
+                run = (alpha * value, beta * value, gamma * value)
+            elif op == "saturation":
+                run = (alpha * value, beta * value + (1 - value) * (alpha + beta), gamma)
+            else:  # contrast: towards the mean gray level of the image as the run has made it
+                mean_gray = (alpha + beta) * float(F.channel_means(F.gray(out))[0]) + gamma
+                run = (alpha * value, beta * value, gamma * value + (1 - value) * mean_gray)
+        if run is not None:
+            out = F.affine_gray_blend(out, *run)
         return out if out is not img else img.copy()
 
 

@@ -107,11 +107,10 @@ def test_color_jitter_fused_matches_the_sequential_definition():
     mean = pixels.mean(axis=0)
     fused = (jitter.step(params, mean)[:, :3] @ pixels.T).T + jitter.step(params, mean)[:, 3]
     x = pixels.copy()
-    from gluon_augplug.batch.ops import _contrast, _hue, _saturation, _scale
+    from gluon_augplug.transforms.functional import color_step
 
     for op, value in params["steps"]:
-        m = {"brightness": _scale(value), "saturation": _saturation(value), "hue": _hue(value),
-             "contrast": _contrast(value, x.mean(axis=0))}[op]
+        m = color_step(op, value, x.mean(axis=0))
         x = (m[:, :3] @ x.T).T + m[:, 3]
     np.testing.assert_allclose(fused, x, atol=1e-9)
 

@@ -1,0 +1,223 @@
+"""The benchmark: ours against MXNet, GluonCV, albumentations and imgaug, measured in one run.
+
+    make bench            # sets up the anchor environments if missing, then runs this
+    python benchmarks/bench.py [--quick] [--out runs/bench]
+
+Prints tables of images/second and ratios, checks the performance targets, and writes
+``results.json`` and ``results.md``. Each figure is the median of several repeats on the same
+inputs (real CIFAR-10 images, the cat photo, 224x224 crops of it). albumentations 2.x needs
+numpy>=1.24 and imgaug 0.4 numpy<1.24, so each runs in its own environment (``.bench/``);
+libraries whose environment is missing are left out and said so.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+LIBRARIES = {  # library -> interpreter
+    "ours": sys.executable, "mxnet": sys.executable, "gluoncv": sys.executable,
+    "albumentations": str(ROOT / ".bench" / "albumentations" / "bin" / "python"),
+    "imgaug": str(ROOT / ".bench" / "imgaug" / "bin" / "python"),
+}
+ANCHORS = ("mxnet", "gluoncv", "albumentations", "imgaug")
+
+
+def prepare_inputs(path: Path, shared: Path) -> None:
+    import cv2
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import load_cifar_jpg  # the same reader the tests use: real CIFAR-10 images
+
+    from gluon_augplug.data.images import read_image
+
+    images, _ = load_cifar_jpg("test", 100)
+    cat = read_image(str(shared / "cat1.jpg"))
+    rng = np.random.default_rng(0)
+    crops = []
+    for _ in range(64):
+        y, x = rng.integers(0, 100), rng.integers(0, 200)
+        crops.append(cv2.resize(cat[y:y + 300, x:x + 300], (224, 224), interpolation=cv2.INTER_AREA))
+    np.savez(path, cifar32=images, cat=cat[None], img224=np.stack(crops))
+
+
+def run_json(cmd, timeout=1800):
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"error": f"exit {proc.returncode}: {' | '.join(tail)}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def startup(repeats: int = 7) -> dict:
+    def timed(code, env=None):
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, env=env)
+            runs.append(time.perf_counter() - start)
+        return statistics.median(runs)
+
+    base = timed("pass")
+    result = {"import_ms": 1000 * (timed("import gluon_augplug") - base)}
+    with tempfile.TemporaryDirectory() as tmp:  # 20 installed plugins, one transform each
+        for i in range(20):
+            info = Path(tmp) / f"augplug_bench_{i}-1.0.dist-info"
+            info.mkdir()
+            (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: augplug-bench-{i}\nVersion: 1.0\n")
+            (info / "entry_points.txt").write_text(f"[gluon_augplug]\nbench{i} = augplug_bench_{i}\n")
+            (Path(tmp) / f"augplug_bench_{i}.py").write_text(
+                "import gluon_augplug\n@gluon_augplug.hookimpl\ndef augplug_register_transforms(register):\n"
+                f"    register('Bench{i}', lambda: (lambda img: img))\n")
+        env = {**os.environ, "PYTHONPATH": tmp}
+        imports = "import gluon_augplug.plugins.builtin, gluon_augplug.transforms, pluggy; " + "; ".join(
+            f"import augplug_bench_{i}" for i in range(20))
+        discover = "from gluon_augplug.plugins.manager import PluginSystem; s = PluginSystem(); assert len(s.records) == 21"
+        t_imports = timed(imports, env) - base
+        t_all = timed(imports + "; " + discover, env) - base
+    result.update({"discovery_20_plugins_ms": 1000 * (t_all - t_imports), "imports_ms": 1000 * t_imports})
+    return result
+
+
+def best(rows, library, pipeline, size, prefix):
+    rates = [r["img_per_s"] for r in rows.get(library, []) if r["pipeline"] == pipeline and r["size"] == size
+             and r["mode"].startswith(prefix)]
+    return max(rates) if rates else None
+
+
+def fmt(x):
+    return "-" if x is None else (f"{x / 1000:.1f}k" if x >= 1000 else f"{x:.0f}")
+
+
+def ratio(a, b):
+    return "-" if not a or not b else f"{a / b:.1f}x"
+
+
+def report(results: dict) -> str:
+    rows = {lib: data.get("rows", []) for lib, data in results["libraries"].items()}
+    lines = ["## Augmentation throughput (images/second, one process; median of repeats)", "",
+             "| pipeline | input | ours per-sample (numpy / NDArray) | ours batch numpy 128 / 256 | "
+             "ours batch NDArray 128 / 256 | MXNet | GluonCV | albumentations | imgaug |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    keys = [("flip", "32x32"), ("cifar", "32x32"), ("color", "32x32"), ("color", "500x400 cat"),
+            ("color", "224x224"), ("randaugment", "32x32")]
+    names = {"flip": "chapter: flip + ToTensor", "cifar": "GluonCV CIFAR recipe", "color": "chapter: flip + jitter 0.5 + resized crop",
+             "randaugment": "RandAugment(2, 9)"}
+    for pipeline, size in keys:
+        ours = {r["mode"]: r["img_per_s"] for r in rows.get("ours", []) if r["pipeline"] == pipeline and r["size"] == size}
+        anchors = [fmt(best(rows, lib, pipeline, size, "")) for lib in ANCHORS]
+        lines.append(f"| {names[pipeline]} | {size} | {fmt(ours.get('per-sample numpy'))} / "
+                     f"{fmt(ours.get('per-sample NDArray'))} | {fmt(ours.get('batch numpy 128'))} / "
+                     f"{fmt(ours.get('batch numpy 256'))} | {fmt(ours.get('batch NDArray 128'))} / "
+                     f"{fmt(ours.get('batch NDArray 256'))} | " + " | ".join(anchors) + " |")
+    lines += ["", "## Ratios: ours (best mode of the kind) against each anchor", "",
+              "| pipeline | input | kind | vs MXNet | vs GluonCV | vs albumentations | vs imgaug |", "|---|---|---|---|---|---|---|"]
+    for pipeline, size in keys:
+        for kind, prefix in (("per-sample", "per-sample"), ("batch", "batch")):
+            mine = best(rows, "ours", pipeline, size, prefix)
+            if mine is None:
+                continue
+            lines.append(f"| {names[pipeline]} | {size} | {kind} | " + " | ".join(
+                ratio(mine, best(rows, lib, pipeline, size, "")) for lib in ANCHORS) + " |")
+    loader = results.get("loader", {})
+    if loader:
+        lines += ["", "## DataLoader over the real CIFAR-10 test set (10,000 images), GluonCV's CIFAR recipe", "",
+                  "| loader | workers | images/s | vs MXNet's transforms | peak RSS main / worker (MB) |", "|---|---|---|---|---|"]
+        for key, r in sorted(loader.items()):
+            if "error" in r:
+                lines.append(f"| {key} | | error: {r['error']} | | |")
+                continue
+            mx_rate = loader.get(f"mxnet-{r['workers']}", {}).get("img_per_s")
+            lines.append(f"| {r['which']} | {r['workers']} | {fmt(r['img_per_s'])} | {ratio(r['img_per_s'], mx_rate)} | "
+                         f"{r['peak_rss_mb']:.0f} / {r['peak_worker_rss_mb']:.0f} |")
+    s = results.get("startup", {})
+    if s:
+        lines += ["", f"Start-up: `import gluon_augplug` {s['import_ms']:.0f} ms; discovery of 20 installed plugins "
+                      f"{s['discovery_20_plugins_ms']:.0f} ms beyond importing them ({s['imports_ms']:.0f} ms)."]
+    lines += ["", "## Targets", ""] + [f"- {t}" for t in targets(results, rows)]
+    lines += ["", "Versions: " + ", ".join(f"{lib} {d.get('version', '?')} (numpy {d.get('numpy', '?')})"
+                                            for lib, d in results["libraries"].items() if "version" in d)
+              + f"; {results['machine']}."]
+    missing = [f"{lib}: {d['error']}" for lib, d in results["libraries"].items() if "error" in d]
+    if missing:
+        lines.append("Left out: " + "; ".join(missing))
+    return "\n".join(lines)
+
+
+def targets(results, rows):
+    def check(label, value, goal):
+        if value is None:
+            return f"{label}: not measured"
+        state = "met" if value >= goal else f"MISSED by {100 * (1 - value / goal):.0f}%"
+        return f"{label}: {value:.1f}x (target {goal}x): {state}"
+
+    out = []
+    per_sample = best(rows, "ours", "cifar", "32x32", "per-sample")
+    batch = best(rows, "ours", "cifar", "32x32", "batch")
+    gluoncv, albu = best(rows, "gluoncv", "cifar", "32x32", ""), best(rows, "albumentations", "cifar", "32x32", "")
+    out.append(check("per-sample CIFAR recipe vs GluonCV", per_sample / gluoncv if per_sample and gluoncv else None, 8))
+    out.append(check("per-sample CIFAR recipe vs albumentations", per_sample / albu if per_sample and albu else None, 1))
+    out.append(check("batch CIFAR recipe vs albumentations per-sample", batch / albu if batch and albu else None, 10))
+    color = best(rows, "ours", "color", "224x224", "")
+    mxc, albc = best(rows, "mxnet", "color", "224x224", ""), best(rows, "albumentations", "color", "224x224", "")
+    out.append(check("224x224 colour pipeline vs MXNet", color / mxc if color and mxc else None, 5))
+    out.append(check("224x224 colour pipeline vs albumentations", color / albc if color and albc else None, 1))
+    loader = results.get("loader", {})
+    for w in (0, 2):
+        mine = max((loader.get(f"{k}-{w}", {}).get("img_per_s") or 0) for k in ("ours", "ours-batch")) or None
+        theirs = loader.get(f"mxnet-{w}", {}).get("img_per_s")
+        out.append(check(f"DataLoader, {w} workers, vs MXNet's transforms", mine / theirs if mine and theirs else None, 5))
+    s = results.get("startup", {})
+    if s:
+        out.append(f"import gluon_augplug: {s['import_ms']:.0f} ms (target < 50 ms): "
+                   f"{'met' if s['import_ms'] < 50 else 'MISSED'}")
+        out.append(f"discovery of 20 plugins beyond their imports: {s['discovery_20_plugins_ms']:.0f} ms (target < 300 ms): "
+                   f"{'met' if s['discovery_20_plugins_ms'] < 300 else 'MISSED'}")
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default=str(ROOT / "runs" / "bench"))
+    p.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"))
+    p.add_argument("--quick", action="store_true", help="fewer images and repeats (a smoke run)")
+    args = p.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    inputs = out / "inputs.npz"
+    prepare_inputs(inputs, Path(args.shared))
+    repeats, scale = ("2", "0.2") if args.quick else ("5", "1.0")
+    results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+               "libraries": {}, "loader": {}}
+    for lib, interpreter in LIBRARIES.items():
+        if not Path(interpreter).exists():
+            results["libraries"][lib] = {"error": f"no environment at {interpreter} (make bench creates it)"}
+            continue
+        print(f"timing {lib} ...", flush=True)
+        results["libraries"][lib] = run_json([interpreter, str(HERE / "anchors.py"), "--library", lib, "--inputs",
+                                              str(inputs), "--repeats", repeats, "--scale", scale])
+    for which in ("ours", "ours-batch", "mxnet"):
+        for workers in (0, 2):
+            print(f"DataLoader {which}, {workers} workers ...", flush=True)
+            results["loader"][f"{which}-{workers}"] = run_json(
+                [sys.executable, str(HERE / "loader.py"), "--which", which, "--workers", str(workers),
+                 "--data", str(Path(args.shared) / "cifar10-jpg.tar.gz"), "--epochs", "2" if args.quick else "3"])
+    print("start-up ...", flush=True)
+    results["startup"] = startup(3 if args.quick else 7)
+    text = report(results)
+    print(text)
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    (out / "results.md").write_text(text + "\n")
+    print(f"\nwritten: {out / 'results.json'}, {out / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -134,10 +134,14 @@ class RandomRotation(RandomAffine):
 # -- colour: per-sample 3x4 affine maps on values in [0, 1] ---------------------------------
 
 class _Color(_Shared):
+    """A colour step as one 3x4 map per sample: ``color_step(op, params[key])`` unless overridden."""
+
     needs_means = False
+    op = ""
+    key = "factor"
 
     def step(self, params: dict, mean_rgb: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        return color_step(self.op, params[self.key], mean_rgb)
 
     def apply(self, state):
         means = state.channel_means() if self.needs_means else np.zeros((state.n, 3))
@@ -145,34 +149,21 @@ class _Color(_Shared):
 
 
 class RandomBrightness(_Color):
-    per_sample = C.RandomBrightness
-
-    def step(self, params, mean_rgb):
-        return color_step("brightness", params["factor"], mean_rgb)
+    per_sample, op = C.RandomBrightness, "brightness"
 
 
 class RandomContrast(_Color):
-    per_sample = C.RandomContrast
-    needs_means = True
-
-    def step(self, params, mean_rgb):
-        return color_step("contrast", params["factor"], mean_rgb)
+    per_sample, op, needs_means = C.RandomContrast, "contrast", True
 
 
 class RandomSaturation(_Color):
-    per_sample = C.RandomSaturation
-
-    def step(self, params, mean_rgb):
-        return color_step("saturation", params["factor"], mean_rgb)
+    per_sample, op = C.RandomSaturation, "saturation"
 
 
 class RandomHue(_Color):
     """Rotate each sample's hue by a uniform fraction of a turn in [-hue, hue] (linear YIQ rotation)."""
 
-    per_sample = C.RandomHue
-
-    def step(self, params, mean_rgb):
-        return color_step("hue", params["shift"], mean_rgb)
+    per_sample, op, key = C.RandomHue, "hue", "shift"
 
 
 class RandomColorJitter(_Color):

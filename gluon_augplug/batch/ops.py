@@ -55,11 +55,10 @@ class RandomFlipLeftRight(_Shared):
 
     def apply(self, state):
         h, w = state.hw
+        flip = state.rng.random(state.n) < self.p  # the per-sample draw, vectorized
         maps = np.tile(np.eye(3), (state.n, 1, 1))
-        for i, params in enumerate(self.draw(state)):
-            if params["flip"]:
-                maps[i, self._axis, self._axis] = -1.0
-                maps[i, self._axis, 2] = (w if self._axis == 0 else h) - 1
+        maps[flip, self._axis, self._axis] = -1.0
+        maps[flip, self._axis, 2] = (w if self._axis == 0 else h) - 1
         state.add_geometry(maps)
 
 
@@ -81,9 +80,17 @@ class RandomCrop(_Shared):
             raise P.ParameterError("RandomCrop", "pad_value", self.pad_value, "0 (batch crops pad with zeros)")
 
     def apply(self, state):
-        out_wh = self._sampler._wh
-        maps = np.stack([_crop_map(p["x0"], p["y0"], p["w"], p["h"], out_wh) for p in self.draw(state)])
-        state.add_geometry(maps, (out_wh[1], out_wh[0]))
+        h, w = state.hw
+        left, top, right, bottom = self._sampler._pad
+        pw, ph = w + left + right, h + top + bottom
+        cw, ch = G.scale_down((pw, ph), self._sampler._wh)
+        ow, oh = self._sampler._wh
+        # the per-sample draw (RandomCrop.sample), vectorized over the batch
+        maps = np.tile(np.eye(3), (state.n, 1, 1))
+        maps[:, 0, 0], maps[:, 1, 1] = (cw - 1) / max(ow - 1, 1), (ch - 1) / max(oh - 1, 1)
+        maps[:, 0, 2] = state.rng.integers(0, pw - cw + 1, size=state.n) - left
+        maps[:, 1, 2] = state.rng.integers(0, ph - ch + 1, size=state.n) - top
+        state.add_geometry(maps, (oh, ow))
 
 
 class RandomResizedCrop(_Shared):

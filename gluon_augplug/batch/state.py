@@ -37,6 +37,25 @@ def to_device(array: np.ndarray, ctx) -> "mx.nd.NDArray":
     return nd if nd.context == ctx else nd.as_in_context(ctx)
 
 
+def _shifts_and_flips(maps: np.ndarray) -> bool:
+    """True when every map is ``in = +-out + integer`` on each axis (no scaling, rotation or shear)."""
+    linear = maps[:, :2, :2]
+    return bool(np.all(np.abs(linear[:, [0, 1], [0, 1]]) == 1) and np.all(linear[:, [0, 1], [1, 0]] == 0)
+                and np.allclose(maps[:, :2, 2], np.round(maps[:, :2, 2])))
+
+
+def _axis_slices(sign: int, shift: int, out_len: int, src_len: int) -> tuple[slice, slice] | None:
+    """Output and source slices along one axis for ``src = sign * out + shift`` (``None``: no overlap)."""
+    if sign == 1:
+        lo, hi = max(0, -shift), min(out_len, src_len - shift)
+        return (slice(lo, hi), slice(lo + shift, hi + shift)) if lo < hi else None
+    lo, hi = max(0, shift - src_len + 1), min(out_len, shift + 1)  # src = shift - out, read backwards
+    if lo >= hi:
+        return None
+    start, stop = shift - lo, shift - hi
+    return slice(lo, hi), slice(start, stop if stop >= 0 else None, -1)
+
+
 class BatchState:
     """Bookkeeping common to both backends; subclasses apply the pending work to their pixels."""
 
@@ -247,12 +266,27 @@ class NumpyState(BatchState):
 
     def _resample(self, maps, out_hw):
         h, w = out_hw
+        if _shifts_and_flips(maps):
+            self.pixels = self._slice(maps, out_hw)
+            return
         out = np.empty((self.n, h, w, self.channels), self.pixels.dtype)
         for i in range(self.n):
             warped = cv2.warpAffine(self.pixels[i], maps[i, :2], (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             out[i] = warped.reshape(h, w, self.channels)
         self.pixels = out
+
+    def _slice(self, maps, out_hw):
+        """Integer shifts and flips (pad + crop + flip): copies of slices into a zero canvas, no resampling."""
+        h, w = out_hw
+        out = np.zeros((self.n, h, w, self.channels), self.pixels.dtype)
+        src_h, src_w = self.pixels.shape[1:3]
+        for i in range(self.n):
+            rows = _axis_slices(int(maps[i, 1, 1]), int(round(maps[i, 1, 2])), h, src_h)
+            cols = _axis_slices(int(maps[i, 0, 0]), int(round(maps[i, 0, 2])), w, src_w)
+            if rows and cols:
+                out[i, rows[0], cols[0]] = self.pixels[i, rows[1], cols[1]]
+        return out
 
     def _recolor(self, matrices):
         scaled = matrices.copy()

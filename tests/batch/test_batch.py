@@ -173,3 +173,20 @@ def test_cli_lists_kinds():
                            check=True).stdout
     rows = [line.split()[:3] for line in table.splitlines()]
     assert ["RandomCrop", "batch", "builtin"] in rows and ["RandomCrop", "sample", "builtin"] in rows
+
+
+def test_axis_slices_match_the_map_for_every_shift_and_flip():
+    from gluon_augplug.batch.state import _axis_slices
+
+    for src_len in (1, 5, 8):
+        for out_len in (1, 4, 8, 12):
+            for sign in (1, -1):
+                for shift in range(-14, 15):
+                    source = np.arange(1, src_len + 1)
+                    expected = np.array([source[sign * o + shift] if 0 <= sign * o + shift < src_len else 0
+                                         for o in range(out_len)])
+                    got = np.zeros(out_len, int)
+                    slices = _axis_slices(sign, shift, out_len, src_len)
+                    if slices:
+                        got[slices[0]] = source[slices[1]]
+                    np.testing.assert_array_equal(got, expected, err_msg=f"{sign=} {shift=} {out_len=} {src_len=}")

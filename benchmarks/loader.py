@@ -10,7 +10,6 @@ import statistics
 import time
 
 import mxnet as mx
-import numpy as np
 from mxnet import gluon
 
 from gluon_augplug import augment

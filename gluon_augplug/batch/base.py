@@ -69,7 +69,6 @@ class BatchPipeline:
     @staticmethod
     def _soft_targets(labels: Any, classes: int | None, smoothing: float, ctx: Any) -> Any:
         """One-hot (optionally smoothed) targets: numpy for numpy batches, NDArray on ``ctx`` otherwise."""
-        import mxnet as mx
 
         values = labels.asnumpy() if hasattr(labels, "asnumpy") else np.asarray(labels)
         if values.ndim == 1:

@@ -45,9 +45,8 @@ def _mask_qualified(text: str) -> tuple[str, dict[str, str]]:
             return match.group("str")
         qualified = match.group("qual")
         token = f"{_PLACEHOLDER}{len(names)}"
+        # padded to the same length (offsets stay exact), unless too short to hold the counter
         token = token + _PLACEHOLDER * (len(qualified) - len(token))
-        if len(token) != len(qualified):  # too short to hold the counter: offsets shift a little
-            token = f"{_PLACEHOLDER}{len(names)}"
         names[token] = qualified
         return token
 

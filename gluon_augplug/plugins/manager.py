@@ -113,7 +113,8 @@ class PluginSystem:
     def _load_entry_points(self) -> None:
         allow = _env_list(ENV_LOAD)
         deny = set(_env_list(ENV_DISABLE) or ())
-        for ep in _entry_points():
+        entry_points = _entry_points()
+        for ep in entry_points:
             dist = getattr(ep, "dist", None)
             record = PluginRecord(
                 ep.name,
@@ -136,7 +137,7 @@ class PluginSystem:
                 continue
             self._register(plugin, record)
         if allow:
-            known = {ep.name for ep in _entry_points()}
+            known = {ep.name for ep in entry_points}
             for missing in sorted(set(allow) - known):
                 hint = closest_names(missing, known)
                 self._failed(

@@ -126,7 +126,6 @@ class Registry:
 
     def __init__(self) -> None:
         self._tables: dict[str, dict[str, list[TransformInfo]]] = {kind: {} for kind in self.KINDS}
-        self._transforms = self._tables["sample"]
         self._presets: dict[str, list[PresetInfo]] = {}
 
     # -- filling ---------------------------------------------------------------

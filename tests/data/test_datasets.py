@@ -1,7 +1,6 @@
 """Data-set readers: every format (written by the tests in the official layouts), archives, subsets, errors."""
 from __future__ import annotations
 
-import io
 import os
 import pickle
 import tarfile

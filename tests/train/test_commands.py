@@ -1,7 +1,6 @@
 """augplug train / compare on the command line, and the comparison report."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess

@@ -1,5 +1,4 @@
 """A well-behaved plugin: a seeded Transform subclass, a deterministic one and a HybridBlock."""
-import mxnet as mx
 
 import gluon_augplug
 from gluon_augplug import Transform

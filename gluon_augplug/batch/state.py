@@ -298,13 +298,19 @@ class NumpyState(BatchState):
             np.clip(out, 0, 255, out=out)
         self.pixels = out
 
+    def _pixels_to_tensor(self, scale, offset=None) -> np.ndarray:
+        """NHWC pixels to NCHW float32 ``pixels * scale - offset``: a contiguous transpose, in-place passes."""
+        nchw = np.ascontiguousarray(np.moveaxis(self.pixels, 3, 1))  # 10x faster than math on the strided view
+        tensor = np.empty(nchw.shape, np.float32)
+        np.multiply(nchw, scale, out=tensor, casting="unsafe")
+        if offset is not None:
+            np.subtract(tensor, offset, out=tensor)
+        return tensor
+
     def _as_float(self):
         self.flush()
         if self.tensor is None:
-            nchw = np.ascontiguousarray(np.moveaxis(self.pixels, 3, 1))
-            tensor = np.empty(nchw.shape, np.float32)
-            np.multiply(nchw, np.float32(1.0 if self.normalized else 1 / 255), out=tensor, casting="unsafe")
-            self.tensor = tensor
+            self.tensor = self._pixels_to_tensor(np.float32(1.0 if self.normalized else 1 / 255))
         return self.tensor
 
     def fill_boxes(self, boxes, value, noise=False):
@@ -318,19 +324,12 @@ class NumpyState(BatchState):
 
     def normalize(self, mean, std):
         self.flush()
-        was_normalized, self.normalized = self.normalized, True
-        if was_normalized:
-            self.tensor = (self._as_float() - mean.reshape(1, -1, 1, 1)) / std.reshape(1, -1, 1, 1)
-        elif self.tensor is None:  # NHWC pixels to normalized NCHW float32: a contiguous transpose, two in-place passes
+        if self.tensor is None and not self.normalized:  # pixels straight to normalized NCHW, one conversion
             scale = (1.0 / (255.0 * std)).astype(np.float32).reshape(1, -1, 1, 1)
-            offset = (mean / std).astype(np.float32).reshape(1, -1, 1, 1)
-            nchw = np.ascontiguousarray(np.moveaxis(self.pixels, 3, 1))  # 10x faster than math on the strided view
-            tensor = np.empty(nchw.shape, np.float32)
-            np.multiply(nchw, scale, out=tensor, casting="unsafe")
-            np.subtract(tensor, offset, out=tensor)
-            self.tensor = tensor
+            self.tensor = self._pixels_to_tensor(scale, (mean / std).astype(np.float32).reshape(1, -1, 1, 1))
         else:
-            self.tensor = (self.tensor - mean.reshape(1, -1, 1, 1)) / std.reshape(1, -1, 1, 1)
+            self.tensor = (self._as_float() - mean.reshape(1, -1, 1, 1)) / std.reshape(1, -1, 1, 1)
+        self.normalized = True
 
     def mix(self, perm, share, boxes=None):
         tensor = self._as_float()

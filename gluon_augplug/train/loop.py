@@ -142,13 +142,11 @@ class Run:
     def _batch_pipeline(self) -> BatchPipeline | None:
         """--batch-aug plus --mixup/--cutmix, run on each device after split_and_load (None = nothing to do)."""
         cfg = self.cfg
-        transforms = list(build_batch_pipeline(cfg.batch_aug, seed=cfg.seed).transforms) if cfg.batch_aug else []
-        extra = [f"Mixup({cfg.mixup})"] * (cfg.mixup > 0) + [f"CutMix({cfg.cutmix})"] * (cfg.cutmix > 0)
-        if extra:
-            transforms += build_batch_pipeline(", ".join(extra)).transforms
-        if not transforms and not cfg.label_smoothing:
-            return None
-        return BatchPipeline(transforms, seed=cfg.seed)
+        items = list(cfg.batch_aug) if isinstance(cfg.batch_aug, (list, tuple)) else [cfg.batch_aug] * bool(cfg.batch_aug)
+        items += [f"Mixup({cfg.mixup})"] * (cfg.mixup > 0) + [f"CutMix({cfg.cutmix})"] * (cfg.cutmix > 0)
+        if items:
+            return build_batch_pipeline(items, seed=cfg.seed)
+        return BatchPipeline([], seed=cfg.seed) if cfg.label_smoothing else None
 
     def _restore(self) -> None:
         record = self.resumed

@@ -80,6 +80,14 @@ class SpecFileError(SpecError):
     """A YAML or JSON pipeline file that cannot be read or parsed."""
 
 
+class InputError(AugplugError, ValueError):
+    """Data a pipeline, a batch transform or a command cannot take (shape, dtype, values), named."""
+
+
+class InputTypeError(InputError, TypeError):
+    """Input of a type or pixel type that cannot be taken."""
+
+
 class ReplayError(AugplugError):
     """Recorded parameters that cannot be replayed on this pipeline."""
 
@@ -95,6 +103,14 @@ class PluginError(AugplugError):
         where = f" from {distribution} {version}" if distribution else ""
         detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         super().__init__(f"plugin {plugin!r}{where} failed to load: {detail}")
+
+
+def short_reason(exc: BaseException, limit: int = 200) -> str:
+    """The one line of an exception that says what went wrong (MXNet's messages start with a C++ trace)."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(("Traceback", "File ", "[bt]", "Stack trace"))]
+    text = (lines[-1] if lines else type(exc).__name__).replace("MXNetError: ", "")
+    return getattr(exc, "strerror", None) or text[:limit]
 
 
 def closest_names(name: str, known: Iterable[str], n: int = 3) -> list[str]:

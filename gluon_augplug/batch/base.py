@@ -5,7 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import SpecError
+from ..errors import InputError, SpecError
 from ..transforms.base import RandomSource, Specified
 from .state import BatchState, DeviceState, NumpyState, to_device
 
@@ -50,12 +50,12 @@ class BatchPipeline:
                  rng: np.random.Generator | None = None) -> Any:
         is_numpy = isinstance(data, np.ndarray)
         if data.ndim != 4:
-            raise ValueError(f"batch transforms take a 4-D batch (NHWC uint8 or NCHW float), got shape {data.shape}")
+            raise InputError(f"batch transforms take a 4-D batch (NHWC uint8 or NCHW float), got shape {data.shape}")
         targets = None
         if labels is not None and (self.mixes_labels or smoothing):
             targets = self._soft_targets(labels, classes, smoothing, None if is_numpy else data.context)
         elif self.mixes_labels:
-            raise ValueError(f"{', '.join(t.spec_name for t in self.transforms if t.mixes_labels)} mixes labels: "
+            raise InputError(f"{', '.join(t.spec_name for t in self.transforms if t.mixes_labels)} mixes labels: "
                              f"call the pipeline with labels")
         rng = rng if rng is not None else self._source.generator()
         state = NumpyState(data, rng, targets) if is_numpy else DeviceState(data, rng, targets)
@@ -73,7 +73,7 @@ class BatchPipeline:
         values = labels.asnumpy() if hasattr(labels, "asnumpy") else np.asarray(labels)
         if values.ndim == 1:
             if classes is None:
-                raise ValueError("mixing labels needs classes= (the number of classes)")
+                raise InputError("mixing labels needs classes= (the number of classes)")
             on, off = 1.0 - smoothing + smoothing / classes, smoothing / classes
             values = np.where(np.arange(classes)[None, :] == values.astype(np.int64)[:, None], on, off)
         values = values.astype(np.float32)

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from .._lazy import mxnet as mx
+from ..errors import InputError, SpecError
 from ..transforms.functional import channel_means
 
 GRAY = np.array([0.299, 0.587, 0.114])
@@ -87,9 +88,9 @@ class BatchState:
     def add_color(self, matrix: np.ndarray) -> None:
         """Append per-sample (N, 3, 4) affine colour maps (on values in [0, 1])."""
         if self.channels != 3:
-            raise ValueError(f"colour transforms need 3 channels, the batch has {self.channels}")
+            raise InputError(f"colour transforms need 3 channels, the batch has {self.channels}")
         if self.normalized:
-            raise ValueError("a colour transform after Normalize: put Normalize last in the batch spec")
+            raise SpecError("a colour transform after Normalize: put Normalize last in the batch spec")
         self.flush_geometry()
         if self.color is None:
             self.color = np.tile(np.hstack([np.eye(3), np.zeros((3, 1))]), (self.n, 1, 1))

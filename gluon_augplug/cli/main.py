@@ -1,7 +1,8 @@
 """``augplug``: list plugins, transforms and presets, check specs, and show augmentation grids.
 
 Exit codes: 0 success, 1 a plugin failed to load in strict mode or failed ``augplug check``, 2 bad input (an unknown
-transform, a bad parameter, a malformed spec, an unreadable file).
+transform, a bad parameter, a malformed spec, an unreadable file, a full disk), each as one line on stderr.
+Anything else is a bug in gluon_augplug or a plugin and ends with its traceback.
 """
 from __future__ import annotations
 
@@ -195,15 +196,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         return args.func(args)
     except PluginError as exc:
         print(f"augplug: error: {exc}", file=sys.stderr)
         return 1
-    except (AugplugError, OSError, ValueError, LookupError) as exc:
+    except AugplugError as exc:
         print(f"augplug: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the environment: a missing file, no permission, a full disk
+        where = f": {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        print(f"augplug: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("augplug: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

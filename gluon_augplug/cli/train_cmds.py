@@ -48,6 +48,22 @@ def add_train_arguments(p: argparse.ArgumentParser, augmentation: bool = True) -
     p.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="tqdm progress bar (default: when stderr is a terminal)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in the --out folder (without it such a folder is refused)")
+
+
+def given_on_command_line(argv: list[str], command: str) -> set[str]:
+    """The settings of ``command`` that ``argv`` sets explicitly (its defaults do not count)."""
+    from .main import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sub = subparsers.choices[command]
+    for action in sub._actions:
+        if action.dest != "help":
+            action.default = argparse.SUPPRESS
+    namespace = parser.parse_args(argv)
+    return set(vars(namespace)) - {"func", "command", "strict"}
 
 
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
@@ -60,15 +76,16 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
 def cmd_train(args: argparse.Namespace) -> int:
     from ..train.loop import train
 
-    history = train(config_from_args(args, out=args.out, resume=args.resume))
+    given = given_on_command_line(args.argv, "train") if args.resume else None
+    history = train(config_from_args(args, out=args.out, resume=args.resume), given=given)
     return 0 if history else 1
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from ..train.report import compare, parse_aug
+    from ..train.report import compare, parse_augs
 
-    augs = dict(parse_aug(a) for a in args.aug)
-    compare(config_from_args(args, out=None), augs, args.out)
+    compare(config_from_args(args, out=None, overwrite=False), parse_augs(args.aug), args.out,
+            overwrite=args.overwrite)
     return 0
 
 
@@ -84,7 +101,8 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser("train", help="train a model with augmentations picked by name")
     add_train_arguments(p)
     p.add_argument("--out", help="run folder: metrics.jsonl and checkpoints")
-    p.add_argument("--resume", help="continue the run in this folder (its saved settings are used)")
+    p.add_argument("--resume", help="continue the run in this folder (its saved settings are used; only run-time "
+                                    "options such as --epochs, --ctx, --num-workers may change)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("compare", help="D2L's experiment: one run per augmentation, then report.md and curves.png")

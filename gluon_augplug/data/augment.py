@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..pipeline.build import build_pipeline
 from ..pipeline.pipeline import Pipeline
 
@@ -54,7 +55,7 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
 
     def __init__(self, dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0):
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"augment: seed must be a non-negative integer, got {seed!r}")
+            raise InputError(f"augment: seed must be a non-negative integer, got {seed!r}")
         self._dataset = dataset
         self.pipeline = pipeline if isinstance(pipeline, Pipeline) else build_pipeline(pipeline)
         self.seed = seed
@@ -68,7 +69,7 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose augmentations the next items get."""
         if not isinstance(epoch, (int, np.integer)) or epoch < 0:
-            raise ValueError(f"set_epoch: epoch must be a non-negative integer, got {epoch!r}")
+            raise InputError(f"set_epoch: epoch must be a non-negative integer, got {epoch!r}")
         self._epoch.value = int(epoch)
 
     def generator(self, index: int, epoch: int | None = None) -> np.random.Generator:

@@ -1,37 +1,110 @@
-"""Atomic checkpoints: parameters, trainer states, epoch, RNG states, specs and all arguments.
+"""Atomic checkpoints: parameters, optimizer states, epoch, RNG states, specs and all arguments.
 
-Each epoch writes ``epoch-NNNN.params`` and ``epoch-NNNN.states`` under temporary names,
-renames them into place, then replaces ``checkpoint.json`` (the commit point) the same way.
-A crash at any moment leaves the previous ``checkpoint.json`` and the files it names intact.
+Each epoch writes ``epoch-NNNN.params`` and ``epoch-NNNN.states.nd`` under temporary names,
+checks that they read back, renames them into place, then replaces ``checkpoint.json`` (the
+commit point) the same way. A crash or a full disk at any moment leaves the previous
+``checkpoint.json`` and the files it names intact; temporaries a killed writer left behind
+are removed at the next start of the same run.
+
+Nothing in a run folder is unpickled: parameters and optimizer states are MXNet NDArray
+files, everything else is JSON (see :mod:`.optimizer_state`).
 """
 from __future__ import annotations
 
 import json
 import os
 import random
+import re
 from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import AugplugError
+from ..errors import AugplugError, short_reason
 
 CHECKPOINT = "checkpoint.json"
+METRICS = "metrics.jsonl"
+# the files that make a folder a run: refusing to reuse such a folder protects a finished run
+RUN_FILES = re.compile(r"^(checkpoint\.json|metrics\.jsonl|epoch-\d{4}\.(params|states|states\.nd))$")
+_TEMPORARY = re.compile(r"^(?P<target>.+)\.tmp-(?P<pid>\d+)$")
 
 
 class CheckpointError(AugplugError, OSError):
-    """A checkpoint that is missing, corrupt or does not match the run."""
+    """A checkpoint that is missing, corrupt or does not match the run, or that could not be written."""
 
 
-def _atomic_write(path: str, write: Callable[[str], None]) -> None:
+def atomic_write(path: str, write: Callable[[str], None], verify: Callable[[str], None] | None = None) -> None:
+    """Write ``path`` through ``write(temporary)``, check it with ``verify(temporary)``, then rename it.
+
+    Raises
+    ------
+    CheckpointError
+        The disk is full or the file did not read back; ``path`` is untouched.
+    """
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        if verify is not None:
+            verify(tmp)
         os.replace(tmp, path)
+    except (OSError, _mxnet_error()) as exc:
+        raise CheckpointError(f"could not write {path}: {short_reason(exc)}; the previous checkpoint is intact") \
+            from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _mxnet_error() -> type:
+    try:
+        from mxnet.base import MXNetError
+    except ImportError:  # pragma: no cover
+        return OSError
+    return MXNetError
+
+
+def _verify_ndarray_file(path: str) -> None:
+    """Read an NDArray file back: a write the file system silently cut short fails here."""
+    import mxnet as mx
+
+    mx.nd.load(path)
+
+
+def remove_stale_temporaries(directory: str) -> list[str]:
+    """Remove ``*.tmp-PID`` files that a killed writer left in ``directory``; return their names."""
+    removed = []
+    if not os.path.isdir(directory):
+        return removed
+    for name in os.listdir(directory):
+        match = _TEMPORARY.match(name)
+        if match and (RUN_FILES.match(match["target"]) or match["target"].startswith("grid-")) \
+                and not _alive_elsewhere(int(match["pid"])):
+            try:
+                os.remove(os.path.join(directory, name))
+                removed.append(name)
+            except OSError:
+                pass
+    return removed
+
+
+def _alive_elsewhere(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_files(directory: str) -> list[str]:
+    """The files of a training run in ``directory`` (empty when it holds none or does not exist)."""
+    if not os.path.isdir(directory):
+        return []
+    return sorted(name for name in os.listdir(directory) if RUN_FILES.match(name))
 
 
 def _write_text(text: str) -> Callable[[str], None]:
@@ -61,21 +134,30 @@ def save_checkpoint(out: str, net: Any, trainer: Any, state: dict, keep: int = 2
 
     ``trainer`` None records no optimizer states (a dist_* kvstore keeps them on the servers).
     """
+    from .optimizer_state import save_optimizer_states
+
     os.makedirs(out, exist_ok=True)
     tag = f"epoch-{state['epoch']:04d}"
-    params, states = f"{tag}.params", (f"{tag}.states" if trainer is not None else None)
-    _atomic_write(os.path.join(out, params), net.save_parameters)
+    params = f"{tag}.params"
+    atomic_write(os.path.join(out, params), net.save_parameters, _verify_ndarray_file)
+    states = None
     if trainer is not None:
-        _atomic_write(os.path.join(out, states), trainer.save_states)
+        described: dict = {}
+
+        def write_states(path: str) -> None:
+            described.update(save_optimizer_states(trainer, path))
+
+        atomic_write(os.path.join(out, f"{tag}.states.nd"), write_states, _verify_ndarray_file)
+        states = {**described, "arrays": f"{tag}.states.nd"}
     record = {**state, "params": params, "trainer_states": states, "rng": rng_states()}
-    _atomic_write(os.path.join(out, CHECKPOINT), _write_text(json.dumps(record, indent=1)))
+    atomic_write(os.path.join(out, CHECKPOINT), _write_text(json.dumps(record, indent=1)))
     _prune(out, keep, state["epoch"])
     return os.path.join(out, CHECKPOINT)
 
 
 def _prune(out: str, keep: int, newest: int) -> None:
     for name in os.listdir(out):
-        if name.startswith("epoch-") and name.endswith((".params", ".states")):
+        if RUN_FILES.match(name) and name.startswith("epoch-"):
             epoch = int(name[6:10])
             if epoch <= newest - max(keep, 1):
                 os.remove(os.path.join(out, name))
@@ -100,11 +182,25 @@ def load_checkpoint(directory: str) -> dict:
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"{path} is corrupt: {exc.msg} at line {exc.lineno}, column {exc.colno} "
                               f"(offset {exc.pos})") from None
+    if not isinstance(record, dict):
+        raise CheckpointError(f"{path} is not a gluon_augplug checkpoint (it holds no JSON object)")
     for key in ("epoch", "iteration", "params", "trainer_states", "config", "history"):
         if key not in record:
             raise CheckpointError(f"{path} lacks {key!r}: not a gluon_augplug checkpoint")
-    for key in ("params", "trainer_states"):
-        if record[key] is not None and not os.path.isfile(os.path.join(directory, record[key])):
-            raise CheckpointError(f"{path} names {record[key]!r}, which is missing from {directory!r}")
+    states = record["trainer_states"]
+    if isinstance(states, str):
+        raise CheckpointError(
+            f"{path} names optimizer states in MXNet's pickle format ({states!r}), written by gluon-augplug 0.1; "
+            f"loading them could run code hidden in the file, so they are not loaded. Start a new run "
+            f"(the weights in {record['params']!r} are an NDArray file, safe to load with net.load_parameters)")
+    files = [record["params"]] + ([states.get("arrays")] if isinstance(states, dict) else [])
+    if states is not None and not isinstance(states, dict):
+        raise CheckpointError(f"{path}: 'trainer_states' must be an object or null")
+    for name in files:
+        if not isinstance(name, str) or not name or os.path.basename(name) != name:
+            raise CheckpointError(f"{path} names the file {str(name)[:80]!r}, which is not a plain file name in "
+                                  f"the run folder")
+        if not os.path.isfile(os.path.join(directory, name)):
+            raise CheckpointError(f"{path} names {name!r}, which is missing from {directory!r}")
     record["directory"] = directory
     return record

@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import AugplugError
+
 # run-time settings a resumed run may change; everything else comes from the checkpoint
-RESUMABLE_OVERRIDES = ("epochs", "out", "num_workers", "log_interval", "gpus", "ctx", "progress")
+RESUMABLE_OVERRIDES = ("epochs", "out", "num_workers", "log_interval", "gpus", "ctx", "progress",
+                       "keep_checkpoints", "overwrite")
 KVSTORES = ("local", "device", "dist_sync", "dist_device_sync", "dist_async")
+
+
+class ConfigError(AugplugError, ValueError):
+    """Training settings that cannot work: each message names the setting and its allowed values."""
 
 
 @dataclass
@@ -45,6 +53,7 @@ class TrainConfig:
     keep_checkpoints: int = 2
     progress: bool | None = None  # None = a progress bar when stderr is a terminal
     classes: int = field(default=10)
+    overwrite: bool = False  # replace a run already in `out` (otherwise such a folder is refused)
 
     def validate(self) -> "TrainConfig":
         problems = []
@@ -54,9 +63,29 @@ class TrainConfig:
             problems.append(f"lr_mode={self.lr_mode!r} (allowed: constant, step, cosine)")
         if self.kvstore not in KVSTORES:
             problems.append(f"kvstore={self.kvstore!r} (allowed: {', '.join(KVSTORES)})")
+        for name in ("lr", "momentum", "wd", "lr_decay", "warmup_epochs", "label_smoothing", "mixup", "cutmix"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                problems.append(f"{name}={value!r} (must be a finite number)")
+        if problems:
+            raise ConfigError("bad training settings: " + "; ".join(problems))
+        for name in ("batch_size", "epochs", "num_workers", "log_interval", "keep_checkpoints", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                problems.append(f"{name}={value!r} (must be an integer)")
+        if problems:
+            raise ConfigError("bad training settings: " + "; ".join(problems))
+        if not all(isinstance(e, (int, float)) and math.isfinite(e) and e >= 0 for e in self.lr_decay_epochs):
+            problems.append(f"lr_decay_epochs={self.lr_decay_epochs!r} (must be epochs >= 0)")
         for name in ("lr", "batch_size", "epochs"):
             if not getattr(self, name) or getattr(self, name) <= 0:
                 problems.append(f"{name}={getattr(self, name)!r} (must be > 0)")
+        if not 0 <= self.momentum < 1:
+            problems.append(f"momentum={self.momentum!r} (allowed: [0, 1))")
+        if self.keep_checkpoints < 1:
+            problems.append(f"keep_checkpoints={self.keep_checkpoints!r} (must be >= 1)")
+        if self.seed < 0:
+            problems.append(f"seed={self.seed!r} (must be >= 0)")
         for name in ("wd", "warmup_epochs", "mixup", "cutmix", "num_workers", "log_interval"):
             if getattr(self, name) < 0:
                 problems.append(f"{name}={getattr(self, name)!r} (must be >= 0)")
@@ -68,7 +97,7 @@ class TrainConfig:
         if not self.data and not self.resume:
             problems.append("data is required (a CIFAR-10 folder or archive, or an image-folder tree)")
         if problems:
-            raise ValueError("bad training settings: " + "; ".join(problems))
+            raise ConfigError("bad training settings: " + "; ".join(problems))
         return self
 
     def to_dict(self) -> dict:

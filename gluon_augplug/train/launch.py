@@ -19,6 +19,8 @@ import threading
 import time
 from typing import Sequence
 
+from .config import ConfigError
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -39,9 +41,9 @@ def launch(command: Sequence[str], workers: int, servers: int = 1, host: str = "
     The result is 0 when every worker exited 0, else the first non-zero worker exit code.
     """
     if workers < 1 or servers < 1:
-        raise ValueError(f"launch needs at least one worker and one server, got {workers} and {servers}")
+        raise ConfigError(f"launch needs at least one worker and one server, got {workers} and {servers}")
     if not command:
-        raise ValueError("launch needs the worker command after --")
+        raise ConfigError("launch needs the worker command after --")
     stream = stream or sys.stdout
     env = {**os.environ, "DMLC_PS_ROOT_URI": host, "DMLC_PS_ROOT_PORT": str(port or free_port()),
            "DMLC_NUM_WORKER": str(workers), "DMLC_NUM_SERVER": str(servers)}

@@ -20,30 +20,62 @@ import numpy as np
 from mxnet import autograd, gluon
 
 from ..data.augment import augment
+from ..errors import short_reason
 from ..data.datasets import open_dataset
 from ..pipeline.build import build_pipeline
 from ..batch import BatchPipeline, build_batch_pipeline
-from .checkpoint import load_checkpoint, restore_rng_states, save_checkpoint
-from .config import RESUMABLE_OVERRIDES, TrainConfig, learning_rate
+from .checkpoint import (METRICS, CheckpointError, atomic_write, load_checkpoint, remove_stale_temporaries,
+                         restore_rng_states, run_files, save_checkpoint)
+from .config import RESUMABLE_OVERRIDES, ConfigError, TrainConfig, learning_rate
 from .models import get_model
+from .optimizer_state import OptimizerStateError, load_optimizer_states
 
-METRICS = "metrics.jsonl"
+
+def _gpu_count() -> int:
+    try:
+        return mx.context.num_gpus()
+    except mx.base.MXNetError:  # a CPU-only build, or no CUDA driver
+        return 0
 
 
 def resolve_contexts(cfg: TrainConfig) -> list[mx.Context]:
-    """``--ctx cpu:0,cpu:1`` / ``--gpus 0,1`` / every GPU found (D2L's ``try_all_gpus``) / the CPU."""
+    """``--ctx cpu:0,cpu:1`` / ``--gpus 0,1`` / every GPU found (D2L's ``try_all_gpus``) / the CPU.
+
+    Raises
+    ------
+    ConfigError
+        A malformed or repeated device, or a GPU that MXNet does not see.
+    """
     if cfg.ctx:
         contexts = []
         for item in cfg.ctx.split(","):
             kind, _, index = item.strip().partition(":")
             if kind not in ("cpu", "gpu") or (index and not index.isdigit()):
-                raise ValueError(f"--ctx item {item!r} must look like cpu:0 or gpu:1")
+                raise ConfigError(f"--ctx item {item!r} must look like cpu:0 or gpu:1")
             contexts.append(mx.Context(kind, int(index or 0)))
-        return contexts
-    if cfg.gpus is not None and cfg.gpus.strip():
-        return [mx.gpu(int(i)) for i in cfg.gpus.split(",")]
-    n = mx.context.num_gpus()
-    return [mx.gpu(i) for i in range(n)] if n else [mx.cpu()]
+        option = "--ctx"
+    elif cfg.gpus is not None and cfg.gpus.strip():
+        items = [i.strip() for i in cfg.gpus.split(",")]
+        if not all(i.isdigit() for i in items):
+            raise ConfigError(f"--gpus {cfg.gpus!r} must be GPU numbers such as 0,1")
+        contexts, option = [mx.gpu(int(i)) for i in items], "--gpus"
+    else:
+        n = _gpu_count()
+        return [mx.gpu(i) for i in range(n)] if n else [mx.cpu()]
+    seen = set()
+    for ctx in contexts:
+        if str(ctx) in seen:
+            raise ConfigError(f"{option} lists {ctx} twice: each device takes one part of every batch")
+        seen.add(str(ctx))
+    gpus = [c for c in contexts if c.device_type == "gpu"]
+    if gpus:
+        available = _gpu_count()
+        missing = [str(c) for c in gpus if c.device_id >= available]
+        if missing:
+            raise ConfigError(f"{option} asks for {', '.join(missing)}, but MXNet sees {available} GPU(s)"
+                              + (" (the CPU build of mxnet sees none: install mxnet-cu112 for GPUs)"
+                                 if not available else ""))
+    return contexts
 
 
 def derived_seed(*parts: int) -> int:
@@ -77,24 +109,35 @@ class RunState:
 
 
 class Run:
-    """One training run: data, model, trainer and its progress. ``Run(cfg).fit()`` trains it."""
+    """One training run: data, model, trainer and its progress. ``Run(cfg).fit()`` trains it.
 
-    def __init__(self, cfg: TrainConfig, log: Callable[[str], None] = print):
+    Parameters
+    ----------
+    cfg : TrainConfig
+    log : callable
+        Receives each progress line.
+    given : iterable of str, optional
+        With ``cfg.resume``: the settings the caller set on purpose (the command line's
+        options). Run-time ones (``RESUMABLE_OVERRIDES``) replace the saved values; any other
+        that differs from the saved run is refused. Default: the settings that differ from
+        :class:`TrainConfig`'s defaults.
+    """
+
+    def __init__(self, cfg: TrainConfig, log: Callable[[str], None] = print, given: Any = None):
         self.log = log
         self.resumed = load_checkpoint(cfg.resume) if cfg.resume else None
-        if self.resumed:  # the saved settings, except the run-time ones this call sets (differs from defaults)
-            saved = TrainConfig.from_dict(self.resumed["config"])
-            defaults = TrainConfig()
-            for name in RESUMABLE_OVERRIDES:
-                if getattr(cfg, name) != getattr(defaults, name):
-                    setattr(saved, name, getattr(cfg, name))
-            saved.resume = cfg.resume
-            cfg = saved
+        if self.resumed:
+            cfg = _resumed_config(cfg, self.resumed, given)
         self.cfg = cfg.validate()
         self.contexts = resolve_contexts(cfg)
+        if cfg.batch_size < len(self.contexts):
+            raise ConfigError(f"--batch-size {cfg.batch_size} is smaller than the {len(self.contexts)} devices "
+                              f"({', '.join(map(str, self.contexts))}): each device needs at least one image")
         self.kv: Any = mx.kv.create(cfg.kvstore) if cfg.kvstore.startswith("dist") else cfg.kvstore
         self.rank, self.workers = (self.kv.rank, self.kv.num_workers) if cfg.kvstore.startswith("dist") else (0, 1)
         self.out = cfg.out if self.workers == 1 or not cfg.out else os.path.join(cfg.out, f"worker-{self.rank}")
+        if self.out:
+            self._claim_out_folder()
         self._build_data()
         self._build_model()
         self.state = RunState()
@@ -148,15 +191,45 @@ class Run:
             return build_batch_pipeline(items, seed=cfg.seed)
         return BatchPipeline([], seed=cfg.seed) if cfg.label_smoothing else None
 
+    def _claim_out_folder(self) -> None:
+        """Refuse a folder that holds another run (unless ``overwrite``); tidy what a killed run left."""
+        out, cfg = self.out, self.cfg
+        resumed_here = self.resumed is not None and os.path.realpath(self.resumed["directory"]) == \
+            os.path.realpath(out)
+        existing = run_files(out)
+        if existing and not resumed_here:
+            if not cfg.overwrite:
+                raise ConfigError(f"--out {out!r} already holds a training run ({', '.join(existing[:4])}); "
+                                  f"resume it with --resume {out}, pick another folder, or replace it with "
+                                  f"--overwrite")
+            for name in existing:
+                os.remove(os.path.join(out, name))
+            self.log(f"--overwrite: removed the previous run's {len(existing)} file(s) from {out}")
+        removed = remove_stale_temporaries(out)
+        if removed:
+            self.log(f"removed {len(removed)} temporary file(s) an interrupted run left in {out}")
+
     def _restore(self) -> None:
         record = self.resumed
         directory = record["directory"]
-        self.net.load_parameters(os.path.join(directory, record["params"]), ctx=self.contexts)
+        params = os.path.join(directory, record["params"])
+        try:
+            self.net.load_parameters(params, ctx=self.contexts)
+        except (mx.base.MXNetError, AssertionError, ValueError) as exc:
+            raise CheckpointError(f"cannot resume: {params} is truncated, tampered with or from another model "
+                                  f"({short_reason(exc)})") from None
         if record["trainer_states"]:
-            self.trainer.load_states(os.path.join(directory, record["trainer_states"]))
+            try:
+                load_optimizer_states(self.trainer, record["trainer_states"], directory)
+            except OptimizerStateError as exc:
+                raise CheckpointError(f"cannot resume from {directory}: {exc}") from None
         else:
             self.log("note: a dist_* kvstore keeps optimizer states on the servers; they restart from zero")
-        restore_rng_states(record["rng"])
+        try:
+            restore_rng_states(record["rng"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"cannot resume from {directory}: its random-number states are malformed "
+                                  f"({type(exc).__name__})") from None
         self.state = RunState(record["epoch"], record["iteration"], list(record["history"]))
         self.log(f"resumed from {directory} after epoch {record['epoch']} (iteration {record['iteration']})")
 
@@ -263,13 +336,51 @@ class Run:
 
     def _rewrite_metrics(self) -> None:
         """metrics.jsonl holds exactly the epochs of the checkpoint (a resumed run drops any later lines)."""
-        path = os.path.join(self.out, METRICS)
-        with open(f"{path}.tmp", "w", encoding="utf-8") as f:
-            for row in self.state.history:
-                f.write(json.dumps(row) + "\n")
-        os.replace(f"{path}.tmp", path)
+        def write(path: str) -> None:
+            with open(path, "w", encoding="utf-8") as f:
+                for row in self.state.history:
+                    f.write(json.dumps(row) + "\n")
+
+        atomic_write(os.path.join(self.out, METRICS), write)
 
 
-def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> list[dict]:
-    """Train one configuration; returns the per-epoch history (also in ``cfg.out/metrics.jsonl``)."""
-    return Run(cfg, log).fit()
+def _resumed_config(cfg: TrainConfig, record: dict, given: Any) -> TrainConfig:
+    """The saved settings of a run, with the run-time ones the caller gave; refuse changes to any other."""
+    try:
+        saved = TrainConfig.from_dict(record["config"])
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{record['directory']}: the saved settings are malformed ({exc})") from None
+    defaults = TrainConfig()
+    names = set(given) if given is not None else {
+        name for name in TrainConfig.__dataclass_fields__ if getattr(cfg, name) != getattr(defaults, name)}
+    names -= {"resume"}
+    changed = sorted(name for name in names - set(RESUMABLE_OVERRIDES)
+                     if getattr(cfg, name) != getattr(saved, name))
+    if changed:
+        detail = "; ".join(f"{n} {getattr(cfg, n)!r} (the run has {getattr(saved, n)!r})" for n in changed)
+        raise ConfigError(f"cannot resume {record['directory']!r} with changed settings: {detail}. Only the "
+                          f"run-time settings ({', '.join(RESUMABLE_OVERRIDES)}) may change on resume; start a "
+                          f"new run in another --out folder to train differently")
+    for name in names & set(RESUMABLE_OVERRIDES):
+        setattr(saved, name, getattr(cfg, name))
+    if "out" not in names or not cfg.out:  # continue in the folder resumed from, wherever it was moved
+        saved.out = cfg.resume
+    saved.resume = cfg.resume
+    return saved
+
+
+def train(cfg: TrainConfig, log: Callable[[str], None] = print, given: Any = None) -> list[dict]:
+    """Train one configuration; returns the per-epoch history (also in ``cfg.out/metrics.jsonl``).
+
+    ``given`` (with ``cfg.resume``): the settings set on purpose; see :class:`Run`.
+    """
+    return Run(cfg, log, given).fit()
+
+
+def resume(directory: str, log: Callable[[str], None] = print, **changes: Any) -> list[dict]:
+    """Continue the run saved in ``directory``; ``changes`` may set run-time settings (``epochs=20``...).
+
+    Unlike ``train(TrainConfig(resume=...))``, a change equal to a default (``epochs=10``) is applied too.
+    """
+    cfg = TrainConfig(resume=directory, **changes)
+    return Run(cfg, log, given=changes).fit()

@@ -7,35 +7,76 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Callable
+import re
+from typing import Callable, Iterable
 
 import numpy as np
 
 from ..cli.grid import make_grid, save_png
 from ..pipeline.build import build_pipeline
-from .config import TrainConfig
+from .checkpoint import run_files
+from .config import ConfigError, TrainConfig
 from .loop import Run
+
+# a configuration's name becomes a folder under --out: a plain name, never a path
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 
 def parse_aug(text: str) -> tuple[str, str]:
-    """``name=spec`` (``flip="RandomFlipLeftRight, ToTensor"``) -> (name, spec)."""
+    """``name=spec`` (``flip="RandomFlipLeftRight, ToTensor"``) -> (name, spec).
+
+    Raises
+    ------
+    ConfigError
+        No ``=``, an empty part, or a name that is not a plain folder name.
+    """
     name, sep, spec = text.partition("=")
-    if not sep or not name.strip() or not spec.strip():
-        raise ValueError(f"--aug takes NAME=SPEC (e.g. flip='RandomFlipLeftRight, ToTensor'), got {text!r}")
-    return name.strip(), spec.strip()
+    name, spec = name.strip(), spec.strip()
+    if not sep or not name or not spec:
+        raise ConfigError(f"--aug takes NAME=SPEC (e.g. flip='RandomFlipLeftRight, ToTensor'), got {text[:200]!r}")
+    if not _NAME.match(name):
+        raise ConfigError(f"--aug name {name[:80]!r} must be a plain name of letters, digits, '_', '-' or '.' "
+                          f"(at most 64, starting with a letter or digit): it names a folder under --out")
+    return name, spec
 
 
-def compare(base: TrainConfig, augs: dict[str, str], out: str, log: Callable[[str], None] = print) -> dict:
-    """Train ``base`` once per augmentation (everything else equal: seed, initial weights, data)."""
+def parse_augs(texts: Iterable[str]) -> dict[str, str]:
+    """Several ``NAME=SPEC`` items; a repeated name is an error, not a silently dropped configuration."""
+    augs: dict[str, str] = {}
+    for text in texts:
+        name, spec = parse_aug(text)
+        if name in augs:
+            raise ConfigError(f"--aug name {name!r} is given twice ({augs[name]!r} and {spec!r}): "
+                              f"each configuration needs its own name")
+        augs[name] = spec
+    return augs
+
+
+def compare(base: TrainConfig, augs: dict[str, str], out: str, log: Callable[[str], None] = print,
+            overwrite: bool = False) -> dict:
+    """Train ``base`` once per augmentation (everything else equal: seed, initial weights, data).
+
+    A configuration whose folder ``out/NAME`` already holds a run is refused before any
+    training starts, unless ``overwrite``.
+    """
     if not augs:
-        raise ValueError("compare needs at least one --aug NAME=SPEC")
+        raise ConfigError("compare needs at least one --aug NAME=SPEC")
+    for name in augs:
+        if not _NAME.match(name):
+            raise ConfigError(f"configuration name {name[:80]!r} must be a plain name (it names a folder)")
     for spec in augs.values():
         build_pipeline(spec)  # every spec is checked before hours of training start
+    if not overwrite:
+        taken = [name for name in augs if run_files(os.path.join(out, name))]
+        if taken:
+            raise ConfigError(f"{out!r} already holds the run(s) {', '.join(taken)}; pick another --out or "
+                              f"replace them with --overwrite")
     os.makedirs(out, exist_ok=True)
     results = {}
     for name, spec in augs.items():
         log(f"== {name}: {spec}")
-        run = Run(dataclasses.replace(base, train_aug=spec, out=os.path.join(out, name), resume=None), log)
+        run = Run(dataclasses.replace(base, train_aug=spec, out=os.path.join(out, name), resume=None,
+                                      overwrite=overwrite), log)
         results[name] = {"spec": run.train_pipeline.to_string(), "history": run.fit()}
         save_png(os.path.join(out, f"grid-{name}.png"), sample_grid(run))
     write_report(base, results, out)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ReplayError, SpecError
+from ..errors import InputError, InputTypeError, ReplayError, SpecError
 
 HWC = "HWC"
 CHW = "CHW"
@@ -86,7 +86,7 @@ def to_numpy(img: Any) -> np.ndarray:
         return img
     if is_ndarray(img):
         return img.asnumpy()
-    raise TypeError(
+    raise InputTypeError(
         f"expected an image as mxnet.nd.NDArray or numpy.ndarray, got {type(img).__module__}.{type(img).__name__}"
     )
 
@@ -105,15 +105,36 @@ def like_input(out: np.ndarray, original: Any) -> Any:
 
 
 def check_image(img: np.ndarray, layout: str = HWC, where: str = "pipeline") -> None:
-    """Raise a clear error unless ``img`` is a 3-D image in ``layout`` with 1, 3 or 4 channels."""
+    """Raise a clear error unless ``img`` is a non-empty 3-D image in ``layout`` with 1, 3 or 4 channels,
+    of uint8, float32 or float64 pixels, all finite.
+
+    Raises
+    ------
+    InputError
+        The shape is wrong or empty, or a float image holds NaN or infinity.
+    InputTypeError
+        The pixel type is not uint8, float32 or float64 (float16: convert it to float32 first).
+    """
     if img.ndim != 3:
-        raise ValueError(f"{where}: expected one {layout} image with 3 dimensions, got shape {tuple(img.shape)}"
+        raise InputError(f"{where}: expected one {layout} image with 3 dimensions, got shape {tuple(img.shape)}"
                          + (" (a batch? per-sample transforms take one image)" if img.ndim == 4 else ""))
     channels = img.shape[2] if layout == HWC else img.shape[0]
     if channels not in (1, 3, 4):
-        raise ValueError(f"{where}: expected an {layout} image with 1, 3 or 4 channels, got shape {tuple(img.shape)}")
-    if img.dtype != np.uint8 and img.dtype.kind != "f":
-        raise TypeError(f"{where}: expected uint8 or float pixels, got {img.dtype}")
+        raise InputError(f"{where}: expected an {layout} image with 1, 3 or 4 channels, got shape {tuple(img.shape)}")
+    height, width = (img.shape[0], img.shape[1]) if layout == HWC else (img.shape[1], img.shape[2])
+    if height < 1 or width < 1:
+        raise InputError(f"{where}: the image is empty ({height}x{width} pixels, shape {tuple(img.shape)})")
+    if img.dtype not in _PIXEL_TYPES:
+        hint = " (convert it with .astype('float32'))" if img.dtype.kind == "f" else ""
+        raise InputTypeError(f"{where}: expected uint8, float32 or float64 pixels, got {img.dtype}{hint}")
+    # a sum is far cheaper than isfinite over every pixel, and is finite exactly when the pixels are
+    # (or so large that they are out of any image's range: then the precise check below names them)
+    if img.dtype.kind == "f" and not np.isfinite(img.sum(dtype=np.float64)) and not np.isfinite(img).all():
+        raise InputError(f"{where}: the float image holds NaN or infinite pixels "
+                         f"({int((~np.isfinite(img)).sum())} of {img.size} values)")
+
+
+_PIXEL_TYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64))
 
 
 def hwc_shape(img: np.ndarray, layout: str) -> tuple[int, int, int]:

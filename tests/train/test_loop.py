@@ -56,6 +56,11 @@ def test_contexts():
     assert resolve_contexts(TrainConfig()) == [mx.cpu()]  # no GPU here
     with pytest.raises(ValueError, match="cpu:0"):
         resolve_contexts(TrainConfig(ctx="tpu:0"))
+    with pytest.raises(ValueError, match="lists cpu\\(0\\) twice"):
+        resolve_contexts(TrainConfig(ctx="cpu:0,cpu:0"))
+    if mx.context.num_gpus() == 0:
+        with pytest.raises(ValueError, match=r"asks for gpu\(0\), but MXNet sees 0 GPU"):
+            resolve_contexts(TrainConfig(gpus="0"))
 
 
 def test_batchnorm_model_trains_on_two_devices_with_uneven_last_batches(cifar_jpg, tmp_path, quiet):
@@ -116,7 +121,7 @@ def test_checkpoint_contents_and_atomicity(cifar_jpg, tmp_path, quiet):
             f.write(b"half")
         raise RuntimeError("power cut")
 
-    run.trainer.save_states = crash
+    run.net.save_parameters = crash
     with pytest.raises(RuntimeError, match="power cut"):
         run.fit()
     after = load_checkpoint(str(tmp_path))
@@ -133,7 +138,7 @@ def test_corrupt_or_missing_checkpoints_are_named(tmp_path):
     with pytest.raises(CheckpointError, match=r"checkpoint.json is corrupt: .* \(offset 26\)"):
         load_checkpoint(str(tmp_path))
     (tmp_path / "checkpoint.json").write_text(json.dumps(
-        {"epoch": 1, "iteration": 3, "params": "epoch-0001.params", "trainer_states": "x", "config": {}, "history": []}))
+        {"epoch": 1, "iteration": 3, "params": "epoch-0001.params", "trainer_states": None, "config": {}, "history": []}))
     with pytest.raises(CheckpointError, match="epoch-0001.params.*missing"):
         load_checkpoint(str(tmp_path))
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import tarfile
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import numpy as np
 
-from .formats import (BINARY_FILES, CIFAR10_CLASSES, IMAGE_SUFFIXES, PYTHON_FILES, DataFormatError, decode_image,
-                      parse_cifar_binary, parse_cifar_python, stack_or_list)
+from .formats import (BINARY_FILES, CIFAR10_CLASSES, IMAGE_SUFFIXES, MAX_BATCH_BYTES, MAX_IMAGE_BYTES, PYTHON_FILES,
+                      DataFormatError, check_size, decode_image, parse_cifar_binary, parse_cifar_python, read_bounded,
+                      stack_or_list)
 
 try:
     from mxnet.gluon.data import Dataset as _Base
@@ -110,7 +111,7 @@ def _concat(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-Chooser = Callable[[np.ndarray], np.ndarray] | None  # labels -> indices of the subset to keep
+Chooser = Optional[Callable[[np.ndarray], np.ndarray]]  # labels -> indices of the subset to keep
 
 
 def _batches(images: np.ndarray, labels: np.ndarray, source: str, choose: Chooser) -> ImageDataset:
@@ -127,25 +128,52 @@ def _open_folder(path: str, split: str, choose: Chooser) -> ImageDataset:
                 parts = []
                 for f in files[split]:
                     full = os.path.join(folder, f)
-                    with open(full, "rb") as fh:
-                        parts.append(parse(fh.read(), full))
+                    parts.append(parse(read_bounded(full, MAX_BATCH_BYTES, "CIFAR-10 batch"), full))
                 return _batches(*_concat(parts), folder, choose)
     split_dir = _split_dir(path, split)
     if split_dir is None:
         raise DataFormatError(
             f"{path!r} holds no data set: expected CIFAR-10's data_batch_*.bin/test_batch.bin, its python batches, "
             f"or an image-folder tree train/<class>/*.jpg and test/<class>/*.jpg")
-    classes = sorted(d for d in os.listdir(split_dir) if os.path.isdir(os.path.join(split_dir, d)))
+    tree = _folder_tree(split_dir)
+    if split != "train":
+        train_dir = _split_dir(path, "train")
+        if train_dir is not None:
+            _same_classes(_folder_tree(train_dir), train_dir, tree, split_dir)
+    classes = _cifar_order(sorted(tree))
     encoded, labels, names = [], [], []
-    for label, cls in enumerate(classes):
-        for f in sorted(os.listdir(os.path.join(split_dir, cls))):
-            if f.lower().endswith(IMAGE_SUFFIXES):
-                full = os.path.join(split_dir, cls, f)
-                with open(full, "rb") as fh:
-                    encoded.append(fh.read())
-                labels.append(label)
-                names.append(full)
-    return _image_tree(encoded, names, labels, _cifar_order(classes), split_dir, choose)
+    for cls in sorted(tree):
+        for full in tree[cls]:
+            encoded.append(read_bounded(full, MAX_IMAGE_BYTES, "image file"))
+            labels.append(classes.index(cls))
+            names.append(full)
+    return _image_tree(encoded, names, labels, classes, split_dir, choose)
+
+
+def _folder_tree(split_dir: str) -> dict[str, list[str]]:
+    """``{class: [image paths]}`` of ``split_dir/<class>/*``; a class folder without images is an error."""
+    tree = {}
+    for cls in sorted(os.listdir(split_dir)):
+        folder = os.path.join(split_dir, cls)
+        if not os.path.isdir(folder):
+            continue
+        files = [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.lower().endswith(IMAGE_SUFFIXES)]
+        if not files:
+            raise DataFormatError(f"class folder {folder!r} holds no image files ({', '.join(IMAGE_SUFFIXES)}): "
+                                  f"an empty class would shift every label after it; remove it or add its images")
+        tree[cls] = files
+    return tree
+
+
+def _same_classes(train: Any, train_where: str, test: Any, test_where: str) -> None:
+    """The test split must have exactly the training classes: labels are positions in the class list."""
+    missing, extra = sorted(set(train) - set(test)), sorted(set(test) - set(train))
+    if missing or extra:
+        detail = "; ".join(part for part in (
+            f"missing from the test split: {', '.join(missing[:10])}" if missing else "",
+            f"not in the training split: {', '.join(extra[:10])}" if extra else "") if part)
+        raise DataFormatError(f"the class folders of {test_where!r} and {train_where!r} differ ({detail}): test "
+                              f"labels would not mean the training classes")
 
 
 def _split_dir(path: str, split: str) -> str | None:
@@ -187,7 +215,8 @@ def _open_archive(path: str, split: str, choose: Chooser) -> ImageDataset:
         files = {m.name: m for m in members if m.isfile()}
         by_base = {os.path.basename(n): n for n in files}
 
-        def read(name: str) -> bytes:
+        def read(name: str, limit: int, what: str) -> bytes:
+            check_size(files[name].size, limit, f"{path}:{name}", what)  # before anything is decompressed
             try:
                 return tar.extractfile(files[name]).read()
             except (tarfile.TarError, EOFError, OSError) as exc:
@@ -196,21 +225,28 @@ def _open_archive(path: str, split: str, choose: Chooser) -> ImageDataset:
 
         for file_names, parse in ((BINARY_FILES, parse_cifar_binary), (PYTHON_FILES, parse_cifar_python)):
             if all(f in by_base for f in file_names[split]):
-                parts = [parse(read(by_base[f]), f"{path}:{by_base[f]}") for f in file_names[split]]
+                parts = [parse(read(by_base[f], MAX_BATCH_BYTES, "CIFAR-10 batch"), f"{path}:{by_base[f]}")
+                         for f in file_names[split]]
                 return _batches(*_concat(parts), path, choose)
-        wanted = {split} if split == "train" else set(_TEST_DIRS)
-        tree = [(n, n.split("/")) for n in sorted(files) if n.lower().endswith(IMAGE_SUFFIXES)]
-        tree = [(n, parts) for n, parts in tree if len(parts) >= 3 and parts[-3] in wanted]
+        def split_tree(wanted: set) -> list:
+            tree = [(n, n.split("/")) for n in sorted(files) if n.lower().endswith(IMAGE_SUFFIXES)]
+            return [(n, parts) for n, parts in tree if len(parts) >= 3 and parts[-3] in wanted]
+
+        tree = split_tree({split} if split == "train" else set(_TEST_DIRS))
         if not tree:
             raise DataFormatError(f"archive {path!r} holds no {split} data: expected CIFAR-10's batches or an "
                                   f"image-folder tree {split}/<class>/<image>")
         classes = sorted({parts[-2] for _, parts in tree})
+        if split != "train":
+            train_classes = {parts[-2] for _, parts in split_tree({"train"})}
+            if train_classes:
+                _same_classes(train_classes, f"{path}:train/", classes, f"{path}:{'/'.join(tree[0][1][:-2])}/")
         order = _cifar_order(classes)
         names = [n for n, _ in tree]
         labels = [order.index(parts[-2]) for _, parts in tree]
         keep = choose(np.asarray(labels)) if choose is not None else range(len(names))
         names, labels = [names[i] for i in keep], [labels[i] for i in keep]
-        encoded = [read(n) for n in names]
+        encoded = [read(n, MAX_IMAGE_BYTES, "image file") for n in names]
         return _image_tree(encoded, [f"{path}:{n}" for n in names], labels, order, path, None)
     finally:
         raw.close()

@@ -1,14 +1,21 @@
 """Readers of CIFAR-10's official formats and of image-folder trees, from folders or archives.
 
-Each reader returns ``(images, labels, classes)`` for one split, where ``images`` is a
-uint8 NHWC array (or a list of encoded images, for trees of mixed sizes). Nothing is
-downloaded and no checksum is fetched. Every error names the file, the record and the offset.
+The parsers return ``(images, labels)`` for one file, where ``images`` is a uint8 NHWC
+array. Nothing is downloaded and no checksum is fetched. Every error names the file, the
+record and the offset.
+
+What is read is bounded by what the formats hold, so that an archive or a file that expands
+without bound (a compressed bomb, a link to ``/dev/zero``) is refused before it fills memory:
+a batch file at most ``MAX_BATCH_BYTES``, an encoded image at most ``MAX_IMAGE_BYTES``, a
+decoded image at most ``MAX_IMAGE_PIXELS`` pixels; only regular files are read.
 """
 from __future__ import annotations
 
 import io
+import os
 import pickle
-from typing import Iterable
+import stat
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -19,10 +26,40 @@ RECORD = 1 + 3 * 32 * 32
 BINARY_FILES = {"train": [f"data_batch_{i}.bin" for i in range(1, 6)], "test": ["test_batch.bin"]}
 PYTHON_FILES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp")
+MAX_BATCH_BYTES = 256 * 2**20  # the official batches are 30.7 MB (10,000 records)
+MAX_IMAGE_BYTES = 64 * 2**20
+MAX_IMAGE_PIXELS = 89_478_485  # PIL's own default: a 9459 x 9459 image, 268 MB as RGB
 
 
 class DataFormatError(AugplugError, ValueError):
     """A data file that is truncated, corrupt or not in the expected format."""
+
+
+def read_bounded(path: str, limit: int, what: str) -> bytes:
+    """Read a regular file of at most ``limit`` bytes.
+
+    Raises
+    ------
+    DataFormatError
+        ``path`` is not a regular file (a device, a FIFO, a folder) or is larger than ``limit``.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise DataFormatError(f"{path}: cannot read it ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DataFormatError(f"{path} is not a regular file (a device, a pipe or a folder?): not read")
+    check_size(info.st_size, limit, path, what)
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    check_size(len(data), limit, path, what)
+    return data
+
+
+def check_size(size: int, limit: int, name: str, what: str) -> None:
+    if size > limit:
+        raise DataFormatError(f"{name} holds {size:,} bytes, more than any {what} needs (the limit is "
+                              f"{limit:,} bytes): not read")
 
 
 def _check_labels(labels: np.ndarray, name: str, offset_of) -> None:
@@ -76,32 +113,71 @@ def parse_cifar_python(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise DataFormatError(f"{name} is not a CIFAR-10 python batch: expected a dict with b'data' and b'labels', "
                               f"got {keys}")
     pixels = np.asarray(batch[b"data"])
-    labels = np.asarray(batch[b"labels"], dtype=np.int64)
     if pixels.dtype != np.uint8 or pixels.ndim != 2 or pixels.shape[1] != 3072:
         raise DataFormatError(f"{name}: b'data' must be an N x 3072 uint8 array, got {pixels.dtype} {pixels.shape}")
+    labels = _integer_labels(batch[b"labels"], name)
     if labels.shape != (pixels.shape[0],):
         raise DataFormatError(f"{name}: {pixels.shape[0]} images but {labels.size} labels "
                               f"(record {min(pixels.shape[0], labels.size)} is incomplete)")
-    if labels.size and labels.min() < 0:
-        i = int(np.argmin(labels))
-        raise DataFormatError(f"{name}: record {i} has label {int(labels[i])}, not a CIFAR-10 class (0-9)")
-    _check_labels(labels.astype(np.int32), name, lambda i: f"row {i} of b'data'")
     images = pixels.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels.astype(np.int32)
 
 
+def _integer_labels(values, name: str) -> np.ndarray:
+    """CIFAR labels as int64: integers only (a float label is a broken file, not something to truncate)."""
+    if not isinstance(values, (list, tuple, np.ndarray)):
+        raise DataFormatError(f"{name}: b'labels' must be a list of integers, got {type(values).__name__}")
+    for i, v in enumerate(values):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise DataFormatError(f"{name}: record {i} has label {str(v)[:40]} ({type(v).__name__}), "
+                                  f"not an integer CIFAR-10 class (0-9)")
+        if not 0 <= v <= 9:
+            raise DataFormatError(f"{name}: record {i} has label {str(v)[:40]}, not a CIFAR-10 class (0-9)")
+    return np.asarray(values, dtype=np.int64).reshape(-1)
+
+
 def decode_image(data: bytes, name: str) -> np.ndarray:
-    """Decode an encoded image fully (a truncated file raises instead of yielding gray rows)."""
+    """Decode an encoded image fully (a truncated file raises instead of yielding gray rows).
+
+    Raises
+    ------
+    DataFormatError
+        Not an image, corrupt or truncated, or larger than ``MAX_IMAGE_PIXELS`` (a decompression bomb).
+    """
     from PIL import Image, UnidentifiedImageError
 
+    check_size(len(data), MAX_IMAGE_BYTES, name, "image file")
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with open_image(io.BytesIO(data)) as im:
+            check_pixels(im.size, name)
             im.load()
             return np.asarray(im.convert("RGB"), dtype=np.uint8)
     except UnidentifiedImageError:
         raise DataFormatError(f"{name} is not an image file (JPEG, PNG, ...)") from None
+    except Image.DecompressionBombError:
+        raise DataFormatError(f"{name} claims more than {MAX_IMAGE_PIXELS:,} pixels (a decompression bomb?): "
+                              f"not decoded") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise DataFormatError(f"{name} is corrupt or truncated ({len(data)} bytes): {exc}") from None
+
+
+def open_image(stream: Any) -> Any:
+    """``PIL.Image.open`` without PIL's bomb warning: :func:`check_pixels` refuses such images with our error."""
+    import warnings
+
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(stream)
+
+
+def check_pixels(size: tuple[int, int], name: str) -> None:
+    """Refuse an image whose header claims more than ``MAX_IMAGE_PIXELS`` pixels, before decoding it."""
+    width, height = size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise DataFormatError(f"{name} is {width}x{height} = {width * height:,} pixels, more than the limit of "
+                              f"{MAX_IMAGE_PIXELS:,} (a decompression bomb?): not decoded")
 
 
 def stack_or_list(images: Iterable[np.ndarray]) -> np.ndarray | list:

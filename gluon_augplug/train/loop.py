@@ -20,6 +20,7 @@ import numpy as np
 from mxnet import autograd, gluon
 
 from ..data.augment import augment
+from ..data.batchify import checked_batchify
 from ..errors import short_reason
 from ..data.datasets import open_dataset
 from ..pipeline.build import build_pipeline
@@ -159,9 +160,11 @@ class Run:
         self.sampler = EpochShuffleSampler(len(self.train_set), derived_seed(cfg.seed, self.rank))
         batch_sampler = gluon.data.BatchSampler(self.sampler, cfg.batch_size, last_batch="keep")
         self.train_loader = gluon.data.DataLoader(self.train_set, batch_sampler=batch_sampler,
-                                                  num_workers=cfg.num_workers)
+                                                  num_workers=cfg.num_workers,
+                                                  batchify_fn=checked_batchify(cfg.num_workers, "the training set"))
         self.test_loader = gluon.data.DataLoader(self.test_set, cfg.batch_size, shuffle=False, last_batch="keep",
-                                                 num_workers=cfg.num_workers)
+                                                 num_workers=cfg.num_workers,
+                                                 batchify_fn=checked_batchify(cfg.num_workers, "the test set"))
         self.batches_per_epoch = (len(self.train_set) + cfg.batch_size - 1) // cfg.batch_size
 
     def _build_model(self) -> None:

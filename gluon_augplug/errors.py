@@ -48,7 +48,7 @@ class ParameterError(AugplugError, ValueError):
         self.param = param
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{transform}: parameter {param}={value!r} is invalid; allowed: {allowed}")
+        super().__init__(f"{transform}: parameter {param}={brief(value)} is invalid; allowed: {allowed}")
 
 
 class SpecError(AugplugError, ValueError):
@@ -66,14 +66,19 @@ class SpecSyntaxError(SpecError):
         0-based character offset of the problem in ``spec``.
     """
 
-    def __init__(self, message: str, spec: str, offset: int):
+    def __init__(self, message: str, spec: str, offset: int, echo: bool = True):
         self.spec = spec
         self.offset = max(0, min(offset, len(spec)))
+        if not echo:  # text from a file: its position only, never its content
+            super().__init__(f"{message} at position {self.offset + 1} of a spec string read from the file")
+            return
         line_start = spec.rfind("\n", 0, self.offset) + 1
         line_end = spec.find("\n", self.offset)
         line = spec[line_start : None if line_end < 0 else line_end]
-        caret = " " * (self.offset - line_start) + "^"
-        super().__init__(f"{message} at position {self.offset + 1} of the spec:\n  {line}\n  {caret}")
+        start = max(line_start, self.offset - 60)  # a long line is shown around the problem only
+        shown = line[start - line_start : start - line_start + 120]
+        caret = " " * (self.offset - start) + "^"
+        super().__init__(f"{message} at position {self.offset + 1} of the spec:\n  {shown}\n  {caret}")
 
 
 class SpecFileError(SpecError):
@@ -103,6 +108,12 @@ class PluginError(AugplugError):
         where = f" from {distribution} {version}" if distribution else ""
         detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         super().__init__(f"plugin {plugin!r}{where} failed to load: {detail}")
+
+
+def brief(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters: messages name a value, they do not echo a file."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + " ...>"
 
 
 def short_reason(exc: BaseException, limit: int = 200) -> str:

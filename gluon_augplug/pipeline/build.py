@@ -12,6 +12,7 @@ from .pipeline import Pipeline
 from .spec import Node, load_spec_file, looks_like_file, node_from_dict, parse_spec_string
 
 _MAX_PRESET_DEPTH = 8
+MAX_TRANSFORMS = 1000  # in one pipeline, nested ones included
 
 
 def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | None = None,
@@ -70,6 +71,10 @@ class _Builder:
     def __init__(self, registry: Registry, kind: str = "sample"):
         self.registry = registry
         self.kind = kind
+        self.echo = True  # False once a file was read: errors then give positions, not content
+        self.in_file = 0  # > 0 while building what a file holds: it names no further files
+        self.count = 0
+        self.home: str | None = None  # the plugin of the preset being built
 
     def normalize(self, spec: Any, where: str, depth: int) -> tuple[list, int | None]:
         """Return ``(items, seed)``; items are Nodes, dicts or transform objects."""
@@ -83,10 +88,23 @@ class _Builder:
             text = spec.strip()
             if self.kind == "sample" and self.registry.has_preset(text):
                 preset = self.registry.get_preset(text)
-                return self.normalize(preset.spec, f"preset {text!r}", depth + 1)
+                items, seed = self.normalize(preset.spec, f"preset {text!r}", depth + 1)
+                for item in items:  # a preset means its own plugin's transforms, whatever else is installed
+                    _mark(item, home=preset.plugin)
+                return items, seed
             if looks_like_file(text):
-                return self.normalize(load_spec_file(text), f"file {text!r}", depth + 1)
-            return list(parse_spec_string(spec)), None
+                if self.in_file:
+                    raise SpecError(f"{where}: a pipeline file cannot name another file")
+                self.echo = False
+                self.in_file += 1
+                try:
+                    items, seed = self.normalize(load_spec_file(text), f"file {text!r}", depth + 1)
+                finally:
+                    self.in_file -= 1
+                for item in items:
+                    _mark(item, from_file=True)
+                return items, seed
+            return list(parse_spec_string(spec, echo=self.echo)), None
         if isinstance(spec, dict):
             if "transforms" in spec:
                 unknown = set(spec) - {"transforms", "seed"}
@@ -122,14 +140,33 @@ class _Builder:
                 items, _ = self.normalize(item, where, depth)
                 return [t for i in items for t in self.build(i, where, depth)]
             return [as_transform(item)]
+        home = item.home or self.home
         try:
-            info = self.registry.get_transform(item.name, self.kind)
+            info = self._lookup(item.name, home)
         except UnknownTransformError:
             if self.kind == "sample" and not item.args and not item.params and self.registry.has_preset(item.name):
                 items, _ = self.normalize(item.name, where, depth + 1)
                 return [t for i in items for t in self.build(i, where, depth + 1)]
             raise
-        return [self._instantiate(info, item, where, depth)]
+        self.count += 1
+        if self.count > MAX_TRANSFORMS:
+            raise SpecError(f"the spec builds more than {MAX_TRANSFORMS} transforms")
+        outer, self.home = self.home, home
+        self.in_file += item.from_file
+        try:
+            return [self._instantiate(info, item, where, depth)]
+        finally:
+            self.home = outer
+            self.in_file -= item.from_file
+
+    def _lookup(self, name: str, home: str | None) -> TransformInfo:
+        """``name`` among the ``home`` plugin's transforms first (inside its presets), then everywhere."""
+        if home is not None and ":" not in name:
+            try:
+                return self.registry.get_transform(f"{home}:{name}", self.kind)
+            except UnknownTransformError:
+                pass
+        return self.registry.get_transform(name, self.kind)
 
     def _instantiate(self, info: TransformInfo, node: Node, where: str, depth: int) -> Transform:
         label = node.describe()
@@ -195,6 +232,18 @@ class _Builder:
         for i, item in enumerate(items):
             out.extend(self.build(item, f"{where}, item {i + 1}", depth))
         return out
+
+
+def _mark(item: Any, home: str | None = None, from_file: bool = False) -> None:
+    """Mark a node and the nodes nested in it as a preset's (``home``) or as read from a file."""
+    if isinstance(item, Node):
+        item.home = item.home or home
+        item.from_file = item.from_file or from_file
+        for value in [*item.args, *item.params.values()]:
+            _mark(value, home, from_file)
+    elif isinstance(item, (list, tuple)):
+        for value in item:
+            _mark(value, home, from_file)
 
 
 def _contains_node(value: Any) -> bool:

@@ -1,7 +1,13 @@
 """Parsing pipeline specs: strings of literal calls, YAML/JSON files, lists and dicts.
 
 The normal form is a list of :class:`Node`. Strings are parsed with :mod:`ast` and only
-literal values are evaluated (:func:`ast.literal_eval`); YAML with ``yaml.safe_load``.
+literal values are evaluated (:func:`ast.literal_eval`); YAML with a safe loader.
+
+Specs may come from strangers, so what is parsed is bounded: a spec string holds at most
+``MAX_SPEC_CHARS`` characters and ``MAX_DEPTH`` levels of brackets, a file at most
+``MAX_FILE_BYTES`` bytes, ``MAX_DEPTH`` levels of nesting and ``MAX_YAML_ALIASES`` aliases;
+a repeated keyword or key is an error. Errors about a file's content give positions, never
+the content itself.
 """
 from __future__ import annotations
 
@@ -12,9 +18,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import SpecError, SpecFileError, SpecSyntaxError
+from ..errors import SpecError, SpecFileError, SpecSyntaxError, brief
 
 SPEC_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_SPEC_CHARS = 100_000
+MAX_FILE_BYTES = 2**20
+MAX_DEPTH = 32
+MAX_YAML_ALIASES = 100
 # plugin-qualified names ("my-plugin:GridMask") are not Python syntax; they are swapped for
 # same-length identifiers before parsing, so that error offsets stay exact
 _TOKEN = re.compile(
@@ -32,6 +42,8 @@ class Node:
     params: dict = field(default_factory=dict)
     offset: int | None = None  # position in the spec string, for error messages
     source: str | None = None
+    home: str | None = None  # a preset's plugin: its bare names mean that plugin's transforms first
+    from_file: bool = False  # read from a pipeline file: it may not name further files
 
     def describe(self) -> str:
         return self.name if self.offset is None else f"{self.name} (position {self.offset + 1})"
@@ -53,8 +65,38 @@ def _mask_qualified(text: str) -> tuple[str, dict[str, str]]:
     return _TOKEN.sub(swap, text), names
 
 
-def parse_spec_string(text: str) -> list[Node]:
+def _bracket_depth(masked: str) -> tuple[int, int]:
+    """The deepest bracket nesting of ``masked`` (strings skipped) and the offset where it is first reached."""
+    depth = deepest = where = 0
+    quote = None
+    i = 0
+    while i < len(masked):
+        c = masked[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif c == quote:
+                quote = None
+        elif c in "'\"":
+            quote = c
+        elif c in "([{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, i
+        elif c in ")]}":
+            depth -= 1
+        i += 1
+    return deepest, where
+
+
+def parse_spec_string(text: str, echo: bool = True) -> list[Node]:
     """Parse ``"Name, Name(arg, key=value), plugin:Name(...)"`` into nodes.
+
+    Parameters
+    ----------
+    text : str
+    echo : bool
+        Show the offending line in error messages (False for text read from a file).
 
     Raises
     ------
@@ -62,8 +104,14 @@ def parse_spec_string(text: str) -> list[Node]:
         With the position of the first problem.
     """
     if not text.strip():
-        raise SpecSyntaxError("empty spec: name at least one transform (e.g. 'ToTensor')", text, 0)
+        raise SpecSyntaxError("empty spec: name at least one transform (e.g. 'ToTensor')", text, 0, echo)
+    if len(text) > MAX_SPEC_CHARS:
+        raise SpecSyntaxError(f"the spec is {len(text):,} characters long, more than the limit of "
+                              f"{MAX_SPEC_CHARS:,}", text, MAX_SPEC_CHARS, echo)
     masked, names = _mask_qualified(text)
+    deepest, where = _bracket_depth(masked)
+    if deepest > MAX_DEPTH:
+        raise SpecSyntaxError(f"brackets nest {deepest} deep, more than the limit of {MAX_DEPTH}", text, where, echo)
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def offset_of(node: ast.AST) -> int:
@@ -76,16 +124,16 @@ def parse_spec_string(text: str) -> list[Node]:
         line = (exc.lineno or 1) - 1
         if line >= len(line_starts):  # the error is in the closing bracket we added: the spec ended early
             raise SpecSyntaxError("malformed spec (unexpected end: an unclosed parenthesis or bracket?)",
-                                  text, len(text.rstrip())) from None
+                                  text, len(text.rstrip()), echo) from None
         col = (exc.offset or 1) - 1
         pos = line_starts[line] + col - (1 if line == 0 else 0)
-        raise SpecSyntaxError(f"malformed spec ({exc.msg})", text, pos) from None
+        raise SpecSyntaxError(f"malformed spec ({exc.msg})", text, pos, echo) from None
 
     def name_of(node: ast.AST) -> str:
         if isinstance(node, ast.Name):
             return names.get(node.id, node.id)
         raise SpecSyntaxError("expected a transform name (such as RandomFlipLeftRight or plugin:Name)",
-                              text, offset_of(node))
+                              text, offset_of(node), echo)
 
     def value_of(node: ast.AST) -> Any:
         if isinstance(node, (ast.Call, ast.Name)) and not (isinstance(node, ast.Name) and node.id in ("True", "False", "None")):
@@ -97,21 +145,24 @@ def parse_spec_string(text: str) -> list[Node]:
             return ast.literal_eval(node)
         except (ValueError, SyntaxError, TypeError):
             raise SpecSyntaxError("only literal values are allowed (numbers, strings, tuples, lists, dicts, "
-                                  "None, True, False) or nested transforms", text, offset_of(node)) from None
+                                  "None, True, False) or nested transforms", text, offset_of(node), echo) from None
 
     def transform_of(node: ast.AST) -> Node:
         if isinstance(node, ast.Name):
             return Node(name_of(node), offset=offset_of(node), source=text)
         if not isinstance(node, ast.Call):
-            raise SpecSyntaxError("expected a transform, Name or Name(...)", text, offset_of(node))
+            raise SpecSyntaxError("expected a transform, Name or Name(...)", text, offset_of(node), echo)
         result = Node(name_of(node.func), offset=offset_of(node), source=text)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
-                raise SpecSyntaxError("*args is not allowed in a spec", text, offset_of(arg))
+                raise SpecSyntaxError("*args is not allowed in a spec", text, offset_of(arg), echo)
             result.args.append(value_of(arg))
         for kw in node.keywords:
             if kw.arg is None:
-                raise SpecSyntaxError("**kwargs is not allowed in a spec", text, offset_of(kw.value) - 2)
+                raise SpecSyntaxError("**kwargs is not allowed in a spec", text, offset_of(kw.value) - 2, echo)
+            if kw.arg in result.params:
+                raise SpecSyntaxError(f"keyword {kw.arg!r} is repeated", text, offset_of(kw.value) - len(kw.arg) - 1,
+                                      echo)
             result.params[kw.arg] = value_of(kw.value)
         return result
 
@@ -120,9 +171,12 @@ def parse_spec_string(text: str) -> list[Node]:
 
 
 def looks_like_file(spec: str) -> bool:
-    return spec.strip().lower().endswith(SPEC_FILE_SUFFIXES) or (
-        "\n" not in spec and "(" not in spec and "," not in spec and os.path.isfile(spec)
-    )
+    """A spec names a file only when it clearly is a path: a .yaml/.yml/.json suffix or a path separator
+    (a bare word such as ``ToTensor`` is a transform name even if a file of that name exists)."""
+    text = spec.strip()
+    if "\n" in text or "(" in text or "," in text:
+        return False
+    return text.lower().endswith(SPEC_FILE_SUFFIXES) or "/" in text or os.sep in text
 
 
 def load_spec_file(path: str) -> Any:
@@ -133,28 +187,113 @@ def load_spec_file(path: str) -> Any:
     SpecFileError
         The file is missing, unreadable, or not valid YAML/JSON (with the line and column).
     """
+    import stat
+
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise SpecFileError(f"pipeline file {path!r} is a folder")
+        if not stat.S_ISREG(info.st_mode):
+            raise SpecFileError(f"pipeline file {path!r} is not a regular file (a device or a pipe?): not read")
+        if info.st_size > MAX_FILE_BYTES:
+            raise SpecFileError(f"pipeline file {path!r} holds {info.st_size:,} bytes, more than the limit of "
+                                f"{MAX_FILE_BYTES:,}")
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise SpecFileError(f"cannot read pipeline file {path!r}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecFileError(f"pipeline file {path!r} is not UTF-8 text (byte offset {exc.start})") from None
     if path.lower().endswith(".json"):
         try:
-            return json.loads(text)
+            value = json.loads(text, object_pairs_hook=_unique_pairs)
         except json.JSONDecodeError as exc:
             raise SpecFileError(f"pipeline file {path!r} is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                 f"column {exc.colno} (offset {exc.pos})") from None
+        except RecursionError:
+            raise SpecFileError(f"pipeline file {path!r} nests deeper than the limit of {MAX_DEPTH}") from None
+        except _DuplicateKey as exc:
+            raise SpecFileError(f"pipeline file {path!r} repeats the key {exc.key!r} in one object") from None
+    else:
+        value = _load_yaml(text, path)
+    check_structure(value, f"pipeline file {path!r}")
+    return value
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, mark: Any = None):
+        self.key, self.mark = key, mark
+
+
+def _unique_pairs(pairs: list) -> dict:
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(str(key)[:60])
+        result[key] = value
+    return result
+
+
+def _load_yaml(text: str, path: str) -> Any:
     import yaml
 
+    class Loader(yaml.SafeLoader):
+        """yaml's SafeLoader with a bound on aliases and an error for a repeated key."""
+
+        aliases = 0
+
+        def compose_node(self, parent, index):  # type: ignore[override]
+            if self.check_event(yaml.AliasEvent):
+                Loader.aliases += 1
+                if Loader.aliases > MAX_YAML_ALIASES:
+                    mark = self.peek_event().start_mark
+                    raise yaml.YAMLError(f"more than {MAX_YAML_ALIASES} aliases at line {mark.line + 1}")
+            return super().compose_node(parent, index)
+
+        def construct_mapping(self, node, deep=False):  # type: ignore[override]
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, (str, int, float, bool)) and key in seen:
+                    raise _DuplicateKey(str(key)[:60], key_node.start_mark)
+                if isinstance(key, (str, int, float, bool)):
+                    seen.add(key)
+            return super().construct_mapping(node, deep)
+
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as exc:
+        where = f" at line {exc.mark.line + 1}, column {exc.mark.column + 1}" if exc.mark else ""
+        raise SpecFileError(f"pipeline file {path!r} repeats the key {exc.key!r} in one mapping{where}") from None
+    except RecursionError:
+        raise SpecFileError(f"pipeline file {path!r} nests deeper than the limit of {MAX_DEPTH}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1} (offset {mark.index})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecFileError(f"pipeline file {path!r} is not valid YAML: {problem}{where}") from None
+
+
+def check_structure(value: Any, where: str, max_items: int = 10_000) -> None:
+    """Refuse structures nested deeper than ``MAX_DEPTH``, holding a cycle, or with more than
+    ``max_items`` values (what aliases can blow up to)."""
+    count = 0
+    stack = [(value, 1, ())]
+    while stack:
+        item, depth, parents = stack.pop()
+        if not isinstance(item, (list, tuple, dict)):
+            continue
+        if id(item) in parents:
+            raise SpecError(f"{where} contains itself (a recursive alias?)")
+        if depth > MAX_DEPTH:
+            raise SpecError(f"{where} nests deeper than the limit of {MAX_DEPTH}")
+        children = list(item.keys()) + list(item.values()) if isinstance(item, dict) else list(item)
+        count += len(children)
+        if count > max_items:
+            raise SpecError(f"{where} holds more than {max_items:,} values (aliases that expand?)")
+        stack.extend((child, depth + 1, parents + (id(item),)) for child in children)
 
 
 def node_from_dict(item: dict, where: str) -> Node:
@@ -166,14 +305,15 @@ def node_from_dict(item: dict, where: str) -> Node:
                 params = {}
             if isinstance(name, str) and isinstance(params, dict):
                 return Node(name, params=dict(params))
-        raise SpecError(f"{where}: a transform item needs a 'name' key (and optional 'params'), got {item!r}")
+        raise SpecError(f"{where}: a transform item needs a 'name' key (and optional 'params'), got a mapping "
+                        f"with the keys {brief(sorted(map(str, item)), 120)}")
     unknown = set(item) - {"name", "params", "args"}
     if unknown:
         raise SpecError(f"{where}: unknown key(s) {sorted(unknown)} in transform item {item.get('name')!r}; "
                         f"allowed: name, params, args")
     name, params, args = item["name"], item.get("params") or {}, item.get("args") or []
     if not isinstance(name, str):
-        raise SpecError(f"{where}: 'name' must be a string, got {name!r}")
+        raise SpecError(f"{where}: 'name' must be a string, got {type(name).__name__}")
     if not isinstance(params, dict):
         raise SpecError(f"{where}: 'params' of {name!r} must be a mapping, got {type(params).__name__}")
     if not isinstance(args, (list, tuple)):

@@ -30,7 +30,7 @@ class Cutout(Transform):
     accepts = (HWC, CHW)
 
     def __init__(self, size: int = 16, num_holes: int = 1, fill: Any = 0, p: float = 1.0):
-        self.size = P.number("Cutout", "size", size, 1, None, integer=True)
+        self.size = P.number("Cutout", "size", size, 1, P.MAX_SIDE, integer=True)
         self.num_holes = P.number("Cutout", "num_holes", num_holes, 0, 1000, integer=True)
         self.fill = P.fill_value("Cutout", "fill", fill) if not isinstance(fill, (list, tuple)) else \
             P.per_channel("Cutout", "fill", fill)

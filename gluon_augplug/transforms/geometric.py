@@ -106,7 +106,7 @@ class RandomCrop(Transform):
         if pad is None:
             self._pad = (0, 0, 0, 0)
         elif isinstance(pad, (int, float)) and not isinstance(pad, bool):
-            p = P.number("RandomCrop", "pad", pad, 0, None, integer=True)
+            p = P.number("RandomCrop", "pad", pad, 0, P.MAX_SIDE, integer=True)
             self._pad = (p, p, p, p)
         elif isinstance(pad, (list, tuple)) and len(pad) in (2, 4) and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 and int(v) == v for v in pad

@@ -8,6 +8,10 @@ from typing import Any, Sequence
 from ..errors import ParameterError
 
 INTERPOLATIONS = {0: "nearest", 1: "bilinear", 2: "bicubic", 3: "area", 4: "lanczos"}
+# the largest image side a size parameter may ask for: OpenCV's warps and remaps index pixels with
+# 16-bit integers, and an image this size is already 3 GB as RGB
+MAX_SIDE = 32767
+MIN_STD = 1e-6  # below it 1/std overflows float32 arithmetic into inf and NaN
 
 
 def _is_number(value: Any) -> bool:
@@ -66,12 +70,12 @@ def pair(t: str, name: str, value: Any, lo: float | None = None, hi: float | Non
 
 
 def size_wh(t: str, name: str, value: Any) -> tuple[int, int]:
-    """MXNet's size convention: an int (square) or ``(width, height)`` of positive ints."""
-    allowed = "a positive integer or a (width, height) pair of positive integers"
-    if _is_number(value) and float(value) == int(value) and value > 0:
+    """MXNet's size convention: an int (square) or ``(width, height)`` of ints in ``[1, MAX_SIDE]``."""
+    allowed = f"an integer in [1, {MAX_SIDE}] or a (width, height) pair of them"
+    if _is_number(value) and float(value) == int(value) and 0 < value <= MAX_SIDE:
         return int(value), int(value)
     if isinstance(value, (list, tuple)) and len(value) == 2 and all(
-        _is_number(v) and float(v) == int(v) and v > 0 for v in value
+        _is_number(v) and float(v) == int(v) and 0 < v <= MAX_SIDE for v in value
     ):
         return int(value[0]), int(value[1])
     raise ParameterError(t, name, value, allowed)
@@ -88,11 +92,11 @@ def interpolation(t: str, value: Any, name: str = "interpolation") -> int:
 def per_channel(t: str, name: str, value: Any, lo: float | None = None, hi: float | None = None,
                 positive: bool = False) -> tuple[float, ...]:
     """A number or a sequence of 1, 3 or 4 numbers (one per channel)."""
-    allowed = "a number or a sequence of one number per channel" + (" (all > 0)" if positive else "")
+    allowed = "a number or a sequence of one number per channel" + (f" (all >= {MIN_STD})" if positive else "")
     values = [value] if _is_number(value) else value
     if not isinstance(values, (list, tuple)) or len(values) not in (1, 3, 4) or not all(_is_number(v) for v in values):
         raise ParameterError(t, name, value, allowed)
-    if positive and any(v <= 0 for v in values):
+    if positive and any(v < MIN_STD for v in values):
         raise ParameterError(t, name, value, allowed)
     if (lo is not None and min(values) < lo) or (hi is not None and max(values) > hi):
         raise ParameterError(t, name, value, f"{allowed}, each in [{lo}, {hi}]")

@@ -10,7 +10,7 @@ import argparse
 import os
 
 from gluon_augplug import build_pipeline
-from gluon_augplug.cli.grid import augmentation_grid, save_png
+from gluon_augplug.visual.grid import augmentation_grid, save_png
 from gluon_augplug.data.images import read_image
 
 # (file name, the chapter's augmentation)

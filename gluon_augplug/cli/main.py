@@ -7,9 +7,11 @@ Anything else is a bug in gluon_augplug or a plugin and ends with its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from .._version import __version__
 from ..errors import AugplugError, PluginError
@@ -29,7 +31,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     system = get_plugin_manager(args.strict)
     records = system.errors() if args.errors else system.plugins(include_builtin=args.all)
     if args.json:
-        print(json.dumps([r.as_dict() for r in records], indent=2))
+        print(json.dumps([{**r.as_dict(), "overrides": system.overrides(r.name)} for r in records], indent=2),
+              file=args.stdout)
         return 0
     if args.errors:
         if not records:
@@ -44,6 +47,11 @@ def cmd_plugins(args: argparse.Namespace) -> int:
                  for h in r.hooks) or "-", str(r.transforms), str(r.batch_transforms), str(r.presets)]
                 for r in records]
         print(_table(rows, ["name", "distribution", "version", "status", "hooks", "transforms", "batch", "presets"]))
+    for r in system.plugins(include_builtin=True):
+        taken = system.overrides(r.name)
+        if taken:
+            print(f"note: plugin {r.name!r} overrides {', '.join(taken)}: bare names mean its transforms "
+                  f"(built-in presets keep the built-ins)")
     failed = system.errors()
     if failed and not args.errors:
         print(f"{len(failed)} plugin(s) failed to load: {', '.join(r.name for r in failed)} "
@@ -69,13 +77,16 @@ def cmd_transforms(args: argparse.Namespace) -> int:
             d = info.as_dict()
             d["resolves"] = registry.resolves_to(info)
             out.append(d)
-        print(json.dumps(out, indent=2))
+        print(json.dumps(out, indent=2), file=args.stdout)
         return 0
     rows = []
     for info in infos:
         name = info.name
         if registry.conflicts(info):
-            name = info.name + (" (override)" if registry.resolves_to(info) else f" (use {info.qualified_name})")
+            winner = [c.plugin for c in registry.candidates(info.name, info.kind) if registry.resolves_to(c)]
+            name = info.name + (" (override)" if registry.resolves_to(info) else
+                                f" (overridden by {winner[0]}; use {info.qualified_name})" if winner else
+                                f" (use {info.qualified_name})")
         params = ", ".join(p.describe() for p in info.params)
         rows.append([name, info.kind, info.plugin, params, info.doc])
     print(_table(rows, ["name", "kind", "plugin", "parameters", "description"]))
@@ -87,7 +98,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
     presets = get_registry(args.strict).presets()
     if args.json:
-        print(json.dumps([p.as_dict() for p in presets], indent=2))
+        print(json.dumps([p.as_dict() for p in presets], indent=2), file=args.stdout)
         return 0
     print(_table([[p.name, p.plugin, p.doc] for p in presets], ["name", "plugin", "description"]))
     return 0
@@ -98,28 +109,29 @@ def cmd_spec(args: argparse.Namespace) -> int:
 
     pipeline = build_pipeline(args.spec, seed=args.seed, strict=args.strict)
     if args.format == "string":
-        print(pipeline.to_string())
+        print(pipeline.to_string(), file=args.stdout)
     elif args.format == "json":
-        print(json.dumps(pipeline.to_spec(), indent=2))
+        print(json.dumps(pipeline.to_spec(), indent=2), file=args.stdout)
     else:
         import yaml
 
-        print(yaml.safe_dump(pipeline.to_spec(), sort_keys=False).rstrip())
+        print(yaml.safe_dump(pipeline.to_spec(), sort_keys=False).rstrip(), file=args.stdout)
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     from ..data.images import read_image
     from ..pipeline.build import build_pipeline
-    from .grid import augmentation_grid, save_png
+    from ..visual.grid import MAX_GRID_SIDE, augmentation_grid, check_output_path, save_image
 
     for name in ("rows", "cols"):
-        if getattr(args, name) < 1:
-            raise AugplugError(f"--{name} must be at least 1, got {getattr(args, name)}")
+        if not 1 <= getattr(args, name) <= MAX_GRID_SIDE:
+            raise AugplugError(f"--{name} must be in [1, {MAX_GRID_SIDE}], got {getattr(args, name)}")
+    check_output_path(args.output)
     pipeline = build_pipeline(args.pipeline, seed=args.seed, strict=args.strict)
     image = read_image(args.image)
     grid = augmentation_grid(image, pipeline, args.rows, args.cols)
-    save_png(args.output, grid)
+    save_image(args.output, grid)
     print(f"wrote {args.output}: {args.rows}x{args.cols} grid of {pipeline.to_string()} "
           f"({grid.shape[1]}x{grid.shape[0]} px)")
     return 0
@@ -135,7 +147,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = check_plugin(args.plugin, checks=checks, raise_on_failure=False)
     if args.json:
         print(json.dumps({"plugin": report.plugin, "ok": report.ok,
-                          "findings": [f.__dict__ for f in report.findings]}, indent=2))
+                          "findings": [f.__dict__ for f in report.findings]}, indent=2), file=args.stdout)
     else:
         findings = report.findings if args.verbose else [f for f in report.findings if f.status != "skip"]
         print("\n".join([str(report).splitlines()[0], *(f"  {f}" for f in findings), str(report).splitlines()[-1]]))
@@ -183,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(sub)
 
-    p = sub.add_parser("show", help="a grid of augmented copies of one image (PNG)")
+    p = sub.add_parser("show", help="a grid of augmented copies of one image (PNG, JPEG, BMP or WebP by -o's suffix)")
     p.add_argument("image")
     p.add_argument("--pipeline", "-p", required=True, help="spec string, preset name, or YAML/JSON file")
     p.add_argument("--rows", type=int, default=2)
@@ -194,12 +206,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def reserved_stdout() -> Iterator:
+    """While a command that prints machine-readable output runs, everything else written to stdout (a
+    plugin's print, a C library's write to file descriptor 1) goes to stderr; the command writes its own
+    output to the stream this yields, which is the real stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    python_stdout, sys.stdout = sys.stdout, sys.stderr
+    out = os.fdopen(os.dup(saved), "w", encoding="utf-8")
+    try:
+        yield out
+    finally:
+        out.flush()
+        out.close()
+        sys.stdout = python_stdout
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _machine_readable(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "json", False)) or args.command == "spec"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.argv = argv
     try:
+        if _machine_readable(args):
+            with reserved_stdout() as args.stdout:
+                return args.func(args)
+        args.stdout = sys.stdout
         return args.func(args)
     except PluginError as exc:
         print(f"augplug: error: {exc}", file=sys.stderr)

@@ -23,6 +23,15 @@ class Pipeline:
     transforms : sequence of Transform
     seed : int, optional
         Seed of the pipeline's random source; ``None`` draws fresh entropy.
+
+    Notes
+    -----
+    Threads: a pipeline may be shared by threads (nothing is corrupted), but a seeded pipeline
+    whose calls draw from its own stream is reproducible only when called from one thread: under
+    threads, which call gets which numbers depends on scheduling. For reproducible results under
+    threads pass ``rng=`` per call (e.g. ``np.random.default_rng((seed, index))``) or use
+    :func:`gluon_augplug.augment`, whose samples are seeded by index. DataLoader worker
+    processes each get a distinct stream (see :class:`RandomSource`).
     """
 
     def __init__(self, transforms: Sequence[Transform], seed: int | None = None):

@@ -11,10 +11,12 @@ Environment variables, read when plugins are loaded (not at import):
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import inspect
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,18 +96,23 @@ class PluginSystem:
         self.pm.add_hookspecs(hookspecs)
         self.registry = Registry()
         self.records: dict[str, PluginRecord] = {}
-        if builtins:
-            for name, module in BUILTIN_PLUGINS:
-                self._load_module_plugin(name, module)
-        if load_entry_points:
-            self._load_entry_points()
+        self.loading: str | None = None  # the plugin being imported or registered right now
+        # a plugin that prints at import must not corrupt machine-readable output (augplug ... --json)
+        with contextlib.redirect_stdout(sys.stderr):
+            if builtins:
+                for name, module in BUILTIN_PLUGINS:
+                    self._load_module_plugin(name, module)
+            if load_entry_points:
+                self._load_entry_points()
+        self.loading = None
 
     # -- loading ---------------------------------------------------------------
     def _load_module_plugin(self, name: str, module: str) -> None:
         record = PluginRecord(name, "gluon-augplug", __version__, module, builtin=True)
+        self.loading = name
         try:
             plugin = importlib.import_module(module)
-        except Exception as exc:  # a broken install of ourselves: report, do not hide
+        except (Exception, SystemExit) as exc:  # a broken install of ourselves: report, do not hide
             self._failed(record, exc)
             return
         self._register(plugin, record)
@@ -130,10 +137,11 @@ class PluginSystem:
                 other = self.records[ep.name]
                 self._failed(record, f"plugin name {ep.name!r} is already taken by {other.distribution or other.module}")
                 continue
+            self.loading = ep.name
             try:
                 plugin = ep.load()
-            except Exception as exc:
-                self._failed(record, exc)
+            except (Exception, SystemExit) as exc:  # sys.exit() at import is a broken plugin, not our exit
+                self._failed(record, _exit_error(exc))
                 continue
             self._register(plugin, record)
         if allow:
@@ -178,9 +186,9 @@ class PluginSystem:
         try:
             record.hooks = self._validate(plugin)
             self._call_hooks(plugin, registrar)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             self.pm.unregister(plugin)
-            return self._failed(record, exc, raise_errors)
+            return self._failed(record, _exit_error(exc), raise_errors)
         registrar.commit(self.registry)
         record.transforms = sum(t.kind == "sample" for t in registrar.transforms)
         record.batch_transforms = sum(t.kind == "batch" for t in registrar.transforms)
@@ -252,6 +260,15 @@ class PluginSystem:
     def plugins(self, include_builtin: bool = False) -> list[PluginRecord]:
         return [r for r in self.records.values() if include_builtin or not r.builtin]
 
+    def overrides(self, plugin: str) -> list[str]:
+        """The names ``plugin`` took over from other plugins (``override=True``), as ``name (from other)``."""
+        taken = []
+        for info in self.registry.transforms(plugin, kind=None):
+            others = [o.plugin for o in self.registry.candidates(info.name, info.kind) if o.plugin != plugin]
+            if others and self.registry.resolves_to(info):
+                taken.append(f"{info.name} (from {', '.join(others)})")
+        return taken
+
     def errors(self) -> list[PluginRecord]:
         return [r for r in self.records.values() if r.status == "error"]
 
@@ -265,8 +282,15 @@ class PluginSystem:
                               (first.error or "").split("failed to load: ", 1)[-1] + more)
 
 
-_lock = threading.Lock()
+def _exit_error(exc: BaseException) -> BaseException | str:
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r}) while loading"
+    return exc
+
+
+_lock = threading.RLock()
 _system: PluginSystem | None = None
+_loading: PluginSystem | None = None  # under construction, in the thread that holds _lock
 
 
 def get_plugin_manager(strict: bool | None = None) -> PluginSystem:
@@ -278,14 +302,29 @@ def get_plugin_manager(strict: bool | None = None) -> PluginSystem:
         Raise :class:`~gluon_augplug.errors.PluginError` if any plugin failed to load.
         Default: the ``GLUON_AUGPLUG_STRICT_PLUGINS`` environment variable.
     """
-    global _system
+    global _system, _loading
     strict = strict if strict is not None else _env_flag(ENV_STRICT)
     with _lock:
         if _system is None:
-            _system = PluginSystem(warn=not strict)
+            if _loading is not None:  # a plugin's import or hook asked for the plugins being loaded
+                culprit = _loading.loading or "?"
+                raise PluginError(culprit, None, None,
+                                  "it uses gluon_augplug's registry (build_pipeline, get_registry...) while plugins "
+                                  "are loading, at import or in a hook; build pipelines later, e.g. in a factory")
+            _loading = PluginSystem.__new__(PluginSystem)
+            _loading.loading = None
+            try:
+                _system = _construct(_loading, warn=not strict)
+            finally:
+                _loading = None
         system = _system
     if strict:
         system.raise_errors()
+    return system
+
+
+def _construct(system: PluginSystem, **kwargs: Any) -> PluginSystem:
+    system.__init__(**kwargs)  # type: ignore[misc]
     return system
 
 

@@ -199,6 +199,10 @@ class Registry:
             key=lambda i: (i.name.lower(), self.KINDS.index(i.kind), i.plugin),
         )
 
+    def candidates(self, name: str, kind: str = "sample") -> list[TransformInfo]:
+        """Every registration of the bare ``name`` among the ``kind`` transforms."""
+        return list(self._tables[kind].get(name, ()))
+
     def conflicts(self, info: TransformInfo) -> bool:
         """True when another plugin registered the same name and kind."""
         return len(self._tables[info.kind].get(info.name, ())) > 1
@@ -243,6 +247,7 @@ class Registrar:
         self.version = version
         self.transforms: list[TransformInfo] = []
         self.presets: list[PresetInfo] = []
+        self._seen: set[tuple[str, str]] = set()  # (kind, name): a set, so that registering N is linear
 
     def register_batch_transform(self, name: str, factory: Callable[..., Any], **metadata: Any) -> None:
         self.register_transform(name, factory, _kind="batch", **metadata)
@@ -257,8 +262,9 @@ class Registrar:
             raise TypeError(
                 f"transform {name!r}: unknown metadata {sorted(unknown)}; allowed: {sorted(TRANSFORM_METADATA)}"
             )
-        if any(t.name == name and t.kind == _kind for t in self.transforms):
+        if (_kind, name) in self._seen:
             raise ValueError(f"{_kind} transform {name!r} registered twice by plugin {self.plugin!r}")
+        self._seen.add((_kind, name))
         nested = metadata.get("nested", ())
         nested = (nested,) if isinstance(nested, str) else tuple(nested)
         self.transforms.append(
@@ -284,8 +290,9 @@ class Registrar:
             raise TypeError(f"preset {name!r}: unknown metadata {sorted(unknown)}; allowed: {sorted(PRESET_METADATA)}")
         if not isinstance(spec, (str, list, tuple, dict)):
             raise TypeError(f"preset {name!r}: spec must be a string, list or dict, got {type(spec).__name__}")
-        if any(p.name == name for p in self.presets):
+        if ("preset", name) in self._seen:
             raise ValueError(f"preset {name!r} registered twice by plugin {self.plugin!r}")
+        self._seen.add(("preset", name))
         self.presets.append(
             PresetInfo(name, spec, self.plugin, metadata.get("doc") or "", bool(metadata.get("override", False)))
         )

@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..cli.grid import make_grid, save_png
+from ..visual.grid import make_grid, save_png
 from ..pipeline.build import build_pipeline
 from .checkpoint import run_files
 from .config import ConfigError, TrainConfig

@@ -147,3 +147,26 @@ def test_show_bad_input_exit_codes(cat_path, tmp_path):
 def test_python_dash_m_entry_point():
     proc = subprocess.run([sys.executable, "-m", "gluon_augplug", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("gluon-augplug ")
+
+
+def test_show_refuses_bad_inputs_and_outputs_with_one_line(cat_path, tmp_path):
+    proc = run("show", str(tmp_path), "-p", "d2l-flip", "-o", str(tmp_path / "g.png"), check_code=2)
+    assert "is a folder, not an image file" in proc.stderr
+    proc = run("show", str(cat_path), "-p", "d2l-flip", "-o", "/nonexistent-augplug/deep/a.png", check_code=2)
+    assert "does not exist" in proc.stderr and not os.path.exists("/nonexistent-augplug")
+    proc = run("show", str(cat_path), "-p", "d2l-flip", "-o", str(tmp_path / "grid.tiff"), check_code=2)
+    assert "name it .png, .jpg, .bmp or .webp" in proc.stderr
+    proc = run("show", str(cat_path), "-p", "d2l-flip", "--rows", "200", "--cols", "200",
+               "-o", str(tmp_path / "big.png"), check_code=2)
+    assert "--rows must be in [1, 64]" in proc.stderr
+    proc = run("show", str(cat_path), "-p", "Resize(4000), ToTensor", "--rows", "8", "--cols", "8",
+               "-o", str(tmp_path / "big.png"), check_code=2)
+    assert "would need more than 1024 MB" in proc.stderr
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
+@pytest.mark.parametrize("suffix, magic", [(".jpg", b"\xff\xd8\xff"), (".png", b"\x89PNG"), (".bmp", b"BM")])
+def test_show_writes_the_format_its_suffix_names(cat_path, tmp_path, suffix, magic):
+    out = tmp_path / f"grid{suffix}"
+    run("show", str(cat_path), "-p", "d2l-flip", "--rows", "1", "--cols", "2", "-o", str(out), check_code=0)
+    assert out.read_bytes().startswith(magic)

@@ -143,3 +143,19 @@ def test_images_the_transforms_cannot_take_are_refused_at_the_entry(plugin_syste
 def test_huge_but_finite_float_pixels_are_not_called_nan(plugin_system):
     image = np.full((4, 4, 3), 3e38, np.float32)  # the sum overflows; the pixels are finite
     build_pipeline("RandomFlipLeftRight", seed=0)(image)
+
+
+def test_threads_with_a_per_call_generator_are_reproducible(plugin_system, cifar_test_images):
+    """The documented way to share a pipeline between threads: one generator per call."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = cifar_test_images[0][:64]
+    pipeline = build_pipeline("cifar10-standard", seed=0)
+
+    def augment_all():
+        with ThreadPoolExecutor(4) as pool:
+            return list(pool.map(lambda i: pipeline(images[i], rng=np.random.default_rng((7, i))), range(64)))
+
+    first, second = augment_all(), augment_all()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert not all(np.array_equal(first[0], other) for other in first[1:])

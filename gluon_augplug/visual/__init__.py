@@ -1,0 +1,1 @@
+"""Figures: grids of augmented images (the chapter's ``show_images``)."""

@@ -24,7 +24,7 @@ COMPARE_ARGS ?= --data $(SHARED)/cifar10-jpg.tar.gz --model cifar_resnet20_v1 --
 demo: $(STAMP)
 	$(VENV)/bin/augplug plugins --all
 	$(PY) examples/augmentation_tour.py --image $(SHARED)/cat1.jpg --out $(DEMO_OUT)
-	$(VENV)/bin/augplug compare $(COMPARE_ARGS) --out $(DEMO_OUT)/compare
+	$(VENV)/bin/augplug compare $(COMPARE_ARGS) --out $(DEMO_OUT)/compare --overwrite
 	@echo "augmentation grids of the cat photo and the comparison report are in $(DEMO_OUT)/"
 
 test: $(STAMP)

@@ -210,8 +210,9 @@ def _open_archive(path: str, split: str, choose: Chooser) -> ImageDataset:
             tar = tarfile.open(fileobj=raw, mode="r:*")
             members = tar.getmembers()
         except (tarfile.TarError, EOFError, OSError) as exc:
+            reason = " ".join(str(exc).split())  # tarfile lists one line per method it tried
             raise DataFormatError(f"archive {path!r} is truncated or corrupt near compressed offset {raw.tell()} "
-                                  f"of {os.path.getsize(path)} bytes: {exc}") from None
+                                  f"of {os.path.getsize(path)} bytes: {reason}") from None
         files = {m.name: m for m in members if m.isfile()}
         by_base = {os.path.basename(n): n for n in files}
 

@@ -26,6 +26,8 @@ RECORD = 1 + 3 * 32 * 32
 BINARY_FILES = {"train": [f"data_batch_{i}.bin" for i in range(1, 6)], "test": ["test_batch.bin"]}
 PYTHON_FILES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp")
+# the image formats decoded; others (EPS through Ghostscript, PDF, ...) are refused, never handed to tools
+IMAGE_FORMATS = ("JPEG", "PNG", "BMP", "PPM", "WEBP", "GIF", "TIFF")
 MAX_BATCH_BYTES = 256 * 2**20  # the official batches are 30.7 MB (10,000 records)
 MAX_IMAGE_BYTES = 64 * 2**20
 MAX_IMAGE_PIXELS = 89_478_485  # PIL's own default: a 9459 x 9459 image, 268 MB as RGB
@@ -169,7 +171,7 @@ def open_image(stream: Any) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        return Image.open(stream)
+        return Image.open(stream, formats=IMAGE_FORMATS)
 
 
 def check_pixels(size: tuple[int, int], name: str) -> None:

@@ -45,6 +45,8 @@ def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | N
         Each names the problem: the closest names, the parameter and its allowed values,
         the position in the string, the file and line.
     """
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise SpecError(f"seed must be a non-negative integer or None, got {str(seed)[:40]}")
     if isinstance(spec, Pipeline):
         return Pipeline(spec.transforms, spec.seed if seed is None else seed)
     transforms, spec_seed = build_transforms(spec, "sample", registry, strict)

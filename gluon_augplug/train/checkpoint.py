@@ -22,6 +22,7 @@ import numpy as np
 from ..errors import AugplugError, short_reason
 
 CHECKPOINT = "checkpoint.json"
+MAX_COUNT = 2**40  # epochs and iterations: far past any run, and exact in a float
 METRICS = "metrics.jsonl"
 # the files that make a folder a run: refusing to reuse such a folder protects a finished run
 RUN_FILES = re.compile(r"^(checkpoint\.json|metrics\.jsonl|epoch-\d{4}\.(params|states|states\.nd))$")
@@ -182,11 +183,22 @@ def load_checkpoint(directory: str) -> dict:
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"{path} is corrupt: {exc.msg} at line {exc.lineno}, column {exc.colno} "
                               f"(offset {exc.pos})") from None
+    except RecursionError:
+        raise CheckpointError(f"{path} nests too deep: not a gluon_augplug checkpoint") from None
     if not isinstance(record, dict):
         raise CheckpointError(f"{path} is not a gluon_augplug checkpoint (it holds no JSON object)")
     for key in ("epoch", "iteration", "params", "trainer_states", "config", "history"):
         if key not in record:
             raise CheckpointError(f"{path} lacks {key!r}: not a gluon_augplug checkpoint")
+    for key in ("epoch", "iteration"):
+        value = record[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+            raise CheckpointError(f"{path}: {key!r} must be an integer in [0, {MAX_COUNT}], got {str(value)[:40]}")
+    if not isinstance(record["history"], list) or len(record["history"]) != record["epoch"] \
+            or not all(isinstance(row, dict) for row in record["history"]):
+        raise CheckpointError(f"{path}: 'history' must hold one record per finished epoch ({record['epoch']})")
+    if not isinstance(record["config"], dict):
+        raise CheckpointError(f"{path}: 'config' must be an object")
     states = record["trainer_states"]
     if isinstance(states, str):
         raise CheckpointError(

@@ -32,6 +32,9 @@ from .models import get_model
 from .optimizer_state import OptimizerStateError, load_optimizer_states
 
 
+MAX_DEVICE_INDEX = 255  # MXNet allocates per-device state up to the index asked for
+
+
 def _gpu_count() -> int:
     try:
         return mx.context.num_gpus()
@@ -52,13 +55,15 @@ def resolve_contexts(cfg: TrainConfig) -> list[mx.Context]:
         for item in cfg.ctx.split(","):
             kind, _, index = item.strip().partition(":")
             if kind not in ("cpu", "gpu") or (index and not index.isdigit()):
-                raise ConfigError(f"--ctx item {item!r} must look like cpu:0 or gpu:1")
+                raise ConfigError(f"--ctx item {item[:40]!r} must look like cpu:0 or gpu:1")
+            if index and int(index) > MAX_DEVICE_INDEX:
+                raise ConfigError(f"--ctx item {item[:40]!r}: device numbers go up to {MAX_DEVICE_INDEX}")
             contexts.append(mx.Context(kind, int(index or 0)))
         option = "--ctx"
     elif cfg.gpus is not None and cfg.gpus.strip():
         items = [i.strip() for i in cfg.gpus.split(",")]
-        if not all(i.isdigit() for i in items):
-            raise ConfigError(f"--gpus {cfg.gpus!r} must be GPU numbers such as 0,1")
+        if not all(i.isdigit() and int(i) <= MAX_DEVICE_INDEX for i in items):
+            raise ConfigError(f"--gpus {cfg.gpus[:40]!r} must be GPU numbers such as 0,1 (at most {MAX_DEVICE_INDEX})")
         contexts, option = [mx.gpu(int(i)) for i in items], "--gpus"
     else:
         n = _gpu_count()
@@ -134,6 +139,10 @@ class Run:
         if cfg.batch_size < len(self.contexts):
             raise ConfigError(f"--batch-size {cfg.batch_size} is smaller than the {len(self.contexts)} devices "
                               f"({', '.join(map(str, self.contexts))}): each device needs at least one image")
+        if cfg.kvstore.startswith("dist") and not all(os.environ.get(v) for v in ("DMLC_ROLE", "DMLC_NUM_WORKER",
+                                                                                 "DMLC_PS_ROOT_URI")):
+            raise ConfigError(f"--kvstore {cfg.kvstore} needs MXNet's scheduler and servers: run it under "
+                              f"'augplug launch -n WORKERS -s SERVERS -- augplug train ...' (DMLC_* are not set)")
         self.kv: Any = mx.kv.create(cfg.kvstore) if cfg.kvstore.startswith("dist") else cfg.kvstore
         self.rank, self.workers = (self.kv.rank, self.kv.num_workers) if cfg.kvstore.startswith("dist") else (0, 1)
         self.out = cfg.out if self.workers == 1 or not cfg.out else os.path.join(cfg.out, f"worker-{self.rank}")
@@ -230,7 +239,7 @@ class Run:
             self.log("note: a dist_* kvstore keeps optimizer states on the servers; they restart from zero")
         try:
             restore_rng_states(record["rng"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise CheckpointError(f"cannot resume from {directory}: its random-number states are malformed "
                                   f"({type(exc).__name__})") from None
         self.state = RunState(record["epoch"], record["iteration"], list(record["history"]))

@@ -104,9 +104,11 @@ def load_optimizer_states(trainer: Any, description: Any, directory: str) -> Non
     params = list(trainer._params)
     used: set = set()
 
-    def decode(node: Any, index: Any, where: str) -> Any:
+    def decode(node: Any, index: Any, where: str, depth: int = 0) -> Any:
         if node is None:
             return None
+        if depth > 8:
+            raise OptimizerStateError(f"{where}: the state structure nests too deep")
         if isinstance(node, dict) and len(node) == 1:
             (kind, value), = node.items()
             if kind == "array" and isinstance(value, str):
@@ -121,7 +123,7 @@ def load_optimizer_states(trainer: Any, description: Any, directory: str) -> Non
                 used.add(value)
                 return array
             if kind in ("tuple", "list") and isinstance(value, list):
-                items = [decode(v, index, f"{where}[{i}]") for i, v in enumerate(value)]
+                items = [decode(v, index, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
                 return tuple(items) if kind == "tuple" else items
         raise OptimizerStateError(f"{where}: unexpected entry in the optimizer state structure")
 

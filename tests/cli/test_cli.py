@@ -170,3 +170,10 @@ def test_show_writes_the_format_its_suffix_names(cat_path, tmp_path, suffix, mag
     out = tmp_path / f"grid{suffix}"
     run("show", str(cat_path), "-p", "d2l-flip", "--rows", "1", "--cols", "2", "-o", str(out), check_code=0)
     assert out.read_bytes().startswith(magic)
+
+
+def test_negative_seeds_are_bad_input(cat_path, tmp_path):
+    proc = run("show", str(cat_path), "-p", "RandomFlipLeftRight", "--seed", "-1", "-o", str(tmp_path / "o.png"),
+               check_code=2)
+    assert "seed must be a non-negative integer" in proc.stderr
+    run("spec", "ToTensor", "--seed", "-1", check_code=2)

@@ -148,3 +148,12 @@ def test_mixed_image_sizes_in_training_are_a_clear_error(tmp_path, cat, workers)
         train(cfg, quiet)
     train(TrainConfig(**{**cfg.__dict__, "train_aug": "Resize(32), ToTensor", "test_aug": "Resize(32), ToTensor"}),
           quiet)  # with a fixed size it trains
+
+
+def test_formats_that_need_external_programs_are_not_decoded(tmp_path):
+    eps = tmp_path / "x.eps"
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    with pytest.raises(ImageReadError, match="not an image file"):
+        read_image(str(eps))
+    with pytest.raises(DataFormatError, match="not an image file"):
+        decode_image(eps.read_bytes(), str(eps))

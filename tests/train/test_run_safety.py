@@ -236,3 +236,41 @@ def test_resumed_run_equals_an_uninterrupted_one_with_the_new_state_format(cifar
     for name in pa:
         if "running" not in name:
             np.testing.assert_array_equal(pa[name].asnumpy(), pb[name].asnumpy())
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("epoch", 1e30, r"'epoch' must be an integer in \[0, "), ("epoch", "1", "'epoch' must be an integer"),
+    ("epoch", float("nan"), "'epoch' must be an integer"), ("iteration", 10**400, "'iteration' must be an integer"),
+    ("history", [1], "'history' must hold one record per finished epoch"),
+])
+def test_tampered_counters_in_checkpoint_json_are_refused(run_dir, key, value, message):
+    record = json.loads((run_dir / "checkpoint.json").read_text())
+    record[key] = value
+    (run_dir / "checkpoint.json").write_text(json.dumps(record))
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(str(run_dir))
+
+
+def test_deeply_nested_checkpoint_json_and_states_are_refused(run_dir, quiet):
+    (run_dir / "checkpoint.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CheckpointError, match="nests too deep"):
+        load_checkpoint(str(run_dir))
+
+
+def test_a_malformed_numpy_random_state_is_refused(run_dir, quiet):
+    record = json.loads((run_dir / "checkpoint.json").read_text())
+    record["rng"]["numpy"] = ["MT19937", [1, 2], 0, 0, 0.0]
+    (run_dir / "checkpoint.json").write_text(json.dumps(record))
+    with pytest.raises(CheckpointError, match="random-number states are malformed"):
+        resume(str(run_dir), quiet, epochs=2)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ctx", "cpu:99999999999999999999"], "device numbers go up to 255"),
+    (["--gpus", "4294967296"], "at most 255"),
+    (["--kvstore", "dist_sync"], "run it under 'augplug launch"),
+])
+def test_device_numbers_and_dist_kvstores_are_checked_before_mxnet_sees_them(cifar_jpg, args, message):
+    proc = run_cli("train", "--data", cifar_jpg, "--train-limit", "10", "--epochs", "1", *args)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert message in proc.stderr

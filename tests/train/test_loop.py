@@ -138,7 +138,8 @@ def test_corrupt_or_missing_checkpoints_are_named(tmp_path):
     with pytest.raises(CheckpointError, match=r"checkpoint.json is corrupt: .* \(offset 26\)"):
         load_checkpoint(str(tmp_path))
     (tmp_path / "checkpoint.json").write_text(json.dumps(
-        {"epoch": 1, "iteration": 3, "params": "epoch-0001.params", "trainer_states": None, "config": {}, "history": []}))
+        {"epoch": 1, "iteration": 3, "params": "epoch-0001.params", "trainer_states": None, "config": {},
+         "history": [{"epoch": 1}]}))
     with pytest.raises(CheckpointError, match="epoch-0001.params.*missing"):
         load_checkpoint(str(tmp_path))
 

@@ -206,6 +206,7 @@ class Run:
     def _claim_out_folder(self) -> None:
         """Refuse a folder that holds another run (unless ``overwrite``); tidy what a killed run left."""
         out, cfg = self.out, self.cfg
+        self._replaces: list[str] = []
         resumed_here = self.resumed is not None and os.path.realpath(self.resumed["directory"]) == \
             os.path.realpath(out)
         existing = run_files(out)
@@ -214,9 +215,7 @@ class Run:
                 raise ConfigError(f"--out {out!r} already holds a training run ({', '.join(existing[:4])}); "
                                   f"resume it with --resume {out}, pick another folder, or replace it with "
                                   f"--overwrite")
-            for name in existing:
-                os.remove(os.path.join(out, name))
-            self.log(f"--overwrite: removed the previous run's {len(existing)} file(s) from {out}")
+            self._replaces = existing  # removed when training starts, not before the set-up has succeeded
         removed = remove_stale_temporaries(out)
         if removed:
             self.log(f"removed {len(removed)} temporary file(s) an interrupted run left in {out}")
@@ -250,6 +249,11 @@ class Run:
         cfg = self.cfg
         if self.out:
             os.makedirs(self.out, exist_ok=True)
+            for name in self._replaces:
+                os.remove(os.path.join(self.out, name))
+            if self._replaces:
+                self.log(f"--overwrite: removed the previous run's {len(self._replaces)} file(s) from {self.out}")
+            self._replaces = []
             self._rewrite_metrics()
         self.log(f"training {cfg.model} on {len(self.train_set)} images ({len(self.test_set)} test) on "
                  f"{', '.join(map(str, self.contexts))}; train aug: {self.train_pipeline.to_string()}")

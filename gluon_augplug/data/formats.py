@@ -12,13 +12,12 @@ decoded image at most ``MAX_IMAGE_PIXELS`` pixels; only regular files are read.
 from __future__ import annotations
 
 import io
-import os
 import pickle
-import stat
 from typing import Any, Iterable
 
 import numpy as np
 
+from .. import _files
 from ..errors import AugplugError
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -38,30 +37,12 @@ class DataFormatError(AugplugError, ValueError):
 
 
 def read_bounded(path: str, limit: int, what: str) -> bytes:
-    """Read a regular file of at most ``limit`` bytes.
-
-    Raises
-    ------
-    DataFormatError
-        ``path`` is not a regular file (a device, a FIFO, a folder) or is larger than ``limit``.
-    """
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise DataFormatError(f"{path}: cannot read it ({exc.strerror})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise DataFormatError(f"{path} is not a regular file (a device, a pipe or a folder?): not read")
-    check_size(info.st_size, limit, path, what)
-    with open(path, "rb") as f:
-        data = f.read(limit + 1)
-    check_size(len(data), limit, path, what)
-    return data
+    """Read a regular file of at most ``limit`` bytes; :class:`DataFormatError` otherwise."""
+    return _files.read_bounded(path, limit, what, DataFormatError)
 
 
 def check_size(size: int, limit: int, name: str, what: str) -> None:
-    if size > limit:
-        raise DataFormatError(f"{name} holds {size:,} bytes, more than any {what} needs (the limit is "
-                              f"{limit:,} bytes): not read")
+    _files.check_size(size, limit, name, what, DataFormatError)
 
 
 def _check_labels(labels: np.ndarray, name: str, offset_of) -> None:

@@ -20,27 +20,13 @@ def read_image(path: str) -> np.ndarray:
     ImageReadError
         Naming the file and what is wrong with it (missing, not an image, truncated).
     """
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
-    from .formats import MAX_IMAGE_BYTES, DataFormatError, check_pixels, open_image, read_bounded
+    from .formats import MAX_IMAGE_BYTES, DataFormatError, decode_image, read_bounded
 
     if os.path.isdir(path):
         raise ImageReadError(f"{path!r} is a folder, not an image file")
     if not os.path.exists(path):
         raise ImageReadError(f"image file {path!r} does not exist")
     try:
-        data = read_bounded(path, MAX_IMAGE_BYTES, "image file")
-        with open_image(io.BytesIO(data)) as im:
-            check_pixels(im.size, repr(path))
-            im.load()  # decodes fully: a truncated file raises here rather than yielding gray rows
-            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+        return decode_image(read_bounded(path, MAX_IMAGE_BYTES, "image file"), repr(path)).copy()
     except DataFormatError as exc:
         raise ImageReadError(str(exc)) from None
-    except Image.DecompressionBombError:
-        raise ImageReadError(f"{path!r} claims too many pixels (a decompression bomb?): not decoded") from None
-    except UnidentifiedImageError:
-        raise ImageReadError(f"{path!r} is not an image file PIL can read (JPEG, PNG, ...)") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageReadError(f"image file {path!r} is corrupt or truncated: {exc}") from None

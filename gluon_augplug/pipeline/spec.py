@@ -187,21 +187,11 @@ def load_spec_file(path: str) -> Any:
     SpecFileError
         The file is missing, unreadable, or not valid YAML/JSON (with the line and column).
     """
-    import stat
+    from .._files import read_bounded
 
-    try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise SpecFileError(f"pipeline file {path!r} is a folder")
-        if not stat.S_ISREG(info.st_mode):
-            raise SpecFileError(f"pipeline file {path!r} is not a regular file (a device or a pipe?): not read")
-        if info.st_size > MAX_FILE_BYTES:
-            raise SpecFileError(f"pipeline file {path!r} holds {info.st_size:,} bytes, more than the limit of "
-                                f"{MAX_FILE_BYTES:,}")
-        with open(path, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise SpecFileError(f"cannot read pipeline file {path!r}: {exc.strerror or exc}") from None
+    if os.path.isdir(path):
+        raise SpecFileError(f"pipeline file {path!r} is a folder")
+    data = read_bounded(path, MAX_FILE_BYTES, "pipeline file", SpecFileError, name=f"pipeline file {path!r}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

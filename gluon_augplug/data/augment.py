@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..pipeline.build import build_pipeline
+from ..pipeline.build import build_pipeline, check_seed
 from ..pipeline.pipeline import Pipeline
 
 try:  # a Gluon Dataset when MXNet is there, so that .transform(), DataLoader etc. work as usual
@@ -54,8 +54,7 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
     """
 
     def __init__(self, dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0):
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise InputError(f"augment: seed must be a non-negative integer, got {seed!r}")
+        check_seed(seed, "augment: seed", InputError, optional=False)
         self._dataset = dataset
         self.pipeline = pipeline if isinstance(pipeline, Pipeline) else build_pipeline(pipeline)
         self.seed = seed

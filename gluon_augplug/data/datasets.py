@@ -141,11 +141,12 @@ def _open_folder(path: str, split: str, choose: Chooser) -> ImageDataset:
         if train_dir is not None:
             _same_classes(_folder_tree(train_dir), train_dir, tree, split_dir)
     classes = _cifar_order(sorted(tree))
+    label_of = {cls: i for i, cls in enumerate(classes)}
     encoded, labels, names = [], [], []
     for cls in sorted(tree):
         for full in tree[cls]:
             encoded.append(read_bounded(full, MAX_IMAGE_BYTES, "image file"))
-            labels.append(classes.index(cls))
+            labels.append(label_of[cls])
             names.append(full)
     return _image_tree(encoded, names, labels, classes, split_dir, choose)
 

@@ -15,6 +15,14 @@ _MAX_PRESET_DEPTH = 8
 MAX_TRANSFORMS = 1000  # in one pipeline, nested ones included
 
 
+def check_seed(seed: Any, what: str, error: type[Exception] = SpecError, optional: bool = True) -> None:
+    """Raise ``error`` unless ``seed`` is a non-negative integer (or None, when ``optional``)."""
+    if seed is None and optional:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise error(f"{what} must be a non-negative integer{' or None' if optional else ''}, got {str(seed)[:40]}")
+
+
 def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | None = None,
                    strict: bool | None = None) -> Pipeline:
     """Build an augmentation pipeline by name.
@@ -45,8 +53,7 @@ def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | N
         Each names the problem: the closest names, the parameter and its allowed values,
         the position in the string, the file and line.
     """
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise SpecError(f"seed must be a non-negative integer or None, got {str(seed)[:40]}")
+    check_seed(seed, "seed")
     if isinstance(spec, Pipeline):
         return Pipeline(spec.transforms, spec.seed if seed is None else seed)
     transforms, spec_seed = build_transforms(spec, "sample", registry, strict)
@@ -114,8 +121,7 @@ class _Builder:
                     raise SpecError(f"{where}: unknown key(s) {sorted(unknown)}; a pipeline mapping has "
                                     f"'transforms' and optional 'seed'")
                 seed = spec.get("seed")
-                if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-                    raise SpecError(f"{where}: seed must be a non-negative integer or null, got {seed!r}")
+                check_seed(seed, f"{where}: seed")
                 items, _ = self.normalize(spec["transforms"], where, depth)
                 return items, seed
             return [node_from_dict(spec, where)], None

@@ -311,20 +311,17 @@ def get_plugin_manager(strict: bool | None = None) -> PluginSystem:
                 raise PluginError(culprit, None, None,
                                   "it uses gluon_augplug's registry (build_pipeline, get_registry...) while plugins "
                                   "are loading, at import or in a hook; build pipelines later, e.g. in a factory")
+            # made first and initialised second, so that a re-entrant call can name the plugin being loaded
             _loading = PluginSystem.__new__(PluginSystem)
             _loading.loading = None
             try:
-                _system = _construct(_loading, warn=not strict)
+                _loading.__init__(warn=not strict)  # type: ignore[misc]
+                _system = _loading
             finally:
                 _loading = None
         system = _system
     if strict:
         system.raise_errors()
-    return system
-
-
-def _construct(system: PluginSystem, **kwargs: Any) -> PluginSystem:
-    system.__init__(**kwargs)  # type: ignore[misc]
     return system
 
 

@@ -79,8 +79,7 @@ def remove_stale_temporaries(directory: str) -> list[str]:
         return removed
     for name in os.listdir(directory):
         match = _TEMPORARY.match(name)
-        if match and (RUN_FILES.match(match["target"]) or match["target"].startswith("grid-")) \
-                and not _alive_elsewhere(int(match["pid"])):
+        if match and RUN_FILES.match(match["target"]) and not _alive_elsewhere(int(match["pid"])):
             try:
                 os.remove(os.path.join(directory, name))
                 removed.append(name)
@@ -108,7 +107,7 @@ def run_files(directory: str) -> list[str]:
     return sorted(name for name in os.listdir(directory) if RUN_FILES.match(name))
 
 
-def _write_text(text: str) -> Callable[[str], None]:
+def write_text(text: str) -> Callable[[str], None]:
     def write(path: str) -> None:
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
@@ -151,7 +150,7 @@ def save_checkpoint(out: str, net: Any, trainer: Any, state: dict, keep: int = 2
         atomic_write(os.path.join(out, f"{tag}.states.nd"), write_states, _verify_ndarray_file)
         states = {**described, "arrays": f"{tag}.states.nd"}
     record = {**state, "params": params, "trainer_states": states, "rng": rng_states()}
-    atomic_write(os.path.join(out, CHECKPOINT), _write_text(json.dumps(record, indent=1)))
+    atomic_write(os.path.join(out, CHECKPOINT), write_text(json.dumps(record, indent=1)))
     _prune(out, keep, state["epoch"])
     return os.path.join(out, CHECKPOINT)
 

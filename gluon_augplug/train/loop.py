@@ -26,7 +26,7 @@ from ..data.datasets import open_dataset
 from ..pipeline.build import build_pipeline
 from ..batch import BatchPipeline, build_batch_pipeline
 from .checkpoint import (METRICS, CheckpointError, atomic_write, load_checkpoint, remove_stale_temporaries,
-                         restore_rng_states, run_files, save_checkpoint)
+                         restore_rng_states, run_files, save_checkpoint, write_text)
 from .config import RESUMABLE_OVERRIDES, ConfigError, TrainConfig, learning_rate
 from .models import get_model
 from .optimizer_state import OptimizerStateError, load_optimizer_states
@@ -352,12 +352,8 @@ class Run:
 
     def _rewrite_metrics(self) -> None:
         """metrics.jsonl holds exactly the epochs of the checkpoint (a resumed run drops any later lines)."""
-        def write(path: str) -> None:
-            with open(path, "w", encoding="utf-8") as f:
-                for row in self.state.history:
-                    f.write(json.dumps(row) + "\n")
-
-        atomic_write(os.path.join(self.out, METRICS), write)
+        atomic_write(os.path.join(self.out, METRICS),
+                     write_text("".join(json.dumps(row) + "\n" for row in self.state.history)))
 
 
 def _resumed_config(cfg: TrainConfig, record: dict, given: Any) -> TrainConfig:

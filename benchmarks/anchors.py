@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+from gluon_augplug.constants import CIFAR10_MEAN as CIFAR_MEAN, CIFAR10_STD as CIFAR_STD
 
 
 def to_tensor(img):

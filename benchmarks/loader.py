@@ -17,7 +17,7 @@ from gluon_augplug.batch import build_batch_pipeline
 from gluon_augplug.batch.batchify import AugmentBatchify
 from gluon_augplug.data.datasets import open_dataset
 
-MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+from gluon_augplug.constants import CIFAR10_MEAN as MEAN, CIFAR10_STD as STD
 
 
 def loader_for(which, dataset, workers, batch_size):

@@ -12,9 +12,12 @@ class AugplugError(Exception):
 class UnknownTransformError(AugplugError, LookupError):
     """A transform or preset name that no loaded plugin registered."""
 
-    def __init__(self, name: str, known: Iterable[str], kind: str = "transform"):
+    def __init__(self, name: str, known: Iterable[str], kind: str = "transform", note: str | None = None):
         self.name = name
         self.suggestions = closest_names(name, known)
+        if note:  # the name is known, but not where it was used
+            super().__init__(note)
+            return
         hint = f"; closest registered names: {', '.join(self.suggestions)}" if self.suggestions else ""
         listing = {"transform": " (`augplug transforms` lists them all)", "preset": " (`augplug presets` lists them)"}
         super().__init__(f"unknown {kind} {name!r}{hint}{listing.get(kind, '')}")

@@ -1,4 +1,9 @@
-"""Batch transforms and the batch pipeline: per-sample random parameters, one pass on the device."""
+"""The batch pipeline: per-sample random parameters, one pass on the device.
+
+Batch transforms are ordinary :class:`~gluon_augplug.Transform` classes that implement the batch
+path (``sample_batch``/``apply_batch``); :class:`BatchTransform` is the separate base class of
+gluon_augplug 0.1, still accepted for plugins written against it.
+"""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -6,12 +11,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InputError, SpecError
-from ..transforms.base import RandomSource, Specified
+from ..randomness import RandomSource
+from ..transforms.base import Specified, Transform
 from .state import BatchState, DeviceState, NumpyState, to_device
 
 
 class BatchTransform(Specified):
-    """Base class of batch transforms (built-in and third-party).
+    """The 0.1 base class of batch transforms (superseded: implement ``apply_batch`` on a
+    :class:`~gluon_augplug.Transform` instead, one class for samples and batches).
 
     ``apply(state)`` draws each sample's parameters from ``state.rng`` and either appends
     per-sample geometry/colour to the state (fused with its neighbours) or works on
@@ -37,11 +44,14 @@ class BatchPipeline:
     (N x classes) when a transform mixes samples (Mixup, CutMix).
     """
 
-    def __init__(self, transforms: Sequence[BatchTransform], seed: int | None = None):
+    def __init__(self, transforms: Sequence[Transform | BatchTransform], seed: int | None = None):
         self.transforms = list(transforms)
         for t in self.transforms:
-            if not isinstance(t, BatchTransform):
-                raise SpecError(f"{getattr(t, 'spec_name', type(t).__name__)} is not a batch transform")
+            if not (isinstance(t, BatchTransform) or (isinstance(t, Transform) and t.supports_batch())):
+                raise SpecError(f"{getattr(t, 'spec_name', type(t).__name__)} has no batch path (apply_batch): "
+                                f"it runs per sample only")
+            if isinstance(t, Transform):
+                t.check_batch()
         self.seed = seed
         self._source = RandomSource(seed)
         self.mixes_labels = any(t.mixes_labels for t in self.transforms)
@@ -60,7 +70,10 @@ class BatchPipeline:
         rng = rng if rng is not None else self._source.generator()
         state = NumpyState(data, rng, targets) if is_numpy else DeviceState(data, rng, targets)
         for t in self.transforms:
-            t.apply(state)
+            if isinstance(t, BatchTransform):
+                t.apply(state)
+            else:
+                t.run_batch(state)
         out = state.result()
         if labels is None:
             return out
@@ -90,7 +103,7 @@ class BatchPipeline:
     def __len__(self) -> int:
         return len(self.transforms)
 
-    def __getitem__(self, index: int) -> BatchTransform:
+    def __getitem__(self, index: int) -> Transform | BatchTransform:
         return self.transforms[index]
 
     def __repr__(self) -> str:

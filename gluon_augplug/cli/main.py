@@ -26,9 +26,9 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    from ..plugins.manager import get_plugin_manager
+    from ..plugins.manager import get_plugin_system
 
-    system = get_plugin_manager(args.strict)
+    system = get_plugin_system(args.strict)
     records = system.errors() if args.errors else system.plugins(include_builtin=args.all)
     if args.json:
         print(json.dumps([{**r.as_dict(), "overrides": system.overrides(r.name)} for r in records], indent=2),
@@ -60,9 +60,9 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_transforms(args: argparse.Namespace) -> int:
-    from ..plugins.manager import get_plugin_manager
+    from ..plugins.manager import get_plugin_system
 
-    system = get_plugin_manager(args.strict)
+    system = get_plugin_system(args.strict)
     registry = system.registry
     if args.plugin and args.plugin not in system.records:
         from ..errors import closest_names
@@ -79,18 +79,34 @@ def cmd_transforms(args: argparse.Namespace) -> int:
             out.append(d)
         print(json.dumps(out, indent=2), file=args.stdout)
         return 0
+    if args.markdown:
+        print(transforms_markdown(infos), file=args.stdout)
+        return 0
     rows = []
     for info in infos:
         name = info.name
         if registry.conflicts(info):
-            winner = [c.plugin for c in registry.candidates(info.name, info.kind) if registry.resolves_to(c)]
+            winner = [c.plugin for c in registry.candidates(info.name, None) if registry.resolves_to(c)]
             name = info.name + (" (override)" if registry.resolves_to(info) else
                                 f" (overridden by {winner[0]}; use {info.qualified_name})" if winner else
                                 f" (use {info.qualified_name})")
-        params = ", ".join(p.describe() for p in info.params)
+        params = ", ".join(p.describe(ranges=args.ranges) for p in info.params)
         rows.append([name, info.kind, info.plugin, params, info.doc])
     print(_table(rows, ["name", "kind", "plugin", "parameters", "description"]))
     return 0
+
+
+def transforms_markdown(infos: list) -> str:
+    """The README's table of transforms: names, where they run, declared parameters with their ranges."""
+    lines = ["| transform | runs on | parameters (default: allowed values) | what it does |", "|---|---|---|---|"]
+    for info in infos:
+        runs = {"sample": "samples", "batch": "batches", "sample+batch": "samples, batches"}[info.kind]
+        params = "<br>".join(
+            f"`{p.name}`" + ("" if p.required else f"=`{p.default!r}`")
+            + (f": {p.declaration.describe_allowed()}" if p.declaration is not None else "")
+            for p in info.params)
+        lines.append(f"| `{info.name}` | {runs} | {params} | {info.doc.replace('|', '/')} |")
+    return "\n".join(lines)
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
@@ -170,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("transforms", help="every transform by name, its plugin and parameters")
     p.add_argument("--plugin", help="only this plugin's transforms")
     p.add_argument("--kind", choices=("sample", "batch", "all"), default="all",
-                   help="per-sample transforms, batch transforms, or both (default)")
+                   help="transforms that run per sample, on batches, or all (default)")
+    p.add_argument("--ranges", action="store_true", help="show each declared parameter's allowed values")
+    p.add_argument("--markdown", action="store_true", help="a Markdown table (the README's), with allowed values")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_transforms)
 

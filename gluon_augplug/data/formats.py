@@ -20,7 +20,7 @@ import numpy as np
 from .. import _files
 from ..errors import AugplugError
 
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+from ..constants import CIFAR10_CLASSES
 RECORD = 1 + 3 * 32 * 32
 BINARY_FILES = {"train": [f"data_batch_{i}.bin" for i in range(1, 6)], "test": ["test_batch.bin"]}
 PYTHON_FILES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}

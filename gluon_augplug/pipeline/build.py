@@ -5,6 +5,7 @@ import inspect
 from typing import Any
 
 from ..errors import AugplugError, ParameterError, SpecError, UnknownTransformError, closest_names
+from ..params import check_values
 from ..plugins.registry import Registry, TransformInfo
 from ..transforms.adapter import as_transform
 from ..transforms.base import Specified, Transform
@@ -178,8 +179,9 @@ class _Builder:
 
     def _instantiate(self, info: TransformInfo, node: Node, where: str, depth: int) -> Transform:
         label = node.describe()
+        factory = info.batch_factory if self.kind == "batch" and info.batch_factory is not None else info.factory
         try:
-            signature = inspect.signature(info.factory)
+            signature = inspect.signature(factory)
         except (TypeError, ValueError):
             signature = None
         kwargs: dict[str, Any] = {}
@@ -187,13 +189,14 @@ class _Builder:
         if signature is not None:
             accepted = signature.parameters
             var_kw = any(p.kind == p.VAR_KEYWORD for p in accepted.values())
+            known = info.declared or accepted  # a **kwargs wrapper's declared parameters name what it takes
             for key in node.params:
-                if key not in accepted and not var_kw:
-                    hint = closest_names(key, accepted, n=1)
+                if key not in known and (info.declared or not var_kw):
+                    hint = closest_names(key, known, n=1)
                     raise SpecError(
                         f"{label}: unknown parameter {key!r}"
                         + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                        + f"; its parameters: {', '.join(accepted) or 'none'}"
+                        + f"; its parameters: {', '.join(known) or 'none'}"
                     )
             try:
                 bound = signature.bind(*args, **node.params)
@@ -222,17 +225,37 @@ class _Builder:
             if name not in info.nested and _contains_node(value):
                 raise SpecError(f"{label}: parameter {name!r} takes a literal value, not a transform "
                                 f"(only {', '.join(info.nested) or 'no parameters'} take transforms)")
+        if info.declared:
+            check_values(info.name, info.declared, {k: v for k, v in kwargs.items() if k not in info.nested})
         try:
-            obj = info.factory(*args, **kwargs)
+            obj = factory(*args, **kwargs)
         except AugplugError:
             raise
         except Exception as exc:
             raise ParameterError(info.name, "(construction)", node.params or node.args,
                                  f"values the factory accepts; it raised {type(exc).__name__}: {exc}") from exc
-        transform = as_transform(obj, node.name, spec_params) if self.kind == "sample" else obj
+        transform = self._checked(obj, info, node, spec_params)
         transform._spec_name = node.name
         transform._spec_params = spec_params
         return transform
+
+    def _checked(self, obj: Any, info: TransformInfo, node: Node, spec_params: dict) -> Any:
+        """``obj`` as a transform of this builder's kind, or a :class:`SpecError` that says why it is not."""
+        if self.kind == "sample":
+            if getattr(obj, "batch_only", False):
+                raise SpecError(f"{node.name} works on whole batches only: use it in a batch spec "
+                                f"(build_batch_pipeline, augplug train --batch-aug)")
+            return as_transform(obj, node.name, spec_params)
+        from ..batch.base import BatchTransform
+
+        if isinstance(obj, BatchTransform):
+            return obj
+        if isinstance(obj, Transform) and obj.supports_batch():
+            obj.check_batch()
+            return obj
+        raise SpecError(f"{node.name} ({info.plugin}) has no batch path: it runs per sample only "
+                        f"(use it in the per-sample pipeline, --train-aug); batch transforms: "
+                        f"`augplug transforms --kind batch`")
 
     def _children(self, value: Any, where: str, depth: int) -> list[Transform]:
         items = value if isinstance(value, (list, tuple)) else [value]

@@ -29,7 +29,13 @@ from . import hookspecs
 from .registry import Registrar, Registry
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
-BUILTIN_PLUGINS = (("builtin", "gluon_augplug.plugins.builtin"),)
+# the plugin named "builtin": the modules that define built-in transforms and presets, each with its own
+# hook implementations (datasette's DEFAULT_PLUGINS); named, not imported, so plugins/ imports nothing above it
+BUILTIN_PLUGINS = (("builtin", (
+    "gluon_augplug.transforms.geometric", "gluon_augplug.transforms.color", "gluon_augplug.transforms.erasing",
+    "gluon_augplug.transforms.tensor", "gluon_augplug.transforms.composition", "gluon_augplug.transforms.autoaugment",
+    "gluon_augplug.transforms.mixing", "gluon_augplug.presets",
+)),)
 ENV_LOAD = "GLUON_AUGPLUG_LOAD_PLUGINS"
 ENV_DISABLE = "GLUON_AUGPLUG_DISABLE_PLUGINS"
 ENV_STRICT = "GLUON_AUGPLUG_STRICT_PLUGINS"
@@ -100,22 +106,22 @@ class PluginSystem:
         # a plugin that prints at import must not corrupt machine-readable output (augplug ... --json)
         with contextlib.redirect_stdout(sys.stderr):
             if builtins:
-                for name, module in BUILTIN_PLUGINS:
-                    self._load_module_plugin(name, module)
+                for name, modules in BUILTIN_PLUGINS:
+                    self._load_module_plugin(name, modules)
             if load_entry_points:
                 self._load_entry_points()
         self.loading = None
 
     # -- loading ---------------------------------------------------------------
-    def _load_module_plugin(self, name: str, module: str) -> None:
-        record = PluginRecord(name, "gluon-augplug", __version__, module, builtin=True)
+    def _load_module_plugin(self, name: str, modules: tuple[str, ...]) -> None:
+        record = PluginRecord(name, "gluon-augplug", __version__, ", ".join(modules), builtin=True)
         self.loading = name
         try:
-            plugin = importlib.import_module(module)
+            plugins = [importlib.import_module(module) for module in modules]
         except (Exception, SystemExit) as exc:  # a broken install of ourselves: report, do not hide
             self._failed(record, exc)
             return
-        self._register(plugin, record)
+        self._register(plugins, record)
 
     def _load_entry_points(self) -> None:
         allow = _env_list(ENV_LOAD)
@@ -171,27 +177,38 @@ class PluginSystem:
 
     def remove_plugin(self, name: str) -> None:
         """Unregister plugin ``name`` and forget what it registered."""
-        plugin = self.pm.get_plugin(name)
-        if plugin is not None:
-            self.pm.unregister(plugin)
+        for pm_name, plugin in list(self.pm.list_name_plugin()):
+            if pm_name == name or pm_name.startswith(name + "/"):
+                self.pm.unregister(plugin)
         self.registry.remove_plugin(name)
         self.records.pop(name, None)
 
     def _register(self, plugin: Any, record: PluginRecord, raise_errors: bool = False) -> bool:
+        """Register ``plugin`` (or a list of modules that together are one plugin, as ``builtin``)."""
         registrar = Registrar(record.name, record.distribution, record.version)
+        parts = plugin if isinstance(plugin, list) else [plugin]
+        names = [record.name] if len(parts) == 1 else [f"{record.name}/{p.__name__}" for p in parts]
+        registered = []
         try:
-            self.pm.register(plugin, name=record.name)
+            for part, pm_name in zip(parts, names):
+                self.pm.register(part, name=pm_name)
+                registered.append(part)
         except Exception as exc:  # pluggy: bad hook arguments, or the name is taken
+            for part in registered:
+                self.pm.unregister(part)
             return self._failed(record, exc, raise_errors)
         try:
-            record.hooks = self._validate(plugin)
-            self._call_hooks(plugin, registrar)
+            record.hooks = sorted({hook for part in parts for hook in self._validate(part)})
+            for part in parts:
+                self._call_hooks(part, registrar)
+            registrar.finish()
         except (Exception, SystemExit) as exc:
-            self.pm.unregister(plugin)
+            for part in parts:
+                self.pm.unregister(part)
             return self._failed(record, _exit_error(exc), raise_errors)
         registrar.commit(self.registry)
-        record.transforms = sum(t.kind == "sample" for t in registrar.transforms)
-        record.batch_transforms = sum(t.kind == "batch" for t in registrar.transforms)
+        record.transforms = sum(t.usable_in("sample") for t in registrar.transforms)
+        record.batch_transforms = sum(t.batch for t in registrar.transforms)
         record.presets = len(registrar.presets)
         record.status = "loaded"
         self.records[record.name] = record
@@ -293,8 +310,9 @@ _system: PluginSystem | None = None
 _loading: PluginSystem | None = None  # under construction, in the thread that holds _lock
 
 
-def get_plugin_manager(strict: bool | None = None) -> PluginSystem:
-    """Return the process-wide plugin system, loading plugins on first use.
+def get_plugin_system(strict: bool | None = None) -> PluginSystem:
+    """Return the process-wide plugin system (pluggy's manager as ``.pm``, the filled registry as
+    ``.registry``, what became of each plugin as ``.records``), loading plugins on first use.
 
     Parameters
     ----------
@@ -327,7 +345,7 @@ def get_plugin_manager(strict: bool | None = None) -> PluginSystem:
 
 def get_registry(strict: bool | None = None) -> Registry:
     """Return the registry of every loaded plugin's transforms and presets."""
-    return get_plugin_manager(strict).registry
+    return get_plugin_system(strict).registry
 
 
 def reload_plugins() -> PluginSystem:
@@ -335,7 +353,15 @@ def reload_plugins() -> PluginSystem:
     global _system
     with _lock:
         _system = None
-    return get_plugin_manager()
+    return get_plugin_system()
+
+
+def get_plugin_manager(strict: bool | None = None) -> PluginSystem:
+    """The name of :func:`get_plugin_system` in gluon_augplug 0.1, kept for its callers.
+
+    It returns the :class:`PluginSystem`, not pluggy's ``PluginManager`` (that is its ``.pm``).
+    """
+    return get_plugin_system(strict)
 
 
 def use_plugin_system(system: PluginSystem | None) -> PluginSystem | None:

@@ -1,16 +1,22 @@
-"""Name -> factory registry of transforms and presets, filled by the plugins' hooks."""
+"""Name -> factory registry of transforms and presets, filled by the plugins' hooks.
+
+One table holds every transform: a registration says whether it runs per sample, on batches
+or both (a :class:`~gluon_augplug.Transform` class that implements ``apply_batch`` does both);
+a lookup for a per-sample or a batch pipeline considers the registrations that can run there.
+"""
 from __future__ import annotations
 
 import inspect
 import keyword
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator
 
 from ..errors import AmbiguousTransformError, UnknownTransformError
 
 _PRESET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-TRANSFORM_METADATA = frozenset({"doc", "override", "nested", "example"})
+TRANSFORM_METADATA = frozenset({"doc", "override", "nested", "example", "params"})
+KINDS = ("sample", "batch")
 PRESET_METADATA = frozenset({"doc", "override"})
 
 
@@ -21,17 +27,26 @@ class ParamInfo:
     name: str
     default: Any = inspect.Parameter.empty
     kind: str = "POSITIONAL_OR_KEYWORD"
+    declaration: Any = None  # the gluon_augplug.params.Param, when the parameter is declared
 
     @property
     def required(self) -> bool:
         return self.default is inspect.Parameter.empty and self.kind not in ("VAR_POSITIONAL", "VAR_KEYWORD")
 
-    def describe(self) -> str:
+    def describe(self, ranges: bool = False) -> str:
         if self.kind == "VAR_POSITIONAL":
             return f"*{self.name}"
         if self.kind == "VAR_KEYWORD":
             return f"**{self.name}"
-        return self.name if self.required else f"{self.name}={self.default!r}"
+        text = self.name if self.required else f"{self.name}={self.default!r}"
+        if ranges and self.declaration is not None:
+            text += f" [{self.declaration.describe_allowed()}]"
+        return text
+
+    def as_dict(self) -> dict:
+        if self.declaration is not None:
+            return self.declaration.as_dict()
+        return {"name": self.name, "required": self.required, **({} if self.required else {"default": _jsonable(self.default)})}
 
 
 @dataclass(frozen=True)
@@ -47,31 +62,52 @@ class TransformInfo:
     override: bool = False
     nested: tuple[str, ...] = ()
     example: dict = field(default_factory=dict)
-    kind: str = "sample"  # "sample" (one image) or "batch" (a whole batch on its device)
+    declared: dict = field(default_factory=dict)  # name -> Param given with register(..., params=...)
+    per_sample: bool = True  # False: registered through the superseded batch hook only
+    batch_factory: Callable[..., Any] | None = None  # a 0.1 BatchTransform twin (augplug_register_batch_transforms)
 
     @property
     def qualified_name(self) -> str:
         return f"{self.plugin}:{self.name}"
 
     @property
+    def batch(self) -> bool:
+        """It runs in batch pipelines (known for classes; a factory function is tried when built)."""
+        return self.batch_factory is not None or _class_supports_batch(self.factory) is True
+
+    @property
+    def kind(self) -> str:
+        """``"sample"``, ``"batch"`` (batches only) or ``"sample+batch"``, for listings."""
+        if not self.usable_in("sample"):
+            return "batch"
+        return "sample+batch" if self.batch else "sample"
+
+    def usable_in(self, kind: str) -> bool:
+        """It may run in a ``kind`` ("sample" or "batch") pipeline."""
+        if kind == "sample":
+            return self.per_sample and not getattr(self.factory, "batch_only", False)
+        return self.batch_factory is not None or _class_supports_batch(self.factory) is not False
+
+    @property
     def params(self) -> tuple[ParamInfo, ...]:
+        if self.declared:
+            return tuple(ParamInfo(name, inspect.Parameter.empty if p.required else p.default, declaration=p)
+                         for name, p in self.declared.items())
         return factory_params(self.factory)
 
     def as_dict(self) -> dict:
         return {
             "name": self.name,
             "kind": self.kind,
+            "per_sample": self.usable_in("sample"),
+            "batch": self.batch,
             "qualified_name": self.qualified_name,
             "plugin": self.plugin,
             "distribution": self.distribution,
             "version": self.version,
             "override": self.override,
             "doc": self.doc,
-            "params": [
-                {"name": p.name, "required": p.required, **({} if p.required else {"default": _jsonable(p.default)})}
-                for p in self.params
-                if p.kind not in ("VAR_POSITIONAL", "VAR_KEYWORD")
-            ],
+            "params": [p.as_dict() for p in self.params if p.kind not in ("VAR_POSITIONAL", "VAR_KEYWORD")],
             "nested": list(self.nested),
             "example": _jsonable(self.example),
         }
@@ -92,12 +128,25 @@ class PresetInfo:
 
 
 def factory_params(factory: Callable[..., Any]) -> tuple[ParamInfo, ...]:
-    """Constructor parameters of ``factory`` (a class or a function)."""
+    """Constructor parameters of ``factory`` (a class or a function), with their declarations if declared."""
     try:
         sig = inspect.signature(factory)
     except (TypeError, ValueError):
         return ()
-    return tuple(ParamInfo(p.name, p.default, p.kind.name) for p in sig.parameters.values())
+    declared = getattr(factory, "parameters", None) if isinstance(factory, type) else None
+    declared = declared if isinstance(declared, dict) else {}
+    return tuple(ParamInfo(p.name, p.default, p.kind.name, declared.get(p.name)) for p in sig.parameters.values())
+
+
+def _class_supports_batch(factory: Any) -> bool | None:
+    """True/False for a class that says whether it implements the batch path; None when unknown."""
+    check = getattr(factory, "supports_batch", None) if isinstance(factory, type) else None
+    if check is None:
+        return None if not isinstance(factory, type) else False
+    try:
+        return bool(check())
+    except Exception:
+        return None
 
 
 def first_doc_line(obj: Any) -> str:
@@ -115,29 +164,39 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
+_WRONG_KIND = {
+    "sample": "{name} works on whole batches only: use it in a batch spec (build_batch_pipeline, "
+              "augplug train --batch-aug)",
+    "batch": "{name} has no batch path: it runs per sample only (use it in the per-sample pipeline, "
+             "--train-aug; `augplug transforms --kind batch` lists the batch transforms)",
+}
+
+
 class Registry:
     """Transforms and presets by name.
 
     A bare name resolves to the only plugin that registered it, or to the one that
     registered it with ``override=True``; ``plugin:Name`` always resolves to that plugin's.
+    A lookup for a batch pipeline considers only the registrations that can run on batches,
+    one for a per-sample pipeline only those that run per sample.
     """
 
-    KINDS = ("sample", "batch")
+    KINDS = KINDS
 
     def __init__(self) -> None:
-        self._tables: dict[str, dict[str, list[TransformInfo]]] = {kind: {} for kind in self.KINDS}
+        self._transforms: dict[str, list[TransformInfo]] = {}
         self._presets: dict[str, list[PresetInfo]] = {}
 
     # -- filling ---------------------------------------------------------------
     def add_transform(self, info: TransformInfo) -> None:
-        self._tables[info.kind].setdefault(info.name, []).append(info)
+        self._transforms.setdefault(info.name, []).append(info)
 
     def add_preset(self, info: PresetInfo) -> None:
         self._presets.setdefault(info.name, []).append(info)
 
     def remove_plugin(self, plugin: str) -> None:
         """Forget everything ``plugin`` registered."""
-        for table in (*self._tables.values(), self._presets):
+        for table in (self._transforms, self._presets):
             for name in list(table):
                 table[name] = [i for i in table[name] if i.plugin != plugin]
                 if not table[name]:
@@ -145,16 +204,33 @@ class Registry:
 
     # -- lookup ----------------------------------------------------------------
     def get_transform(self, name: str, kind: str = "sample") -> TransformInfo:
-        """Resolve ``Name`` or ``plugin:Name`` among the transforms of ``kind`` ("sample" or "batch").
+        """Resolve ``Name`` or ``plugin:Name`` among the transforms usable in a ``kind`` pipeline
+        ("sample" or "batch").
 
         Raises
         ------
         UnknownTransformError
-            No plugin registered it; the message lists the closest names.
+            No plugin registered it for that kind; the message lists the closest names.
         AmbiguousTransformError
             Several plugins registered the bare name and none with ``override=True``.
         """
-        return self._resolve(self._tables[kind], name, "transform" if kind == "sample" else "batch transform")
+        try:
+            return self._resolve(self._table(kind), name, "transform" if kind == "sample" else "batch transform")
+        except UnknownTransformError as exc:
+            bare = name.rpartition(":")[2]
+            if not self.candidates(bare, kind) and self.candidates(bare, None):  # registered, for the other kind
+                raise UnknownTransformError(name, (), kind, note=_WRONG_KIND[kind].format(name=bare)) from exc
+            raise
+
+    def _table(self, kind: str) -> dict[str, list[TransformInfo]]:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        table: dict[str, list[TransformInfo]] = {}
+        for name, infos in self._transforms.items():
+            usable = [i for i in infos if i.usable_in(kind)]
+            if usable:
+                table[name] = usable
+        return table
 
     def get_preset(self, name: str) -> PresetInfo:
         return self._resolve(self._presets, name, "preset")
@@ -191,21 +267,21 @@ class Registry:
 
     # -- listing ---------------------------------------------------------------
     def transforms(self, plugin: str | None = None, kind: str | None = "sample") -> list[TransformInfo]:
-        """Registered transforms of ``kind`` (None = both kinds; conflicting ones included), sorted by name."""
-        kinds = self.KINDS if kind is None else (kind,)
+        """Registered transforms usable in a ``kind`` pipeline (None = all; conflicting ones included),
+        sorted by name."""
         return sorted(
-            (i for k in kinds for infos in self._tables[k].values() for i in infos
-             if plugin is None or i.plugin == plugin),
-            key=lambda i: (i.name.lower(), self.KINDS.index(i.kind), i.plugin),
+            (i for infos in self._transforms.values() for i in infos
+             if (plugin is None or i.plugin == plugin) and (kind is None or i.usable_in(kind))),
+            key=lambda i: (i.name.lower(), i.plugin),
         )
 
-    def candidates(self, name: str, kind: str = "sample") -> list[TransformInfo]:
-        """Every registration of the bare ``name`` among the ``kind`` transforms."""
-        return list(self._tables[kind].get(name, ()))
+    def candidates(self, name: str, kind: str | None = "sample") -> list[TransformInfo]:
+        """Every registration of the bare ``name`` usable in a ``kind`` pipeline (None: all)."""
+        return [i for i in self._transforms.get(name, ()) if kind is None or i.usable_in(kind)]
 
     def conflicts(self, info: TransformInfo) -> bool:
-        """True when another plugin registered the same name and kind."""
-        return len(self._tables[info.kind].get(info.name, ())) > 1
+        """True when another plugin registered the same name for a pipeline kind ``info`` serves."""
+        return any(len(self.candidates(info.name, kind)) > 1 for kind in KINDS if info.usable_in(kind))
 
     def presets(self, plugin: str | None = None) -> list[PresetInfo]:
         return sorted(
@@ -213,15 +289,17 @@ class Registry:
             key=lambda i: (i.name, i.plugin),
         )
 
-    def resolves_to(self, info: TransformInfo) -> bool:
-        """True when the bare name of ``info`` resolves to ``info`` itself."""
+    def resolves_to(self, info: TransformInfo, kind: str | None = None) -> bool:
+        """True when the bare name of ``info`` resolves to ``info`` itself (in a ``kind`` pipeline;
+        None: in the first kind it serves)."""
+        kind = kind or ("sample" if info.usable_in("sample") else "batch")
         try:
-            return self.get_transform(info.name, info.kind) is info
+            return self.get_transform(info.name, kind) is info
         except LookupError:
             return False
 
     def transform_names(self, kind: str = "sample") -> list[str]:
-        return sorted(self._tables[kind])
+        return sorted(self._table(kind))
 
     def __contains__(self, name: str) -> bool:
         try:
@@ -247,13 +325,18 @@ class Registrar:
         self.version = version
         self.transforms: list[TransformInfo] = []
         self.presets: list[PresetInfo] = []
-        self._seen: set[tuple[str, str]] = set()  # (kind, name): a set, so that registering N is linear
+        self._batch_twins: list[TransformInfo] = []
+        self._seen: set[tuple[str, str]] = set()  # (hook, name): a set, so that registering N is linear
+
+    def register_transform(self, name: str, factory: Callable[..., Any], **metadata: Any) -> None:
+        self.transforms.append(self._info("sample", name, factory, metadata))
 
     def register_batch_transform(self, name: str, factory: Callable[..., Any], **metadata: Any) -> None:
-        self.register_transform(name, factory, _kind="batch", **metadata)
+        """The superseded ``augplug_register_batch_transforms`` hook: a 0.1 batch class, joined at
+        :meth:`finish` to this plugin's transform of the same name (or listed as batch-only)."""
+        self._batch_twins.append(self._info("batch", name, factory, metadata))
 
-    def register_transform(self, name: str, factory: Callable[..., Any], _kind: str = "sample",
-                           **metadata: Any) -> None:
+    def _info(self, hook: str, name: str, factory: Callable[..., Any], metadata: dict) -> TransformInfo:
         _check_identifier(name, "transform")
         if not callable(factory):
             raise TypeError(f"transform {name!r}: factory must be callable, got {type(factory).__name__}")
@@ -262,25 +345,46 @@ class Registrar:
             raise TypeError(
                 f"transform {name!r}: unknown metadata {sorted(unknown)}; allowed: {sorted(TRANSFORM_METADATA)}"
             )
-        if (_kind, name) in self._seen:
-            raise ValueError(f"{_kind} transform {name!r} registered twice by plugin {self.plugin!r}")
-        self._seen.add((_kind, name))
-        nested = metadata.get("nested", ())
+        if (hook, name) in self._seen:
+            raise ValueError(f"{hook} transform {name!r} registered twice by plugin {self.plugin!r}")
+        self._seen.add((hook, name))
+        from ..params import Transforms, declared
+
+        params = declared(metadata.get("params"))
+        class_params = getattr(factory, "parameters", None) if isinstance(factory, type) else None
+        class_params = class_params if isinstance(class_params, dict) else {}
+        nested = metadata.get("nested")
+        if nested is None:  # declared Transforms parameters are nested without being told
+            nested = tuple(k for k, p in {**class_params, **params}.items() if isinstance(p, Transforms))
         nested = (nested,) if isinstance(nested, str) else tuple(nested)
-        self.transforms.append(
-            TransformInfo(
-                name=name,
-                factory=factory,
-                plugin=self.plugin,
-                distribution=self.distribution,
-                version=self.version,
-                doc=metadata.get("doc") or first_doc_line(factory),
-                override=bool(metadata.get("override", False)),
-                nested=nested,
-                example=dict(metadata.get("example") or {}),
-                kind=_kind,
-            )
+        example = metadata.get("example")
+        if example is None:
+            example = getattr(factory, "example", None) if isinstance(getattr(factory, "example", None), dict) else None
+        return TransformInfo(
+            name=name,
+            factory=factory,
+            plugin=self.plugin,
+            distribution=self.distribution,
+            version=self.version,
+            doc=metadata.get("doc") or first_doc_line(factory),
+            override=bool(metadata.get("override", False)),
+            nested=nested,
+            example=dict(example or {}),
+            declared=params,
+            per_sample=hook == "sample",
+            batch_factory=factory if hook == "batch" else None,
         )
+
+    def finish(self) -> None:
+        """Join each batch twin to this plugin's transform of the same name; the others are batch-only."""
+        by_name = {info.name: i for i, info in enumerate(self.transforms)}
+        for twin in self._batch_twins:
+            if twin.name in by_name:
+                i = by_name[twin.name]
+                self.transforms[i] = replace(self.transforms[i], batch_factory=twin.factory)
+            else:
+                self.transforms.append(twin)
+        self._batch_twins = []
 
     def register_preset(self, name: str, spec: Any, **metadata: Any) -> None:
         if not isinstance(name, str) or not _PRESET_NAME.match(name):
@@ -298,6 +402,7 @@ class Registrar:
         )
 
     def commit(self, registry: Registry) -> None:
+        self.finish()
         for t in self.transforms:
             registry.add_transform(t)
         for p in self.presets:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..constants import CIFAR10_CLASSES
+
 DATA = Path(__file__).parent / "data"
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
 @lru_cache(maxsize=None)

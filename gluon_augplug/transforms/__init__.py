@@ -1,10 +1,11 @@
-"""Built-in per-sample transforms (numpy/OpenCV kernels, MXNet-compatible names and parameters)."""
+"""Built-in transforms (numpy/OpenCV kernels per sample, fused batch paths; MXNet-compatible names and parameters)."""
 from .autoaugment import AutoAugment, RandAugment, TrivialAugmentWide
 from .base import CHW, HWC, RandomSource, Transform
 from .color import (AutoContrast, Equalize, GaussianBlur, Invert, Posterize, RandomBrightness, RandomColorJitter,
                     RandomContrast, RandomGrayscale, RandomHue, RandomLighting, RandomSaturation, Sharpness, Solarize)
 from .composition import Compose, OneOf, RandomApply, RandomChoice
 from .erasing import Cutout, RandomErasing
+from .mixing import CutMix, Mixup
 from .geometric import (CenterCrop, RandomAffine, RandomCrop, RandomFlipLeftRight, RandomFlipTopBottom,
                         RandomResizedCrop, RandomRotation, Resize)
 from .tensor import Normalize, ToTensor
@@ -17,5 +18,5 @@ __all__ = [
     "RandomGrayscale", "Invert", "Solarize", "Posterize", "Equalize", "AutoContrast", "Sharpness", "GaussianBlur",
     "ToTensor", "Normalize", "Cutout", "RandomErasing",
     "Compose", "RandomApply", "RandomChoice", "OneOf",
-    "RandAugment", "TrivialAugmentWide", "AutoAugment",
+    "RandAugment", "TrivialAugmentWide", "AutoAugment", "Mixup", "CutMix",
 ]

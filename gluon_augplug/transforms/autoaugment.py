@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from . import params as P
-from .base import Transform
+from .. import params as P
+from .base import Transform, registration_hook
 from .geometric import affine_matrix
 
 def _space(num_bins: int, h: int, w: int, wide: bool) -> dict[str, tuple[bool, np.ndarray | None]]:
@@ -83,9 +83,8 @@ class _Policy(Transform):
     random = True
     _wide = False
 
-    def __init__(self, interpolation: int = 0, fill: Any = 0):
-        self.interpolation = P.interpolation(type(self).__name__, interpolation)
-        self.fill = P.fill_value(type(self).__name__, "fill", fill)
+    interpolation = P.Interpolation(0)
+    fill = P.Fill(0, "colour of the border of geometric operations (0-255)")
 
     def _resolve(self, rng, space, op: str, bin_index: int | None) -> list:
         signed, magnitudes = space[op]
@@ -106,14 +105,14 @@ class _Policy(Transform):
 class RandAugment(_Policy):
     """Apply ``num_ops`` operations picked uniformly, each at bin ``magnitude`` of ``num_magnitude_bins``."""
 
-    def __init__(self, num_ops: int = 2, magnitude: int = 9, num_magnitude_bins: int = 31,
-                 interpolation: int = 0, fill: Any = 0):
-        super().__init__(interpolation, fill)
-        self.num_ops = P.number("RandAugment", "num_ops", num_ops, 0, 100, integer=True)
-        self.num_magnitude_bins = P.number("RandAugment", "num_magnitude_bins", num_magnitude_bins, 2, 1000,
-                                           integer=True)
-        self.magnitude = P.number("RandAugment", "magnitude", magnitude, 0, self.num_magnitude_bins - 1,
-                                  integer=True)
+    num_ops = P.Number(2, 0, 100, integer=True, doc="operations applied per image")
+    magnitude = P.Number(9, 0, 999, integer=True, doc="magnitude bin of every operation (< num_magnitude_bins)")
+    num_magnitude_bins = P.Number(31, 2, 1000, integer=True, doc="number of magnitude bins")
+
+    def setup(self):
+        if self.magnitude > self.num_magnitude_bins - 1:
+            raise self.invalid("magnitude", f"an integer in [0, {self.num_magnitude_bins - 1}] "
+                                            f"(below num_magnitude_bins={self.num_magnitude_bins})")
 
     def sample(self, rng, shape):
         space = _space(self.num_magnitude_bins, shape[0], shape[1], wide=False)
@@ -126,10 +125,7 @@ class RandAugment(_Policy):
 class TrivialAugmentWide(_Policy):
     """Apply one operation picked uniformly at a magnitude bin picked uniformly (wide ranges)."""
 
-    def __init__(self, num_magnitude_bins: int = 31, interpolation: int = 0, fill: Any = 0):
-        super().__init__(interpolation, fill)
-        self.num_magnitude_bins = P.number("TrivialAugmentWide", "num_magnitude_bins", num_magnitude_bins, 2, 1000,
-                                           integer=True)
+    num_magnitude_bins = P.Number(31, 2, 1000, integer=True, doc="number of magnitude bins")
 
     def sample(self, rng, shape):
         space = _space(self.num_magnitude_bins, shape[0], shape[1], wide=True)
@@ -176,9 +172,7 @@ _POLICIES = {
 class AutoAugment(_Policy):
     """Apply one randomly chosen sub-policy of the learned ``policy`` ("imagenet" or "cifar10")."""
 
-    def __init__(self, policy: str = "imagenet", interpolation: int = 0, fill: Any = 0):
-        super().__init__(interpolation, fill)
-        self.policy = P.one_of("AutoAugment", "policy", policy, tuple(_POLICIES))
+    policy = P.Choice("imagenet", tuple(_POLICIES), doc="the learned policy")
 
     def sample(self, rng, shape):
         space = _space(10, shape[0], shape[1], wide=False)
@@ -188,3 +182,6 @@ class AutoAugment(_Policy):
             if rng.random() < prob:
                 ops.append(self._resolve(rng, space, op, bin_index))
         return {"ops": ops}
+
+
+augplug_register_transforms = registration_hook(__name__)

@@ -1,79 +1,27 @@
-"""The base class of per-sample transforms, the seedable random source, and conversions.
+"""The base class of every transform (one image, or a whole batch), and image conversions.
 
 A transform splits its work in two: :meth:`Transform.sample` draws the random
 parameters for one image from a ``numpy.random.Generator``, :meth:`Transform.apply`
 applies given parameters. That split is what makes seeding, replay (the same
-parameters on another image) and per-sample counter-based seeding possible.
+parameters on another image) and per-sample counter-based seeding possible. The same
+class may also run on whole batches (:meth:`Transform.sample_batch`,
+:meth:`Transform.apply_batch`), and declares its parameters once
+(:mod:`gluon_augplug.params`).
 """
 from __future__ import annotations
 
 import inspect
-import multiprocessing
-import os
-import threading
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import InputError, InputTypeError, ReplayError, SpecError
+from ..errors import InputError, InputTypeError, ParameterError, ReplayError, SpecError
+from ..params import Param
+from ..randomness import RandomSource, default_source  # noqa: F401  (their home before 0.2)
 
 HWC = "HWC"
 CHW = "CHW"
 Record = dict  # {"name": str, "params": dict | None, "children": [Record]}
-
-
-class RandomSource:
-    """One seedable stream of random numbers, safe across ``fork``.
-
-    MXNet's DataLoader forks its workers, which would otherwise inherit the same
-    generator state and draw identical numbers. The source notices that it runs in a
-    new process and derives a distinct stream from ``(seed, worker identity)``
-    (fresh OS entropy when ``seed`` is None).
-
-    Parameters
-    ----------
-    seed : int, optional
-        ``None`` draws from the operating system's entropy.
-    """
-
-    def __init__(self, seed: int | None = None):
-        self.seed = seed
-        self._generator: np.random.Generator | None = None
-        self._pid: int | None = None
-        self._lock = threading.Lock()
-
-    def generator(self) -> np.random.Generator:
-        pid = os.getpid()
-        if self._generator is None or self._pid != pid:
-            with self._lock:
-                if self._generator is None or self._pid != pid:
-                    self._generator = np.random.Generator(np.random.PCG64(self._seed_sequence(pid)))
-                    self._pid = pid
-        return self._generator
-
-    def _seed_sequence(self, pid: int) -> np.random.SeedSequence:
-        if self._pid is None and multiprocessing.parent_process() is None:
-            return np.random.SeedSequence(self.seed)  # the main process: exactly the seed's stream
-        identity = multiprocessing.current_process()._identity or (pid,)
-        return np.random.SeedSequence(self.seed, spawn_key=tuple(identity))
-
-    def reseed(self, seed: int | None) -> None:
-        with self._lock:
-            self.seed, self._generator, self._pid = seed, None, None
-
-    def __getstate__(self) -> dict:  # a copy starts the seed's stream again, per process
-        return {"seed": self.seed}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(state["seed"])
-
-
-_default_source = RandomSource()
-
-
-def default_source() -> RandomSource:
-    """The source used by a transform called on its own, outside a pipeline."""
-    return _default_source
 
 
 def is_ndarray(obj: Any) -> bool:
@@ -154,26 +102,29 @@ def guess_layout(img: np.ndarray) -> str:
 class Specified:
     """What every buildable transform shares: its spec name and the parameters that rebuild it.
 
-    Subclasses store each constructor parameter under an attribute of the same name.
+    Subclasses declare their parameters (:mod:`gluon_augplug.params`) or store each
+    constructor parameter under an attribute of the same name.
     """
 
     # set by the pipeline builder: the name used in the spec and the parameters given
     _spec_name: str | None = None
     _spec_params: dict | None = None
+    parameters: ClassVar[dict[str, Param]] = {}
 
     @property
     def spec_name(self) -> str:
         return self._spec_name or type(self).__name__
 
     def get_params(self) -> dict:
-        """The constructor parameters that rebuild this transform."""
+        """The constructor parameters that rebuild this transform (the values as given)."""
         if self._spec_params is not None:
             return dict(self._spec_params)
+        given = self.__dict__.get("_param_given", {})
         params = {}
         for name, p in inspect.signature(type(self)).parameters.items():
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or not hasattr(self, name):
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or not (name in given or hasattr(self, name)):
                 continue
-            value = getattr(self, name)
+            value = given[name] if name in given else getattr(self, name)
             if p.default is p.empty or not _equal(value, p.default):
                 params[name] = value
         return params
@@ -190,10 +141,17 @@ class Specified:
 class Transform(Specified):
     """Base class of gluon_augplug transforms (built-in and third-party).
 
-    Subclasses implement :meth:`apply` and, if random, :meth:`sample`; they store each
-    constructor parameter under an attribute of the same name, which gives
-    :meth:`get_params` (and so ``to_spec``) for free. Calling a transform accepts an
-    ``mx.nd.NDArray`` or a numpy array and returns the same type.
+    Subclasses implement :meth:`apply` and, if random, :meth:`sample`. Parameters are
+    declared as class attributes (``p = params.Probability(0.5)``, see
+    :mod:`gluon_augplug.params`): the base class then builds the constructor, validates
+    every value under the subclass's name and lists them. A subclass may instead write its
+    own ``__init__`` and store each parameter under an attribute of the same name (the
+    0.1 way, still supported). Calling a transform accepts an ``mx.nd.NDArray`` or a
+    numpy array and returns the same type.
+
+    The same class may run on whole batches (``build_batch_pipeline``, ``augplug train
+    --batch-aug``): implement :meth:`apply_batch` (and :meth:`sample_batch` to draw a
+    batch's parameters at once). A transform without :meth:`apply_batch` is per-sample only.
 
     Class attributes
     ----------------
@@ -203,11 +161,62 @@ class Transform(Specified):
         Layouts of the input it takes: ``"HWC"`` (images) and/or ``"CHW"`` (tensors).
     produces : str or None
         The layout it outputs; ``None`` = unchanged.
+    batch_only : bool
+        It works on whole batches only (Mixup, CutMix): per-sample pipelines refuse it.
+    mixes_labels : bool
+        It mixes samples, so a batch pipeline needs the labels and returns soft targets.
+    example : dict
+        Parameters that build a typical instance when the defaults do not (listings, harness).
+    parameters : dict of str to Param
+        The declared parameters in constructor order (filled in from the class attributes).
     """
 
     random: ClassVar[bool] = False
     accepts: ClassVar[tuple[str, ...]] = (HWC,)
     produces: ClassVar[str | None] = None
+    batch_only: ClassVar[bool] = False
+    mixes_labels: ClassVar[bool] = False
+    example: ClassVar[dict | None] = None
+    _declared_signature: ClassVar[inspect.Signature] = inspect.Signature()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = [(k, v) for k, v in vars(cls).items() if isinstance(v, Param)]
+        inherited = [(k, v) for k, v in getattr(cls.__mro__[1], "parameters", {}).items()
+                     if k not in vars(cls)]  # a subclass drops an inherited parameter by assigning a plain value
+        cls.parameters = dict(own + inherited)  # its own first: Solarize(threshold, p) after _MaybeApply(p)
+        cls._declared_signature = inspect.Signature([
+            inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                              default=inspect.Parameter.empty if p.required else p.default)
+            for name, p in cls.parameters.items()])
+        # the generated constructor's signature, unless the class writes its own __init__
+        cls.__signature__ = cls._declared_signature if _own_init(cls) is Transform.__init__ else None
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        declared = type(self).parameters
+        if not declared:
+            if args or kwargs:
+                raise TypeError(f"{type(self).__name__}() takes no parameters")
+            return
+        try:
+            bound = type(self)._declared_signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{type(self).__name__}: {exc}") from None
+        bound.apply_defaults()
+        for name, value in bound.arguments.items():
+            setattr(self, name, value)  # the declaration validates it under this class's name
+        self.setup()
+
+    def setup(self) -> None:
+        """Check rules that span several parameters and derive state from them (after validation).
+
+        Raise ``self.invalid(name, allowed)`` for a value that breaks such a rule.
+        """
+
+    def invalid(self, name: str, allowed: str) -> ParameterError:
+        """The :class:`ParameterError` for parameter ``name``'s given value, under this class's name."""
+        value = self.__dict__.get("_param_given", {}).get(name, getattr(self, name, None))
+        return ParameterError(type(self).__name__, name, value, allowed)
 
     # -- to implement --------------------------------------------------------
     def sample(self, rng: np.random.Generator, shape: tuple[int, int, int]) -> dict:
@@ -216,7 +225,30 @@ class Transform(Specified):
 
     def apply(self, img: np.ndarray, layout: str, **params: Any) -> np.ndarray:
         """Return a new array: ``img`` transformed with ``params``; never modify ``img``."""
+        if self.batch_only:
+            raise SpecError(f"{self.spec_name} works on whole batches only: use it in a batch pipeline "
+                            f"(build_batch_pipeline, augplug train --batch-aug)")
         raise NotImplementedError
+
+    # -- the batch path (optional) ---------------------------------------------
+    def sample_batch(self, rng: np.random.Generator, n: int, shape: tuple[int, int, int]) -> Any:
+        """Draw the parameters of ``n`` images of ``shape`` (H, W, C) at once (default: ``sample`` n times)."""
+        return [self.sample(rng, shape) for _ in range(n)]
+
+    def apply_batch(self, state: Any, params: Any) -> None:
+        """Apply ``params`` (from :meth:`sample_batch`) to a batch: append per-sample geometry or colour
+        to ``state`` (:class:`gluon_augplug.batch.BatchState`, fused with the neighbouring steps) or
+        work on its data after ``state.flush()``. Not implemented: the transform is per-sample only."""
+        raise NotImplementedError
+
+    def check_batch(self) -> None:
+        """Raise ``self.invalid(name, allowed)`` for a parameter value the batch path does not support
+        (checked when a batch pipeline is built)."""
+
+    @classmethod
+    def supports_batch(cls) -> bool:
+        """True when the class implements the batch path."""
+        return cls.apply_batch is not Transform.apply_batch
 
     # -- machinery -------------------------------------------------------------
     def run(self, img: np.ndarray, rng: np.random.Generator, layout: str,
@@ -227,6 +259,11 @@ class Transform(Specified):
         else:
             params = self._replayed_params(replay)
         return self.apply(img, layout, **params), {"name": self.spec_name, "params": params}
+
+    def run_batch(self, state: Any) -> None:
+        """Draw this batch's parameters from ``state.rng`` and apply them."""
+        h, w = state.hw
+        self.apply_batch(state, self.sample_batch(state.rng, state.n, (h, w, state.channels)))
 
     def _replayed_params(self, replay: Record) -> dict:
         if replay.get("name") != self.spec_name or not isinstance(replay.get("params"), dict):
@@ -249,6 +286,13 @@ class Transform(Specified):
         return like_input(out, img)
 
 
+def _own_init(cls: type) -> Any:
+    """The ``__init__`` a class gets from the nearest class of its MRO that defines one."""
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            return vars(klass)["__init__"]
+    return object.__init__
+
 
 def _equal(a: Any, b: Any) -> bool:
     try:
@@ -268,3 +312,21 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Specified):
         return value.to_spec()
     return value
+
+
+def registration_hook(module: str) -> Any:
+    """The ``augplug_register_transforms`` hook of a built-in module: it registers every public
+    :class:`Transform` subclass the module defines, under its class name (the ``builtin`` plugin
+    is these hooks; adding a built-in is writing its class)."""
+    import sys
+
+    from ..plugins.hookspecs import hookimpl
+
+    @hookimpl
+    def augplug_register_transforms(register):
+        for name, obj in list(vars(sys.modules[module]).items()):
+            if (isinstance(obj, type) and issubclass(obj, Transform) and obj.__module__ == module
+                    and not name.startswith("_")):
+                register(name, obj)
+
+    return augplug_register_transforms

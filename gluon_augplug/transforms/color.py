@@ -6,19 +6,31 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from . import params as P
-from .base import Transform
+from .. import params as P
+from .base import Transform, registration_hook
+from .functional import LIGHTING_EIG, color_step, then
 
 
-class _Factor(Transform):
+class _ColorMap:
+    """The batch path of a colour transform: one 3x4 affine map per sample on values in [0, 1],
+    fused with the neighbouring colour steps into one pass."""
+
+    needs_means = False  # the map depends on the sample's channel means (contrast)
+
+    def color_map(self, params: dict, mean_rgb: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def apply_batch(self, state, params):
+        means = state.channel_means() if self.needs_means else np.zeros((state.n, 3))
+        state.add_color(np.stack([self.color_map(p, m) for p, m in zip(params, means)]))
+
+
+class _Factor(_ColorMap, Transform):
     """Multiply-style jitter: factor uniform in [max(0, 1 - x), 1 + x], as MXNet's Random* blocks."""
 
     random = True
     _op = staticmethod(F.adjust_brightness)
     _param = "brightness"
-
-    def __init__(self, amount: float):
-        setattr(self, self._param, P.number(type(self).__name__, self._param, amount, 0.0, None))
 
     def sample(self, rng, shape):
         x = getattr(self, self._param)
@@ -27,12 +39,14 @@ class _Factor(Transform):
     def apply(self, img, layout, factor=1.0):
         return self._op(img, factor)
 
+    def color_map(self, params, mean_rgb):
+        return color_step(self._param, params["factor"], mean_rgb)
+
 
 class RandomBrightness(_Factor):
     """Scale pixel values by a factor uniform in [max(0, 1 - brightness), 1 + brightness]."""
 
-    def __init__(self, brightness: float = 0.5):
-        super().__init__(brightness)
+    brightness = P.Number(0.5, 0.0, None, doc="largest change of the factor from 1")
 
 
 class RandomContrast(_Factor):
@@ -40,9 +54,8 @@ class RandomContrast(_Factor):
 
     _op = staticmethod(F.adjust_contrast)
     _param = "contrast"
-
-    def __init__(self, contrast: float = 0.5):
-        super().__init__(contrast)
+    needs_means = True
+    contrast = P.Number(0.5, 0.0, None, doc="largest change of the factor from 1")
 
 
 class RandomSaturation(_Factor):
@@ -50,24 +63,26 @@ class RandomSaturation(_Factor):
 
     _op = staticmethod(F.adjust_saturation)
     _param = "saturation"
-
-    def __init__(self, saturation: float = 0.5):
-        super().__init__(saturation)
+    saturation = P.Number(0.5, 0.0, None, doc="largest change of the factor from 1")
 
 
-class RandomHue(Transform):
-    """Rotate the hue by a uniform fraction of a turn in [-hue, hue] (MXNet: ``hue * 360`` degrees)."""
+class RandomHue(_ColorMap, Transform):
+    """Rotate the hue by a uniform fraction of a turn in [-hue, hue] (MXNet: ``hue * 360`` degrees).
+
+    On batches the rotation is the linear YIQ one (as GluonCV's ``HueJitterAug``).
+    """
 
     random = True
-
-    def __init__(self, hue: float = 0.5):
-        self.hue = P.number("RandomHue", "hue", hue, 0.0, 1.0)
+    hue = P.Number(0.5, 0.0, 1.0, doc="largest hue shift, in turns")
 
     def sample(self, rng, shape):
         return {"shift": float(rng.uniform(-self.hue, self.hue))}
 
     def apply(self, img, layout, shift=0.0):
         return F.adjust_hue(img, shift)
+
+    def color_map(self, params, mean_rgb):
+        return color_step("hue", params["shift"], mean_rgb)
 
 
 _JITTER_OPS = {
@@ -78,21 +93,28 @@ _JITTER_OPS = {
 }
 
 
-class RandomColorJitter(Transform):
+class RandomColorJitter(_ColorMap, Transform):
     """Jitter brightness, contrast, saturation and hue in a random order (MXNet's RandomColorJitter).
 
     Brightness, contrast and saturation factors are uniform in [max(0, 1 - x), 1 + x];
     the hue shift is uniform in [-hue, hue] turns. A parameter of 0 leaves that step out.
     Unlike MXNet 1.9.1's operator, ``hue > 0`` is safe: no out-of-bounds read (mxnet#18986).
+    On batches the steps fuse into one colour map per sample (hue: the linear YIQ rotation).
     """
 
     random = True
+    needs_means = True
+    brightness = P.Number(0.0, 0.0, None, doc="largest change of the brightness factor from 1 (0: off)")
+    contrast = P.Number(0.0, 0.0, None, doc="largest change of the contrast factor from 1 (0: off)")
+    saturation = P.Number(0.0, 0.0, None, doc="largest change of the saturation factor from 1 (0: off)")
+    hue = P.Number(0.0, 0.0, 1.0, doc="largest hue shift, in turns (0: off)")
+    example = {"brightness": 0.4, "contrast": 0.4, "saturation": 0.4, "hue": 0.1}
 
-    def __init__(self, brightness: float = 0.0, contrast: float = 0.0, saturation: float = 0.0, hue: float = 0.0):
-        self.brightness = P.number("RandomColorJitter", "brightness", brightness, 0.0, None)
-        self.contrast = P.number("RandomColorJitter", "contrast", contrast, 0.0, None)
-        self.saturation = P.number("RandomColorJitter", "saturation", saturation, 0.0, None)
-        self.hue = P.number("RandomColorJitter", "hue", hue, 0.0, 1.0)
+    def color_map(self, params, mean_rgb):
+        total = color_step("brightness", 1.0, mean_rgb)
+        for op, value in params["steps"]:
+            total = then(color_step(op, value, total[:, :3] @ mean_rgb + total[:, 3]), total)
+        return total
 
     def sample(self, rng, shape):
         steps = []
@@ -133,13 +155,14 @@ class RandomColorJitter(Transform):
         return out if out is not img else img.copy()
 
 
-class RandomLighting(Transform):
+class RandomLighting(_ColorMap, Transform):
     """AlexNet-style PCA lighting noise with per-channel coefficients drawn from N(0, alpha)."""
 
     random = True
+    alpha = P.Number(0.1, 0.0, None, doc="standard deviation of the PCA coefficients")
 
-    def __init__(self, alpha: float = 0.1):
-        self.alpha = P.number("RandomLighting", "alpha", alpha, 0.0, None)
+    def color_map(self, params, mean_rgb):
+        return np.hstack([np.eye(3), (LIGHTING_EIG @ np.asarray(params["alpha"]))[:, None] / 255.0])
 
     def sample(self, rng, shape):
         return {"alpha": [float(a) for a in rng.normal(0.0, self.alpha, size=3)]}
@@ -152,9 +175,7 @@ class _MaybeApply(Transform):
     """A pixel op applied with probability ``p``."""
 
     random = True
-
-    def __init__(self, p: float = 0.5):
-        self.p = P.probability(type(self).__name__, "p", p)
+    p = P.Probability(0.5)
 
     def sample(self, rng, shape):
         return {"apply": bool(rng.random() < self.p)}
@@ -166,14 +187,16 @@ class _MaybeApply(Transform):
         raise NotImplementedError
 
 
-class RandomGrayscale(_MaybeApply):
+class RandomGrayscale(_ColorMap, _MaybeApply):
     """Convert to grayscale (keeping the channel count) with probability ``p``."""
 
-    def __init__(self, p: float = 0.1):
-        super().__init__(p)
+    p = P.Probability(0.1)
 
     def op(self, img):
         return F.to_grayscale(img)
+
+    def color_map(self, params, mean_rgb):
+        return color_step("saturation", 0.0 if params["apply"] else 1.0, mean_rgb)
 
 
 class Invert(_MaybeApply):
@@ -186,9 +209,7 @@ class Invert(_MaybeApply):
 class Solarize(_MaybeApply):
     """Invert the pixels at or above ``threshold`` (0-255) with probability ``p``."""
 
-    def __init__(self, threshold: float = 128, p: float = 0.5):
-        super().__init__(p)
-        self.threshold = P.number("Solarize", "threshold", threshold, 0, 256)
+    threshold = P.Number(128, 0, 256, doc="pixels at or above it are inverted (0-255 scale)")
 
     def op(self, img):
         return F.solarize(img, self.threshold)
@@ -197,9 +218,7 @@ class Solarize(_MaybeApply):
 class Posterize(_MaybeApply):
     """Keep only the ``bits`` most significant bits of each channel, with probability ``p``."""
 
-    def __init__(self, bits: int = 4, p: float = 0.5):
-        super().__init__(p)
-        self.bits = P.number("Posterize", "bits", bits, 1, 8, integer=True)
+    bits = P.Number(4, 1, 8, integer=True, doc="most significant bits kept per channel")
 
     def op(self, img):
         return F.posterize(img, self.bits)
@@ -222,14 +241,11 @@ class AutoContrast(_MaybeApply):
 class Sharpness(_MaybeApply):
     """Adjust sharpness by ``factor`` (0 blurs, 1 keeps, 2 sharpens; a (min, max) pair draws it) with probability ``p``."""
 
-    def __init__(self, factor: Any = 2.0, p: float = 0.5):
-        super().__init__(p)
-        self.factor = factor
-        self._range = P.pair("Sharpness", "factor", factor, 0.0, None)
+    factor = P.Range(2.0, 0.0, None, doc="sharpness factor, or a (min, max) range to draw it from")
 
     def sample(self, rng, shape):
         params = super().sample(rng, shape)
-        params["factor"] = float(rng.uniform(*self._range)) if self._range[0] != self._range[1] else self._range[0]
+        params["factor"] = float(rng.uniform(*self.factor)) if self.factor[0] != self.factor[1] else self.factor[0]
         return params
 
     def op(self, img, factor=1.0):
@@ -240,16 +256,18 @@ class GaussianBlur(Transform):
     """Blur with an odd ``kernel_size`` and a sigma drawn uniformly from ``sigma`` (number or (min, max))."""
 
     random = True
+    kernel_size = P.Number(5, 1, 255, integer=True, doc="odd side of the kernel in pixels")
+    sigma = P.Range((0.1, 2.0), 1e-3, None, doc="standard deviation, or a (min, max) range to draw it from")
 
-    def __init__(self, kernel_size: int = 5, sigma: Any = (0.1, 2.0)):
-        self.kernel_size = P.number("GaussianBlur", "kernel_size", kernel_size, 1, 255, integer=True)
+    def setup(self):
         if self.kernel_size % 2 == 0:
-            raise P.ParameterError("GaussianBlur", "kernel_size", kernel_size, "an odd integer in [1, 255]")
-        self.sigma = sigma
-        self._sigma = P.pair("GaussianBlur", "sigma", sigma, 1e-3, None)
+            raise self.invalid("kernel_size", "an odd integer in [1, 255]")
 
     def sample(self, rng, shape):
-        return {"sigma": float(rng.uniform(*self._sigma))}
+        return {"sigma": float(rng.uniform(*self.sigma))}
 
     def apply(self, img, layout, sigma=1.0):
         return F.gaussian_blur(img, self.kernel_size, sigma)
+
+
+augplug_register_transforms = registration_hook(__name__)

@@ -1,24 +1,25 @@
 """Composite transforms: Compose, RandomApply, RandomChoice and OneOf."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import ReplayError, SpecError
-from . import params as P
-from .adapter import as_transform
-from .base import CHW, HWC, Transform
+from .. import params as P
+from .base import CHW, HWC, Transform, registration_hook
+
+
+def _weights(owner: str, name: str, value: Any) -> list[float]:
+    if not isinstance(value, (list, tuple)) or not value or sum(
+            P.number(owner, name, v, 0.0, None) for v in value) <= 0:
+        raise P.ParameterError(owner, name, value, "None, or one weight >= 0 per transform with a positive sum")
+    return [float(v) for v in value]
 
 
 class _Composite(Transform):
     accepts = (HWC, CHW)
     random = True
-
-    def __init__(self, transforms: Sequence[Any]):
-        if isinstance(transforms, (Transform,)) or callable(transforms):
-            transforms = [transforms]
-        if not isinstance(transforms, (list, tuple)):
-            raise P.ParameterError(type(self).__name__, "transforms", transforms, "a list of transforms")
-        self.transforms = [as_transform(t) for t in transforms]
+    transforms = P.Transforms()
+    example = {"transforms": ["RandomFlipLeftRight", "RandomBrightness(0.3)"]}
 
     # -- spec --------------------------------------------------------------------
     def get_params(self) -> dict:
@@ -81,9 +82,8 @@ class Compose(_Composite):
 class RandomApply(_Composite):
     """Apply ``transforms`` (in order) with probability ``p``, else pass the image through."""
 
-    def __init__(self, transforms: Sequence[Any], p: float = 0.5):
-        super().__init__(transforms)
-        self.p = P.probability("RandomApply", "p", p)
+    transforms = P.Transforms()
+    p = P.Probability(0.5, "probability of applying the transforms")
 
     def run(self, img, rng, layout, replay=None):
         params, children = self._replay_parts(replay)
@@ -100,16 +100,15 @@ class RandomApply(_Composite):
 class RandomChoice(_Composite):
     """Apply one of ``transforms``, picked with probabilities ``p`` (default: uniform)."""
 
-    def __init__(self, transforms: Sequence[Any], p: Sequence[float] | None = None):
-        super().__init__(transforms)
+    transforms = P.Transforms()
+    p = P.Custom(None, _weights, "None, or one weight >= 0 per transform with a positive sum",
+                 "the probability of picking each transform (default: uniform)", type_name="weights", optional=True)
+
+    def setup(self):
         if not self.transforms:
-            raise P.ParameterError(type(self).__name__, "transforms", transforms, "at least one transform")
-        if p is not None:
-            if not isinstance(p, (list, tuple)) or len(p) != len(self.transforms) or \
-                    any(P.number("RandomChoice", "p", v, 0.0, None) < 0 for v in p) or sum(p) <= 0:
-                raise P.ParameterError("RandomChoice", "p", p,
-                                       f"None or {len(self.transforms)} weights >= 0 with a positive sum")
-        self.p = list(p) if p is not None else None
+            raise self.invalid("transforms", "at least one transform")
+        if self.p is not None and len(self.p) != len(self.transforms):
+            raise self.invalid("p", f"None or {len(self.transforms)} weights >= 0 with a positive sum")
 
     def _weights(self):
         if self.p is None:
@@ -135,14 +134,18 @@ class RandomChoice(_Composite):
 class OneOf(RandomChoice):
     """With probability ``p`` (albumentations' default 0.5), apply one of ``transforms`` picked uniformly."""
 
-    def __init__(self, transforms: Sequence[Any], p: float = 0.5):
-        _Composite.__init__(self, transforms)
+    transforms = P.Transforms()
+    p = P.Probability(0.5, "probability of applying one of the transforms")
+
+    def setup(self):
         if not self.transforms:
-            raise P.ParameterError("OneOf", "transforms", transforms, "at least one transform")
-        self.p = P.probability("OneOf", "p", p)
+            raise self.invalid("transforms", "at least one transform")
 
     def _weights(self):
         return None
 
     def _pick(self, rng):
         return int(rng.integers(0, len(self.transforms))) if rng.random() < self.p else None
+
+
+augplug_register_transforms = registration_hook(__name__)

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from . import params as P
-from .base import CHW, HWC, Transform
+from .. import params as P
+from .base import CHW, HWC, Transform, registration_hook
 
 
 def _erase(img: np.ndarray, layout: str, boxes: list, value: Any) -> np.ndarray:
@@ -23,18 +23,28 @@ def _erase(img: np.ndarray, layout: str, boxes: list, value: Any) -> np.ndarray:
     return out
 
 
+def _fill(owner: str, name: str, value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return P.per_channel(owner, name, value)
+    return P.fill_value(owner, name, value)
+
+
+def _erase_value(owner: str, name: str, value: Any) -> Any:
+    if value != "random":
+        P.per_channel(owner, name, value)
+    return value
+
+
 class Cutout(Transform):
     """Fill ``num_holes`` squares of side ``size`` centred at random points (clipped at the border), with probability ``p``."""
 
     random = True
     accepts = (HWC, CHW)
-
-    def __init__(self, size: int = 16, num_holes: int = 1, fill: Any = 0, p: float = 1.0):
-        self.size = P.number("Cutout", "size", size, 1, P.MAX_SIDE, integer=True)
-        self.num_holes = P.number("Cutout", "num_holes", num_holes, 0, 1000, integer=True)
-        self.fill = P.fill_value("Cutout", "fill", fill) if not isinstance(fill, (list, tuple)) else \
-            P.per_channel("Cutout", "fill", fill)
-        self.p = P.probability("Cutout", "p", p)
+    size = P.Number(16, 1, P.MAX_SIDE, integer=True, doc="side of each square in pixels")
+    num_holes = P.Number(1, 0, 1000, integer=True, doc="squares per image")
+    fill = P.Custom(0, _fill, "a number, or one per channel (0-255 on images; any value on tensors)",
+                    "value written into the squares", type_name="fill")
+    p = P.Probability(1.0)
 
     def sample(self, rng, shape):
         h, w = shape[:2]
@@ -51,6 +61,10 @@ class Cutout(Transform):
     def apply(self, img, layout, boxes=()):
         return _erase(img, layout, list(boxes), self.fill) if boxes else img
 
+    def apply_batch(self, state, params):
+        state.flush()
+        state.fill_boxes([p["boxes"] for p in params], np.asarray(self.fill, np.float32) / 255.0)
+
 
 class RandomErasing(Transform):
     """With probability ``p`` erase one rectangle of area fraction in ``scale`` and aspect ratio in ``ratio``.
@@ -62,14 +76,11 @@ class RandomErasing(Transform):
 
     random = True
     accepts = (HWC, CHW)
-
-    def __init__(self, p: float = 0.5, scale: Any = (0.02, 0.33), ratio: Any = (0.3, 3.3), value: Any = 0):
-        self.p = P.probability("RandomErasing", "p", p)
-        self.scale = P.pair("RandomErasing", "scale", scale, 0.0, 1.0)
-        self.ratio = P.pair("RandomErasing", "ratio", ratio, 1e-6, None)
-        if value != "random":
-            P.per_channel("RandomErasing", "value", value)
-        self.value = value
+    p = P.Probability(0.5)
+    scale = P.Range((0.02, 0.33), 0.0, 1.0, doc="area of the rectangle as a fraction of the image's")
+    ratio = P.Range((0.3, 3.3), 1e-6, None, doc="aspect ratio of the rectangle")
+    value = P.Custom(0, _erase_value, "a number, one per channel, or 'random' (noise)",
+                     "value written into the rectangle", type_name="fill")
 
     def sample(self, rng, shape):
         h, w = shape[:2]
@@ -108,3 +119,14 @@ class RandomErasing(Transform):
                 out[y0 : y0 + eh, x0 : x0 + ew] = noise[0]
             return out
         return _erase(img, layout, list(boxes), self.value)
+
+    def apply_batch(self, state, params):
+        state.flush()
+        boxes = [p["boxes"] for p in params]
+        if self.value == "random":
+            state.fill_boxes(boxes, 0.0, noise=True)
+        else:
+            state.fill_boxes(boxes, np.asarray(self.value, np.float32) / 255.0)
+
+
+augplug_register_transforms = registration_hook(__name__)

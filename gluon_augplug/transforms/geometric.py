@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 
 from . import functional as F
-from . import params as P
-from .base import CHW, HWC, Transform
+from .. import params as P
+from .base import CHW, HWC, Transform, registration_hook
 
 
 def _flip(img: np.ndarray, layout: str, axis_hwc: int) -> np.ndarray:
@@ -23,22 +23,31 @@ class RandomFlipLeftRight(Transform):
 
     random = True
     accepts = (HWC, CHW)
-
-    def __init__(self, p: float = 0.5):
-        self.p = P.probability("RandomFlipLeftRight", "p", p)
+    p = P.Probability(0.5, "probability of flipping")
+    _axis = 1  # of an HWC image
 
     def sample(self, rng, shape):
         return {"flip": bool(rng.random() < self.p)}
 
     def apply(self, img, layout, flip=False):
-        return _flip(img, layout, 1) if flip else img
+        return _flip(img, layout, self._axis) if flip else img
+
+    def sample_batch(self, rng, n, shape):
+        return rng.random(n) < self.p  # the per-sample draw, vectorized
+
+    def apply_batch(self, state, flip):
+        h, w = state.hw
+        axis = 0 if self._axis == 1 else 1  # of the (x, y) maps
+        maps = np.tile(np.eye(3), (state.n, 1, 1))
+        maps[flip, axis, axis] = -1.0
+        maps[flip, axis, 2] = (w if axis == 0 else h) - 1
+        state.add_geometry(maps)
 
 
 class RandomFlipTopBottom(RandomFlipLeftRight):
     """Flip the image vertically with probability ``p``."""
 
-    def apply(self, img, layout, flip=False):
-        return _flip(img, layout, 0) if flip else img
+    _axis = 0
 
 
 def scale_down(src_wh: tuple[int, int], size_wh: tuple[int, int]) -> tuple[int, int]:
@@ -55,20 +64,19 @@ def scale_down(src_wh: tuple[int, int], size_wh: tuple[int, int]) -> tuple[int, 
 class Resize(Transform):
     """Resize to ``size`` = int or (width, height); with ``keep_ratio`` an int sets the short side."""
 
-    def __init__(self, size: Any, keep_ratio: bool = False, interpolation: int = 1):
-        self.size = size
-        self._wh = P.size_wh("Resize", "size", size)
-        if keep_ratio not in (True, False):
-            P.one_of("Resize", "keep_ratio", keep_ratio, (True, False))
-        if keep_ratio and not isinstance(size, (int, float)):
-            raise P.ParameterError("Resize", "size", size, "an integer (the short side) when keep_ratio=True")
-        self.keep_ratio = keep_ratio
-        self.interpolation = P.interpolation("Resize", interpolation)
+    size = P.Size(doc="output size: an integer (square, or the short side with keep_ratio) or (width, height)")
+    keep_ratio = P.Flag(False, "keep the aspect ratio: size is the short side")
+    interpolation = P.Interpolation(1)
+    example = {"size": 32}
+
+    def setup(self):
+        if self.keep_ratio and isinstance(self._param_given["size"], (list, tuple)):
+            raise self.invalid("size", "an integer (the short side) when keep_ratio=True")
 
     def output_size(self, h: int, w: int) -> tuple[int, int]:
         if not self.keep_ratio:
-            return self._wh
-        s = self._wh[0]
+            return self.size
+        s = self.size[0]
         return (s, int(h * s / w)) if h > w else (int(w * s / h), s)
 
     def apply(self, img, layout):
@@ -78,15 +86,32 @@ class Resize(Transform):
 class CenterCrop(Transform):
     """Crop the centre to ``size`` (int or (width, height)); smaller images are cropped then resized up."""
 
-    def __init__(self, size: Any, interpolation: int = 1):
-        self.size = size
-        self._wh = P.size_wh("CenterCrop", "size", size)
-        self.interpolation = P.interpolation("CenterCrop", interpolation)
+    size = P.Size(doc="output size: an integer (square) or (width, height)")
+    interpolation = P.Interpolation(1)
+    example = {"size": 24}
 
     def apply(self, img, layout):
         h, w = img.shape[:2]
-        cw, ch = scale_down((w, h), self._wh)
-        return F.crop_resize(img, (w - cw) // 2, (h - ch) // 2, cw, ch, self._wh, self.interpolation)
+        cw, ch = scale_down((w, h), self.size)
+        return F.crop_resize(img, (w - cw) // 2, (h - ch) // 2, cw, ch, self.size, self.interpolation)
+
+
+def _padding(owner: str, name: str, value: Any) -> tuple[int, int, int, int]:
+    if value is None:
+        return (0, 0, 0, 0)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        p = P.number(owner, name, value, 0, P.MAX_SIDE, integer=True)
+        return (p, p, p, p)
+    if isinstance(value, (list, tuple)) and len(value) in (2, 4) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= P.MAX_SIDE and int(v) == v
+        for v in value
+    ):
+        v = [int(x) for x in value]
+        return (v[0], v[1], v[0], v[1]) if len(v) == 2 else tuple(v)  # type: ignore[return-value]
+    raise P.ParameterError(owner, name, value, _PAD_ALLOWED)
+
+
+_PAD_ALLOWED = "None, an integer >= 0, (pad_x, pad_y) or (left, top, right, bottom)"
 
 
 class RandomCrop(Transform):
@@ -98,39 +123,28 @@ class RandomCrop(Transform):
     """
 
     random = True
+    size = P.Size(doc="window size: an integer (square) or (width, height)")
+    pad = P.Custom(None, _padding, _PAD_ALLOWED, "padding added around the image first", type_name="padding")
+    pad_value = P.Fill(0, "colour of the padding (0-255)")
+    interpolation = P.Interpolation(1)
+    example = {"size": 32, "pad": 4}
 
-    def __init__(self, size: Any, pad: Any = None, pad_value: Any = 0, interpolation: int = 1):
-        self.size = size
-        self._wh = P.size_wh("RandomCrop", "size", size)
-        self.pad = pad
-        if pad is None:
-            self._pad = (0, 0, 0, 0)
-        elif isinstance(pad, (int, float)) and not isinstance(pad, bool):
-            p = P.number("RandomCrop", "pad", pad, 0, P.MAX_SIDE, integer=True)
-            self._pad = (p, p, p, p)
-        elif isinstance(pad, (list, tuple)) and len(pad) in (2, 4) and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 and int(v) == v for v in pad
-        ):
-            v = [int(x) for x in pad]
-            self._pad = (v[0], v[1], v[0], v[1]) if len(v) == 2 else tuple(v)
-        else:
-            raise P.ParameterError("RandomCrop", "pad", pad,
-                                   "None, an integer >= 0, (pad_x, pad_y) or (left, top, right, bottom)")
-        self.pad_value = P.fill_value("RandomCrop", "pad_value", pad_value)
-        self.interpolation = P.interpolation("RandomCrop", interpolation)
+    def check_batch(self):
+        if self.pad_value not in (0, 0.0):
+            raise self.invalid("pad_value", "0 in a batch pipeline (batch crops pad with zeros)")
 
     def sample(self, rng, shape):
-        left, top, right, bottom = self._pad
+        left, top, right, bottom = self.pad
         pw, ph = shape[1] + left + right, shape[0] + top + bottom
-        cw, ch = scale_down((pw, ph), self._wh)
+        cw, ch = scale_down((pw, ph), self.size)
         return {"x0": int(rng.integers(0, pw - cw + 1)) - left, "y0": int(rng.integers(0, ph - ch + 1)) - top,
                 "w": cw, "h": ch}
 
     def apply(self, img, layout, x0=0, y0=0, w=None, h=None):
-        w, h = w or self._wh[0], h or self._wh[1]
+        w, h = w or self.size[0], h or self.size[1]
         H, W = img.shape[:2]
         if 0 <= x0 and 0 <= y0 and x0 + w <= W and y0 + h <= H:
-            return F.crop_resize(img, x0, y0, w, h, self._wh, self.interpolation)
+            return F.crop_resize(img, x0, y0, w, h, self.size, self.interpolation)
         # the window reaches into the padding: copy the overlap into a filled canvas
         out = np.empty((h, w, img.shape[2]), dtype=img.dtype)
         out[...] = np.asarray(self.pad_value, dtype=img.dtype) if not isinstance(self.pad_value, tuple) \
@@ -138,7 +152,22 @@ class RandomCrop(Transform):
         sx, sy, ex, ey = max(x0, 0), max(y0, 0), min(x0 + w, W), min(y0 + h, H)
         if sx < ex and sy < ey:
             out[sy - y0 : ey - y0, sx - x0 : ex - x0] = img[sy:ey, sx:ex]
-        return F.resize(out, self._wh, self.interpolation)
+        return F.resize(out, self.size, self.interpolation)
+
+    def sample_batch(self, rng, n, shape):
+        left, top, right, bottom = self.pad
+        pw, ph = shape[1] + left + right, shape[0] + top + bottom
+        cw, ch = scale_down((pw, ph), self.size)
+        # the per-sample draw (sample), vectorized over the batch
+        return {"x0": rng.integers(0, pw - cw + 1, size=n) - left, "y0": rng.integers(0, ph - ch + 1, size=n) - top,
+                "w": cw, "h": ch}
+
+    def apply_batch(self, state, params):
+        ow, oh = self.size
+        maps = np.tile(np.eye(3), (state.n, 1, 1))
+        maps[:, 0, 0], maps[:, 1, 1] = (params["w"] - 1) / max(ow - 1, 1), (params["h"] - 1) / max(oh - 1, 1)
+        maps[:, 0, 2], maps[:, 1, 2] = params["x0"], params["y0"]
+        state.add_geometry(maps, (oh, ow))
 
 
 class RandomResizedCrop(Transform):
@@ -149,16 +178,15 @@ class RandomResizedCrop(Transform):
     """
 
     random = True
+    size = P.Size(doc="output size: an integer (square) or (width, height)")
+    scale = P.Range((0.08, 1.0), 0.0, 1.0, doc="area of the crop as a fraction of the image's")
+    ratio = P.Range((3.0 / 4.0, 4.0 / 3.0), 1e-6, None, doc="aspect ratio (width / height) of the crop")
+    interpolation = P.Interpolation(1)
+    example = {"size": 32}
 
-    def __init__(self, size: Any, scale: Any = (0.08, 1.0), ratio: Any = (3.0 / 4.0, 4.0 / 3.0),
-                 interpolation: int = 1):
-        self.size = size
-        self._wh = P.size_wh("RandomResizedCrop", "size", size)
-        self.scale = P.pair("RandomResizedCrop", "scale", scale, 0.0, 1.0)
+    def setup(self):
         if self.scale[1] <= 0:
-            raise P.ParameterError("RandomResizedCrop", "scale", scale, "(min, max) with 0 <= min <= max <= 1, max > 0")
-        self.ratio = P.pair("RandomResizedCrop", "ratio", ratio, 1e-6, None)
-        self.interpolation = P.interpolation("RandomResizedCrop", interpolation)
+            raise self.invalid("scale", "(min, max) with 0 <= min <= max <= 1, max > 0")
 
     def sample(self, rng, shape):
         h, w = shape[:2]
@@ -170,11 +198,19 @@ class RandomResizedCrop(Transform):
             cw, ch = int(round(math.sqrt(target * aspect))), int(round(math.sqrt(target / aspect)))
             if 0 < cw <= w and 0 < ch <= h:
                 return {"x0": int(rng.integers(0, w - cw + 1)), "y0": int(rng.integers(0, h - ch + 1)), "w": cw, "h": ch}
-        cw, ch = scale_down((w, h), self._wh)
+        cw, ch = scale_down((w, h), self.size)
         return {"x0": (w - cw) // 2, "y0": (h - ch) // 2, "w": cw, "h": ch}
 
     def apply(self, img, layout, x0=0, y0=0, w=None, h=None):
-        return F.crop_resize(img, x0, y0, w or img.shape[1], h or img.shape[0], self._wh, self.interpolation)
+        return F.crop_resize(img, x0, y0, w or img.shape[1], h or img.shape[0], self.size, self.interpolation)
+
+    def apply_batch(self, state, params):
+        ow, oh = self.size
+        maps = np.tile(np.eye(3), (state.n, 1, 1))
+        for i, p in enumerate(params):
+            maps[i, 0, 0], maps[i, 1, 1] = (p["w"] - 1) / max(ow - 1, 1), (p["h"] - 1) / max(oh - 1, 1)
+            maps[i, 0, 2], maps[i, 1, 2] = p["x0"], p["y0"]
+        state.add_geometry(maps, (oh, ow))
 
 
 def affine_matrix(center: tuple[float, float], angle: float, translate: tuple[float, float] = (0.0, 0.0),
@@ -190,6 +226,20 @@ def affine_matrix(center: tuple[float, float], angle: float, translate: tuple[fl
     return np.hstack([m, offset[:, None]])
 
 
+def _shear(owner: str, name: str, value: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    if isinstance(value, (list, tuple)) and len(value) == 4:
+        return P.pair(owner, name, value[:2], -89, 89), P.pair(owner, name, value[2:], -89, 89)
+    return P.pair(owner, name, value, -89, 89, symmetric_from=0.0), (0.0, 0.0)
+
+
+def _invert_affine(forward: np.ndarray) -> np.ndarray:
+    """The 3x3 inverse of a 2x3 affine map, written out (np.linalg.inv is slow with this OpenBLAS)."""
+    (a, b, tx), (c, d, ty) = forward
+    det = a * d - b * c
+    inv = np.array([[d, -b], [-c, a]]) / det
+    return np.vstack([np.hstack([inv, -inv @ np.array([[tx], [ty]])]), [0, 0, 1.0]])
+
+
 class RandomAffine(Transform):
     """Random rotation, translation, scale and shear in one resample (torchvision's parameters).
 
@@ -199,44 +249,46 @@ class RandomAffine(Transform):
     """
 
     random = True
+    degrees = P.Range(0, -360, 360, symmetric_from=0.0, doc="rotation angle, counter-clockwise")
+    translate = P.Range(None, 0.0, 1.0, optional=True, doc="(max_dx, max_dy) as fractions of width and height")
+    scale = P.Range(None, 1e-3, None, optional=True, doc="scale factor range")
+    shear = P.Custom(None, _shear, "±x, (min, max) along x or (xmin, xmax, ymin, ymax), each in [-89, 89]",
+                     "shear angles in degrees", type_name="shear", optional=True)
+    interpolation = P.Interpolation(1)
+    fill = P.Fill(0, "colour of the border (0-255)")
+    # these default to doing nothing, as in MXNet and torchvision
+    example = {"degrees": 15, "translate": (0.1, 0.1), "scale": (0.9, 1.1), "shear": 10}
 
-    def __init__(self, degrees: Any = 0, translate: Any = None, scale: Any = None, shear: Any = None,
-                 interpolation: int = 1, fill: Any = 0):
-        name = type(self).__name__
-        self.degrees = P.pair(name, "degrees", degrees, -360, 360, symmetric_from=0.0)
-        if translate is not None:
-            translate = P.pair(name, "translate", translate, 0.0, 1.0)
-        self.translate = translate
-        if scale is not None:
-            scale = P.pair(name, "scale", scale, 1e-3, None)
-        self.scale = scale
-        if shear is None:
-            self._shear = ((0.0, 0.0), (0.0, 0.0))
-        elif isinstance(shear, (list, tuple)) and len(shear) == 4:
-            self._shear = (P.pair(name, "shear", shear[:2], -89, 89), P.pair(name, "shear", shear[2:], -89, 89))
-        else:
-            self._shear = (P.pair(name, "shear", shear, -89, 89, symmetric_from=0.0), (0.0, 0.0))
-        self.shear = shear
-        self.interpolation = P.interpolation(name, interpolation)
-        self.fill = P.fill_value(name, "fill", fill)
+    def check_batch(self):
+        if self.fill not in (0, 0.0):
+            raise self.invalid("fill", "0 in a batch pipeline (batch warps fill with zeros)")
 
     def sample(self, rng, shape):
         h, w = shape[:2]
         tx = ty = 0.0
-        if self.translate is not None:
-            tx = float(round(rng.uniform(-self.translate[0], self.translate[0]) * w))
-            ty = float(round(rng.uniform(-self.translate[1], self.translate[1]) * h))
+        translate, scale = getattr(self, "translate", None), getattr(self, "scale", None)
+        shear = getattr(self, "shear", None) or ((0.0, 0.0), (0.0, 0.0))
+        if translate is not None:
+            tx = float(round(rng.uniform(-translate[0], translate[0]) * w))
+            ty = float(round(rng.uniform(-translate[1], translate[1]) * h))
         return {
             "angle": float(rng.uniform(*self.degrees)),
             "translate": [tx, ty],
-            "scale": float(rng.uniform(*self.scale)) if self.scale is not None else 1.0,
-            "shear": [float(rng.uniform(*self._shear[0])), float(rng.uniform(*self._shear[1]))],
+            "scale": float(rng.uniform(*scale)) if scale is not None else 1.0,
+            "shear": [float(rng.uniform(*shear[0])), float(rng.uniform(*shear[1]))],
         }
 
     def apply(self, img, layout, angle=0.0, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0)):
         h, w = img.shape[:2]
         m = affine_matrix(((w - 1) * 0.5, (h - 1) * 0.5), angle, tuple(translate), scale, tuple(shear))
         return F.warp_affine(img, m, (w, h), self.interpolation, self.fill)
+
+    def apply_batch(self, state, params):
+        h, w = state.hw
+        center = ((w - 1) * 0.5, (h - 1) * 0.5)
+        state.add_geometry(np.stack([
+            _invert_affine(affine_matrix(center, p["angle"], tuple(p["translate"]), p["scale"], tuple(p["shear"])))
+            for p in params]))
 
 
 class RandomRotation(RandomAffine):
@@ -245,5 +297,9 @@ class RandomRotation(RandomAffine):
     MXNet's ``RandomRotation(angle_limits)`` takes the same (min, max) pair as its first argument.
     """
 
-    def __init__(self, degrees: Any = 10, interpolation: int = 1, fill: Any = 0):
-        super().__init__(degrees=degrees, interpolation=interpolation, fill=fill)
+    degrees = P.Range(10, -360, 360, symmetric_from=0.0, doc="rotation angle, counter-clockwise")
+    translate = scale = shear = None  # not parameters of a rotation
+    example = None
+
+
+augplug_register_transforms = registration_hook(__name__)

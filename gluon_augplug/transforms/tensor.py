@@ -1,12 +1,11 @@
 """Conversion to CHW float tensors and normalization (MXNet's ToTensor and Normalize)."""
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from . import params as P
-from .base import CHW, HWC, Transform
+from .. import params as P
+from ..errors import InputError
+from .base import CHW, HWC, Transform, registration_hook
 
 
 class ToTensor(Transform):
@@ -14,6 +13,9 @@ class ToTensor(Transform):
 
     accepts = (HWC,)
     produces = CHW
+
+    def apply_batch(self, state, params):
+        """Nothing to do: batch pipelines turn NHWC uint8 batches into NCHW float32 in [0, 1] on entry."""
 
     def apply(self, img, layout):
         out = np.empty((img.shape[2], img.shape[0], img.shape[1]), dtype=np.float32)
@@ -25,18 +27,25 @@ class Normalize(Transform):
     """``(tensor - mean) / std`` per channel of a CHW tensor (place it after ToTensor)."""
 
     accepts = (CHW,)
+    mean = P.PerChannel(0.0, doc="subtracted per channel (on the 0-1 scale)")
+    std = P.PerChannel(1.0, positive=True, doc="divisor per channel (on the 0-1 scale)")
 
-    def __init__(self, mean: Any = 0.0, std: Any = 1.0):
-        self.mean = mean
-        self.std = std
-        self._mean = np.asarray(P.per_channel("Normalize", "mean", mean), np.float32)
-        self._inv_std = 1.0 / np.asarray(P.per_channel("Normalize", "std", std, positive=True), np.float32)
+    def setup(self):
+        self._mean = np.asarray(self.mean, np.float32)
+        self._inv_std = 1.0 / np.asarray(self.std, np.float32)
 
     def apply(self, img, layout):
         c = img.shape[0]
         for name, values in (("mean", self._mean), ("std", self._inv_std)):
             if values.size not in (1, c):
-                raise ValueError(f"Normalize: {name} has {values.size} values but the tensor has {c} channels")
+                raise InputError(f"{self.spec_name}: {name} has {values.size} values but the tensor has {c} channels")
         mean = self._mean.reshape(-1, 1, 1)
         inv_std = self._inv_std.reshape(-1, 1, 1)
         return ((img.astype(np.float32, copy=False) - mean) * inv_std).astype(np.float32, copy=False)
+
+    def apply_batch(self, state, params):
+        """(x - mean) / std per channel (put it last: colour steps clip to [0, 1])."""
+        state.normalize(self._mean, np.asarray(self.std, np.float32))
+
+
+augplug_register_transforms = registration_hook(__name__)

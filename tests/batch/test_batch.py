@@ -32,7 +32,9 @@ def test_every_builtin_batch_transform_is_registered_with_its_kind():
     assert {"RandomFlipLeftRight", "RandomFlipTopBottom", "RandomCrop", "RandomResizedCrop", "RandomRotation",
             "RandomAffine", "RandomBrightness", "RandomContrast", "RandomSaturation", "RandomHue", "RandomColorJitter",
             "RandomGrayscale", "RandomLighting", "Normalize", "Cutout", "RandomErasing", "Mixup", "CutMix"} <= names
-    assert all(i.kind == "batch" for i in BATCH)
+    # one class per transform: per-sample and batch, except the mixing ones (batches only)
+    assert all(i.kind == ("batch" if i.name in MIXING else "sample+batch") for i in BATCH)
+    assert all(i.factory is REGISTRY.get_transform(i.name).factory for i in BATCH if i.name not in MIXING)
     crop = REGISTRY.get_transform("RandomCrop", "batch")
     assert [p.name for p in crop.params] == ["size", "pad", "pad_value", "interpolation"]
 
@@ -98,14 +100,14 @@ def test_agrees_in_distribution_with_the_per_sample_transforms():
 
 def test_color_jitter_fused_matches_the_sequential_definition():
     """One fused colour map per sample equals applying the steps one by one (without intermediate clipping)."""
-    from gluon_augplug.batch.ops import RandomColorJitter
+    from gluon_augplug.transforms import RandomColorJitter
 
     rng = np.random.default_rng(0)
     pixels = rng.random((5, 3))
     jitter = RandomColorJitter(0.4, 0.4, 0.4, 0.1)
-    params = jitter._sampler.sample(np.random.default_rng(3), (1, 5, 3))
+    params = jitter.sample(np.random.default_rng(3), (1, 5, 3))
     mean = pixels.mean(axis=0)
-    fused = (jitter.step(params, mean)[:, :3] @ pixels.T).T + jitter.step(params, mean)[:, 3]
+    fused = (jitter.color_map(params, mean)[:, :3] @ pixels.T).T + jitter.color_map(params, mean)[:, 3]
     x = pixels.copy()
     from gluon_augplug.transforms.functional import color_step
 
@@ -133,7 +135,7 @@ def test_errors():
         run("RandomFlipLeftRight", data[0])
     with pytest.raises(ParameterError, match="pad_value"):
         build_batch_pipeline("RandomCrop(8, pad=2, pad_value=3)", registry=REGISTRY)
-    with pytest.raises(UnknownTransformError, match="unknown batch transform 'GaussianBlur'"):
+    with pytest.raises(UnknownTransformError, match="GaussianBlur has no batch path: it runs per sample only"):
         build_batch_pipeline("GaussianBlur", registry=REGISTRY)
 
 
@@ -168,11 +170,14 @@ def test_cli_lists_kinds():
     out = subprocess.run([sys.executable, "-m", "gluon_augplug", "transforms", "--kind", "batch", "--json"],
                          capture_output=True, text=True, check=True).stdout
     listed = json.loads(out)
-    assert listed and all(t["kind"] == "batch" for t in listed)
+    assert listed and all(t["batch"] for t in listed)
+    assert {t["name"]: t["kind"] for t in listed}["Mixup"] == "batch"
+    assert "Equalize" not in {t["name"] for t in listed}
     table = subprocess.run([sys.executable, "-m", "gluon_augplug", "transforms"], capture_output=True, text=True,
                            check=True).stdout
     rows = [line.split()[:3] for line in table.splitlines()]
-    assert ["RandomCrop", "batch", "builtin"] in rows and ["RandomCrop", "sample", "builtin"] in rows
+    assert ["RandomCrop", "sample+batch", "builtin"] in rows and ["Equalize", "sample", "builtin"] in rows
+    assert sum(row[:1] == ["RandomCrop"] for row in rows) == 1  # one class, one row
 
 
 def test_axis_slices_match_the_map_for_every_shift_and_flip():

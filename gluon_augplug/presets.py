@@ -1,38 +1,8 @@
-"""The ``builtin`` plugin: every built-in transform and preset, registered through the public hooks."""
+"""The built-in presets: named pipelines of the chapter, GluonCV's recipes and the policy papers."""
 from __future__ import annotations
 
-from .hookspecs import hookimpl
-
-CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
-CIFAR10_STD = (0.2470, 0.2435, 0.2616)  # the training set's; GluonCV's scripts use (0.2023, 0.1994, 0.2010)
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-# typical parameters for listings and conformance tests, where the defaults need completing
-_EXAMPLES = {
-    "Resize": {"size": 32},
-    "CenterCrop": {"size": 24},
-    "RandomCrop": {"size": 32, "pad": 4},
-    "RandomResizedCrop": {"size": 32},
-    # these default to doing nothing, as in MXNet and torchvision
-    "RandomAffine": {"degrees": 15, "translate": (0.1, 0.1), "scale": (0.9, 1.1), "shear": 10},
-    "RandomColorJitter": {"brightness": 0.4, "contrast": 0.4, "saturation": 0.4, "hue": 0.1},
-}
-_COMPOSITE_EXAMPLE = ["RandomFlipLeftRight", "RandomBrightness(0.3)"]
-
-
-@hookimpl
-def augplug_register_transforms(register):
-    from .. import transforms as T
-
-    for name in T.__all__:
-        cls = getattr(T, name)
-        if not (isinstance(cls, type) and issubclass(cls, T.Transform)) or cls is T.Transform:
-            continue
-        if issubclass(cls, T.composition._Composite):
-            register(name, cls, nested=("transforms",), example={"transforms": _COMPOSITE_EXAMPLE})
-        else:
-            register(name, cls, example=_EXAMPLES.get(name))
+from .constants import CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD
+from .plugins.hookspecs import hookimpl
 
 
 @hookimpl
@@ -60,11 +30,3 @@ def augplug_register_presets(register):
              doc="GluonCV's ImageNet training recipe")
     register("imagenet-test", f"Resize(256, keep_ratio=True), CenterCrop(224), ToTensor, {imagenet_norm}",
              doc="ImageNet evaluation: short side 256, centre 224 crop")
-
-
-@hookimpl
-def augplug_register_batch_transforms(register):
-    from ..batch.ops import BUILTIN_BATCH_TRANSFORMS
-
-    for cls in BUILTIN_BATCH_TRANSFORMS:
-        register(cls.__name__, cls, example=_EXAMPLES.get(cls.__name__))

@@ -15,22 +15,12 @@ import numpy as np
 from ..errors import InputError
 from ..pipeline.build import build_pipeline, check_seed
 from ..pipeline.pipeline import Pipeline
+from ..randomness import sample_generator, seed_key  # noqa: F401  (their home before 0.2)
 
 try:  # a Gluon Dataset when MXNet is there, so that .transform(), DataLoader etc. work as usual
     from mxnet.gluon.data import Dataset as _Base
 except ImportError:  # pragma: no cover - gluon_augplug works on numpy without MXNet
     _Base = object
-
-
-def sample_generator(key: tuple[int, int], index: int, epoch: int) -> np.random.Generator:
-    """The generator of sample ``index`` in ``epoch`` for the 128-bit ``key``."""
-    return np.random.Generator(np.random.Philox(key=np.array(key, dtype=np.uint64),
-                                                counter=np.array([index, epoch, 0, 0], dtype=np.uint64)))
-
-
-def seed_key(seed: int) -> tuple[int, int]:
-    state = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
-    return int(state[0]), int(state[1])
 
 
 class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]

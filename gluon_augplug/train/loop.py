@@ -24,6 +24,7 @@ from ..data.batchify import checked_batchify
 from ..errors import short_reason
 from ..data.datasets import open_dataset
 from ..pipeline.build import build_pipeline
+from ..randomness import derived_seed
 from ..batch import BatchPipeline, build_batch_pipeline
 from .checkpoint import (METRICS, CheckpointError, atomic_write, load_checkpoint, remove_stale_temporaries,
                          restore_rng_states, run_files, save_checkpoint, write_text)
@@ -84,21 +85,17 @@ def resolve_contexts(cfg: TrainConfig) -> list[mx.Context]:
     return contexts
 
 
-def derived_seed(*parts: int) -> int:
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
-
-
 class EpochShuffleSampler(gluon.data.Sampler):
     """A permutation of ``range(length)`` that depends only on (seed, epoch)."""
 
-    def __init__(self, length: int, seed: int):
-        self.length, self.seed, self.epoch = length, seed, 0
+    def __init__(self, length: int, seed: int, rank: int = 0):
+        self.length, self.seed, self.rank, self.epoch = length, seed, rank, 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __iter__(self):
-        rng = np.random.default_rng(derived_seed(self.seed, self.epoch, 1))
+        rng = np.random.default_rng(derived_seed(self.seed, "shuffle", self.rank, self.epoch))
         return iter(rng.permutation(self.length).tolist())
 
     def __len__(self) -> int:
@@ -157,16 +154,17 @@ class Run:
     # -- set-up ------------------------------------------------------------------------
     def _build_data(self) -> None:
         cfg = self.cfg
-        train = open_dataset(cfg.data, "train", cfg.train_limit, seed=cfg.seed)
+        train = open_dataset(cfg.data, "train", cfg.train_limit, seed=derived_seed(cfg.seed, "dataset", 0))
         if self.workers > 1:  # each worker its own shard, augmented with its own seed
             train = train.shard(self.rank, self.workers)
-        test = open_dataset(cfg.data, "test", cfg.test_limit, seed=cfg.seed)
+        test = open_dataset(cfg.data, "test", cfg.test_limit, seed=derived_seed(cfg.seed, "dataset", 1))
         self.classes = len(train.classes)
-        self.train_pipeline = build_pipeline(cfg.train_aug, seed=cfg.seed)
-        self.test_pipeline = build_pipeline(cfg.test_aug, seed=cfg.seed)
-        self.train_set = augment(train, self.train_pipeline, seed=derived_seed(cfg.seed, self.rank, 2))
-        self.test_set = augment(test, self.test_pipeline, seed=derived_seed(cfg.seed, 3))
-        self.sampler = EpochShuffleSampler(len(self.train_set), derived_seed(cfg.seed, self.rank))
+        # no pipeline seed: every sample's numbers come from the data sets' per-sample streams below
+        self.train_pipeline = build_pipeline(cfg.train_aug)
+        self.test_pipeline = build_pipeline(cfg.test_aug)
+        self.train_set = augment(train, self.train_pipeline, seed=derived_seed(cfg.seed, "train-augment", self.rank))
+        self.test_set = augment(test, self.test_pipeline, seed=derived_seed(cfg.seed, "test-augment"))
+        self.sampler = EpochShuffleSampler(len(self.train_set), cfg.seed, self.rank)
         batch_sampler = gluon.data.BatchSampler(self.sampler, cfg.batch_size, last_batch="keep")
         self.train_loader = gluon.data.DataLoader(self.train_set, batch_sampler=batch_sampler,
                                                   num_workers=cfg.num_workers,
@@ -178,7 +176,7 @@ class Run:
 
     def _build_model(self) -> None:
         cfg = self.cfg
-        mx.random.seed(derived_seed(cfg.seed, 4))  # the same initial weights for every configuration
+        mx.random.seed(derived_seed(cfg.seed, "weights"))  # the same initial weights for every configuration
         self.net = get_model(cfg.model, classes=self.classes)
         self.net.initialize(mx.init.Xavier(), ctx=self.contexts)
         self.net.hybridize()
@@ -200,8 +198,8 @@ class Run:
         items = list(cfg.batch_aug) if isinstance(cfg.batch_aug, (list, tuple)) else [cfg.batch_aug] * bool(cfg.batch_aug)
         items += [f"Mixup({cfg.mixup})"] * (cfg.mixup > 0) + [f"CutMix({cfg.cutmix})"] * (cfg.cutmix > 0)
         if items:
-            return build_batch_pipeline(items, seed=cfg.seed)
-        return BatchPipeline([], seed=cfg.seed) if cfg.label_smoothing else None
+            return build_batch_pipeline(items)  # seeded per batch and device in the loop ("batch-augment")
+        return BatchPipeline([]) if cfg.label_smoothing else None
 
     def _claim_out_folder(self) -> None:
         """Refuse a folder that holds another run (unless ``overwrite``); tidy what a killed run left."""
@@ -274,7 +272,7 @@ class Run:
         cfg = self.cfg
         self.sampler.set_epoch(epoch)
         self.train_set.set_epoch(epoch)
-        mx.random.seed(derived_seed(cfg.seed, self.rank, epoch, 5))  # dropout etc.: reproducible on resume
+        mx.random.seed(derived_seed(cfg.seed, "mxnet", self.rank, epoch))  # dropout etc.: reproducible on resume
         loss_sum, correct, seen, wait = 0.0, 0.0, 0, 0.0
         start = tick = time.time()
         progress = self._progress(epoch)
@@ -304,17 +302,22 @@ class Run:
         return (gluon.utils.split_and_load(data, contexts, even_split=False),
                 gluon.utils.split_and_load(label.astype("float32"), contexts, even_split=False))
 
+    def augment_on_devices(self, datas: list, labels: list, epoch: int, batch: int) -> tuple[list, list]:
+        """Batch augmentation on each device, per-sample parameters: the device parts and their targets
+        (the labels, or soft targets when samples are mixed or labels smoothed)."""
+        if self.batch_pipeline is None:
+            return datas, labels
+        out, targets = [], []
+        for k, (x, y) in enumerate(zip(datas, labels)):
+            rng = np.random.default_rng(derived_seed(self.cfg.seed, "batch-augment", self.rank, epoch, batch, k))
+            x, target = self.batch_pipeline(x, y, classes=self.classes, smoothing=self.cfg.label_smoothing, rng=rng)
+            out.append(x)
+            targets.append(target)
+        return out, targets
+
     def train_step(self, data, label, epoch: int, batch: int, loss_sum: float, correct: float):
-        cfg = self.cfg
         datas, labels = self.split(data, label)
-        targets = labels
-        if self.batch_pipeline is not None:  # batch augmentation on each device, per-sample parameters
-            targets = []
-            for k, (x, y) in enumerate(zip(datas, labels)):
-                rng = np.random.default_rng(derived_seed(cfg.seed, self.rank, epoch, batch, k, 6))
-                datas[k], target = self.batch_pipeline(x, y, classes=self.classes, smoothing=cfg.label_smoothing,
-                                                       rng=rng)
-                targets.append(target)
+        datas, targets = self.augment_on_devices(datas, labels, epoch, batch)
         with autograd.record():
             outputs = [self.net(x) for x in datas]
             losses = [self.loss(o, t) for o, t in zip(outputs, targets)]

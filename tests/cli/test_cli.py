@@ -177,3 +177,23 @@ def test_negative_seeds_are_bad_input(cat_path, tmp_path):
                check_code=2)
     assert "seed must be a non-negative integer" in proc.stderr
     run("spec", "ToTensor", "--seed", "-1", check_code=2)
+
+
+def test_an_internal_error_is_a_traceback_not_the_users_fault(monkeypatch, capsys):
+    """Exit 2 ("bad input") is for our own error classes; a plain ValueError or LookupError is a bug."""
+    from gluon_augplug.cli import main as cli
+
+    def broken(args):
+        raise KeyError("internal")
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    for action in parser._subparsers._group_actions[0].choices.values():
+        action.set_defaults(func=broken)
+    with pytest.raises(KeyError, match="internal"):
+        cli.main(["presets"])
+    for action in parser._subparsers._group_actions[0].choices.values():
+        action.set_defaults(func=lambda args: (_ for _ in ()).throw(ValueError("a bug")))
+    with pytest.raises(ValueError, match="a bug"):
+        cli.main(["presets"])
+    assert "bad input" not in capsys.readouterr().err

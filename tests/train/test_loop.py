@@ -53,7 +53,8 @@ def test_split_gradients_over_two_devices_equal_one_device():
 
 def test_contexts():
     assert resolve_contexts(TrainConfig(ctx="cpu:0,cpu:1")) == [mx.cpu(0), mx.cpu(1)]
-    assert resolve_contexts(TrainConfig()) == [mx.cpu()]  # no GPU here
+    gpus = mx.context.num_gpus()  # the default: every GPU MXNet sees (D2L's try_all_gpus), else the CPU
+    assert resolve_contexts(TrainConfig()) == ([mx.gpu(i) for i in range(gpus)] or [mx.cpu()])
     with pytest.raises(ValueError, match="cpu:0"):
         resolve_contexts(TrainConfig(ctx="tpu:0"))
     with pytest.raises(ValueError, match="lists cpu\\(0\\) twice"):
@@ -169,9 +170,32 @@ def test_a_plugin_transform_by_name_in_train_aug(cifar_jpg, augplug_register, qu
                                         lr_decay_epochs=(1,)),
                                    dict(train_aug="ToTensor", batch_aug="RandomCrop(32, pad=4), RandomFlipLeftRight, "
                                         "RandomColorJitter(0.3, 0.3, 0.3, 0.05), Cutout(8), Mixup(0.2)")])
-def test_batch_augmentation_on_the_device_and_soft_targets(cifar_jpg, extra, quiet):
-    history = train(config(cifar_jpg, ctx="cpu:0,cpu:1", **extra), quiet)
-    assert np.isfinite(history[0]["loss"])
+def test_batch_augmentation_on_the_device_and_soft_targets(cifar_jpg, extra, quiet, tmp_path):
+    run = Run(config(cifar_jpg, ctx="cpu:0,cpu:1", out=str(tmp_path), **extra), quiet)
+    data, label = next(iter(run.train_loader))
+    datas, labels = run.split(data, label)
+    augmented, targets = run.augment_on_devices(list(datas), labels, epoch=0, batch=0)
+    smoothing = extra.get("label_smoothing", 0.0)
+    mixers = sum(bool(extra.get(k)) for k in ("mixup", "cutmix")) + ("Mixup" in extra.get("batch_aug", ""))
+    mixes = mixers > 0
+    assert not run.loss._sparse_label  # the loss takes the soft targets
+    mixed_rows = 0
+    for x, y, t in zip(augmented, labels, targets):
+        assert x.context == t.context == y.context  # worked on where the part lives
+        t, y = t.asnumpy(), y.asnumpy().astype(int)
+        assert t.shape == (len(y), 10)
+        np.testing.assert_allclose(t.sum(axis=1), 1.0, rtol=1e-5)
+        one_hot = np.eye(10)[y]
+        if not mixes:  # smoothing alone: exactly (1 - eps) one-hot + eps / classes
+            np.testing.assert_allclose(t, one_hot * (1 - smoothing) + smoothing / 10, rtol=1e-6)
+            continue
+        for row, own in zip(t, y):  # a blend of its own class and a partner's (from this part) per mixing step
+            support = set(np.flatnonzero(row > 1e-6))
+            assert row[own] > 0 and len(support) <= 2 ** mixers and support <= set(y)
+        mixed_rows += int((t.max(axis=1) < 1 - 1e-6).sum())
+    assert mixed_rows > 0 if mixes else mixed_rows == 0
+    history = run.fit()
+    assert np.isfinite(history[0]["loss"]) and history[0]["samples"] == 60
 
 
 def test_learning_rate_schedules():

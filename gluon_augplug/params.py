@@ -73,6 +73,10 @@ class Param:
         """The allowed values, in words."""
         return "any value"
 
+    def bad_value(self) -> Any:
+        """A value the declaration must refuse (the harness checks that building with it fails)."""
+        return "not-a-value"
+
     # -- machinery -------------------------------------------------------------------
     @property
     def required(self) -> bool:
@@ -133,6 +137,11 @@ class Number(Param):
     def check(self, value, owner):
         return _checks.number(owner, self.name, value, self.lo, self.hi, integer=self.integer)
 
+    def bad_value(self):
+        if self.hi is not None:
+            return self.hi + 1
+        return self.lo - 1 if self.lo is not None else "not-a-number"
+
     def allowed(self):
         text = _checks._interval(self.lo, self.hi)
         return text.replace("a number", "an integer") if self.integer else text
@@ -184,6 +193,9 @@ class Size(Param):
     def check(self, value, owner):
         return _checks.size_wh(owner, self.name, value)
 
+    def bad_value(self):
+        return 0
+
     def allowed(self):
         return f"an integer in [1, {MAX_SIDE}] or a (width, height) pair of them"
 
@@ -198,6 +210,9 @@ class Interpolation(Param):
 
     def check(self, value, owner):
         return _checks.interpolation(owner, value, self.name)
+
+    def bad_value(self):
+        return 99
 
     def allowed(self):
         return ", ".join(f"{k} ({v})" for k, v in INTERPOLATIONS.items())

@@ -3,15 +3,21 @@
 Checks (in order; a transform that does not build skips the rest):
 
 ``builds``            the factory builds with its defaults (or its registered ``example``)
-``validates``         bad numeric parameters are rejected when building, not at the first image
+``validates``         bad parameters are rejected when building, not at the first image: every declared
+                      parameter's out-of-range value raises a ParameterError naming it (undeclared:
+                      numeric parameters must refuse a string)
 ``round_trip``        ``to_spec()`` survives JSON and YAML and rebuilds an identical pipeline
-``output_contract``   numpy in -> numpy out, NDArray in -> NDArray out; dtype, shape and value range
+``output_contract``   numpy in -> numpy out, NDArray in -> NDArray out; dtype, shape and value range,
+                      for uint8 images and float32 images in the documented 0-255 range
 ``no_mutation``       the input image is never written to
 ``seeded``            the same seed gives the same outputs
 ``random``            a transform declared random varies across seeds
 ``pickle``            the transform and its pipeline pickle and behave the same after
 ``dataloader``        it works in a ``gluon.data.DataLoader`` with 2 workers that draw distinct augmentations
 ``hybridize``         a Gluon HybridBlock gives the same output hybridized
+``batch``             a transform with a batch path runs in a batch pipeline: numpy and NDArray batches,
+                      NCHW float32 out, finite, input untouched, seeded, varies across seeds; mixing
+                      transforms give soft targets that sum to 1
 """
 from __future__ import annotations
 
@@ -32,7 +38,10 @@ from .isolation import load_plugin_system
 from .samples import sample_images
 
 CHECKS = ("builds", "validates", "round_trip", "output_contract", "no_mutation", "seeded", "random", "pickle",
-          "dataloader", "hybridize")
+          "dataloader", "hybridize", "batch")
+# checks of the per-sample path; a batch-only transform (Mixup) skips them
+PER_SAMPLE_CHECKS = frozenset({"round_trip", "output_contract", "no_mutation", "seeded", "random", "pickle",
+                               "dataloader", "hybridize"})
 _SEEDS = range(8)
 
 
@@ -104,7 +113,7 @@ class _Context:
             if self.info.nested:
                 self._built = build_pipeline([self.item], registry=self.registry)[-1]
             else:
-                self._built = self.info.factory(**self.params)
+                self._built = (self.info.factory if self.info.per_sample else self.info.batch_factory)(**self.params)
         return self._built
 
     def takes_tensors(self) -> bool:
@@ -148,7 +157,33 @@ def check_builds(ctx: _Context) -> str | None:
     return None
 
 
+def _declarations(ctx: _Context) -> dict:
+    declared = dict(ctx.info.declared)
+    if not declared and isinstance(ctx.info.factory, type):
+        declared = dict(getattr(ctx.info.factory, "parameters", None) or {})
+    return {name: p for name, p in declared.items() if name not in ctx.info.nested}
+
+
 def check_validates(ctx: _Context) -> str | None:
+    from ..errors import ParameterError
+
+    declared = _declarations(ctx)
+    if declared:
+        kind = "batch" if not ctx.info.usable_in("sample") else "sample"
+        owners = {ctx.info.name, type(ctx.transform()).__name__}
+        for name, param in declared.items():
+            bad = param.bad_value()
+            try:
+                _build(ctx, kind, {**ctx.params, name: bad})
+            except ParameterError as exc:
+                if exc.param != name or exc.transform not in owners:
+                    return (f"{name}={bad!r} raised a ParameterError for {exc.transform}.{exc.param}: it must "
+                            f"name {ctx.info.name}.{name}")
+                continue
+            except (AugplugError, ValueError, TypeError) as exc:
+                return f"{name}={bad!r} raised {type(exc).__name__} ({exc}), not a ParameterError naming {name}"
+            return f"accepted {name}={bad!r} when building, outside its declared values ({param.describe_allowed()})"
+        return None
     numeric = {}
     for p in factory_params(ctx.info.factory):
         value = ctx.params.get(p.name, None if p.required else p.default)
@@ -198,12 +233,30 @@ def _expected_layout(ctx: _Context) -> tuple[str, str]:
     return layout_in, layout_out
 
 
+def _build(ctx: _Context, kind: str, params: dict) -> Any:
+    item = [{"name": ctx.info.qualified_name, "params": params}]
+    if kind == "batch":
+        from ..batch import build_batch_pipeline
+
+        return build_batch_pipeline(item, registry=ctx.registry)
+    return build_pipeline(ctx._prefix() + item, registry=ctx.registry)
+
+
+def _with_float_images(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The uint8 images again as float32 in the documented 0-255 range."""
+    out = dict(inputs)
+    for name, img in inputs.items():
+        if img.dtype == np.uint8:
+            out[f"{name} as float32 0-255"] = img.astype(np.float32)
+    return out
+
+
 def check_output_contract(ctx: _Context) -> str | None:
     import mxnet as mx
 
     t = ctx.transform()
     layout_in, layout_out = _expected_layout(ctx)
-    for name, img in ctx.raw_inputs().items():
+    for name, img in _with_float_images(ctx.raw_inputs()).items():
         out = t(img)
         if not isinstance(out, np.ndarray):
             return f"numpy input ({name}) returned {type(out).__module__}.{type(out).__name__}: numpy in must give numpy out"
@@ -224,6 +277,12 @@ def check_output_contract(ctx: _Context) -> str | None:
             return f"a CHW tensor out must be float32, got {out.dtype}"
         if out.dtype != np.uint8 and not np.isfinite(out).all():
             return f"output of {name} has NaN or infinite values"
+        if layout_out == HWC and img.dtype == np.float32:
+            if out.dtype != np.float32:
+                return f"float32 image in gave {out.dtype} out: keep the input's dtype"
+            if out.min() < -1e-3 or out.max() > 255.001:
+                return (f"float32 image in the 0-255 range ({name}) gave values in [{out.min():.4g}, {out.max():.4g}]: "
+                        f"keep float images in 0-255 (clip as uint8 saturates)")
     return None
 
 
@@ -345,14 +404,65 @@ def check_hybridize(ctx: _Context) -> str | None:
     return None
 
 
+def check_batch(ctx: _Context) -> str | None:
+    import mxnet as mx
+
+    from ..batch.base import BatchTransform
+    from .samples import cifar10_samples
+
+    if not ctx.info.usable_in("batch"):
+        raise Skip("runs per sample only (no batch path)")
+    t = ctx.transform()
+    if not (isinstance(t, BatchTransform) or (isinstance(t, Transform) and t.supports_batch())):
+        raise Skip("the object its factory returns has no batch path")
+    images = np.ascontiguousarray(cifar10_samples()[0][:8])
+    labels = np.arange(8) % 10
+
+    def run(seed: int, data: Any) -> tuple[Any, Any]:
+        from ..batch import build_batch_pipeline
+
+        pipe = build_batch_pipeline([ctx.item], seed=seed, registry=ctx.registry)
+        if pipe.mixes_labels:
+            return pipe(data, labels, classes=10)
+        return pipe(data), None
+
+    before = images.copy()
+    out, targets = run(0, images)
+    if not isinstance(out, np.ndarray):
+        return f"a numpy batch returned {type(out).__name__}: numpy in must give numpy out"
+    if out.dtype != np.float32 or out.ndim != 4 or out.shape[:2] != (8, 3):
+        return f"a (8, 32, 32, 3) uint8 batch gave {out.dtype} {out.shape}: batches come out NCHW float32"
+    if not np.isfinite(out).all():
+        return "the batch output has NaN or infinite values"
+    if not np.array_equal(images, before):
+        return "wrote into its input batch: work on new arrays (the state's methods do)"
+    again, _ = run(0, images)
+    if not np.array_equal(out, again):
+        return "the same seed gave a different batch: draw only from the rng sample_batch gets (state.rng)"
+    nd_out, _ = run(0, mx.nd.array(images, dtype="uint8"))
+    if not isinstance(nd_out, mx.nd.NDArray) or nd_out.shape != out.shape:
+        return (f"an NDArray batch gave {type(nd_out).__name__} {getattr(nd_out, 'shape', '')}: it must stay an "
+                f"NDArray on its device with the numpy path's shape {out.shape}")
+    if targets is not None:
+        t_np = targets.asnumpy() if hasattr(targets, "asnumpy") else np.asarray(targets)
+        if t_np.shape != (8, 10) or not np.allclose(t_np.sum(axis=1), 1.0, atol=1e-5):
+            return f"mixing gave targets of shape {t_np.shape} that do not sum to 1 per sample"
+    if ctx.declared_random() and all(np.array_equal(out, run(seed, images)[0]) for seed in range(1, 8)):
+        return "declared random but seeds 0-7 give identical batches: draw from the rng sample_batch gets"
+    return None
+
+
 _CHECK_FUNCTIONS: dict[str, Callable[[_Context], str | None]] = {
     "builds": check_builds, "validates": check_validates, "round_trip": check_round_trip,
     "output_contract": check_output_contract, "no_mutation": check_no_mutation, "seeded": check_seeded,
     "random": check_random, "pickle": check_pickle, "dataloader": check_dataloader, "hybridize": check_hybridize,
+    "batch": check_batch,
 }
 
 
 def run_check(check: str, ctx: _Context) -> Finding:
+    if check in PER_SAMPLE_CHECKS and not ctx.info.usable_in("sample"):
+        return Finding(ctx.info.name, check, "skip", "works on whole batches only")
     try:
         message = _CHECK_FUNCTIONS[check](ctx)
     except Skip as skip:
@@ -417,7 +527,7 @@ def check_plugin(plugin: Any, checks: Sequence[str] = CHECKS, raise_on_failure: 
     name, system, loaded = _load(plugin)
     report = Report(name, [loaded])
     if system is not None:
-        transforms = system.registry.transforms(name)
+        transforms = system.registry.transforms(name, kind=None)
         presets = system.registry.presets(name)
         if not transforms and not presets:
             report.findings.append(Finding(name, "registers", "fail", "the plugin registered no transform and no preset"))
@@ -458,4 +568,5 @@ class Case:
 def conformance_cases(plugin: str, checks: Sequence[str] = CHECKS) -> list[Case]:
     """One :class:`Case` per (transform, check) of an installed plugin (loaded in strict mode)."""
     system = load_plugin_system([plugin], strict=True)
-    return [Case(info, check, system.registry) for info in system.registry.transforms(plugin) for check in checks]
+    return [Case(info, check, system.registry) for info in system.registry.transforms(plugin, kind=None)
+            for check in checks]

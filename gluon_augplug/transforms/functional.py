@@ -1,7 +1,8 @@
 """Pixel kernels on HWC numpy images (uint8, or float in the 0-255 range).
 
 uint8 images go through OpenCV look-up tables and saturating blends (one pass, no float
-copy); float images through numpy. Every function returns a new array and keeps the
+copy); float images through numpy, clipped to the same 0-255 range where a colour change
+could leave it (as uint8 saturates). Every function returns a new array and keeps the
 input's dtype and channel count.
 """
 from __future__ import annotations
@@ -39,9 +40,11 @@ def lut(img: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def _finish(out: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``out`` in the dtype of ``like``, within 0-255 (rounded for uint8)."""
     if like.dtype == np.uint8:
         return np.clip(np.rint(out), 0, 255).astype(np.uint8)
-    return out.astype(like.dtype, copy=False)
+    out = out.astype(like.dtype, copy=False)
+    return np.clip(out, 0, 255, out=out)
 
 
 def gray(img: np.ndarray) -> np.ndarray:
@@ -62,7 +65,7 @@ def blend(img: np.ndarray, other: np.ndarray | float, factor: float) -> np.ndarr
         return keep_channels(cv2.addWeighted(img, factor, other, 1.0 - factor, 0.0), img)
     if img.dtype == np.uint8:
         return lut(img, _RAMP * factor + other * (1.0 - factor))
-    return (img * np.float32(factor) + np.asarray(other, np.float32) * np.float32(1.0 - factor)).astype(img.dtype)
+    return _finish(img * np.float32(factor) + np.asarray(other, np.float32) * np.float32(1.0 - factor), img)
 
 
 def channel_means(img: np.ndarray) -> np.ndarray:
@@ -128,7 +131,7 @@ def adjust_lighting(img: np.ndarray, alpha: tuple[float, float, float]) -> np.nd
         return lut(img, table)
     out = img.astype(np.float32, copy=True)
     out[:, :, :3] += offset
-    return out.astype(img.dtype, copy=False)
+    return _finish(out, img)
 
 
 def to_grayscale(img: np.ndarray) -> np.ndarray:
@@ -180,7 +183,7 @@ def autocontrast(img: np.ndarray) -> np.ndarray:
     lo = np.where(hi > lo, lo, 0.0).astype(np.float32)
     if img.dtype == np.uint8:
         return lut(img, (_RAMP[:, None] - lo[None, :]) * scale[None, :])
-    return ((img - lo) * scale).astype(img.dtype)
+    return _finish((img - lo) * scale, img)
 
 
 _SMOOTH = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], dtype=np.float32) / 13.0

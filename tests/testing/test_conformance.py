@@ -18,6 +18,7 @@ def test_a_good_plugin_passes_every_check():
     passed = {(f.subject, f.check) for f in report.findings if f.status == "pass"}
     assert ("SwapRB", "hybridize") in passed and ("RandomShift", "dataloader") in passed
     assert ("RandomShift", "random") in passed and ("good-shift", "preset") in passed
+    assert ("Dim", "batch") in passed and ("Dim", "validates") in passed  # declared parameters, batch path
     assert "RandomShift" in str(report) and "checks:" in str(report)
 
 
@@ -33,6 +34,8 @@ def test_a_good_plugin_passes_every_check():
     ("constant_random", "random", "declared random but seeds 0-7 give identical outputs"),
     ("bad_hybrid", "hybridize", "other outputs once hybridized"),
     ("needs_params", "builds", "register it with example={'amount': ...}"),
+    ("float_overflow", "output_contract", "keep float images in 0-255"),
+    ("batch_unseeded", "batch", "the same seed gave a different batch"),
 ])
 def test_each_planted_defect_is_caught(plugin, check, message):
     report = check_plugin(sample_plugin(plugin), raise_on_failure=False)

@@ -165,6 +165,42 @@ def test_a_plugin_transform_by_name_in_train_aug(cifar_jpg, augplug_register, qu
     assert len(seen) == 60 and seen[0] == (32, 32, 3) and history[0]["samples"] == 60
 
 
+def test_a_plugin_transform_with_a_batch_path_runs_in_batch_aug(cifar_jpg, augplug_register, quiet, tmp_path):
+    """One class, one registration (the transforms hook): usable per sample and in --batch-aug."""
+    import gluon_augplug
+    from gluon_augplug import params as P
+
+    batches = []
+
+    class Darken(gluon_augplug.Transform):
+        """Scale pixels by factor."""
+
+        factor = P.Number(0.5, 0.0, 1.0)
+
+        def apply(self, img, layout):
+            return (img * self.factor).astype(img.dtype)
+
+        def apply_batch(self, state, params):
+            batches.append(state.n)
+            state.add_color(np.tile(np.hstack([np.eye(3) * self.factor, np.zeros((3, 1))]), (state.n, 1, 1)))
+
+    class Plugin:
+        @gluon_augplug.hookimpl
+        def augplug_register_transforms(self, register):
+            register("Darken", Darken)
+
+    augplug_register(Plugin(), "darken-plugin")
+    run = Run(config(cifar_jpg, ctx="cpu:0,cpu:1", train_aug="ToTensor", batch_aug="RandomFlipLeftRight, Darken(0.25)",
+                     out=str(tmp_path)), quiet)
+    data, label = next(iter(run.train_loader))
+    datas, labels = run.split(data, label)
+    out, _ = run.augment_on_devices(list(datas), labels, 0, 0)
+    for x, y in zip(datas, out):  # the flip moves pixels, Darken scales all of them by 0.25
+        np.testing.assert_allclose(np.sort(y.asnumpy(), axis=None), np.sort(x.asnumpy() * 0.25, axis=None), atol=1e-6)
+    history = run.fit()
+    assert history[0]["samples"] == 60 and sum(batches) == data.shape[0] + 60  # the check above, then the epoch
+
+
 @pytest.mark.parametrize("extra", [dict(mixup=0.4), dict(cutmix=1.0), dict(label_smoothing=0.1),
                                    dict(mixup=0.2, cutmix=0.2, optimizer="nag", lr=0.05, lr_mode="step",
                                         lr_decay_epochs=(1,)),

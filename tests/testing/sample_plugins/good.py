@@ -49,3 +49,26 @@ def augplug_register_transforms(register):
 @gluon_augplug.hookimpl
 def augplug_register_presets(register):
     register("good-shift", "RandomShift(2), ToTensor")
+
+
+class Dim(Transform):
+    """Multiply pixels by a random factor in [low, 1]: declared parameters and a batch path."""
+
+    random = True
+    low = gluon_augplug.params.Number(0.5, 0.0, 1.0, doc="the smallest factor")
+
+    def sample(self, rng, shape):
+        return {"factor": float(rng.uniform(self.low, 1.0))}
+
+    def apply(self, img, layout, factor=1.0):
+        return (img * factor).astype(img.dtype)
+
+    def apply_batch(self, state, params):
+        import numpy as np
+
+        state.add_color(np.stack([np.hstack([np.eye(3) * p["factor"], np.zeros((3, 1))]) for p in params]))
+
+
+@gluon_augplug.hookimpl(specname="augplug_register_transforms")
+def register_dim(register):
+    register("Dim", Dim)

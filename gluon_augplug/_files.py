@@ -1,8 +1,10 @@
-"""Reading files whose size an attacker may choose: regular files only, at most a given number of bytes."""
+"""Files: reading those whose size an attacker may choose (regular files only, at most a given number
+of bytes), and writing atomically."""
 from __future__ import annotations
 
 import os
 import stat
+from typing import Callable
 
 
 def check_size(size: int, limit: int, name: str, what: str, error: type[Exception]) -> None:
@@ -32,3 +34,20 @@ def read_bounded(path: str, limit: int, what: str, error: type[Exception], name:
         raise error(f"cannot read {name}: {exc.strerror or exc}") from None
     check_size(len(data), limit, name, what, error)
     return data
+
+
+def atomic_write(path: str, write: Callable[[str], None], verify: Callable[[str], None] | None = None) -> None:
+    """Write ``path`` through ``write(temporary)`` (then ``verify(temporary)``), synced, then renamed over
+    ``path``: a reader never sees half a file, and on any error ``path`` is untouched and the temporary
+    file removed. The one way gluon_augplug writes files."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        if verify is not None:
+            verify(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

@@ -99,71 +99,141 @@ def open_dataset(path: str, split: str = "train", limit: int | None = None, seed
         raise FileNotFoundError(f"data set {path!r} does not exist")
     choose = (lambda labels: stratified_indices(labels, limit, seed)) if limit is not None else None
     if os.path.isdir(path):
-        dataset = _open_folder(path, split, choose)
-    elif tarfile.is_tarfile(path) or path.endswith((".tar.gz", ".tgz", ".tar")):
-        dataset = _open_archive(path, split, choose)
-    else:
-        raise DataFormatError(f"{path!r} is neither a folder nor a .tar/.tar.gz archive of a data set")
-    return dataset
-
-
-def _concat(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        return _read_split(_Folder(path), split, choose)
+    if tarfile.is_tarfile(path) or path.endswith((".tar.gz", ".tgz", ".tar")):
+        with _Archive(path) as archive:
+            return _read_split(archive, split, choose)
+    raise DataFormatError(f"{path!r} is neither a folder nor a .tar/.tar.gz archive of a data set")
 
 
 Chooser = Optional[Callable[[np.ndarray], np.ndarray]]  # labels -> indices of the subset to keep
 
 
-def _batches(images: np.ndarray, labels: np.ndarray, source: str, choose: Chooser) -> ImageDataset:
-    dataset = ImageDataset(images, labels, list(CIFAR10_CLASSES), source)
-    return dataset.subset(choose(dataset.labels)) if choose is not None else dataset
+class _Folder:
+    """The files of a folder, by path relative to it (``a/b.jpg``), as an archive lists its members."""
+
+    MAX_DEPTH = 4  # root/[data set]/split/class/image: deep enough, and a home folder is not walked whole
+
+    def __init__(self, root: str):
+        self.root = root
+        self.files: list[str] = []
+        self.dirs: list[str] = []
+        for top, dirs, files in os.walk(root):
+            rel = os.path.relpath(top, root).replace(os.sep, "/")
+            depth = 0 if rel == "." else rel.count("/") + 1
+            dirs[:] = sorted(dirs) if depth < self.MAX_DEPTH - 1 else []
+            prefix = "" if rel == "." else rel + "/"
+            self.dirs += [prefix + d for d in dirs]
+            self.files += [prefix + f for f in sorted(files)]
+
+    def where(self, name: str) -> str:
+        return os.path.join(self.root, *name.split("/")) if name else self.root
+
+    def read(self, name: str, limit: int, what: str) -> bytes:
+        return read_bounded(self.where(name), limit, what)
 
 
-def _open_folder(path: str, split: str, choose: Chooser) -> ImageDataset:
-    for sub in ("", "cifar-10-batches-bin", "cifar-10-batches-py"):
-        folder = os.path.join(path, sub)
-        names = set(os.listdir(folder)) if os.path.isdir(folder) else set()
-        for files, parse in ((BINARY_FILES, parse_cifar_binary), (PYTHON_FILES, parse_cifar_python)):
-            if set(files[split]) <= names:
-                parts = []
-                for f in files[split]:
-                    full = os.path.join(folder, f)
-                    parts.append(parse(read_bounded(full, MAX_BATCH_BYTES, "CIFAR-10 batch"), full))
-                return _batches(*_concat(parts), folder, choose)
-    split_dir = _split_dir(path, split)
-    if split_dir is None:
+class _Archive:
+    """The regular-file members of a ``.tar``/``.tar.gz`` archive; sizes are checked before decompressing."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._raw = open(path, "rb")
+        try:
+            self._tar = tarfile.open(fileobj=self._raw, mode="r:*")
+            members = self._tar.getmembers()
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            reason = " ".join(str(exc).split())  # tarfile lists one line per method it tried
+            offset = self._raw.tell()
+            self._raw.close()
+            raise DataFormatError(f"archive {path!r} is truncated or corrupt near compressed offset {offset} "
+                                  f"of {os.path.getsize(path)} bytes: {reason}") from None
+        self._members = {m.name: m for m in members if m.isfile()}
+        self.files = sorted(self._members)
+        self.dirs = sorted({m.name for m in members if m.isdir()} |
+                           {n.rsplit("/", i)[0] for n in self.files for i in range(1, n.count("/") + 1)})
+
+    def where(self, name: str) -> str:
+        return f"{self.path}:{name}" if name else self.path
+
+    def read(self, name: str, limit: int, what: str) -> bytes:
+        check_size(self._members[name].size, limit, self.where(name), what)  # before anything is decompressed
+        try:
+            return self._tar.extractfile(self._members[name]).read()
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise DataFormatError(f"archive {self.path!r}: member {name!r} is truncated or corrupt "
+                                  f"(compressed offset {self._raw.tell()}): {exc}") from None
+
+    def __enter__(self) -> "_Archive":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._raw.close()
+
+
+_BATCH_FORMATS = ((BINARY_FILES, parse_cifar_binary), (PYTHON_FILES, parse_cifar_python))
+
+
+def _read_split(container: Any, split: str, choose: Chooser) -> ImageDataset:
+    """One split from a folder or an archive: CIFAR-10 batches if it holds them, else an image-folder tree."""
+    in_dir: dict[str, set[str]] = {}
+    for name in container.files:
+        folder, _, base = name.rpartition("/")
+        in_dir.setdefault(folder, set()).add(base)
+    for files, parse in _BATCH_FORMATS:
+        for folder in sorted(in_dir, key=lambda d: (d.count("/"), d)):  # the shallowest folder that has them
+            if set(files[split]) <= in_dir[folder]:
+                names = [f"{folder}/{f}" if folder else f for f in files[split]]
+                parts = [parse(container.read(n, MAX_BATCH_BYTES, "CIFAR-10 batch"), container.where(n)) for n in names]
+                images, labels = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+                dataset = ImageDataset(images, labels, list(CIFAR10_CLASSES), container.where(folder))
+                return dataset.subset(choose(dataset.labels)) if choose is not None else dataset
+    tree, split_dir = _tree(container, {split} if split == "train" else set(_TEST_DIRS))
+    if not tree:
         raise DataFormatError(
-            f"{path!r} holds no data set: expected CIFAR-10's data_batch_*.bin/test_batch.bin, its python batches, "
-            f"or an image-folder tree train/<class>/*.jpg and test/<class>/*.jpg")
-    tree = _folder_tree(split_dir)
+            f"{container.where('')!r} holds no {'data set' if not container.files else split + ' data'}: expected CIFAR-10's data_batch_*.bin/test_batch.bin, "
+            f"its python batches, or an image-folder tree train/<class>/*.jpg and test/<class>/*.jpg")
     if split != "train":
-        train_dir = _split_dir(path, "train")
-        if train_dir is not None:
-            _same_classes(_folder_tree(train_dir), train_dir, tree, split_dir)
+        train_tree, train_dir = _tree(container, {"train"})
+        if train_tree:
+            _same_classes(train_tree, container.where(train_dir), tree, container.where(split_dir))
     classes = _cifar_order(sorted(tree))
     label_of = {cls: i for i, cls in enumerate(classes)}
-    encoded, labels, names = [], [], []
-    for cls in sorted(tree):
-        for full in tree[cls]:
-            encoded.append(read_bounded(full, MAX_IMAGE_BYTES, "image file"))
-            labels.append(label_of[cls])
-            names.append(full)
-    return _image_tree(encoded, names, labels, classes, split_dir, choose)
+    names = [name for cls in sorted(tree) for name in tree[cls]]
+    labels = [label_of[cls] for cls in sorted(tree) for _ in tree[cls]]
+    if choose is not None:  # labels come from the folder names, so choosing before reading is free
+        keep = choose(np.asarray(labels))
+        names, labels = [names[i] for i in keep], [labels[i] for i in keep]
+    encoded = [container.read(n, MAX_IMAGE_BYTES, "image file") for n in names]
+    where = [container.where(n) for n in names]
+    images = stack_or_list(decode_image(data, name) for data, name in zip(encoded, where))
+    if isinstance(images, list):  # mixed sizes: keep the (smaller) encoded files, decode on access
+        return ImageDataset(encoded, np.asarray(labels), classes, container.where(split_dir), decode=decode_image)
+    return ImageDataset(images, np.asarray(labels), classes, container.where(split_dir))
 
 
-def _folder_tree(split_dir: str) -> dict[str, list[str]]:
-    """``{class: [image paths]}`` of ``split_dir/<class>/*``; a class folder without images is an error."""
-    tree = {}
-    for cls in sorted(os.listdir(split_dir)):
-        folder = os.path.join(split_dir, cls)
-        if not os.path.isdir(folder):
-            continue
-        files = [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.lower().endswith(IMAGE_SUFFIXES)]
+def _tree(container: Any, wanted: set[str]) -> tuple[dict[str, list[str]], str]:
+    """``{class: [image names]}`` of the first ``<split>/<class>/<image>`` tree whose split is ``wanted``, and the
+    split folder; a class folder without images is an error (it would shift every label after it)."""
+    splits = sorted((d for d in container.dirs if d.rpartition("/")[2] in wanted), key=lambda d: (d.count("/"), d))
+    if not splits:
+        return {}, ""
+    split_dir = splits[0]
+    tree: dict[str, list[str]] = {}
+    for d in container.dirs:
+        if d.rpartition("/")[0] == split_dir:
+            tree[d.rpartition("/")[2]] = []
+    for name in container.files:
+        folder, _, base = name.rpartition("/")
+        parent, _, cls = folder.rpartition("/")
+        if parent == split_dir and base.lower().endswith(IMAGE_SUFFIXES):
+            tree.setdefault(cls, []).append(name)
+    for cls, files in tree.items():
         if not files:
-            raise DataFormatError(f"class folder {folder!r} holds no image files ({', '.join(IMAGE_SUFFIXES)}): "
-                                  f"an empty class would shift every label after it; remove it or add its images")
-        tree[cls] = files
-    return tree
+            raise DataFormatError(f"class folder {container.where(split_dir + '/' + cls)!r} holds no image files "
+                                  f"({', '.join(IMAGE_SUFFIXES)}): an empty class would shift every label after "
+                                  f"it; remove it or add its images")
+    return tree, split_dir
 
 
 def _same_classes(train: Any, train_where: str, test: Any, test_where: str) -> None:
@@ -177,78 +247,5 @@ def _same_classes(train: Any, train_where: str, test: Any, test_where: str) -> N
                               f"labels would not mean the training classes")
 
 
-def _split_dir(path: str, split: str) -> str | None:
-    for name in ((split,) if split == "train" else _TEST_DIRS):
-        for root in (path, *[os.path.join(path, d) for d in sorted(os.listdir(path))]):
-            candidate = os.path.join(root, name)
-            if os.path.isdir(candidate):
-                return candidate
-    return None
-
-
 def _cifar_order(classes: list[str]) -> list[str]:
     return list(CIFAR10_CLASSES) if sorted(classes) == sorted(CIFAR10_CLASSES) else classes
-
-
-def _image_tree(encoded: list, names: list[str], labels: list[int], classes: list[str], source: str,
-                choose: Chooser) -> ImageDataset:
-    """Decode the chosen images of a tree (labels come from the folder names, so choosing is free)."""
-    if not encoded:
-        raise DataFormatError(f"{source}: no image files ({', '.join(IMAGE_SUFFIXES)}) under <class>/ folders")
-    if choose is not None:
-        keep = choose(np.asarray(labels))
-        encoded, names, labels = [encoded[i] for i in keep], [names[i] for i in keep], [labels[i] for i in keep]
-    images = stack_or_list(decode_image(data, name) for data, name in zip(encoded, names))
-    if isinstance(images, list):  # mixed sizes: keep the (smaller) encoded files, decode on access
-        return ImageDataset(encoded, np.asarray(labels), classes, source, decode=decode_image)
-    return ImageDataset(images, np.asarray(labels), classes, source)
-
-
-def _open_archive(path: str, split: str, choose: Chooser) -> ImageDataset:
-    raw = open(path, "rb")
-    try:
-        try:
-            tar = tarfile.open(fileobj=raw, mode="r:*")
-            members = tar.getmembers()
-        except (tarfile.TarError, EOFError, OSError) as exc:
-            reason = " ".join(str(exc).split())  # tarfile lists one line per method it tried
-            raise DataFormatError(f"archive {path!r} is truncated or corrupt near compressed offset {raw.tell()} "
-                                  f"of {os.path.getsize(path)} bytes: {reason}") from None
-        files = {m.name: m for m in members if m.isfile()}
-        by_base = {os.path.basename(n): n for n in files}
-
-        def read(name: str, limit: int, what: str) -> bytes:
-            check_size(files[name].size, limit, f"{path}:{name}", what)  # before anything is decompressed
-            try:
-                return tar.extractfile(files[name]).read()
-            except (tarfile.TarError, EOFError, OSError) as exc:
-                raise DataFormatError(f"archive {path!r}: member {name!r} is truncated or corrupt "
-                                      f"(compressed offset {raw.tell()}): {exc}") from None
-
-        for file_names, parse in ((BINARY_FILES, parse_cifar_binary), (PYTHON_FILES, parse_cifar_python)):
-            if all(f in by_base for f in file_names[split]):
-                parts = [parse(read(by_base[f], MAX_BATCH_BYTES, "CIFAR-10 batch"), f"{path}:{by_base[f]}")
-                         for f in file_names[split]]
-                return _batches(*_concat(parts), path, choose)
-        def split_tree(wanted: set) -> list:
-            tree = [(n, n.split("/")) for n in sorted(files) if n.lower().endswith(IMAGE_SUFFIXES)]
-            return [(n, parts) for n, parts in tree if len(parts) >= 3 and parts[-3] in wanted]
-
-        tree = split_tree({split} if split == "train" else set(_TEST_DIRS))
-        if not tree:
-            raise DataFormatError(f"archive {path!r} holds no {split} data: expected CIFAR-10's batches or an "
-                                  f"image-folder tree {split}/<class>/<image>")
-        classes = sorted({parts[-2] for _, parts in tree})
-        if split != "train":
-            train_classes = {parts[-2] for _, parts in split_tree({"train"})}
-            if train_classes:
-                _same_classes(train_classes, f"{path}:train/", classes, f"{path}:{'/'.join(tree[0][1][:-2])}/")
-        order = _cifar_order(classes)
-        names = [n for n, _ in tree]
-        labels = [order.index(parts[-2]) for _, parts in tree]
-        keep = choose(np.asarray(labels)) if choose is not None else range(len(names))
-        names, labels = [names[i] for i in keep], [labels[i] for i in keep]
-        encoded = [read(n, MAX_IMAGE_BYTES, "image file") for n in names]
-        return _image_tree(encoded, [f"{path}:{n}" for n in names], labels, order, path, None)
-    finally:
-        raw.close()

@@ -86,16 +86,22 @@ class Pipeline:
         return ", ".join(_render(item) for item in self.to_spec()["transforms"])
 
     def save(self, path: str) -> None:
-        """Write :meth:`to_spec` as YAML (``.yaml``/``.yml``) or JSON (anything else)."""
-        spec = self.to_spec()
-        with open(path, "w", encoding="utf-8") as f:
-            if str(path).lower().endswith((".yaml", ".yml")):
-                import yaml
+        """Write :meth:`to_spec` as YAML (``.yaml``/``.yml``) or JSON (anything else), atomically."""
+        from .._files import atomic_write
 
-                yaml.safe_dump(spec, f, sort_keys=False)
-            else:
-                json.dump(spec, f, indent=2)
-                f.write("\n")
+        spec = self.to_spec()
+
+        def write(tmp: str) -> None:
+            with open(tmp, "w", encoding="utf-8") as f:
+                if str(path).lower().endswith((".yaml", ".yml")):
+                    import yaml
+
+                    yaml.safe_dump(spec, f, sort_keys=False)
+                else:
+                    json.dump(spec, f, indent=2)
+                    f.write("\n")
+
+        atomic_write(str(path), write)
 
     def output_layout(self) -> str:
         return self._root.output_layout(HWC)

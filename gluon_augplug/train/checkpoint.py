@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import _files
 from ..errors import AugplugError, short_reason
 
 CHECKPOINT = "checkpoint.json"
@@ -41,20 +42,11 @@ def atomic_write(path: str, write: Callable[[str], None], verify: Callable[[str]
     CheckpointError
         The disk is full or the file did not read back; ``path`` is untouched.
     """
-    tmp = f"{path}.tmp-{os.getpid()}"
     try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        if verify is not None:
-            verify(tmp)
-        os.replace(tmp, path)
+        _files.atomic_write(path, write, verify)
     except (OSError, _mxnet_error()) as exc:
         raise CheckpointError(f"could not write {path}: {short_reason(exc)}; the previous checkpoint is intact") \
             from None
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _mxnet_error() -> type:

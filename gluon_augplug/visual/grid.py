@@ -90,22 +90,19 @@ def check_output_path(path: str) -> str:
 def save_image(path: str, rgb: np.ndarray) -> None:
     """Write an RGB image in the format of ``path``'s suffix, atomically (a temporary file, then a rename;
     on any error the temporary file is removed and ``path`` is untouched)."""
-    import os
-
     import cv2
+
+    from .._files import atomic_write
 
     ext = check_output_path(path)
     ok, data = cv2.imencode(ext, np.ascontiguousarray(rgb[:, :, ::-1]))
     if not ok:
         raise OSError(f"could not encode {path!r} as {ext[1:].upper()}")
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
+    def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
             f.write(data.tobytes())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+
+    atomic_write(path, write)
 
 
 def save_png(path: str, rgb: np.ndarray) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 
 import gluon_augplug
 from gluon_augplug import Transform
-from gluon_augplug.transforms import params as P
+from gluon_augplug import params as P
 
 __version__ = "0.1.0"
 
@@ -39,18 +39,12 @@ class GridMask(Transform):
 
     random = True
     accepts = ("HWC", "CHW")
-
-    def __init__(self, d_range: Any = (8, 16), ratio: float = 0.5, rotate: float = 0.0, fill: Any = 0,
-                 mode: int = 0, p: float = 0.8):
-        low, high = P.pair("GridMask", "d_range", d_range, 2, 4096)
-        if low != int(low) or high != int(high):
-            raise P.ParameterError("GridMask", "d_range", d_range, "a (min, max) pair of integers in [2, 4096]")
-        self.d_range = (int(low), int(high))
-        self.ratio = P.number("GridMask", "ratio", ratio, 0.0, 1.0)
-        self.rotate = P.number("GridMask", "rotate", rotate, 0.0, 180.0)
-        self.fill = P.fill_value("GridMask", "fill", fill)
-        self.mode = P.one_of("GridMask", "mode", mode, (0, 1))
-        self.p = P.probability("GridMask", "p", p)
+    d_range = P.Range((8, 16), 2, 4096, integer=True, doc="grid period in pixels, drawn uniformly")
+    ratio = P.Number(0.5, 0.0, 1.0, doc="side of each dropped square as a fraction of the period")
+    rotate = P.Number(0.0, 0.0, 180.0, doc="the grid is rotated by up to ± this many degrees")
+    fill = P.Fill(0, "value of the dropped pixels (one number or one per channel)")
+    mode = P.Choice(0, (0, 1), doc="0 drops the squares, 1 keeps only them")
+    p = P.Probability(0.8, "probability of applying the mask")
 
     def sample(self, rng: np.random.Generator, shape: tuple) -> dict:
         if rng.random() >= self.p:

@@ -14,7 +14,20 @@ import time
 
 import numpy as np
 
-from gluon_augplug.constants import CIFAR10_MEAN as CIFAR_MEAN, CIFAR10_STD as CIFAR_STD
+
+def _constants():
+    """gluon_augplug/constants.py read by path: the anchors' environments do not have our package."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "gluon_augplug" / "constants.py"
+    spec = importlib.util.spec_from_file_location("augplug_constants", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CIFAR_MEAN, CIFAR_STD = _constants().CIFAR10_MEAN, _constants().CIFAR10_STD
 
 
 def to_tensor(img):

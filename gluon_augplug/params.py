@@ -41,7 +41,7 @@ REQUIRED: Any = _Required()  # the default of a parameter that must be given
 class Param:
     """One declared parameter: its default, its doc and the values it allows.
 
-    As a class attribute of a transform it is a descriptor: assigning ``self.name = value``
+    As a class attribute of a transform it declares a parameter: assigning ``self.name = value``
     validates ``value`` (a :class:`ParameterError` names the class, the parameter and the
     allowed values) and reading ``self.name`` gives the validated value (``Size(32)`` reads
     as ``(32, 32)``); ``to_spec`` keeps the value as given.
@@ -97,17 +97,17 @@ class Param:
         self.name = name
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        # reached only while the instance has no value of its own (a transform stores the validated
+        # value in its __dict__, which then wins: reading a parameter costs a plain attribute lookup)
         if obj is None:
             return self
-        try:
-            return obj.__dict__["_param_values"][self.name]
-        except KeyError:
-            raise AttributeError(f"{type(obj).__name__}.{self.name} is not set yet") from None
+        raise AttributeError(f"{type(obj).__name__}.{self.name} is not set yet")
 
-    def __set__(self, obj: Any, value: Any) -> None:
+    def assign(self, obj: Any, value: Any) -> Any:
+        """Validate ``value`` for ``obj`` (under its class's name); remember it as given; return it validated."""
         normalized = self.validate(value, type(obj).__name__)
-        obj.__dict__.setdefault("_param_values", {})[self.name] = normalized
         obj.__dict__.setdefault("_param_given", {})[self.name] = value
+        return normalized
 
     def as_dict(self) -> dict:
         """JSON-friendly description for listings (``augplug transforms --json``)."""

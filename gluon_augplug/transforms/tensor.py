@@ -1,6 +1,7 @@
 """Conversion to CHW float tensors and normalization (MXNet's ToTensor and Normalize)."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .. import params as P
@@ -18,8 +19,14 @@ class ToTensor(Transform):
         """Nothing to do: batch pipelines turn NHWC uint8 batches into NCHW float32 in [0, 1] on entry."""
 
     def apply(self, img, layout):
-        out = np.empty((img.shape[2], img.shape[0], img.shape[1]), dtype=np.float32)
-        np.multiply(np.moveaxis(img, 2, 0), np.float32(1.0 / 255.0), out=out, casting="unsafe")
+        h, w, c = img.shape
+        if h * w <= 4096:  # small images: numpy's transposing copy is cheapest
+            out = np.ascontiguousarray(img.transpose(2, 0, 1)).astype(np.float32)
+        else:  # larger ones: OpenCV's channel split, 2-3x faster than numpy's strided transpose
+            out = np.empty((c, h, w), np.float32)
+            for k, plane in enumerate(cv2.split(img) if c > 1 else [img[:, :, 0]]):
+                out[k] = plane
+        out *= np.float32(1.0 / 255.0)
         return out
 
 
@@ -39,9 +46,9 @@ class Normalize(Transform):
         for name, values in (("mean", self._mean), ("std", self._inv_std)):
             if values.size not in (1, c):
                 raise InputError(f"{self.spec_name}: {name} has {values.size} values but the tensor has {c} channels")
-        mean = self._mean.reshape(-1, 1, 1)
-        inv_std = self._inv_std.reshape(-1, 1, 1)
-        return ((img.astype(np.float32, copy=False) - mean) * inv_std).astype(np.float32, copy=False)
+        out = np.subtract(img, self._mean.reshape(-1, 1, 1), dtype=np.float32)
+        np.multiply(out, self._inv_std.reshape(-1, 1, 1), out=out)
+        return out
 
     def apply_batch(self, state, params):
         """(x - mean) / std per channel (put it last: colour steps clip to [0, 1])."""

@@ -45,18 +45,6 @@ def _shifts_and_flips(maps: np.ndarray) -> bool:
                 and np.allclose(maps[:, :2, 2], np.round(maps[:, :2, 2])))
 
 
-def _axis_slices(sign: int, shift: int, out_len: int, src_len: int) -> tuple[slice, slice] | None:
-    """Output and source slices along one axis for ``src = sign * out + shift`` (``None``: no overlap)."""
-    if sign == 1:
-        lo, hi = max(0, -shift), min(out_len, src_len - shift)
-        return (slice(lo, hi), slice(lo + shift, hi + shift)) if lo < hi else None
-    lo, hi = max(0, shift - src_len + 1), min(out_len, shift + 1)  # src = shift - out, read backwards
-    if lo >= hi:
-        return None
-    start, stop = shift - lo, shift - hi
-    return slice(lo, hi), slice(start, stop if stop >= 0 else None, -1)
-
-
 class BatchState:
     """Bookkeeping common to both backends; subclasses apply the pending work to their pixels."""
 
@@ -272,29 +260,40 @@ class NumpyState(BatchState):
             return
         out = np.empty((self.n, h, w, self.channels), self.pixels.dtype)
         for i in range(self.n):
-            warped = cv2.warpAffine(self.pixels[i], maps[i, :2], (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            warped = cv2.warpAffine(np.ascontiguousarray(self.pixels[i]), maps[i, :2], (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             out[i] = warped.reshape(h, w, self.channels)
         self.pixels = out
 
     def _slice(self, maps, out_hw):
-        """Integer shifts and flips (pad + crop + flip): copies of slices into a zero canvas, no resampling."""
+        """Integer shifts and flips (pad + crop + flip): one window copy per sample out of a zero-padded
+        NCHW copy of the batch, no resampling. The result is NCHW underneath (a transposed view), so the
+        conversion to the final tensor needs no second transposition."""
         h, w = out_hw
-        out = np.zeros((self.n, h, w, self.channels), self.pixels.dtype)
-        src_h, src_w = self.pixels.shape[1:3]
-        for i in range(self.n):
-            rows = _axis_slices(int(maps[i, 1, 1]), int(round(maps[i, 1, 2])), h, src_h)
-            cols = _axis_slices(int(maps[i, 0, 0]), int(round(maps[i, 0, 2])), w, src_w)
-            if rows and cols:
-                out[i, rows[0], cols[0]] = self.pixels[i, rows[1], cols[1]]
-        return out
+        n, src_h, src_w, c = self.pixels.shape
+        flip_y, flip_x = maps[:, 1, 1] < 0, maps[:, 0, 0] < 0
+        ty, tx = np.rint(maps[:, 1, 2]).astype(np.int64), np.rint(maps[:, 0, 2]).astype(np.int64)
+        # each window's first source row/column (read backwards when flipped); a window entirely off the
+        # image reads zeros wherever it is, so clipping bounds the padding by the window's size
+        y0 = np.clip(np.where(flip_y, ty - (h - 1), ty), -h, src_h)
+        x0 = np.clip(np.where(flip_x, tx - (w - 1), tx), -w, src_w)
+        top, left = max(0, -int(y0.min())), max(0, -int(x0.min()))
+        bottom, right = max(0, int((y0 + h).max()) - src_h), max(0, int((x0 + w).max()) - src_w)
+        padded = np.zeros((n, c, src_h + top + bottom, src_w + left + right), self.pixels.dtype)
+        padded[:, :, top:top + src_h, left:left + src_w] = self.pixels.transpose(0, 3, 1, 2)
+        out = np.empty((n, c, h, w), self.pixels.dtype)
+        ys, xs = (y0 + top).tolist(), (x0 + left).tolist()
+        for i, (y, x, fy, fx) in enumerate(zip(ys, xs, flip_y.tolist(), flip_x.tolist())):
+            window = padded[i, :, y:y + h, x:x + w]
+            out[i] = window[:, ::-1 if fy else 1, ::-1 if fx else 1]
+        return out.transpose(0, 2, 3, 1)
 
     def _recolor(self, matrices):
         scaled = matrices.copy()
         scaled[:, :, 3] *= 255.0  # the offsets were on [0, 1]
         out = np.empty_like(self.pixels)
         for i in range(self.n):  # cv2.transform saturates uint8 results, as clipping to [0, 1] does
-            out[i] = cv2.transform(self.pixels[i], scaled[i])
+            out[i] = cv2.transform(np.ascontiguousarray(self.pixels[i]), scaled[i])
         if out.dtype != np.uint8:
             np.clip(out, 0, 255, out=out)
         self.pixels = out
@@ -303,6 +302,20 @@ class NumpyState(BatchState):
         """NHWC pixels to NCHW float32 ``pixels * scale - offset``: a contiguous transpose, in-place passes."""
         nchw = np.ascontiguousarray(np.moveaxis(self.pixels, 3, 1))  # 10x faster than math on the strided view
         tensor = np.empty(nchw.shape, np.float32)
+        n, c, h, w = nchw.shape
+        if nchw.dtype == np.uint8 and c <= 4:
+            # uint8 -> float32 through one 256-entry table per channel: one OpenCV pass, 2.5x faster than
+            # numpy's multiply and subtract; each channel's planes are rows of one strided 2-D view
+            scales = np.broadcast_to(np.asarray(scale, np.float32).reshape(-1), (c,))
+            offsets = np.broadcast_to(np.asarray(0 if offset is None else offset, np.float32).reshape(-1), (c,))
+            ramp = np.arange(256, dtype=np.float32)
+            for k in range(c):
+                src, dst = nchw[:, k].reshape(n, h * w), tensor[:, k].reshape(n, h * w)
+                if not np.shares_memory(dst, tensor):  # pragma: no cover - reshape of these views never copies
+                    break
+                cv2.LUT(src, (ramp * scales[k] - offsets[k]).astype(np.float32), dst=dst)
+            else:
+                return tensor
         np.multiply(nchw, scale, out=tensor, casting="unsafe")
         if offset is not None:
             np.subtract(tensor, offset, out=tensor)

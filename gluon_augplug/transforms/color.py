@@ -8,7 +8,7 @@ import numpy as np
 from . import functional as F
 from .. import params as P
 from .base import Transform, registration_hook
-from .functional import LIGHTING_EIG, color_step, then
+from .functional import LIGHTING_EIG, color_step, color_steps, then, then_batch
 
 
 class _ColorMap:
@@ -18,11 +18,16 @@ class _ColorMap:
     needs_means = False  # the map depends on the sample's channel means (contrast)
 
     def color_map(self, params: dict, mean_rgb: np.ndarray) -> np.ndarray:
+        """One sample's (3, 4) map."""
         raise NotImplementedError
+
+    def color_maps(self, params: list, means: np.ndarray) -> np.ndarray:
+        """The batch's (N, 3, 4) maps (vectorized where a subclass can; the per-sample loop otherwise)."""
+        return np.stack([self.color_map(p, m) for p, m in zip(params, means)])
 
     def apply_batch(self, state, params):
         means = state.channel_means() if self.needs_means else np.zeros((state.n, 3))
-        state.add_color(np.stack([self.color_map(p, m) for p, m in zip(params, means)]))
+        state.add_color(self.color_maps(params, means))
 
 
 class _Factor(_ColorMap, Transform):
@@ -41,6 +46,9 @@ class _Factor(_ColorMap, Transform):
 
     def color_map(self, params, mean_rgb):
         return color_step(self._param, params["factor"], mean_rgb)
+
+    def color_maps(self, params, means):
+        return color_steps(self._param, np.array([p["factor"] for p in params]), means)
 
 
 class RandomBrightness(_Factor):
@@ -84,6 +92,9 @@ class RandomHue(_ColorMap, Transform):
     def color_map(self, params, mean_rgb):
         return color_step("hue", params["shift"], mean_rgb)
 
+    def color_maps(self, params, means):
+        return color_steps("hue", np.array([p["shift"] for p in params]), means)
+
 
 _JITTER_OPS = {
     "brightness": F.adjust_brightness,
@@ -114,6 +125,24 @@ class RandomColorJitter(_ColorMap, Transform):
         total = color_step("brightness", 1.0, mean_rgb)
         for op, value in params["steps"]:
             total = then(color_step(op, value, total[:, :3] @ mean_rgb + total[:, 3]), total)
+        return total
+
+    def color_maps(self, params, means):
+        """Step k of every sample at once: each op's maps for the samples whose k-th step it is."""
+        n = len(params)
+        total = color_steps("brightness", np.ones(n), means)
+        for k in range(4):
+            at_k = [(i, p["steps"][k]) for i, p in enumerate(params) if len(p["steps"]) > k]
+            if not at_k:
+                break
+            step = np.tile(color_steps("brightness", np.ones(1), means[:1]), (n, 1, 1))
+            current = np.einsum("nij,nj->ni", total[:, :, :3], means) + total[:, :, 3]  # means so far
+            for op in ("brightness", "contrast", "saturation", "hue"):
+                rows = np.array([i for i, (o, _) in at_k if o == op], dtype=np.int64)
+                if len(rows):
+                    values = np.array([v for _, (o, v) in at_k if o == op])
+                    step[rows] = color_steps(op, values, current[rows])
+            total = then_batch(step, total)
         return total
 
     def sample(self, rng, shape):
@@ -164,6 +193,11 @@ class RandomLighting(_ColorMap, Transform):
     def color_map(self, params, mean_rgb):
         return np.hstack([np.eye(3), (LIGHTING_EIG @ np.asarray(params["alpha"]))[:, None] / 255.0])
 
+    def color_maps(self, params, means):
+        maps = np.tile(np.hstack([np.eye(3), np.zeros((3, 1))]), (len(params), 1, 1))
+        maps[:, :, 3] = np.array([p["alpha"] for p in params]) @ LIGHTING_EIG.T.astype(np.float64) / 255.0
+        return maps
+
     def sample(self, rng, shape):
         return {"alpha": [float(a) for a in rng.normal(0.0, self.alpha, size=3)]}
 
@@ -197,6 +231,9 @@ class RandomGrayscale(_ColorMap, _MaybeApply):
 
     def color_map(self, params, mean_rgb):
         return color_step("saturation", 0.0 if params["apply"] else 1.0, mean_rgb)
+
+    def color_maps(self, params, means):
+        return color_steps("saturation", np.array([0.0 if p["apply"] else 1.0 for p in params]), means)
 
 
 class Invert(_MaybeApply):

@@ -254,6 +254,37 @@ def color_step(op: str, value: float, mean_rgb: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown colour step {op!r}")
 
 
+def color_steps(op: str, values: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """:func:`color_step` for a batch at once: (N,) values and (N, 3) channel means -> (N, 3, 4) maps."""
+    values = np.asarray(values, np.float64)
+    n = len(values)
+    out = np.zeros((n, 3, 4))
+    eye = np.eye(3)
+    if op == "brightness":
+        out[:, :, :3] = values[:, None, None] * eye
+    elif op == "saturation":
+        out[:, :, :3] = values[:, None, None] * eye + (1 - values)[:, None, None] * np.outer(np.ones(3), _GRAY64)
+    elif op == "contrast":
+        out[:, :, :3] = values[:, None, None] * eye
+        out[:, :, 3] = ((1 - values) * (means @ _GRAY64))[:, None]
+    elif op == "hue":
+        t = values * 2 * np.pi
+        cos, sin = np.cos(t), np.sin(t)
+        rot = np.zeros((n, 3, 3))
+        rot[:, 0, 0], rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = 1, cos, -sin, sin, cos
+        out[:, :, :3] = _YIQ_INV @ rot @ _YIQ
+    else:
+        raise ValueError(f"unknown colour step {op!r}")
+    return out
+
+
+def then_batch(steps: np.ndarray, so_far: np.ndarray) -> np.ndarray:
+    """:func:`then` for (N, 3, 4) batches of maps."""
+    out = steps[:, :, :3] @ so_far
+    out[:, :, 3] += steps[:, :, 3]
+    return out
+
+
 def then(step: np.ndarray, so_far: np.ndarray) -> np.ndarray:
     """The 3x4 map of ``so_far`` followed by ``step``."""
     return step[:, :3] @ so_far + np.hstack([np.zeros((3, 3)), step[:, 3:]])

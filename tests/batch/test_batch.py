@@ -180,18 +180,40 @@ def test_cli_lists_kinds():
     assert sum(row[:1] == ["RandomCrop"] for row in rows) == 1  # one class, one row
 
 
-def test_axis_slices_match_the_map_for_every_shift_and_flip():
-    from gluon_augplug.batch.state import _axis_slices
+def test_integer_shifts_and_flips_copy_exactly_what_the_maps_say():
+    """The numpy batch path's window copies against the definition out[y, x] = in[sy*y + ty, sx*x + tx] (0 outside),
+    for every sign and shift, windows partly and wholly off the image, and output sizes other than the input's."""
+    from gluon_augplug.batch.state import NumpyState
 
-    for src_len in (1, 5, 8):
-        for out_len in (1, 4, 8, 12):
-            for sign in (1, -1):
-                for shift in range(-14, 15):
-                    source = np.arange(1, src_len + 1)
-                    expected = np.array([source[sign * o + shift] if 0 <= sign * o + shift < src_len else 0
-                                         for o in range(out_len)])
-                    got = np.zeros(out_len, int)
-                    slices = _axis_slices(sign, shift, out_len, src_len)
-                    if slices:
-                        got[slices[0]] = source[slices[1]]
-                    np.testing.assert_array_equal(got, expected, err_msg=f"{sign=} {shift=} {out_len=} {src_len=}")
+    rng = np.random.default_rng(0)
+    for src_h, src_w, h, w in [(5, 8, 4, 12), (8, 5, 8, 8), (1, 3, 2, 1), (32, 32, 32, 32)]:
+        maps = []
+        for sy, sx in [(1, 1), (-1, 1), (1, -1), (-1, -1)]:
+            for ty in (-14, -3, 0, 2, src_h - 1, src_h + 6):
+                for tx in (-9, 0, 1, src_w + 3):
+                    maps.append([[sx, 0, tx], [0, sy, ty], [0, 0, 1]])
+        maps = np.array(maps, float)
+        pixels = rng.integers(1, 256, (len(maps), src_h, src_w, 3), dtype=np.uint8)
+        state = NumpyState(pixels, rng)
+        got = state._slice(maps, (h, w))
+        expected = np.zeros((len(maps), h, w, 3), np.uint8)
+        for i, m in enumerate(maps):
+            for y in range(h):
+                for x in range(w):
+                    sy_, sx_ = int(m[1, 1] * y + m[1, 2]), int(m[0, 0] * x + m[0, 2])
+                    if 0 <= sy_ < src_h and 0 <= sx_ < src_w:
+                        expected[i, y, x] = pixels[i, sy_, sx_]
+        np.testing.assert_array_equal(got, expected, err_msg=f"{src_h}x{src_w} -> {h}x{w}")
+
+
+@pytest.mark.parametrize("spec", ["RandomColorJitter(0.5, 0.5, 0.5, 0.5)", "RandomColorJitter(0.4, 0, 0.3, 0)",
+                                  "RandomBrightness", "RandomContrast", "RandomSaturation", "RandomHue",
+                                  "RandomGrayscale(0.5)", "RandomLighting(0.3)"])
+def test_vectorized_colour_maps_equal_the_per_sample_ones(spec):
+    """The batch path computes a batch's colour maps at once; they must be each sample's own map."""
+    transform = build_batch_pipeline(spec, registry=REGISTRY)[0]
+    rng = np.random.default_rng(0)
+    params = [transform.sample(rng, (32, 32, 3)) for _ in range(64)]
+    means = rng.random((64, 3))
+    expected = np.stack([transform.color_map(p, m) for p, m in zip(params, means)])
+    np.testing.assert_allclose(transform.color_maps(params, means), expected, atol=1e-12)

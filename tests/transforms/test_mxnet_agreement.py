@@ -137,23 +137,22 @@ def test_normalize_equals_mxnet(cat):
     np.testing.assert_allclose(a, b, atol=1e-5)
 
 
-@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 0.01), (np.uint8, 9.0)])
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 0.01), (np.uint8, 0.5 + 1e-9)])
 def test_hue_rotation_equals_colorsys_hls_rotation(dtype, tolerance):
-    """Float images rotate exactly; uint8 images go through OpenCV's 8-bit HSV (1/256-turn steps)."""
+    """Float and uint8 images rotate exactly (OpenCV's float HSV); uint8 rounds once, at the end."""
     from gluon_augplug.transforms.functional import adjust_hue
 
     rng = np.random.default_rng(0)
     pixels = rng.integers(0, 256, (1, 500, 3), dtype=np.uint8)
     for shift in (-0.5, -0.3, 0.1, 0.25, 0.49):
-        if dtype == np.uint8:
-            shift = round(shift * 256) / 256  # the 8-bit path rotates by whole 1/256 turns
         out = adjust_hue(pixels.astype(dtype), shift)
         errors = []
         for (r, g, b), got in zip(pixels[0] / 255.0, out[0]):
             h, l, s = colorsys.rgb_to_hls(r, g, b)
             want = np.array(colorsys.hls_to_rgb((h + shift) % 1.0, l, s)) * 255
             errors.append(np.abs(got.astype(float) - want).max())
-        assert max(errors) <= tolerance and np.mean(errors) <= max(tolerance / 4, 0.01)
+        # uint8: only the final rounding (at most 0.5 per channel, 0.25 on average) separates it from exact
+        assert max(errors) <= tolerance and np.mean(errors) <= (0.3 if dtype == np.uint8 else 0.01)
 
 
 def test_hue_shift_is_uniform_in_plus_minus_hue():

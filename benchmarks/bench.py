@@ -174,14 +174,24 @@ def targets(results, rows):
     mxc, albc = best(rows, "mxnet", "color", "224x224", ""), best(rows, "albumentations", "color", "224x224", "")
     out.append(check("224x224 colour pipeline vs MXNet", color / mxc if color and mxc else None, 5))
     out.append(check("224x224 colour pipeline vs albumentations", color / albc if color and albc else None, 1))
+    per_sample_nd = best(rows, "ours", "cifar", "32x32", "per-sample NDArray")
+    out.append(check("per-sample CIFAR recipe, NDArray in and out, vs GluonCV",
+                     per_sample_nd / gluoncv if per_sample_nd and gluoncv else None, 8))
+    for row in ("flip", "color"):
+        for kind in ("per-sample", "batch"):
+            mine, theirs = best(rows, "ours", row, "32x32", kind), best(rows, "albumentations", row, "32x32", "")
+            out.append(check(f"{kind} {row} 32x32 vs albumentations", mine / theirs if mine and theirs else None, 1))
     loader = results.get("loader", {})
     for w in (0, 2):
         mine = max((loader.get(f"{k}-{w}", {}).get("img_per_s") or 0) for k in ("ours", "ours-batch")) or None
         theirs = loader.get(f"mxnet-{w}", {}).get("img_per_s")
         out.append(check(f"DataLoader, {w} workers, vs MXNet's transforms", mine / theirs if mine and theirs else None, 5))
+        nd = loader.get(f"ours-nd-{w}", {}).get("img_per_s")
+        out.append(check(f"DataLoader, {w} workers, NDArray in and out through transform_first, vs GluonCV's recipe",
+                         nd / theirs if nd and theirs else None, 8))
     s = results.get("startup", {})
     if s:
-        out.append(f"import gluon_augplug: {s['import_ms']:.0f} ms (target < 50 ms): "
+        out.append(f"import gluon_augplug: {s['import_ms']:.1f} ms (target < 50 ms): "
                    f"{'met' if s['import_ms'] < 50 else 'MISSED'}")
         out.append(f"discovery of 20 plugins beyond their imports: {s['discovery_20_plugins_ms']:.0f} ms (target < 300 ms): "
                    f"{'met' if s['discovery_20_plugins_ms'] < 300 else 'MISSED'}")
@@ -208,7 +218,7 @@ def main():
         print(f"timing {lib} ...", flush=True)
         results["libraries"][lib] = run_json([interpreter, str(HERE / "anchors.py"), "--library", lib, "--inputs",
                                               str(inputs), "--repeats", repeats, "--scale", scale])
-    for which in ("ours", "ours-batch", "mxnet"):
+    for which in ("ours", "ours-nd", "ours-batch", "mxnet"):
         for workers in (0, 2):
             print(f"DataLoader {which}, {workers} workers ...", flush=True)
             results["loader"][f"{which}-{workers}"] = run_json(

@@ -24,6 +24,12 @@ def loader_for(which, dataset, workers, batch_size):
     if which == "ours":  # per-sample, seeded per sample
         return gluon.data.DataLoader(augment(dataset, "cifar10-standard", seed=0), batch_size, shuffle=True,
                                      num_workers=workers)
+    if which == "ours-nd":  # as D2L/GluonCV users call it: NDArray images, transform_first, NDArray out
+        from gluon_augplug import build_pipeline
+
+        nd = gluon.data.ArrayDataset(mx.nd.array(dataset.images, dtype="uint8"), dataset.labels)
+        return gluon.data.DataLoader(nd.transform_first(build_pipeline("cifar10-standard", seed=0)), batch_size,
+                                     shuffle=True, num_workers=workers)
     if which == "ours-batch":  # the batch version of the same recipe, in the workers' batchify
         pipeline = build_batch_pipeline(f"RandomCrop(32, pad=4), RandomFlipLeftRight, Normalize({MEAN}, {STD})")
         return gluon.data.DataLoader(dataset, batch_size, shuffle=True, num_workers=workers,
@@ -40,7 +46,7 @@ def loader_for(which, dataset, workers, batch_size):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--which", choices=["ours", "ours-batch", "mxnet"], required=True)
+    p.add_argument("--which", choices=["ours", "ours-nd", "ours-batch", "mxnet"], required=True)
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--data", default="../shared/data/cifar10-jpg.tar.gz")
     p.add_argument("--epochs", type=int, default=3)

@@ -266,9 +266,10 @@ class NumpyState(BatchState):
         self.pixels = out
 
     def _slice(self, maps, out_hw):
-        """Integer shifts and flips (pad + crop + flip): one window copy per sample out of a zero-padded
-        NCHW copy of the batch, no resampling. The result is NCHW underneath (a transposed view), so the
-        conversion to the final tensor needs no second transposition."""
+        """Integer shifts and flips (pad + crop + flip): one window copy per sample out of a zero-padded copy
+        of the batch, no resampling. Small images (CIFAR) are copied into NCHW underneath (a transposed view
+        is returned), so that the final conversion to the tensor needs no second transposition; large ones
+        stay NHWC, as the per-sample OpenCV steps that may follow need them contiguous."""
         h, w = out_hw
         n, src_h, src_w, c = self.pixels.shape
         flip_y, flip_x = maps[:, 1, 1] < 0, maps[:, 0, 0] < 0
@@ -279,14 +280,21 @@ class NumpyState(BatchState):
         x0 = np.clip(np.where(flip_x, tx - (w - 1), tx), -w, src_w)
         top, left = max(0, -int(y0.min())), max(0, -int(x0.min()))
         bottom, right = max(0, int((y0 + h).max()) - src_h), max(0, int((x0 + w).max()) - src_w)
-        padded = np.zeros((n, c, src_h + top + bottom, src_w + left + right), self.pixels.dtype)
-        padded[:, :, top:top + src_h, left:left + src_w] = self.pixels.transpose(0, 3, 1, 2)
-        out = np.empty((n, c, h, w), self.pixels.dtype)
+        size = (src_h + top + bottom, src_w + left + right)
+        nchw = h * w <= 4096
+        padded = np.zeros((n, c, *size) if nchw else (n, *size, c), self.pixels.dtype)
+        if nchw:
+            padded[:, :, top:top + src_h, left:left + src_w] = self.pixels.transpose(0, 3, 1, 2)
+        else:
+            padded[:, top:top + src_h, left:left + src_w] = self.pixels
+        out = np.empty((n, c, h, w) if nchw else (n, h, w, c), self.pixels.dtype)
         ys, xs = (y0 + top).tolist(), (x0 + left).tolist()
         for i, (y, x, fy, fx) in enumerate(zip(ys, xs, flip_y.tolist(), flip_x.tolist())):
-            window = padded[i, :, y:y + h, x:x + w]
-            out[i] = window[:, ::-1 if fy else 1, ::-1 if fx else 1]
-        return out.transpose(0, 2, 3, 1)
+            if nchw:
+                out[i] = padded[i, :, y:y + h, x:x + w][:, ::-1 if fy else 1, ::-1 if fx else 1]
+            else:
+                out[i] = padded[i, y:y + h, x:x + w][::-1 if fy else 1, ::-1 if fx else 1]
+        return out.transpose(0, 2, 3, 1) if nchw else out
 
     def _recolor(self, matrices):
         scaled = matrices.copy()

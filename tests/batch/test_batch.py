@@ -186,7 +186,7 @@ def test_integer_shifts_and_flips_copy_exactly_what_the_maps_say():
     from gluon_augplug.batch.state import NumpyState
 
     rng = np.random.default_rng(0)
-    for src_h, src_w, h, w in [(5, 8, 4, 12), (8, 5, 8, 8), (1, 3, 2, 1), (32, 32, 32, 32)]:
+    for src_h, src_w, h, w in [(5, 8, 4, 12), (8, 5, 8, 8), (1, 3, 2, 1), (32, 32, 32, 32), (70, 66, 65, 66)]:
         maps = []
         for sy, sx in [(1, 1), (-1, 1), (1, -1), (-1, -1)]:
             for ty in (-14, -3, 0, 2, src_h - 1, src_h + 6):
@@ -217,3 +217,38 @@ def test_vectorized_colour_maps_equal_the_per_sample_ones(spec):
     means = rng.random((64, 3))
     expected = np.stack([transform.color_map(p, m) for p, m in zip(params, means)])
     np.testing.assert_allclose(transform.color_maps(params, means), expected, atol=1e-12)
+
+
+class PerSampleDarken(gluon_augplug.Transform):
+    """The per-sample half of a 0.1 plugin that registered one name through both hooks."""
+
+    def __init__(self, factor: float = 0.5):
+        self.factor = factor
+
+    def apply(self, img, layout):
+        return (img * self.factor).astype(img.dtype)
+
+
+class TwinPlugin:
+    """A 0.1 plugin: the same name through the per-sample hook and the batch hook."""
+
+    @gluon_augplug.hookimpl
+    def augplug_register_transforms(self, register):
+        register("Darken", PerSampleDarken)
+
+    @gluon_augplug.hookimpl
+    def augplug_register_batch_transforms(self, register):
+        register("Darken", Darken)
+
+
+def test_a_0_1_plugins_twins_become_one_registration(augplug_register, cat):
+    record = augplug_register(TwinPlugin(), "twins")
+    assert (record.transforms, record.batch_transforms) == (1, 1)
+    registry = gluon_augplug.get_registry()
+    [info] = [i for i in registry.transforms("twins", kind=None)]
+    assert info.kind == "sample+batch" and info.factory is PerSampleDarken and info.batch_factory is Darken
+    assert registry.get_transform("Darken", "batch") is info is registry.get_transform("Darken")
+    np.testing.assert_array_equal(build_pipeline("Darken(0.5)")(cat), (cat * 0.5).astype(np.uint8))
+    batch = build_batch_pipeline("Darken(0.5)")
+    assert isinstance(batch[0], Darken)  # the batch spec builds the batch twin
+    np.testing.assert_allclose(batch(np.full((2, 4, 4, 3), 200, np.uint8)), 200 / 255 * 0.5, atol=1e-6)

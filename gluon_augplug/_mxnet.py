@@ -7,6 +7,7 @@ largest cost of the NDArray-in path. This builds the same DLPack hand-over with 
 from __future__ import annotations
 
 import ctypes
+import threading
 from typing import Any
 
 import numpy as np
@@ -40,19 +41,37 @@ def nd_from_numpy(array: np.ndarray) -> Any:
 
         return mx.nd.from_numpy(np.ascontiguousarray(array), zero_copy=True)
     array.flags.writeable = False
-    managed = p["managed"]()
+    managed, shapes = _thread_structs(p)
+    shape, shape_ptr = shapes[array.ndim]
+    if array.ndim:
+        shape[:] = array.shape
     tensor = managed.dl_tensor
     tensor.data = array.__array_interface__["data"][0]
-    tensor.ctx = p["cpu"]
     tensor.ndim = array.ndim
     tensor.dtype = dtype
-    shape = (ctypes.c_int64 * array.ndim)(*array.shape)  # copied by MXNet during the call (transient)
-    tensor.shape = ctypes.cast(shape, ctypes.POINTER(ctypes.c_int64))
-    tensor.strides = None
-    tensor.byte_offset = 0
+    tensor.shape = shape_ptr
     p["incref"](ctypes.py_object(array))  # released by the deleter when MXNet frees the NDArray
     managed.manager_ctx = id(array)
-    managed.deleter = p["deleter"]
     handle = p["handle"]()
+    # transient: MXNet copies the structure (and the shape) during the call, so one per thread serves every call
     p["check"](p["lib"].MXNDArrayFromDLPackEx(ctypes.byref(managed), True, ctypes.byref(handle)))
     return p["NDArray"](handle=handle)
+
+
+_local = threading.local()
+
+
+def _thread_structs(p: dict) -> tuple:
+    structs = getattr(_local, "structs", None)
+    if structs is None:
+        managed = p["managed"]()
+        managed.dl_tensor.ctx = p["cpu"]
+        managed.dl_tensor.strides = None
+        managed.dl_tensor.byte_offset = 0
+        managed.deleter = p["deleter"]
+        shapes = {}
+        for ndim in range(0, 33):
+            shape = (ctypes.c_int64 * max(ndim, 1))()
+            shapes[ndim] = (shape, ctypes.cast(shape, ctypes.POINTER(ctypes.c_int64)))
+        structs = _local.structs = (managed, shapes)
+    return structs

@@ -152,7 +152,7 @@ class RandomCrop(Transform):
         sx, sy, ex, ey = max(x0, 0), max(y0, 0), min(x0 + w, W), min(y0 + h, H)
         if sx < ex and sy < ey:
             out[sy - y0 : ey - y0, sx - x0 : ex - x0] = img[sy:ey, sx:ex]
-        return F.resize(out, self.size, self.interpolation)
+        return out if (w, h) == tuple(self.size) else F.resize(out, self.size, self.interpolation)
 
     def sample_batch(self, rng, n, shape):
         left, top, right, bottom = self.pad

@@ -187,8 +187,10 @@ def targets(results, rows):
         theirs = loader.get(f"mxnet-{w}", {}).get("img_per_s")
         out.append(check(f"DataLoader, {w} workers, vs MXNet's transforms", mine / theirs if mine and theirs else None, 5))
         nd = loader.get(f"ours-nd-{w}", {}).get("img_per_s")
+        floor = loader.get(f"noop-nd-{w}", {}).get("img_per_s")
         out.append(check(f"DataLoader, {w} workers, NDArray in and out through transform_first, vs GluonCV's recipe",
-                         nd / theirs if nd and theirs else None, 8))
+                         nd / theirs if nd and theirs else None, 8)
+                   + (f" (a transform that does nothing: {floor / theirs:.1f}x)" if floor and theirs else ""))
     s = results.get("startup", {})
     if s:
         out.append(f"import gluon_augplug: {s['import_ms']:.1f} ms (target < 50 ms): "
@@ -218,7 +220,7 @@ def main():
         print(f"timing {lib} ...", flush=True)
         results["libraries"][lib] = run_json([interpreter, str(HERE / "anchors.py"), "--library", lib, "--inputs",
                                               str(inputs), "--repeats", repeats, "--scale", scale])
-    for which in ("ours", "ours-nd", "ours-batch", "mxnet"):
+    for which in ("ours", "ours-nd", "noop-nd", "ours-batch", "mxnet"):
         for workers in (0, 2):
             print(f"DataLoader {which}, {workers} workers ...", flush=True)
             results["loader"][f"{which}-{workers}"] = run_json(

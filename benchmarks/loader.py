@@ -20,6 +20,10 @@ from gluon_augplug.data.datasets import open_dataset
 from gluon_augplug.constants import CIFAR10_MEAN as MEAN, CIFAR10_STD as STD
 
 
+def _unchanged(image):
+    return image
+
+
 def loader_for(which, dataset, workers, batch_size):
     if which == "ours":  # per-sample, seeded per sample
         return gluon.data.DataLoader(augment(dataset, "cifar10-standard", seed=0), batch_size, shuffle=True,
@@ -30,6 +34,9 @@ def loader_for(which, dataset, workers, batch_size):
         nd = gluon.data.ArrayDataset(mx.nd.array(dataset.images, dtype="uint8"), dataset.labels)
         return gluon.data.DataLoader(nd.transform_first(build_pipeline("cifar10-standard", seed=0)), batch_size,
                                      shuffle=True, num_workers=workers)
+    if which == "noop-nd":  # MXNet's own floor: transform_first with a transform that does nothing
+        nd = gluon.data.ArrayDataset(mx.nd.array(dataset.images, dtype="uint8"), dataset.labels)
+        return gluon.data.DataLoader(nd.transform_first(_unchanged), batch_size, shuffle=True, num_workers=workers)
     if which == "ours-batch":  # the batch version of the same recipe, in the workers' batchify
         pipeline = build_batch_pipeline(f"RandomCrop(32, pad=4), RandomFlipLeftRight, Normalize({MEAN}, {STD})")
         return gluon.data.DataLoader(dataset, batch_size, shuffle=True, num_workers=workers,
@@ -46,7 +53,7 @@ def loader_for(which, dataset, workers, batch_size):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--which", choices=["ours", "ours-nd", "ours-batch", "mxnet"], required=True)
+    p.add_argument("--which", choices=["ours", "ours-nd", "noop-nd", "ours-batch", "mxnet"], required=True)
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--data", default="../shared/data/cifar10-jpg.tar.gz")
     p.add_argument("--epochs", type=int, default=3)

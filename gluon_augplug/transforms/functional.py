@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 GRAY_COEF = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601-2, as MXNet and PIL
+_GRAY_R, _GRAY_G, _GRAY_B = (float(c) for c in GRAY_COEF)
 _RAMP = np.arange(256, dtype=np.float32)
 # AlexNet's PCA lighting: eigenvalue-scaled eigenvectors of ImageNet RGB, as MXNet's RandomLighting
 LIGHTING_EIG = np.array(
@@ -308,8 +309,9 @@ def affine_gray_blend(img: np.ndarray, alpha: float, beta: float, gamma: float) 
     if img.dtype == np.uint8 and beta == 0:
         return lut(img, _RAMP * alpha + gamma)
     if img.dtype == np.uint8 and img.shape[2] == 3:  # one 3x4 colour matrix, one saturating pass
-        matrix = np.hstack([np.eye(3) * alpha + beta * np.outer(np.ones(3), GRAY_COEF), np.full((3, 1), gamma)])
-        return cv2.transform(np.ascontiguousarray(img), matrix.astype(np.float32))
+        r, g, b = beta * _GRAY_R, beta * _GRAY_G, beta * _GRAY_B  # plain floats: numpy costs more at 32x32
+        matrix = np.array([[alpha + r, g, b, gamma], [r, alpha + g, b, gamma], [r, g, alpha + b, gamma]], np.float32)
+        return cv2.transform(np.ascontiguousarray(img), matrix)
     out = img.astype(np.float32) * np.float32(alpha) + gray(img).astype(np.float32) * np.float32(beta) \
         + np.float32(gamma)
     return _finish(out, img)

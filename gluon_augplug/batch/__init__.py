@@ -8,9 +8,11 @@ from .state import BatchState
 
 
 def build_batch_pipeline(spec, seed=None, *, registry=None, strict=None) -> BatchPipeline:
-    """Build a :class:`BatchPipeline` from a spec (string, list, dict or YAML/JSON file) of batch transform names."""
-    from ..pipeline.build import build_transforms
+    """Build a :class:`BatchPipeline` from a spec (string, list, dict or YAML/JSON file) of transforms that
+    have a batch path (``augplug transforms --kind batch``)."""
+    from ..pipeline.build import build_transforms, check_seed
 
+    check_seed(seed, "seed")
     transforms, spec_seed = build_transforms(spec, kind="batch", registry=registry, strict=strict)
     return BatchPipeline(transforms, spec_seed if seed is None else seed)
 

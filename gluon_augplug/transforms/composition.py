@@ -6,6 +6,7 @@ from typing import Any
 from ..errors import ReplayError, SpecError
 from .. import params as P
 from .base import CHW, HWC, Transform, registration_hook
+from .tensor import Normalize, ToTensor
 
 
 def _weights(owner: str, name: str, value: Any) -> list[float]:
@@ -36,7 +37,18 @@ class _Composite(Transform):
     # -- running -----------------------------------------------------------------
     def _run_sequence(self, children, img, rng, layout, replays):
         records = []
+        skip = False
         for i, child in enumerate(children):
+            if skip:  # the Normalize that the fused step below already applied
+                skip = False
+                continue
+            following = children[i + 1] if i + 1 < len(children) else None
+            if type(child) is ToTensor and type(following) is Normalize and layout == HWC:
+                fused = following.from_pixels(img)  # ToTensor + Normalize in one pass, the same values
+                if fused is not None:
+                    records += [{"name": child.spec_name, "params": {}}, {"name": following.spec_name, "params": {}}]
+                    img, layout, skip = fused, CHW, True
+                    continue
             img, record = child.run(img, rng, layout, replays[i] if replays is not None else None)
             layout = child.output_layout(layout)
             records.append(record)

@@ -40,6 +40,23 @@ class Normalize(Transform):
     def setup(self):
         self._mean = np.asarray(self.mean, np.float32)
         self._inv_std = 1.0 / np.asarray(self.std, np.float32)
+        # uint8 value -> its ToTensor-then-Normalize result, per channel, computed with the same float32
+        # operations as the two steps, so that the fused path below gives the same values
+        ramp = np.arange(256, dtype=np.float32) * np.float32(1.0 / 255.0)
+        self._tables = [((ramp - m) * s).astype(np.float32) for m, s in
+                        zip(np.broadcast_to(self._mean, (4,)) if self._mean.size == 1 else self._mean,
+                            np.broadcast_to(self._inv_std, (4,)) if self._inv_std.size == 1 else self._inv_std)]
+
+    def from_pixels(self, img: np.ndarray) -> np.ndarray | None:
+        """ToTensor followed by this Normalize on a uint8 HWC image, in one pass (one OpenCV look-up per
+        channel); None when that does not apply (other dtypes, a channel count the mean/std do not fit)."""
+        h, w, c = img.shape
+        if img.dtype != np.uint8 or self._mean.size not in (1, c) or self._inv_std.size not in (1, c):
+            return None  # the two steps' own path raises the clear error for a mismatch
+        out = np.empty((c, h, w), np.float32)
+        for k, plane in enumerate(cv2.split(img) if c > 1 else [np.ascontiguousarray(img[:, :, 0])]):
+            cv2.LUT(plane, self._tables[k], dst=out[k])
+        return out
 
     def apply(self, img, layout):
         c = img.shape[0]

@@ -137,3 +137,23 @@ def test_every_builtin_pickles_and_behaves_the_same_after(info, cifar_test_image
     np.testing.assert_array_equal(clone(image), pipeline_for(info, seed=4)(image))
     transform = pickle.loads(pickle.dumps(pipe[-1]))
     assert type(transform) is type(pipe[-1]) and transform.to_spec() == pipe[-1].to_spec()
+
+
+@pytest.mark.parametrize("shape, mean, std", [((32, 32, 3), (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+                                              ((400, 500, 3), 0.5, 0.25), ((7, 5, 1), 0.5, 0.25),
+                                              ((9, 9, 4), (0.1, 0.2, 0.3, 0.4), 0.5)])
+def test_tensor_then_normalize_runs_fused_with_the_same_values(shape, mean, std):
+    """A ToTensor directly followed by Normalize runs as one look-up per channel; the values are the two
+    steps' own, bit for bit, and the record still lists both steps."""
+    from gluon_augplug.transforms import Normalize, ToTensor
+
+    img = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    separate = Normalize(mean, std).apply(ToTensor().apply(img, "HWC"), "CHW")
+    pipe = build_pipeline([{"name": "ToTensor"}, {"name": "Normalize", "params": {"mean": mean, "std": std}}])
+    out, record = pipe.apply_with_params(img)
+    np.testing.assert_array_equal(out, separate)
+    assert [c["name"] for c in record["children"]] == ["ToTensor", "Normalize"]
+    np.testing.assert_array_equal(pipe.replay(img, record), separate)
+    with pytest.raises(Exception, match="mean has 4 values but the tensor has 3 channels"):
+        build_pipeline("ToTensor, Normalize((0.1, 0.2, 0.3, 0.4), 0.5)")(img[:, :, :3] if shape[2] == 4 else
+                                                                        np.zeros((4, 4, 3), np.uint8))

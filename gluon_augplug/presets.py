@@ -1,7 +1,7 @@
 """The built-in presets: named pipelines of the chapter, GluonCV's recipes and the policy papers."""
 from __future__ import annotations
 
-from .constants import CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD
+from .constants import CIFAR10_MEAN, CIFAR10_STD, GLUONCV_CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD
 from .plugins.hookspecs import hookimpl
 
 
@@ -16,7 +16,11 @@ def augplug_register_presets(register):
              "hue=0.5), RandomResizedCrop(200, scale=(0.1, 1), ratio=(0.5, 2))",
              doc="D2L's composed flip + colour + shape augmentation of the cat photo")
     register("cifar10-standard", f"RandomCrop(32, pad=4), RandomFlipLeftRight, ToTensor, {cifar_norm}",
-             doc="GluonCV's CIFAR-10 recipe: pad 4 + random 32 crop, flip, ToTensor, Normalize")
+             doc="pad 4 + random 32 crop, flip, ToTensor, Normalize with the training set's true mean and std")
+    gluoncv_norm = f"Normalize(mean={CIFAR10_MEAN}, std={GLUONCV_CIFAR10_STD})"
+    register("cifar10-gluoncv", f"RandomCrop(32, pad=4), RandomFlipLeftRight, ToTensor, {gluoncv_norm}",
+             doc="GluonCV's train_cifar10.py recipe exactly, with its std (0.2023, 0.1994, 0.2010)")
+    register("cifar10-gluoncv-test", f"ToTensor, {gluoncv_norm}", doc="GluonCV's CIFAR-10 test transform exactly")
     register("cifar10-test", f"ToTensor, {cifar_norm}", doc="CIFAR-10 evaluation: ToTensor, Normalize")
     register("cifar10-autoaugment",
              f"RandomCrop(32, pad=4), RandomFlipLeftRight, AutoAugment('cifar10'), ToTensor, {cifar_norm}, "

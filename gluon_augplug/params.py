@@ -163,11 +163,15 @@ class Range(Param):
     type_name = "range"
 
     def __init__(self, default: Any = REQUIRED, lo: float | None = None, hi: float | None = None, *,
-                 symmetric_from: float | None = None, integer: bool = False, doc: str = "", optional: bool = False):
+                 symmetric_from: float | None = None, up_to: float | None = None, integer: bool = False,
+                 doc: str = "", optional: bool = False):
         super().__init__(default, doc, optional=optional)
         self.lo, self.hi, self.symmetric_from, self.integer = lo, hi, symmetric_from, integer
+        self.up_to = up_to  # a single number x means (x, up_to), as MXNet reads RandomResizedCrop's scale
 
     def check(self, value, owner):
+        if self.up_to is not None and _checks._is_number(value):
+            value = (value, self.up_to)
         low, high = _checks.pair(owner, self.name, value, self.lo, self.hi, self.symmetric_from)
         if self.integer:
             if low != int(low) or high != int(high):
@@ -180,6 +184,8 @@ class Range(Param):
         if self.integer:
             what = what.replace("a number", "an integer")
         pair = f"a (min, max) pair of {'integers' if self.integer else 'numbers'}"
+        if self.up_to is not None:
+            return f"{pair}, {what.replace('a number ', 'each ')}; a number x means (x, {self.up_to})"
         if self.symmetric_from is not None:
             return f"{pair} in {what.split(' in ')[-1] if ' in ' in what else 'range'}, or x >= 0 for ±x"
         return f"{what}, or {pair} of them"

@@ -67,7 +67,11 @@ class RandomContrast(_Factor):
 
 
 class RandomSaturation(_Factor):
-    """Blend each pixel with its gray level by a factor uniform in [max(0, 1 - saturation), 1 + saturation]."""
+    """Blend each pixel with its gray level by a factor uniform in [max(0, 1 - saturation), 1 + saturation].
+
+    The gray level is the ITU-R 601 luma, as torchvision and PIL compute it; MXNet 1.9.1's kernel
+    uses the blue channel alone (``gray = ...`` where ``gray += ...`` was meant), a bug not copied.
+    """
 
     _op = staticmethod(F.adjust_saturation)
     _param = "saturation"
@@ -77,14 +81,16 @@ class RandomSaturation(_Factor):
 class RandomHue(_ColorMap, Transform):
     """Rotate the hue by a uniform fraction of a turn in [-hue, hue] (MXNet: ``hue * 360`` degrees).
 
-    On batches the rotation is the linear YIQ one (as GluonCV's ``HueJitterAug``).
+    As MXNet's block, which rotates by a factor uniform in [max(0, 1 - hue), 1 + hue] whole
+    turns: above 1 the shift is uniform in [-1, hue] turns. On batches the rotation is the
+    linear YIQ one (as GluonCV's ``HueJitterAug``).
     """
 
     random = True
-    hue = P.Number(0.5, 0.0, 1.0, doc="largest hue shift, in turns")
+    hue = P.Number(0.5, 0.0, None, doc="largest hue shift, in turns (above 1: [-1, hue], as MXNet)")
 
     def sample(self, rng, shape):
-        return {"shift": float(rng.uniform(-self.hue, self.hue))}
+        return {"shift": float(rng.uniform(-self.hue if self.hue <= 1 else -1.0, self.hue))}
 
     def apply(self, img, layout, shift=0.0):
         return F.adjust_hue(img, shift)
@@ -107,8 +113,11 @@ _JITTER_OPS = {
 class RandomColorJitter(_ColorMap, Transform):
     """Jitter brightness, contrast, saturation and hue in a random order (MXNet's RandomColorJitter).
 
-    Brightness, contrast and saturation factors are uniform in [max(0, 1 - x), 1 + x];
-    the hue shift is uniform in [-hue, hue] turns. A parameter of 0 leaves that step out.
+    Brightness, contrast and saturation factors are uniform in [1 - x, 1 + x], as MXNet's
+    operator draws them (above 1 a factor can be negative: brightness then gives black,
+    contrast and saturation invert around the mean gray and the luma); the hue shift is uniform
+    in [-hue, hue] turns. A parameter of 0 leaves that step out. Saturation blends with the
+    ITU-R 601 luma, as torchvision and PIL (MXNet 1.9.1 uses the blue channel alone: a bug).
     Unlike MXNet 1.9.1's operator, ``hue > 0`` is safe: no out-of-bounds read (mxnet#18986).
     On batches the steps fuse into one colour map per sample (hue: the linear YIQ rotation).
     """
@@ -118,7 +127,7 @@ class RandomColorJitter(_ColorMap, Transform):
     brightness = P.Number(0.0, 0.0, None, doc="largest change of the brightness factor from 1 (0: off)")
     contrast = P.Number(0.0, 0.0, None, doc="largest change of the contrast factor from 1 (0: off)")
     saturation = P.Number(0.0, 0.0, None, doc="largest change of the saturation factor from 1 (0: off)")
-    hue = P.Number(0.0, 0.0, 1.0, doc="largest hue shift, in turns (0: off)")
+    hue = P.Number(0.0, 0.0, None, doc="largest hue shift, in turns (0: off)")
     example = {"brightness": 0.4, "contrast": 0.4, "saturation": 0.4, "hue": 0.1}
 
     def color_map(self, params, mean_rgb):
@@ -151,7 +160,7 @@ class RandomColorJitter(_ColorMap, Transform):
             op = ("brightness", "contrast", "saturation", "hue")[i]
             x = getattr(self, op)
             if x > 0:
-                value = rng.uniform(-x, x) if op == "hue" else rng.uniform(max(0.0, 1.0 - x), 1.0 + x)
+                value = rng.uniform(-x, x) if op == "hue" else rng.uniform(1.0 - x, 1.0 + x)  # MXNet's ranges
                 steps.append([op, float(value)])
         return {"steps": steps}
 

@@ -179,7 +179,8 @@ class RandomResizedCrop(Transform):
 
     random = True
     size = P.Size(doc="output size: an integer (square) or (width, height)")
-    scale = P.Range((0.08, 1.0), 0.0, 1.0, doc="area of the crop as a fraction of the image's")
+    scale = P.Range((0.08, 1.0), 0.0, 1.0, up_to=1.0,
+                    doc="area of the crop as a fraction of the image's (a number x: (x, 1.0), as MXNet reads it)")
     ratio = P.Range((3.0 / 4.0, 4.0 / 3.0), 1e-6, None, doc="aspect ratio (width / height) of the crop")
     interpolation = P.Interpolation(1)
     example = {"size": 32}

@@ -104,7 +104,7 @@ def test_bad_inputs_get_clear_errors():
 
 
 @pytest.mark.parametrize("spec, param", [
-    ("RandomFlipLeftRight(p=1.5)", "p"), ("RandomBrightness(-0.1)", "brightness"), ("RandomHue(2)", "hue"),
+    ("RandomFlipLeftRight(p=1.5)", "p"), ("RandomBrightness(-0.1)", "brightness"), ("RandomHue(-0.1)", "hue"),
     ("RandomColorJitter(contrast=-1)", "contrast"), ("RandomResizedCrop(0)", "size"),
     ("RandomResizedCrop(32, scale=(0.9, 0.1))", "scale"), ("RandomResizedCrop(32, ratio=(0, 1))", "ratio"),
     ("RandomCrop(32, pad=-1)", "pad"), ("RandomCrop(32, pad=(1, 2, 3))", "pad"), ("Resize((32, 0))", "size"),

@@ -172,3 +172,44 @@ def test_color_jitter_uses_a_random_order_and_mxnet_ranges():
     for steps in records:
         for op, value in steps:
             assert (-0.5 <= value <= 0.5) if op == "hue" else (0.5 <= value <= 1.5)
+
+
+def test_resized_crop_reads_a_single_scale_as_mxnet_does(cat):
+    """MXNet reads RandomResizedCrop(size, scale=x) as the area range (x, 1.0), not (x, x)."""
+    ours = build_pipeline("RandomResizedCrop(32, scale=0.5)")[0]
+    assert ours.scale == (0.5, 1.0) and ours.to_spec()["params"]["scale"] == 0.5
+    rng = np.random.default_rng(0)
+    area = cat.shape[0] * cat.shape[1]
+    ours_fractions = [(lambda p: p["w"] * p["h"] / area)(ours.sample(rng, cat.shape)) for _ in range(N)]
+    mx.random.seed(0)
+    import random
+
+    random.seed(0)
+    src = mx.nd.array(cat, dtype="uint8")
+    theirs = []
+    for _ in range(N):
+        _, (x, y, w, h) = mx.image.random_size_crop(src, (32, 32), 0.5, (3 / 4, 4 / 3))
+        theirs.append(w * h / area)
+    assert min(ours_fractions) >= 0.49 and min(theirs) >= 0.49
+    assert abs(np.mean(ours_fractions) - np.mean(theirs)) < 0.02
+
+
+def test_hue_above_one_is_accepted_and_drawn_as_mxnet_draws_it(cat):
+    T.RandomHue(1.5)(mx.nd.array(cat[:8, :8], dtype="uint8")).wait_to_read()  # MXNet takes it
+    pipe = build_pipeline("RandomHue(1.5)")
+    rng = np.random.default_rng(0)
+    shifts = [pipe[0].sample(rng, (8, 8, 3))["shift"] for _ in range(N)]
+    # MXNet: factor uniform in [max(0, 1 - 1.5), 2.5] whole turns, i.e. a shift in [-1, 1.5]
+    assert -1.0 <= min(shifts) < -0.9 and 1.4 < max(shifts) <= 1.5 and abs(np.mean(shifts) - 0.25) < 0.05
+    assert pipe(cat).shape == cat.shape
+    build_pipeline("RandomColorJitter(hue=1.5)")(cat)
+
+
+def test_jitter_factors_above_one_follow_mxnets_operator():
+    """MXNet's color jitter draws 1 + U(-x, x): with x > 1 a factor can be negative (no clamp at 0)."""
+    pipe = build_pipeline("RandomColorJitter(brightness=1.5, contrast=1.5)")
+    rng = np.random.default_rng(0)
+    factors = [v for _ in range(N) for op, v in pipe[0].sample(rng, (8, 8, 3))["steps"]]
+    assert -0.5 <= min(factors) < -0.4 and 2.4 < max(factors) <= 2.5
+    img = np.full((4, 4, 3), 100, np.uint8)
+    assert (pipe[0].apply(img, "HWC", steps=[["brightness", -0.3]]) == 0).all()  # as MXNet saturates it

@@ -62,7 +62,9 @@ class CIFAR10(_Base):  # type: ignore[misc,valid-type]
         self._root = root
         self._transform = transform
         self.classes = list(dataset.classes)
-        self._data = mx.nd.array(np.asarray(dataset.images), dtype="uint8")  # one NDArray, as MXNet's class
+        # one array, as MXNet's class: an mxnet.numpy array under npx.set_np() (D2L's code), else an NDArray
+        array = mx.np.array if mx.util.is_np_array() else mx.nd.array
+        self._data = array(np.asarray(dataset.images), dtype="uint8")
         self._label = np.asarray(dataset.labels, dtype=np.int32)
 
     def __len__(self) -> int:

@@ -32,6 +32,15 @@ class Pipeline:
     threads pass ``rng=`` per call (e.g. ``np.random.default_rng((seed, index))``) or use
     :func:`gluon_augplug.augment`, whose samples are seeded by index. DataLoader worker
     processes each get a distinct stream (see :class:`RandomSource`).
+
+    What a seed guarantees, by how the pipeline is used:
+
+    * ``dataset.transform_first(pipeline)`` with ``num_workers=0``: the same epochs, run after run.
+    * the same with ``num_workers > 0``: each worker draws a distinct stream, but which worker
+      augments which sample depends on scheduling, so an epoch is not reproducible, and differs
+      between 0 and 2 workers.
+    * ``gluon_augplug.augment(dataset, pipeline, seed=s)``: every sample of every epoch is decided
+      by (seed, index, epoch): the same whatever ``num_workers`` is, and resumable mid-epoch.
     """
 
     def __init__(self, transforms: Sequence[Transform], seed: int | None = None):

@@ -23,9 +23,9 @@ def apply(img, aug, num_rows=2, num_cols=4):
     return [aug(img) for _ in range(num_rows * num_cols)]
 
 
-flips = apply(img, transforms.RandomFlipLeftRight())
+flips = apply(img, transforms.RandomFlipLeftRight(), num_rows=4, num_cols=8)  # 32 draws: both sides, surely
 seen["flip"] = [type(flips[0]).__module__, list(flips[0].shape), len({y[:, 0].asnumpy().tobytes() for y in flips})]
-flips_tb = apply(img, transforms.RandomFlipTopBottom())
+flips_tb = apply(img, transforms.RandomFlipTopBottom(), num_rows=4, num_cols=8)
 seen["flip_tb"] = len({y[0].asnumpy().tobytes() for y in flips_tb})
 shape_aug = transforms.RandomResizedCrop((200, 200), scale=(0.1, 1), ratio=(0.5, 2))
 seen["resized"] = sorted({tuple(y.shape) for y in apply(img, shape_aug)})

@@ -265,6 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AugplugError as exc:
         print(f"augplug: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped early (`augplug transforms | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
+        return 0
     except OSError as exc:  # the environment: a missing file, no permission, a full disk
         where = f": {exc.filename!r}" if getattr(exc, "filename", None) else ""
         print(f"augplug: error: {exc.strerror or exc}{where}", file=sys.stderr)

@@ -197,3 +197,12 @@ def test_an_internal_error_is_a_traceback_not_the_users_fault(monkeypatch, capsy
     with pytest.raises(ValueError, match="a bug"):
         cli.main(["presets"])
     assert "bad input" not in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    """`augplug transforms --markdown | head -2`: the closed pipe ends the command quietly."""
+    proc = subprocess.Popen([sys.executable, "-m", "gluon_augplug", "transforms", "--markdown"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the command writes anything (it is still importing): its writes fail, surely
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and "error" not in err.lower(), err

@@ -17,13 +17,13 @@ class _ColorMap:
 
     needs_means = False  # the map depends on the sample's channel means (contrast)
 
-    def color_map(self, params: dict, mean_rgb: np.ndarray) -> np.ndarray:
-        """One sample's (3, 4) map."""
+    def color_maps(self, params: list, means: np.ndarray) -> np.ndarray:
+        """The batch's (N, 3, 4) maps, one per sample's ``params`` and (N, 3) channel means."""
         raise NotImplementedError
 
-    def color_maps(self, params: list, means: np.ndarray) -> np.ndarray:
-        """The batch's (N, 3, 4) maps (vectorized where a subclass can; the per-sample loop otherwise)."""
-        return np.stack([self.color_map(p, m) for p, m in zip(params, means)])
+    def color_map(self, params: dict, mean_rgb: np.ndarray) -> np.ndarray:
+        """One sample's (3, 4) map."""
+        return self.color_maps([params], np.asarray(mean_rgb, np.float64)[None])[0]
 
     def apply_batch(self, state, params):
         means = state.channel_means() if self.needs_means else np.zeros((state.n, 3))
@@ -43,9 +43,6 @@ class _Factor(_ColorMap, Transform):
 
     def apply(self, img, layout, factor=1.0):
         return self._op(img, factor)
-
-    def color_map(self, params, mean_rgb):
-        return color_step(self._param, params["factor"], mean_rgb)
 
     def color_maps(self, params, means):
         return color_steps(self._param, np.array([p["factor"] for p in params]), means)
@@ -95,9 +92,6 @@ class RandomHue(_ColorMap, Transform):
     def apply(self, img, layout, shift=0.0):
         return F.adjust_hue(img, shift)
 
-    def color_map(self, params, mean_rgb):
-        return color_step("hue", params["shift"], mean_rgb)
-
     def color_maps(self, params, means):
         return color_steps("hue", np.array([p["shift"] for p in params]), means)
 
@@ -131,6 +125,7 @@ class RandomColorJitter(_ColorMap, Transform):
     example = {"brightness": 0.4, "contrast": 0.4, "saturation": 0.4, "hue": 0.1}
 
     def color_map(self, params, mean_rgb):
+        """The steps one after the other (the definition :meth:`color_maps` computes for a batch at once)."""
         total = color_step("brightness", 1.0, mean_rgb)
         for op, value in params["steps"]:
             total = then(color_step(op, value, total[:, :3] @ mean_rgb + total[:, 3]), total)
@@ -199,9 +194,6 @@ class RandomLighting(_ColorMap, Transform):
     random = True
     alpha = P.Number(0.1, 0.0, None, doc="standard deviation of the PCA coefficients")
 
-    def color_map(self, params, mean_rgb):
-        return np.hstack([np.eye(3), (LIGHTING_EIG @ np.asarray(params["alpha"]))[:, None] / 255.0])
-
     def color_maps(self, params, means):
         maps = np.tile(np.hstack([np.eye(3), np.zeros((3, 1))]), (len(params), 1, 1))
         maps[:, :, 3] = np.array([p["alpha"] for p in params]) @ LIGHTING_EIG.T.astype(np.float64) / 255.0
@@ -237,9 +229,6 @@ class RandomGrayscale(_ColorMap, _MaybeApply):
 
     def op(self, img):
         return F.to_grayscale(img)
-
-    def color_map(self, params, mean_rgb):
-        return color_step("saturation", 0.0 if params["apply"] else 1.0, mean_rgb)
 
     def color_maps(self, params, means):
         return color_steps("saturation", np.array([0.0 if p["apply"] else 1.0 for p in params]), means)

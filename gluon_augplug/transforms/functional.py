@@ -252,21 +252,13 @@ _GRAY64 = GRAY_COEF.astype(np.float64)
 
 def color_step(op: str, value: float, mean_rgb: np.ndarray) -> np.ndarray:
     """The 3x4 map of one jitter step; ``mean_rgb`` (the image's channel means) is used by contrast."""
-    if op == "brightness":
-        return np.hstack([np.eye(3) * value, np.zeros((3, 1))])
-    if op == "saturation":
-        return np.hstack([np.eye(3) * value + (1 - value) * np.outer(np.ones(3), _GRAY64), np.zeros((3, 1))])
-    if op == "contrast":
-        return np.hstack([np.eye(3) * value, np.full((3, 1), (1 - value) * float(_GRAY64 @ mean_rgb))])
-    if op == "hue":  # linear (YIQ) rotation, used by the batch transforms
-        t = value * 2 * np.pi
-        rot = np.array([[1, 0, 0], [0, np.cos(t), -np.sin(t)], [0, np.sin(t), np.cos(t)]])
-        return np.hstack([_YIQ_INV @ rot @ _YIQ, np.zeros((3, 1))])
-    raise ValueError(f"unknown colour step {op!r}")
+    return color_steps(op, np.array([value]), np.asarray(mean_rgb, np.float64)[None])[0]
 
 
 def color_steps(op: str, values: np.ndarray, means: np.ndarray) -> np.ndarray:
-    """:func:`color_step` for a batch at once: (N,) values and (N, 3) channel means -> (N, 3, 4) maps."""
+    """The maps of one jitter step for a batch: (N,) values and (N, 3) channel means -> (N, 3, 4) maps.
+
+    Hue is the linear (YIQ) rotation, used by the batch transforms."""
     values = np.asarray(values, np.float64)
     n = len(values)
     out = np.zeros((n, 3, 4))
@@ -298,7 +290,7 @@ def then_batch(steps: np.ndarray, so_far: np.ndarray) -> np.ndarray:
 
 def then(step: np.ndarray, so_far: np.ndarray) -> np.ndarray:
     """The 3x4 map of ``so_far`` followed by ``step``."""
-    return step[:, :3] @ so_far + np.hstack([np.zeros((3, 3)), step[:, 3:]])
+    return then_batch(step[None], so_far[None])[0]
 
 
 def affine_gray_blend(img: np.ndarray, alpha: float, beta: float, gamma: float) -> np.ndarray:

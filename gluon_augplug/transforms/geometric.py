@@ -96,6 +96,16 @@ class CenterCrop(Transform):
         return F.crop_resize(img, (w - cw) // 2, (h - ch) // 2, cw, ch, self.size, self.interpolation)
 
 
+def add_crops(state: Any, x0: Any, y0: Any, w: Any, h: Any, size_wh: tuple[int, int]) -> None:
+    """Append per-sample crops (windows at (x0, y0) of w x h, numbers or one per sample) resized to
+    ``size_wh`` to a batch state, as maps from output pixels to input pixels."""
+    ow, oh = size_wh
+    maps = np.tile(np.eye(3), (state.n, 1, 1))
+    maps[:, 0, 0], maps[:, 1, 1] = (np.asarray(w) - 1) / max(ow - 1, 1), (np.asarray(h) - 1) / max(oh - 1, 1)
+    maps[:, 0, 2], maps[:, 1, 2] = x0, y0
+    state.add_geometry(maps, (oh, ow))
+
+
 def _padding(owner: str, name: str, value: Any) -> tuple[int, int, int, int]:
     if value is None:
         return (0, 0, 0, 0)
@@ -163,11 +173,7 @@ class RandomCrop(Transform):
                 "w": cw, "h": ch}
 
     def apply_batch(self, state, params):
-        ow, oh = self.size
-        maps = np.tile(np.eye(3), (state.n, 1, 1))
-        maps[:, 0, 0], maps[:, 1, 1] = (params["w"] - 1) / max(ow - 1, 1), (params["h"] - 1) / max(oh - 1, 1)
-        maps[:, 0, 2], maps[:, 1, 2] = params["x0"], params["y0"]
-        state.add_geometry(maps, (oh, ow))
+        add_crops(state, params["x0"], params["y0"], params["w"], params["h"], self.size)
 
 
 class RandomResizedCrop(Transform):
@@ -206,12 +212,8 @@ class RandomResizedCrop(Transform):
         return F.crop_resize(img, x0, y0, w or img.shape[1], h or img.shape[0], self.size, self.interpolation)
 
     def apply_batch(self, state, params):
-        ow, oh = self.size
-        maps = np.tile(np.eye(3), (state.n, 1, 1))
-        for i, p in enumerate(params):
-            maps[i, 0, 0], maps[i, 1, 1] = (p["w"] - 1) / max(ow - 1, 1), (p["h"] - 1) / max(oh - 1, 1)
-            maps[i, 0, 2], maps[i, 1, 2] = p["x0"], p["y0"]
-        state.add_geometry(maps, (oh, ow))
+        x0, y0, w, h = (np.array([p[k] for p in params], np.float64) for k in ("x0", "y0", "w", "h"))
+        add_crops(state, x0, y0, w, h, self.size)
 
 
 def affine_matrix(center: tuple[float, float], angle: float, translate: tuple[float, float] = (0.0, 0.0),

@@ -185,17 +185,20 @@ class Registry:
 
     def __init__(self) -> None:
         self._transforms: dict[str, list[TransformInfo]] = {}
+        self._by_kind: dict[str, dict[str, list[TransformInfo]]] = {}  # _table's views, until the next change
         self._presets: dict[str, list[PresetInfo]] = {}
 
     # -- filling ---------------------------------------------------------------
     def add_transform(self, info: TransformInfo) -> None:
         self._transforms.setdefault(info.name, []).append(info)
+        self._by_kind.clear()
 
     def add_preset(self, info: PresetInfo) -> None:
         self._presets.setdefault(info.name, []).append(info)
 
     def remove_plugin(self, plugin: str) -> None:
         """Forget everything ``plugin`` registered."""
+        self._by_kind.clear()
         for table in (self._transforms, self._presets):
             for name in list(table):
                 table[name] = [i for i in table[name] if i.plugin != plugin]
@@ -223,14 +226,17 @@ class Registry:
             raise
 
     def _table(self, kind: str) -> dict[str, list[TransformInfo]]:
+        """The registrations usable in a ``kind`` pipeline, by name (built once per change, not per lookup)."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-        table: dict[str, list[TransformInfo]] = {}
-        for name, infos in self._transforms.items():
-            usable = [i for i in infos if i.usable_in(kind)]
-            if usable:
-                table[name] = usable
-        return table
+        if kind not in self._by_kind:
+            table: dict[str, list[TransformInfo]] = {}
+            for name, infos in self._transforms.items():
+                usable = [i for i in infos if i.usable_in(kind)]
+                if usable:
+                    table[name] = usable
+            self._by_kind[kind] = table
+        return self._by_kind[kind]
 
     def get_preset(self, name: str) -> PresetInfo:
         return self._resolve(self._presets, name, "preset")

@@ -114,7 +114,7 @@ class Param:
         out = {"name": self.name, "type": self.type_name, "required": self.required, "allowed": self.describe_allowed(),
                "doc": self.doc}
         if not self.required:
-            out["default"] = _plain(self.default)
+            out["default"] = jsonable(self.default)
         return out
 
     def __repr__(self) -> str:
@@ -359,9 +359,13 @@ def check_values(owner: str, params: Mapping[str, Param], values: Mapping[str, A
         raise SpecError(f"{owner}: missing required parameter(s) {', '.join(missing)}")
 
 
-def _plain(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` for JSON listings: dicts, lists and plain values kept, anything else (and non-finite
+    floats, which JSON cannot hold) as its repr."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if value is None or isinstance(value, (bool, int, float, str)):

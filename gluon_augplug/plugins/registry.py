@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator
 
 from ..errors import AmbiguousTransformError, UnknownTransformError
+from ..params import jsonable
 
 _PRESET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 TRANSFORM_METADATA = frozenset({"doc", "override", "nested", "example", "params"})
@@ -46,7 +47,7 @@ class ParamInfo:
     def as_dict(self) -> dict:
         if self.declaration is not None:
             return self.declaration.as_dict()
-        return {"name": self.name, "required": self.required, **({} if self.required else {"default": _jsonable(self.default)})}
+        return {"name": self.name, "required": self.required, **({} if self.required else {"default": jsonable(self.default)})}
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class TransformInfo:
             "doc": self.doc,
             "params": [p.as_dict() for p in self.params if p.kind not in ("VAR_POSITIONAL", "VAR_KEYWORD")],
             "nested": list(self.nested),
-            "example": _jsonable(self.example),
+            "example": jsonable(self.example),
         }
 
 
@@ -124,7 +125,7 @@ class PresetInfo:
     override: bool = False
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "plugin": self.plugin, "doc": self.doc, "spec": _jsonable(self.spec)}
+        return {"name": self.name, "plugin": self.plugin, "doc": self.doc, "spec": jsonable(self.spec)}
 
 
 def factory_params(factory: Callable[..., Any]) -> tuple[ParamInfo, ...]:
@@ -152,16 +153,6 @@ def _class_supports_batch(factory: Any) -> bool | None:
 def first_doc_line(obj: Any) -> str:
     doc = inspect.getdoc(obj) or ""
     return doc.strip().splitlines()[0].strip().replace("``", "") if doc.strip() else ""
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return repr(value)
 
 
 _WRONG_KIND = {

@@ -103,8 +103,13 @@ class _Context:
     def item(self) -> dict:
         return {"name": self.info.qualified_name, "params": self.params}
 
-    def pipeline(self, seed: int | None = 0, params: dict | None = None):
+    def pipeline(self, seed: int | None = 0, params: dict | None = None, kind: str = "sample"):
+        """The transform in a per-sample pipeline (after ToTensor if it takes tensors) or a batch pipeline."""
         item = self.item if params is None else {"name": self.info.qualified_name, "params": params}
+        if kind == "batch":
+            from ..batch import build_batch_pipeline
+
+            return build_batch_pipeline([item], seed=seed, registry=self.registry)
         return build_pipeline(self._prefix() + [item], seed=seed, registry=self.registry)
 
     def transform(self) -> Any:
@@ -174,7 +179,7 @@ def check_validates(ctx: _Context) -> str | None:
         for name, param in declared.items():
             bad = param.bad_value()
             try:
-                _build(ctx, kind, {**ctx.params, name: bad})
+                ctx.pipeline(params={**ctx.params, name: bad}, kind=kind)
             except ParameterError as exc:
                 if exc.param != name or exc.transform not in owners:
                     return (f"{name}={bad!r} raised a ParameterError for {exc.transform}.{exc.param}: it must "
@@ -231,15 +236,6 @@ def _expected_layout(ctx: _Context) -> tuple[str, str]:
     layout_in = CHW if ctx.takes_tensors() else HWC
     layout_out = (t.produces or layout_in) if isinstance(t, Transform) else layout_in
     return layout_in, layout_out
-
-
-def _build(ctx: _Context, kind: str, params: dict) -> Any:
-    item = [{"name": ctx.info.qualified_name, "params": params}]
-    if kind == "batch":
-        from ..batch import build_batch_pipeline
-
-        return build_batch_pipeline(item, registry=ctx.registry)
-    return build_pipeline(ctx._prefix() + item, registry=ctx.registry)
 
 
 def _with_float_images(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -422,9 +418,7 @@ def check_batch(ctx: _Context) -> str | None:
     labels = np.arange(8) % 10
 
     def run(seed: int, data: Any) -> tuple[Any, Any]:
-        from ..batch import build_batch_pipeline
-
-        pipe = build_batch_pipeline([ctx.item], seed=seed, registry=ctx.registry)
+        pipe = ctx.pipeline(seed=seed, kind="batch")
         if pipe.mixes_labels:
             return pipe(data, labels, classes=10)
         return pipe(data), None

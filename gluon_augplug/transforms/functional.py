@@ -14,6 +14,7 @@ import numpy as np
 
 GRAY_COEF = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601-2, as MXNet and PIL
 _GRAY_R, _GRAY_G, _GRAY_B = (float(c) for c in GRAY_COEF)
+_GRAY64 = GRAY_COEF.astype(np.float64)
 _RAMP = np.arange(256, dtype=np.float32)
 # AlexNet's PCA lighting: eigenvalue-scaled eigenvectors of ImageNet RGB, as MXNet's RandomLighting
 LIGHTING_EIG = np.array(
@@ -31,7 +32,7 @@ def keep_channels(out: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 def lut(img: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Apply a 256-entry table (or a (256, C) table, one column per channel) to a uint8 image."""
-    table = np.clip(np.rint(table), 0, 255).astype(np.uint8)
+    table = to_uint8(table)
     if table.ndim == 2:
         if img.shape[2] == 1:
             table = table[:, :1]
@@ -42,12 +43,23 @@ def lut(img: np.ndarray, table: np.ndarray) -> np.ndarray:
     return keep_channels(cv2.LUT(img, table), img)
 
 
+def clip255(values: np.ndarray) -> np.ndarray:
+    """Clip a float array to 0-255 in place (np.clip's argument checks cost ~10 us a call, more than
+    the clipping of a 32x32 image or of a 256-entry table)."""
+    np.maximum(values, 0, out=values)
+    return np.minimum(values, 255, out=values)
+
+
+def to_uint8(values: np.ndarray) -> np.ndarray:
+    """Float values rounded to nearest and saturated to uint8, as a saturating uint8 kernel stores them."""
+    return clip255(np.rint(values)).astype(np.uint8)
+
+
 def _finish(out: np.ndarray, like: np.ndarray) -> np.ndarray:
     """``out`` in the dtype of ``like``, within 0-255 (rounded for uint8)."""
     if like.dtype == np.uint8:
-        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
-    out = out.astype(like.dtype, copy=False)
-    return np.clip(out, 0, 255, out=out)
+        return to_uint8(out)
+    return clip255(out.astype(like.dtype, copy=False))
 
 
 def gray(img: np.ndarray) -> np.ndarray:
@@ -83,16 +95,23 @@ def adjust_brightness(img: np.ndarray, factor: float) -> np.ndarray:
     return blend(img, 0.0, factor)
 
 
+def mean_gray(img: np.ndarray) -> float:
+    """The image's mean luma, from unrounded per-pixel lumas (as MXNet's contrast sums them)."""
+    means = channel_means(img)
+    return float(means[0]) if img.shape[2] == 1 else float(means[:3] @ _GRAY64)
+
+
 def adjust_contrast(img: np.ndarray, factor: float) -> np.ndarray:
     """Blend with the mean luma (MXNet's and torchvision's definition)."""
-    return blend(img, float(channel_means(gray(img))[0]), factor)
+    return blend(img, mean_gray(img), factor)
 
 
 def adjust_saturation(img: np.ndarray, factor: float) -> np.ndarray:
-    """Blend each pixel with its own luma; grayscale images are returned unchanged."""
+    """Blend each pixel with its own (unrounded) luma, one rounding at the end; grayscale images are
+    returned unchanged."""
     if img.shape[2] == 1:
         return img.copy()
-    return blend(img, gray(img), factor)
+    return affine_gray_blend(img, factor, 1.0 - factor, 0.0)
 
 
 def adjust_hue(img: np.ndarray, shift: float) -> np.ndarray:
@@ -174,7 +193,7 @@ def posterize(img: np.ndarray, bits: int) -> np.ndarray:
 
 
 def _as_uint8(img: np.ndarray) -> np.ndarray:
-    return img if img.dtype == np.uint8 else np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return img if img.dtype == np.uint8 else to_uint8(img)
 
 
 def equalize(img: np.ndarray) -> np.ndarray:
@@ -247,7 +266,6 @@ def crop_resize(img: np.ndarray, x0: int, y0: int, w: int, h: int, size_wh: tupl
 # RGB <-> YIQ: a linear hue rotation turns the I/Q plane (GluonCV's and mx.image's HueJitterAug)
 _YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 _YIQ_INV = np.linalg.inv(_YIQ)
-_GRAY64 = GRAY_COEF.astype(np.float64)
 
 
 def color_step(op: str, value: float, mean_rgb: np.ndarray) -> np.ndarray:

@@ -117,6 +117,30 @@ def test_color_jitter_fused_matches_the_sequential_definition():
     np.testing.assert_allclose(fused, x, atol=1e-9)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "ndarray"])
+def test_color_jitter_batches_saturate_after_every_step_as_per_sample(backend, cat):
+    """A brightness above 1 saturates the highlights before a contrast below 1 sees them, on batches as
+    per sample (MXNet's order of clipping); ``fused=True`` clips once, at the end."""
+    from gluon_augplug.batch.state import DeviceState, NumpyState
+    from gluon_augplug.transforms import RandomColorJitter
+
+    import cv2
+
+    small = cv2.resize(np.ascontiguousarray(cat), (64, 48), interpolation=cv2.INTER_AREA).astype(np.float64)
+    bright = np.clip(small * 2.2, 0, 255).astype(np.uint8)  # mean ~130: a brightness step saturates parts of it
+    images = np.stack([bright, bright[:, ::-1]])
+    params = [{"steps": [["brightness", 1.8], ["contrast", 0.3]]}, {"steps": [["saturation", 1.7], ["contrast", 0.5]]}]
+    expected = np.stack([RandomColorJitter(1.0, 1.0, 1.0).apply(img, "HWC", **p) for img, p in zip(images, params)])
+    results = {}
+    for fused in (False, True):
+        state = NumpyState(images, None) if backend == "numpy" else DeviceState(mx.nd.array(images, dtype="uint8"), None)
+        RandomColorJitter(1.0, 1.0, 1.0, fused=fused).apply_batch(state, params)
+        out = state.result()
+        results[fused] = (out.asnumpy() if backend == "ndarray" else out).transpose(0, 2, 3, 1) * 255
+    assert np.abs(results[False] - expected).max() <= 2  # the per-sample path rounds after each step
+    assert np.abs(results[True] - expected).max() > 40
+
+
 def test_mixing_labels_in_the_same_proportion_as_pixels():
     data = np.stack([np.full((8, 8, 3), v, np.uint8) for v in (0, 255)] * 8)
     labels = np.array([0, 1] * 8)

@@ -131,7 +131,7 @@ def test_randaugment_applies_num_ops_at_the_given_magnitude(cat):
 
 
 def test_fused_color_jitter_equals_the_steps_one_by_one():
-    """A run of brightness/contrast/saturation is one blend; where no step leaves the 0-255 range (so
+    """With ``fused=True`` a run of brightness/contrast/saturation is one blend; where no step leaves the 0-255 range (so
     nothing is clipped) it equals applying the steps one after the other."""
     from gluon_augplug.transforms import functional as F
     from gluon_augplug.transforms.color import RandomColorJitter
@@ -140,7 +140,7 @@ def test_fused_color_jitter_equals_the_steps_one_by_one():
     image = rng.integers(90, 150, (16, 16, 3)).astype(np.float32)
     kernels = {"brightness": F.adjust_brightness, "saturation": F.adjust_saturation,
                "contrast": F.adjust_contrast, "hue": F.adjust_hue}
-    jitter = RandomColorJitter(0.3, 0.3, 0.3, 0.2)
+    jitter = RandomColorJitter(0.3, 0.3, 0.3, 0.2, fused=True)
     for seed in range(20):
         steps = jitter.sample(np.random.default_rng(seed), image.shape)["steps"]
         expected = image

@@ -26,7 +26,7 @@ def test_two_workers_end_with_identical_parameters(cifar_jpg, tmp_path):
                   workers=2, servers=1, timeout=400, stream=log)
     text = log.getvalue()
     assert code == 0, text
-    assert "[worker 0] epoch 1:" in text and "[worker 1] epoch 1:" in text
+    assert "[worker 0] epoch 1, loss" in text and "[worker 1] epoch 1, loss" in text
     params = [mx.nd.load(str(out / f"worker-{r}" / "epoch-0001.params")) for r in (0, 1)]
     trainable = [k for k in params[0] if "running" not in k]  # BatchNorm statistics stay local to each worker
     assert trainable

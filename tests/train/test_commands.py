@@ -42,7 +42,7 @@ def test_train_command_and_resume(cifar_jpg, tmp_path):
     assert "epoch 1 batch 2/2" in proc.stdout and "epoch 1, loss" in proc.stdout
     proc = run("train", "--resume", str(out), "--out", str(out), "--epochs", "2")
     assert proc.returncode == 0, proc.stderr
-    assert "resumed from" in proc.stdout and "epoch 2, loss" in proc.stdout and "epoch 1: loss" not in proc.stdout
+    assert "resumed from" in proc.stdout and "epoch 2, loss" in proc.stdout and "epoch 1, loss" not in proc.stdout
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
 
 

@@ -133,7 +133,7 @@ def test_resume_on_the_command_line_takes_epochs_equal_to_the_default(run_dir):
     proc = run_cli("train", "--resume", str(run_dir), "--epochs", "10", "--lr", "0.001", "--progress")
     # --lr equal to the saved value is not a change; --epochs 10 (the default) is applied
     assert proc.returncode == 0, proc.stderr
-    assert "epoch 10: loss" in proc.stdout
+    assert "epoch 10, loss" in proc.stdout
 
 
 @pytest.mark.parametrize("option, value, expected", [

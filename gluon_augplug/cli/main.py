@@ -14,7 +14,7 @@ import sys
 from typing import Iterator, Sequence
 
 from .._version import __version__
-from ..errors import AugplugError, PluginError
+from ..errors import AugplugError, PluginError, UnknownTransformError
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -70,6 +70,11 @@ def cmd_transforms(args: argparse.Namespace) -> int:
         hint = closest_names(args.plugin, system.records)
         raise AugplugError(f"no loaded plugin named {args.plugin!r}"
                            + (f"; closest: {', '.join(hint)}" if hint else ""))
+    if args.names:
+        for i, name in enumerate(args.names):
+            info = _lookup_transform(registry, name, args.kind)
+            print(("\n" if i else "") + transform_page(info), file=args.stdout)
+        return 0
     infos = registry.transforms(args.plugin, kind=None if args.kind == "all" else args.kind)
     if args.json:
         out = []
@@ -94,6 +99,39 @@ def cmd_transforms(args: argparse.Namespace) -> int:
         rows.append([name, info.kind, info.plugin, params, info.doc])
     print(_table(rows, ["name", "kind", "plugin", "parameters", "description"]))
     return 0
+
+
+def _lookup_transform(registry, name: str, kind: str):
+    """``name`` for a ``kind`` pipeline; with "all", a per-sample transform or else a batch-only one."""
+    if kind != "all":
+        return registry.get_transform(name, kind)
+    try:
+        return registry.get_transform(name, "sample")
+    except UnknownTransformError:
+        if registry.candidates(name.rpartition(":")[2], "batch"):
+            return registry.get_transform(name, "batch")
+        raise
+
+
+def transform_page(info) -> str:
+    """One transform in full: where it comes from, its whole doc, each parameter with range and doc."""
+    import inspect
+
+    runs = {"sample": "samples", "batch": "batches only", "sample+batch": "samples and batches"}[info.kind]
+    source = info.plugin + (f", {info.distribution} {info.version}" if info.distribution else "")
+    lines = [f"{info.qualified_name}  ({source}; runs on {runs})"]
+    if info.example:
+        lines.append("example: " + info.name + "(" + ", ".join(f"{k}={v!r}" for k, v in info.example.items()) + ")")
+    doc = inspect.getdoc(info.factory) or info.doc
+    lines += ["", doc or "(no documentation)", ""]
+    if info.params:
+        lines.append("parameters:")
+        for p in info.params:
+            declared = p.declaration
+            allowed = f"  [{declared.describe_allowed()}]" if declared is not None else ""
+            text = f"  {p.describe()}{allowed}"
+            lines.append(text + (f"\n      {declared.doc}" if declared is not None and declared.doc else ""))
+    return "\n".join(lines).rstrip()
 
 
 def transforms_markdown(infos: list) -> str:
@@ -184,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_plugins)
 
     p = sub.add_parser("transforms", help="every transform by name, its plugin and parameters")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="show these transforms in full (Name or plugin:Name): doc, parameters, ranges")
     p.add_argument("--plugin", help="only this plugin's transforms")
     p.add_argument("--kind", choices=("sample", "batch", "all"), default="all",
                    help="transforms that run per sample, on batches, or all (default)")

@@ -89,6 +89,19 @@ def test_transforms_lists_names_plugins_parameters_and_docs(plugin_path):
     assert "closest: darken" in proc.stderr
 
 
+def test_transforms_by_name_shows_the_whole_doc_and_each_parameter(plugin_path):
+    out = run("transforms", "RandomColorJitter", "darken:Darken", "Mixup", env_extra=plugin_path, check_code=0).stdout
+    assert out.startswith("builtin:RandomColorJitter  (builtin, gluon-augplug ")
+    assert "blue channel alone as gray" in out and "fused=False  [one of True, False]" in out  # past the first line
+    assert "largest hue shift, in turns (0: off)" in out
+    assert "darken:Darken  (darken, augplug-darken 0.4.2; runs on samples)" in out and "amount=0.5" in out
+    assert "builtin:Mixup  (builtin, gluon-augplug" in out and "runs on batches only" in out
+    proc = run("transforms", "RandomSaturaton", check_code=2)
+    assert "unknown transform 'RandomSaturaton'" in proc.stderr and "RandomSaturation" in proc.stderr
+    proc = run("transforms", "--kind", "batch", "GaussianBlur", check_code=2)
+    assert "GaussianBlur has no batch path" in proc.stderr
+
+
 def test_presets_and_spec_commands():
     assert "cifar10-standard" in run("presets", check_code=0).stdout
     spec = json.loads(run("spec", "cifar10-standard", "--seed", "3", "--format", "json", check_code=0).stdout)

@@ -26,3 +26,28 @@ def test_the_chapters_cells_run_with_one_changed_import():
     # ten classes: it learns (the loss falls from about ln 10) and stays far from memorising 500 images
     assert 1.5 < epochs[0]["loss"] < 2.5 and epochs[-1]["loss"] < epochs[0]["loss"] - 0.02
     assert all(0.04 < e["test_acc"] < 0.9 for e in epochs)
+
+
+# every class of mxnet.gluon.data.vision.transforms that the chapter or GluonCV's scripts construct
+DROP_IN = ("Compose", "ToTensor", "Normalize", "Resize", "CenterCrop", "RandomResizedCrop", "RandomFlipLeftRight",
+           "RandomFlipTopBottom", "RandomColorJitter", "RandomBrightness", "RandomContrast", "RandomSaturation",
+           "RandomHue", "RandomLighting", "RandomApply")
+
+
+def test_the_drop_in_takes_every_call_mxnets_classes_take():
+    """Each of MXNet's parameters exists in ours at the same position with the same default (ours may add
+    parameters after them, or give a default where MXNet requires the argument)."""
+    import inspect
+
+    from mxnet.gluon.data.vision import transforms as mxnet_transforms
+
+    from gluon_augplug import transforms
+
+    for name in DROP_IN:
+        theirs = [p for p in inspect.signature(getattr(mxnet_transforms, name).__init__).parameters.values()
+                  if p.name != "self"]
+        ours = list(inspect.signature(getattr(transforms, name)).parameters.values())
+        assert [p.name for p in ours[: len(theirs)]] == [p.name for p in theirs], name
+        for mine, their in zip(ours, theirs):
+            if their.default is not inspect.Parameter.empty:
+                assert mine.default == their.default, (name, mine.name)

@@ -251,6 +251,7 @@ class NumpyState(BatchState):
             self.tensor = None
 
     def _raw_means(self):
+        self.pixels = np.ascontiguousarray(self.pixels)  # once, not per sample (a flip leaves an NCHW view)
         return np.stack([channel_means(image) for image in self.pixels]) / 255.0
 
     def _resample(self, maps, out_hw):
@@ -299,9 +300,10 @@ class NumpyState(BatchState):
     def _recolor(self, matrices):
         scaled = matrices.copy()
         scaled[:, :, 3] *= 255.0  # the offsets were on [0, 1]
-        out = np.empty_like(self.pixels)
+        pixels = np.ascontiguousarray(self.pixels)  # one copy of a transposed view, not one per sample
+        out = np.empty(pixels.shape, pixels.dtype)
         for i in range(self.n):  # cv2.transform saturates uint8 results, as clipping to [0, 1] does
-            out[i] = cv2.transform(np.ascontiguousarray(self.pixels[i]), scaled[i])
+            out[i] = cv2.transform(pixels[i], scaled[i])
         if out.dtype != np.uint8:
             np.clip(out, 0, 255, out=out)
         self.pixels = out

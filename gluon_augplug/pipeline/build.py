@@ -25,7 +25,7 @@ def check_seed(seed: Any, what: str, error: type[Exception] = SpecError, optiona
 
 
 def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | None = None,
-                   strict: bool | None = None) -> Pipeline:
+                   strict: bool | None = None, targets: Any = None) -> Pipeline:
     """Build an augmentation pipeline by name.
 
     Parameters
@@ -43,6 +43,12 @@ def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | N
         Where names are looked up; default: every loaded plugin's (:func:`get_registry`).
     strict : bool, optional
         Raise if any plugin failed to load (default: ``GLUON_AUGPLUG_STRICT_PLUGINS``).
+    targets : str, list, dict or TargetOptions, optional
+        The targets the pipeline will move with its images, checked now: ``"boxes"``, a list of
+        ``"boxes"``, ``"masks"``, ``"keypoints"``, or ``{"kinds": [...], "options": {...}}`` with
+        :class:`gluon_augplug.targets.TargetOptions` (``box_format``, ``clip``, ``min_area``,
+        ``min_visibility``, ``keypoints_outside``). A step that cannot move them is a
+        :class:`SpecError` naming it.
 
     Returns
     -------
@@ -56,9 +62,10 @@ def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | N
     """
     check_seed(seed, "seed")
     if isinstance(spec, Pipeline):
-        return Pipeline(spec.transforms, spec.seed if seed is None else seed)
+        return Pipeline(spec.transforms, spec.seed if seed is None else seed,
+                        targets if targets is not None else spec.target_options)
     transforms, spec_seed = build_transforms(spec, "sample", registry, strict)
-    return Pipeline(transforms, spec_seed if seed is None else seed)
+    return Pipeline(transforms, spec_seed if seed is None else seed, targets)
 
 
 def build_transforms(spec: Any, kind: str = "sample", registry: Registry | None = None,

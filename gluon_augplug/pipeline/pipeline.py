@@ -6,9 +6,61 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import ReplayError
+from dataclasses import dataclass
+
+from ..errors import InputError, InputTypeError, ReplayError, SpecError
+from ..targets.formats import TargetOptions
+from ..targets.state import KINDS, TargetState
 from ..transforms.base import HWC, RandomSource, Record, Transform, check_image, like_input, to_numpy
-from ..transforms.composition import Compose
+from ..transforms.composition import Compose, child_problem
+
+
+@dataclass
+class Augmented:
+    """An augmented image with its targets (``None`` where none were given) and the record of the steps."""
+
+    image: Any
+    boxes: Any = None
+    masks: Any = None
+    keypoints: Any = None
+    record: Any = None
+
+    def as_tuple(self) -> tuple:
+        """The image, then the targets that were given, in the order boxes, masks, keypoints."""
+        return (self.image,) + tuple(t for t in (self.boxes, self.masks, self.keypoints) if t is not None)
+
+
+def _like(array: np.ndarray, original: Any) -> Any:
+    """``array`` as the caller gave its target: an NDArray for an NDArray, the same float/int dtype for numpy."""
+    if hasattr(original, "asnumpy"):
+        import mxnet as mx
+
+        dtype = original.dtype if np.dtype(original.dtype).kind == "f" else np.float32
+        return mx.nd.array(array, dtype=dtype) if array.dtype.kind == "f" else mx.nd.array(array, dtype=original.dtype)
+    kind = np.asarray(original).dtype.kind if not isinstance(original, list) else "f"
+    if array.dtype.kind == "f" and kind == "f" and np.asarray(original).dtype != array.dtype:
+        return array.astype(np.asarray(original).dtype)
+    return array
+
+
+def _check_record(record: Any) -> None:
+    if not isinstance(record, dict) or "children" not in record:
+        raise ReplayError("expected the record returned by Pipeline.apply_with_params or Pipeline.apply")
+
+
+def _declared_targets(targets: Any) -> tuple[tuple[str, ...], TargetOptions]:
+    """``targets=`` of build_pipeline: a kind ("boxes"), kinds, or {"kinds": [...], "options": {...}}."""
+    if isinstance(targets, TargetOptions):
+        return (), targets
+    if isinstance(targets, str):
+        return (targets,), TargetOptions()
+    if isinstance(targets, dict):
+        kinds = targets.get("kinds", ())
+        return (tuple([kinds]) if isinstance(kinds, str) else tuple(kinds)), TargetOptions.of(targets.get("options"))
+    if isinstance(targets, (list, tuple)):
+        return tuple(targets), TargetOptions()
+    raise InputError(f"targets: expected a kind ('boxes', 'masks', 'keypoints'), a list of them, or "
+                     f"{{'kinds': [...], 'options': {{...}}}}, got {type(targets).__name__}")
 
 
 class Pipeline:
@@ -43,37 +95,123 @@ class Pipeline:
       by (seed, index, epoch): the same whatever ``num_workers`` is, and resumable mid-epoch.
     """
 
-    def __init__(self, transforms: Sequence[Transform], seed: int | None = None):
+    def __init__(self, transforms: Sequence[Transform], seed: int | None = None, targets: Any = None):
         self._root = Compose(list(transforms))
         self._root.output_layout(HWC)  # order errors (Normalize before ToTensor...) surface here
         self.seed = seed
         self._source = RandomSource(seed)
+        self.target_options = TargetOptions()
+        self._checked: set = set()
+        if targets is not None:  # the kinds of targets this pipeline will move: checked now, at build time
+            kinds, options = _declared_targets(targets)
+            self.target_options = options
+            self.check_targets(kinds)
 
     # -- applying ------------------------------------------------------------------
-    def __call__(self, img: Any, rng: np.random.Generator | None = None) -> Any:
-        return self._run(img, rng, None)[0]
+    def __call__(self, img: Any, rng: np.random.Generator | None = None, *, boxes: Any = None, masks: Any = None,
+                 keypoints: Any = None) -> Any:
+        """The augmented image; with ``boxes=``, ``masks=`` or ``keypoints=``, a tuple of the image and
+        those targets, in that order (``img, boxes = pipeline(img, boxes=boxes)``, as GluonCV's transforms)."""
+        if boxes is None and masks is None and keypoints is None:
+            return self._run(img, rng, None)[0]
+        return self.apply(img, rng, boxes=boxes, masks=masks, keypoints=keypoints).as_tuple()
+
+    def apply(self, img: Any, rng: np.random.Generator | None = None, *, boxes: Any = None, masks: Any = None,
+              keypoints: Any = None) -> Augmented:
+        """Augment ``img`` and its targets together; return an :class:`Augmented` (image, boxes, masks,
+        keypoints, record).
+
+        Parameters
+        ----------
+        boxes : array (N, 4+), optional
+            In :attr:`target_options`' ``box_format`` (default pixel xmin, ymin, xmax, ymax); extra
+            columns (class id, difficult flag) travel with their box, and a dropped box drops its row.
+        masks : array (H, W) or (H, W, K), or a list of them, optional
+            Label masks of the image's size: moved with nearest-neighbour sampling, never recoloured.
+        keypoints : array (N, 2+), optional
+            x, y (then any extra columns), in pixels.
+        """
+        return self._apply(img, rng, None, boxes, masks, keypoints)
 
     def apply_with_params(self, img: Any, rng: np.random.Generator | None = None) -> tuple[Any, Record]:
-        """Transform ``img`` and return ``(output, record)``; ``record`` holds every parameter applied."""
+        """Transform ``img`` and return ``(output, record)``; ``record`` holds every parameter applied
+        and each step's input and output size."""
         return self._run(img, rng, None)
 
-    def replay(self, img: Any, record: Record) -> Any:
-        """Apply exactly the parameters in ``record`` (from :meth:`apply_with_params`) to ``img``.
+    def replay(self, img: Any, record: Record, *, boxes: Any = None, masks: Any = None, keypoints: Any = None) -> Any:
+        """Apply exactly the parameters in ``record`` (from :meth:`apply_with_params`) to ``img``, and to
+        its ``boxes``/``masks``/``keypoints`` if given (then a tuple, as :meth:`__call__` returns).
 
-        Useful for an image and its mask, or to reproduce one augmented sample.
-        Size-dependent parameters (crop boxes) are in pixels of the recorded image.
+        Size-dependent parameters (crop boxes) are in pixels of the recorded image. For a mask or boxes
+        alone use :meth:`replay_targets` (replaying the image steps onto a mask would recolour it).
         """
-        if not isinstance(record, dict) or "children" not in record:
-            raise ReplayError("expected the record returned by Pipeline.apply_with_params")
-        return self._run(img, None, record)[0]
+        _check_record(record)
+        if boxes is None and masks is None and keypoints is None:
+            return self._run(img, None, record)[0]
+        return self._apply(img, None, record, boxes, masks, keypoints).as_tuple()
+
+    def replay_targets(self, record: Record, *, boxes: Any = None, masks: Any = None, keypoints: Any = None) -> Any:
+        """Move ``boxes``, ``masks`` or ``keypoints`` of the recorded image exactly as the record moved the
+        image (its sizes are in the record): the targets, alone or as a tuple in that order."""
+        _check_record(record)
+        if "in_hw" not in record:
+            raise ReplayError("this record has no image size (it predates gluon_augplug 0.3): replay it with "
+                              "pipeline.replay(img, record, boxes=..., masks=...)")
+        blank = np.zeros((*record["in_hw"], 3), np.uint8)
+        result = self._apply(blank, None, record, boxes, masks, keypoints).as_tuple()[1:]
+        return result[0] if len(result) == 1 else result
+
+    def check_targets(self, kinds: Sequence[str]) -> None:
+        """Raise :class:`SpecError` naming every step that cannot move ``kinds`` ("boxes", "masks", "keypoints")."""
+        kinds = tuple(sorted(set(kinds)))
+        if kinds in self._checked:
+            return
+        unknown = set(kinds) - set(KINDS)
+        if unknown:
+            raise InputError(f"unknown target kind {sorted(unknown)[0]!r}; the kinds are {', '.join(KINDS)}")
+        problem = child_problem(self._root, kinds)
+        if problem:
+            raise SpecError(f"this pipeline cannot move {' and '.join(kinds)}: {problem}")
+        self._checked.add(kinds)
+
+    def _apply(self, img, rng, replay, boxes, masks, keypoints) -> Augmented:
+        arr = to_numpy(img)
+        check_image(arr, HWC, "pipeline input")
+        single_mask = masks is not None and not isinstance(masks, (list, tuple))
+        mask_list = None if masks is None else ([masks] if single_mask else list(masks))
+        state = TargetState(arr.shape[:2], self.target_options, boxes, mask_list, keypoints)
+        self.check_targets(state.kinds())
+        out, record = self._run_numpy(arr, rng, replay, state)
+        out = like_input(out if out is not img else out.copy(), img)
+        return Augmented(
+            image=out,
+            boxes=None if boxes is None else _like(state.result_boxes(), boxes),
+            masks=None if masks is None else (_like(state.masks[0], masks) if single_mask
+                                              else [_like(m, o) for m, o in zip(state.masks, masks)]),
+            keypoints=None if keypoints is None else _like(state.keypoints, keypoints),
+            record=record,
+        )
 
     def _run(self, img: Any, rng: np.random.Generator | None, replay: Record | None) -> tuple[Any, Record]:
         arr = to_numpy(img)
         check_image(arr, HWC, "pipeline input")
-        out, record = self._root.run(arr, rng if rng is not None else self._source.generator(), HWC, replay)
+        out, record = self._run_numpy(arr, rng, replay, None)
         if out is img:
             out = out.copy()
         return like_input(out, img), record
+
+    def _run_numpy(self, arr, rng, replay, state):
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise InputTypeError(f"pipeline(img, rng): the second argument is the random generator, got "
+                                 f"{type(rng).__module__}.{type(rng).__name__}; pass targets by keyword: "
+                                 f"pipeline(img, boxes=..., masks=..., keypoints=...)")
+        generator = rng if rng is not None else self._source.generator()
+        if state is None:
+            out, record = self._root.run(arr, generator, HWC, replay)
+        else:
+            out, record = self._root.run(arr, generator, HWC, replay, targets=state)
+        record["in_hw"] = list(arr.shape[:2])
+        return out, record
 
     def reseed(self, seed: int | None) -> "Pipeline":
         """Restart the random stream from ``seed``; returns self."""

@@ -41,8 +41,10 @@ class CallableTransform(Transform):
         self._takes_rng = not self._block and _accepts_rng(fn)
         # None = unknown: a callable may declare `random = False` to be replayable by calling it again
         self.random = True if self._takes_rng else getattr(fn, "random", None)
+        # a callable may say it changes pixel values only (targets = "pixel"); it cannot move targets
+        self.targets = "pixel" if getattr(fn, "targets", None) == "pixel" else None
 
-    def run(self, img, rng, layout, replay=None):
+    def run(self, img, rng, layout, replay=None, targets=None):
         params = None
         kwargs = {}
         if self._takes_rng:

@@ -12,6 +12,7 @@ import numpy as np
 from . import functional as F
 from .. import params as P
 from .base import Transform, registration_hook
+from ..targets.geometry import from_index_matrix
 from .geometric import affine_matrix
 
 def _space(num_bins: int, h: int, w: int, wide: bool) -> dict[str, tuple[bool, np.ndarray | None]]:
@@ -43,21 +44,28 @@ def _space(num_bins: int, h: int, w: int, wide: bool) -> dict[str, tuple[bool, n
     return space
 
 
+GEOMETRIC_OPS = ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate")
+
+
+def op_matrix(op: str, value: float, hw: tuple[int, int]) -> np.ndarray:
+    """The 2x3 forward matrix (pixel indices) of a geometric policy operation on an image of ``hw``."""
+    h, w = hw
+    center = ((w - 1) * 0.5, (h - 1) * 0.5)
+    if op in ("ShearX", "ShearY"):
+        angle = math.degrees(math.atan(value))
+        return affine_matrix(center, 0.0, shear=(angle, 0.0) if op == "ShearX" else (0.0, angle))
+    if op in ("TranslateX", "TranslateY"):
+        return affine_matrix(center, 0.0, translate=(float(value), 0.0) if op == "TranslateX" else (0.0, float(value)))
+    return affine_matrix(center, float(value))  # Rotate
+
+
 def apply_op(img: np.ndarray, op: str, value: float | None, interpolation: int, fill: Any) -> np.ndarray:
     """Apply one named policy operation with its resolved magnitude."""
     h, w = img.shape[:2]
-    center = ((w - 1) * 0.5, (h - 1) * 0.5)
     if op == "Identity":
         return img
-    if op in ("ShearX", "ShearY"):
-        angle = math.degrees(math.atan(value))
-        shear = (angle, 0.0) if op == "ShearX" else (0.0, angle)
-        return F.warp_affine(img, affine_matrix(center, 0.0, shear=shear), (w, h), interpolation, fill)
-    if op in ("TranslateX", "TranslateY"):
-        shift = (float(value), 0.0) if op == "TranslateX" else (0.0, float(value))
-        return F.warp_affine(img, affine_matrix(center, 0.0, translate=shift), (w, h), interpolation, fill)
-    if op == "Rotate":
-        return F.warp_affine(img, affine_matrix(center, float(value)), (w, h), interpolation, fill)
+    if op in GEOMETRIC_OPS:
+        return F.warp_affine(img, op_matrix(op, value, (h, w)), (w, h), interpolation, fill)
     if op == "Brightness":
         return F.adjust_brightness(img, 1.0 + value)
     if op == "Color":
@@ -95,11 +103,20 @@ class _Policy(Transform):
             value = -value
         return [op, value]
 
+    targets = "geometric"  # its shears, translations and rotations move targets; colour operations do not
+
     def apply(self, img, layout, ops=()):
         out = img
         for op, value in ops:
             out = apply_op(out, op, value, self.interpolation, self.fill)
         return out
+
+    def geometry(self, params, in_hw, out_hw):
+        total = np.eye(3)
+        for op, value in params.get("ops", ()):
+            if op in GEOMETRIC_OPS:
+                total = from_index_matrix(op_matrix(op, value, in_hw)) @ total
+        return total
 
 
 class RandAugment(_Policy):

@@ -172,6 +172,15 @@ class Transform(Specified):
         Parameters that build a typical instance when the defaults do not (listings, harness).
     parameters : dict of str to Param
         The declared parameters in constructor order (filled in from the class attributes).
+    targets : str or None
+        How the transform treats boxes, masks and keypoints: ``"pixel"`` (it changes pixel values
+        only: targets untouched) or ``"geometric"`` (it moves pixels: implement :meth:`geometry`,
+        or :meth:`apply_boxes`, :meth:`apply_mask` and :meth:`apply_keypoints`). Undeclared
+        (``None``): the transform cannot be used with targets (a clear error, never wrong boxes).
+    needs_targets : bool
+        :meth:`sample` needs the image's current boxes (an IoU-constrained crop): it is called as
+        ``sample(rng, shape, targets=boxes)`` with pixel xyxy boxes (N, 4+), or ``None`` when the
+        image has none.
     """
 
     random: ClassVar[bool] = False
@@ -180,6 +189,8 @@ class Transform(Specified):
     batch_only: ClassVar[bool] = False
     mixes_labels: ClassVar[bool] = False
     example: ClassVar[dict | None] = None
+    targets: ClassVar[str | None] = None
+    needs_targets: ClassVar[bool] = False
     _declared_signature: ClassVar[inspect.Signature] = inspect.Signature()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -259,15 +270,75 @@ class Transform(Specified):
         """True when the class implements the batch path."""
         return cls.apply_batch is not Transform.apply_batch
 
+    # -- targets (boxes, masks, keypoints) ------------------------------------------
+    def geometry(self, params: dict, in_hw: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
+        """The 3x3 map that moved each point (x, y) of the input to the output, for ``params``.
+
+        Coordinates are pixel edges: the input spans ``[0, W] x [0, H]`` (``in_hw`` = (H, W)), and a
+        horizontal flip is ``x -> W - x``. The default :meth:`apply_boxes`, :meth:`apply_mask` and
+        :meth:`apply_keypoints` use it; :func:`gluon_augplug.targets.from_index_matrix` converts an
+        OpenCV matrix. A geometric transform that is not affine overrides those three instead.
+        """
+        raise NotImplementedError
+
+    def apply_boxes(self, boxes: np.ndarray, params: dict, in_hw: tuple[int, int],
+                    out_hw: tuple[int, int]) -> np.ndarray:
+        """Boxes (N, 4+) in pixel xyxy moved as the image was; extra columns kept. A row of NaN drops
+        that box. Default: the enclosing box of the corners moved by :meth:`geometry`."""
+        from ..targets.geometry import warp_boxes
+
+        return warp_boxes(boxes, self.geometry(params, in_hw, out_hw))
+
+    def apply_keypoints(self, points: np.ndarray, params: dict, in_hw: tuple[int, int],
+                        out_hw: tuple[int, int]) -> np.ndarray:
+        """Keypoints (N, 2+) x, y moved as the image was; extra columns kept. Default: :meth:`geometry`."""
+        from ..targets.geometry import warp_points
+
+        return warp_points(points, self.geometry(params, in_hw, out_hw))
+
+    def apply_mask(self, mask: np.ndarray, params: dict, in_hw: tuple[int, int],
+                   out_hw: tuple[int, int]) -> np.ndarray:
+        """A label mask (H, W) or (H, W, K) moved as the image was, by nearest-neighbour sampling
+        (class ids are never blended; outside the input: 0). Default: :meth:`geometry`."""
+        from ..targets.geometry import warp_mask
+
+        return warp_mask(mask, self.geometry(params, in_hw, out_hw), out_hw)
+
+    def target_problem(self, kinds: tuple[str, ...]) -> str | None:
+        """Why this transform cannot move ``kinds`` of targets ("boxes", "masks", "keypoints"), or None."""
+        from ..targets.state import undeclared
+
+        kind = getattr(self, "targets", None)
+        if kind == "pixel":
+            return None
+        if kind != "geometric":
+            return undeclared(self)
+        cls = type(self)
+        if cls.geometry is not Transform.geometry:
+            return None
+        missing = [k for k in kinds if getattr(cls, _TARGET_METHODS[k]) is getattr(Transform, _TARGET_METHODS[k])]
+        if missing:
+            return (f"{self.spec_name} is geometric but cannot move {', '.join(missing)}: it implements neither "
+                    f"geometry() nor {', '.join(_TARGET_METHODS[k] + '()' for k in missing)}")
+        return None
+
     # -- machinery -------------------------------------------------------------
     def run(self, img: np.ndarray, rng: np.random.Generator, layout: str,
-            replay: Record | None = None) -> tuple[np.ndarray, Record]:
-        """Transform a numpy image; return it with the record of the parameters applied."""
-        if replay is None:
-            params = self.sample(rng, hwc_shape(img, layout))
-        else:
+            replay: Record | None = None, targets: Any = None) -> tuple[np.ndarray, Record]:
+        """Transform a numpy image, and ``targets`` (a :class:`gluon_augplug.targets.TargetState`) with
+        it; return the image with the record of the parameters applied and of the sizes in and out."""
+        shape = hwc_shape(img, layout)
+        if replay is not None:
             params = self._replayed_params(replay)
-        return self.apply(img, layout, **params), {"name": self.spec_name, "params": params}
+        elif self.needs_targets:
+            params = self.sample(rng, shape, targets=targets.view() if targets is not None else None)
+        else:
+            params = self.sample(rng, shape)
+        out = self.apply(img, layout, **params)
+        out_hw = out.shape[:2] if (self.produces or layout) == HWC else out.shape[1:]
+        if targets is not None:
+            targets.step(self, params, shape[:2], out_hw)
+        return out, {"name": self.spec_name, "params": params, "in_hw": list(shape[:2]), "out_hw": list(out_hw)}
 
     def run_batch(self, state: Any) -> None:
         """Draw this batch's parameters from ``state.rng`` and apply them."""
@@ -293,6 +364,9 @@ class Transform(Specified):
         check_image(arr, layout, self.spec_name)
         out, _ = self.run(arr, rng if rng is not None else default_source().generator(), layout)
         return like_input(out, img)
+
+
+_TARGET_METHODS = {"boxes": "apply_boxes", "masks": "apply_mask", "keypoints": "apply_keypoints"}
 
 
 def _own_init(cls: type) -> Any:

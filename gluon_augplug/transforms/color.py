@@ -16,6 +16,7 @@ class _ColorMap:
     applied in one pass and clipped to [0, 1], as each transform saturates per sample."""
 
     needs_means = False  # the map depends on the sample's channel means (contrast)
+    targets = "pixel"
 
     def color_maps(self, params: list, means: np.ndarray) -> np.ndarray:
         """The batch's (N, 3, 4) maps, one per sample's ``params`` and (N, 3) channel means."""
@@ -178,7 +179,8 @@ class RandomColorJitter(_ColorMap, Transform):
         if self.fused:
             return super().apply_batch(state, params)
         for k in range(4):  # one map per step, clipped before the next step sees the batch
-            step = self._step_maps(params, k, state.channel_means())
+            contrast = any(len(p["steps"]) > k and p["steps"][k][0] == "contrast" for p in params)
+            step = self._step_maps(params, k, state.channel_means() if contrast else np.zeros((state.n, 3)))
             if step is None:
                 break
             state.add_color(step)
@@ -246,6 +248,7 @@ class _MaybeApply(Transform):
     """A pixel op applied with probability ``p``."""
 
     random = True
+    targets = "pixel"
     p = P.Probability(0.5)
 
     def sample(self, rng, shape):
@@ -327,6 +330,7 @@ class GaussianBlur(Transform):
     """Blur with an odd ``kernel_size`` and a sigma drawn uniformly from ``sigma`` (number or (min, max))."""
 
     random = True
+    targets = "pixel"
     kernel_size = P.Number(5, 1, 255, integer=True, doc="odd side of the kernel in pixels")
     sigma = P.Range((0.1, 2.0), 1e-3, None, doc="standard deviation, or a (min, max) range to draw it from")
 

@@ -34,8 +34,14 @@ class _Composite(Transform):
         extra = "".join(f", {k}={v!r}" for k, v in own.items())
         return f"{self.spec_name}([{inner}]{extra})"
 
+    targets = "container"  # moves targets through its children
+
+    def target_problem(self, kinds):
+        problems = [p for p in (child_problem(t, kinds) for t in self.transforms) if p]
+        return "; ".join(problems) or None
+
     # -- running -----------------------------------------------------------------
-    def _run_sequence(self, children, img, rng, layout, replays):
+    def _run_sequence(self, children, img, rng, layout, replays, targets=None):
         records = []
         skip = False
         for i, child in enumerate(children):
@@ -49,7 +55,11 @@ class _Composite(Transform):
                     records += [{"name": child.spec_name, "params": {}}, {"name": following.spec_name, "params": {}}]
                     img, layout, skip = fused, CHW, True
                     continue
-            img, record = child.run(img, rng, layout, replays[i] if replays is not None else None)
+            replay = replays[i] if replays is not None else None
+            if targets is None:  # the 0.1 signature, which a plugin's own run() may still have
+                img, record = child.run(img, rng, layout, replay)
+            else:
+                img, record = child.run(img, rng, layout, replay, targets=targets)
             layout = child.output_layout(layout)
             records.append(record)
         return img, records
@@ -80,11 +90,11 @@ class _Composite(Transform):
 class Compose(_Composite):
     """Apply ``transforms`` one after the other."""
 
-    def run(self, img, rng, layout, replay=None):
+    def run(self, img, rng, layout, replay=None, targets=None):
         _, children = self._replay_parts(replay)
         if children is not None and len(children) != len(self.transforms):
             raise ReplayError(f"recorded Compose has {len(children)} steps, this one {len(self.transforms)}")
-        out, records = self._run_sequence(self.transforms, img, rng, layout, children)
+        out, records = self._run_sequence(self.transforms, img, rng, layout, children, targets)
         return out, {"name": self.spec_name, "params": {}, "children": records}
 
     def output_layout(self, layout: str) -> str:
@@ -97,12 +107,12 @@ class RandomApply(_Composite):
     transforms = P.Transforms()
     p = P.Probability(0.5, "probability of applying the transforms")
 
-    def run(self, img, rng, layout, replay=None):
+    def run(self, img, rng, layout, replay=None, targets=None):
         params, children = self._replay_parts(replay)
         applied = bool(rng.random() < self.p) if params is None else bool(params.get("apply"))
         records = []
         if applied:
-            img, records = self._run_sequence(self.transforms, img, rng, layout, children)
+            img, records = self._run_sequence(self.transforms, img, rng, layout, children, targets)
         return img, {"name": self.spec_name, "params": {"apply": applied}, "children": records}
 
     def output_layout(self, layout: str) -> str:
@@ -131,12 +141,12 @@ class RandomChoice(_Composite):
     def _pick(self, rng) -> int:
         return int(rng.choice(len(self.transforms), p=self._weights()))
 
-    def run(self, img, rng, layout, replay=None):
+    def run(self, img, rng, layout, replay=None, targets=None):
         params, children = self._replay_parts(replay)
         index = self._pick(rng) if params is None else params.get("index")
         records = []
         if index is not None:
-            img, records = self._run_sequence([self.transforms[index]], img, rng, layout, children)
+            img, records = self._run_sequence([self.transforms[index]], img, rng, layout, children, targets)
         return img, {"name": self.spec_name, "params": {"index": index}, "children": records}
 
     def output_layout(self, layout: str) -> str:
@@ -158,6 +168,25 @@ class OneOf(RandomChoice):
 
     def _pick(self, rng):
         return int(rng.integers(0, len(self.transforms))) if rng.random() < self.p else None
+
+
+def child_problem(transform: Any, kinds: tuple) -> str | None:
+    """Why ``transform`` (a built-in or a plugin's, of any age) cannot move ``kinds`` of targets, or None."""
+    import inspect
+
+    problem = getattr(transform, "target_problem", None)
+    name = getattr(transform, "spec_name", type(transform).__name__)
+    if problem is None:
+        from ..targets.state import undeclared
+
+        return undeclared(transform)
+    found = problem(kinds)
+    if found:
+        return found
+    run = getattr(type(transform), "run", None)
+    if run is not None and run is not Transform.run and "targets" not in inspect.signature(run).parameters:
+        return f"{name} overrides run() without a targets argument, so it cannot pass boxes, masks or keypoints on"
+    return None
 
 
 augplug_register_transforms = registration_hook(__name__)

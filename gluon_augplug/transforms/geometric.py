@@ -9,7 +9,10 @@ import numpy as np
 
 from . import functional as F
 from .. import params as P
+from ..targets.geometry import crop_resize_matrix, flip_matrix, from_index_matrix
 from .base import CHW, HWC, Transform, registration_hook
+
+_IDENTITY = np.eye(3)
 
 
 def _flip(img: np.ndarray, layout: str, axis_hwc: int) -> np.ndarray:
@@ -23,8 +26,12 @@ class RandomFlipLeftRight(Transform):
 
     random = True
     accepts = (HWC, CHW)
+    targets = "geometric"
     p = P.Probability(0.5, "probability of flipping")
     _axis = 1  # of an HWC image
+
+    def geometry(self, params, in_hw, out_hw):
+        return flip_matrix(in_hw, horizontal=self._axis == 1) if params.get("flip") else _IDENTITY
 
     def sample(self, rng, shape):
         return {"flip": bool(rng.random() < self.p)}
@@ -68,6 +75,10 @@ class Resize(Transform):
     keep_ratio = P.Flag(False, "keep the aspect ratio: size is the short side")
     interpolation = P.Interpolation(1)
     example = {"size": 32}
+    targets = "geometric"
+
+    def geometry(self, params, in_hw, out_hw):
+        return np.diag([out_hw[1] / in_hw[1], out_hw[0] / in_hw[0], 1.0])
 
     def setup(self):
         if self.keep_ratio and isinstance(self._param_given["size"], (list, tuple)):
@@ -89,11 +100,17 @@ class CenterCrop(Transform):
     size = P.Size(doc="output size: an integer (square) or (width, height)")
     interpolation = P.Interpolation(1)
     example = {"size": 24}
+    targets = "geometric"
+
+    def _window(self, h: int, w: int) -> tuple[int, int, int, int]:
+        cw, ch = scale_down((w, h), self.size)
+        return (w - cw) // 2, (h - ch) // 2, cw, ch
 
     def apply(self, img, layout):
-        h, w = img.shape[:2]
-        cw, ch = scale_down((w, h), self.size)
-        return F.crop_resize(img, (w - cw) // 2, (h - ch) // 2, cw, ch, self.size, self.interpolation)
+        return F.crop_resize(img, *self._window(*img.shape[:2]), self.size, self.interpolation)
+
+    def geometry(self, params, in_hw, out_hw):
+        return crop_resize_matrix(*self._window(*in_hw), self.size)
 
 
 def add_crops(state: Any, x0: Any, y0: Any, w: Any, h: Any, size_wh: tuple[int, int]) -> None:
@@ -138,6 +155,10 @@ class RandomCrop(Transform):
     pad_value = P.Fill(0, "colour of the padding (0-255)")
     interpolation = P.Interpolation(1)
     example = {"size": 32, "pad": 4}
+    targets = "geometric"
+
+    def geometry(self, params, in_hw, out_hw):
+        return crop_resize_matrix(params["x0"], params["y0"], params["w"], params["h"], self.size)
 
     def check_batch(self):
         if self.pad_value not in (0, 0.0):
@@ -191,9 +212,14 @@ class RandomResizedCrop(Transform):
     interpolation = P.Interpolation(1)
     example = {"size": 32}
 
+    targets = "geometric"
+
     def setup(self):
         if self.scale[1] <= 0:
             raise self.invalid("scale", "(min, max) with 0 <= min <= max <= 1, max > 0")
+
+    def geometry(self, params, in_hw, out_hw):
+        return crop_resize_matrix(params["x0"], params["y0"], params["w"], params["h"], self.size)
 
     def sample(self, rng, shape):
         h, w = shape[:2]
@@ -281,10 +307,19 @@ class RandomAffine(Transform):
             "shear": [float(rng.uniform(*shear[0])), float(rng.uniform(*shear[1]))],
         }
 
-    def apply(self, img, layout, angle=0.0, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0)):
+    targets = "geometric"
+
+    @staticmethod
+    def _matrix(hw, angle=0.0, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0)) -> np.ndarray:
+        h, w = hw
+        return affine_matrix(((w - 1) * 0.5, (h - 1) * 0.5), angle, tuple(translate), scale, tuple(shear))
+
+    def apply(self, img, layout, **params):
         h, w = img.shape[:2]
-        m = affine_matrix(((w - 1) * 0.5, (h - 1) * 0.5), angle, tuple(translate), scale, tuple(shear))
-        return F.warp_affine(img, m, (w, h), self.interpolation, self.fill)
+        return F.warp_affine(img, self._matrix((h, w), **params), (w, h), self.interpolation, self.fill)
+
+    def geometry(self, params, in_hw, out_hw):
+        return from_index_matrix(self._matrix(in_hw, **params))
 
     def apply_batch(self, state, params):
         h, w = state.hw

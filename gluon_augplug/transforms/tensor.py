@@ -14,6 +14,7 @@ class ToTensor(Transform):
 
     accepts = (HWC,)
     produces = CHW
+    targets = "pixel"
 
     def apply_batch(self, state, params):
         """Nothing to do: batch pipelines turn NHWC uint8 batches into NCHW float32 in [0, 1] on entry."""
@@ -34,6 +35,7 @@ class Normalize(Transform):
     """``(tensor - mean) / std`` per channel of a CHW tensor (place it after ToTensor)."""
 
     accepts = (CHW,)
+    targets = "pixel"
     mean = P.PerChannel(0.0, doc="subtracted per channel (on the 0-1 scale)")
     std = P.PerChannel(1.0, positive=True, doc="divisor per channel (on the 0-1 scale)")
 

@@ -1,0 +1,150 @@
+"""Box formats and the options that say how boxes and keypoints are kept.
+
+Inside a pipeline boxes are pixel ``xmin, ymin, xmax, ymax`` in edge coordinates: the image
+spans ``[0, W] x [0, H]``, so a horizontal flip maps ``x`` to ``W - x`` (GluonCV's and Pascal
+VOC's convention, as GluonCV's ``bbox.flip`` computes it). Keypoints use the same coordinates.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, ParameterError
+
+BOX_FORMATS = {
+    "xyxy": "pixel xmin, ymin, xmax, ymax (GluonCV, Pascal VOC)",
+    "coco": "pixel x, y, width, height (COCO)",
+    "yolo": "normalized center x, center y, width, height (YOLO)",
+    "xyxy_norm": "normalized xmin, ymin, xmax, ymax (albumentations)",
+}
+_ALIASES = {"pascal_voc": "xyxy", "voc": "xyxy", "gluoncv": "xyxy", "albumentations": "xyxy_norm"}
+KEYPOINTS_OUTSIDE = ("drop", "mark", "keep")
+
+
+def box_format(name: Any) -> str:
+    """The canonical name of a box format (aliases: pascal_voc, voc, gluoncv, albumentations)."""
+    key = _ALIASES.get(name, name) if isinstance(name, str) else name
+    if key not in BOX_FORMATS:
+        allowed = ", ".join(list(BOX_FORMATS) + list(_ALIASES))
+        raise ParameterError("TargetOptions", "box_format", name, f"one of {allowed}")
+    return key
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """How boxes and keypoints are read, kept and dropped (albumentations' ``bbox_params`` options).
+
+    Parameters
+    ----------
+    box_format : str
+        ``"xyxy"`` (default: pixel corners, GluonCV/VOC), ``"coco"``, ``"yolo"`` or ``"xyxy_norm"``.
+    clip : bool
+        Clip boxes to the image after every geometric step (a box entirely outside is dropped).
+    min_area : float
+        Drop a box whose final area is below this many square pixels.
+    min_visibility : float
+        Drop a box of which less than this fraction remains inside the image (measured against the
+        same box transformed without clipping).
+    keypoints_outside : str
+        A keypoint that leaves the image is dropped (``"drop"``), kept with its visibility column
+        set to 0 (``"mark"``: a third column is appended to ``(N, 2)`` keypoints), or kept (``"keep"``).
+    """
+
+    box_format: str = "xyxy"
+    clip: bool = True
+    min_area: float = 0.0
+    min_visibility: float = 0.0
+    keypoints_outside: str = "drop"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "box_format", box_format(self.box_format))
+        if not isinstance(self.clip, bool):
+            raise ParameterError("TargetOptions", "clip", self.clip, "True or False")
+        for name, upper in (("min_area", None), ("min_visibility", 1.0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
+                    or value < 0 or (upper is not None and value > upper):
+                raise ParameterError("TargetOptions", name, value,
+                                     "a number in [0, 1]" if upper else "a number >= 0")
+        if self.keypoints_outside not in KEYPOINTS_OUTSIDE:
+            raise ParameterError("TargetOptions", "keypoints_outside", self.keypoints_outside,
+                                 f"one of {', '.join(KEYPOINTS_OUTSIDE)}")
+
+    @classmethod
+    def of(cls, value: Any) -> "TargetOptions":
+        """``None`` (the defaults), a dict of options, or a TargetOptions."""
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dict):
+            unknown = set(value) - set(cls.__dataclass_fields__)
+            if unknown:
+                from ..errors import closest_names
+
+                name = sorted(unknown)[0]
+                hint = closest_names(name, cls.__dataclass_fields__)
+                raise InputError(f"unknown target option {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
+            return cls(**value)
+        raise InputError(f"target options: expected None, a dict or TargetOptions, got {type(value).__name__}")
+
+
+def as_box_array(boxes: Any, where: str = "boxes") -> np.ndarray:
+    """``boxes`` as a float64 (N, 4+) array (a copy), with a clear error for anything else."""
+    array = boxes.asnumpy() if hasattr(boxes, "asnumpy") else np.asarray(boxes)
+    if array.ndim == 1 and array.size == 0:
+        array = array.reshape(0, 4)
+    if array.ndim != 2 or array.shape[1] < 4:
+        raise InputError(f"{where}: expected an (N, 4+) array of boxes (4 coordinates, then any extra columns "
+                         f"such as the class id), got shape {tuple(array.shape)}")
+    if array.dtype.kind not in "fiu":
+        raise InputError(f"{where}: expected numbers, got {array.dtype}")
+    array = array.astype(np.float64)
+    if not np.isfinite(array[:, :4]).all():
+        raise InputError(f"{where}: box coordinates must be finite")
+    return array
+
+
+def to_xyxy(boxes: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
+    """Boxes of format ``fmt`` on an image of ``hw`` (height, width) to pixel xyxy (extra columns kept)."""
+    out = boxes.copy()
+    h, w = hw
+    if fmt == "coco":
+        out[:, 2:4] = boxes[:, :2] + boxes[:, 2:4]
+    elif fmt == "yolo":
+        cx, cy, bw, bh = (boxes[:, i] for i in range(4))
+        out[:, 0], out[:, 1], out[:, 2], out[:, 3] = (cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h
+    elif fmt == "xyxy_norm":
+        out[:, [0, 2]] *= w
+        out[:, [1, 3]] *= h
+    return out
+
+
+def from_xyxy(boxes: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
+    """The inverse of :func:`to_xyxy`."""
+    out = boxes.copy()
+    h, w = hw
+    if fmt == "coco":
+        out[:, 2:4] = boxes[:, 2:4] - boxes[:, :2]
+    elif fmt == "yolo":
+        x0, y0, x1, y1 = (boxes[:, i] for i in range(4))
+        out[:, 0], out[:, 1], out[:, 2], out[:, 3] = (x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h
+    elif fmt == "xyxy_norm":
+        out[:, [0, 2]] /= w
+        out[:, [1, 3]] /= h
+    return out
+
+
+def box_area(boxes: np.ndarray) -> np.ndarray:
+    return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+
+
+def box_iou(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """IoU of each of ``boxes`` (N, 4+) with one ``box`` (4,), pixel xyxy."""
+    top_left = np.maximum(boxes[:, :2], box[:2])
+    bottom_right = np.minimum(boxes[:, 2:4], box[2:4])
+    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
+    union = box_area(boxes) + (box[2] - box[0]) * (box[3] - box[1]) - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)

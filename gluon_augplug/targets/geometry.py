@@ -1,0 +1,78 @@
+"""Moving boxes, keypoints and masks by a geometric step's 3x3 forward map.
+
+Maps are in edge coordinates: pixel ``(i, j)`` covers ``[j, j + 1) x [i, i + 1)``, the image
+``[0, W] x [0, H]``. OpenCV's warp matrices are in index coordinates (pixel centres at
+integers): :func:`from_index_matrix` converts one.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+_TO_INDEX = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
+_FROM_INDEX = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+
+
+def from_index_matrix(matrix: np.ndarray) -> np.ndarray:
+    """An OpenCV-style 2x3 (or 3x3) forward matrix on pixel indices, as a 3x3 map on edge coordinates."""
+    m = np.vstack([np.asarray(matrix, np.float64)[:2], [0.0, 0.0, 1.0]])
+    return _FROM_INDEX @ m @ _TO_INDEX
+
+
+def crop_resize_matrix(x0: float, y0: float, w: float, h: float, out_wh: tuple[int, int] | None = None) -> np.ndarray:
+    """The map of cropping the ``w`` x ``h`` window at (x0, y0) and resizing it to ``out_wh``."""
+    sx, sy = (1.0, 1.0) if out_wh is None else (out_wh[0] / w, out_wh[1] / h)
+    return np.array([[sx, 0.0, -x0 * sx], [0.0, sy, -y0 * sy], [0.0, 0.0, 1.0]])
+
+
+def flip_matrix(hw: tuple[int, int], horizontal: bool) -> np.ndarray:
+    h, w = hw
+    return np.array([[-1.0, 0.0, w], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) if horizontal \
+        else np.array([[1.0, 0.0, 0.0], [0.0, -1.0, h], [0.0, 0.0, 1.0]])
+
+
+def warp_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``points`` (N, 2+) with x, y moved by ``matrix``; extra columns kept."""
+    out = points.copy()
+    xy = points[:, :2]
+    out[:, 0] = matrix[0, 0] * xy[:, 0] + matrix[0, 1] * xy[:, 1] + matrix[0, 2]
+    out[:, 1] = matrix[1, 0] * xy[:, 0] + matrix[1, 1] * xy[:, 1] + matrix[1, 2]
+    return out
+
+
+def warp_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Boxes (N, 4+) pixel xyxy moved by ``matrix``: the enclosing box of the four moved corners."""
+    out = boxes.copy()
+    if not len(boxes):
+        return out
+    x0, y0, x1, y1 = (boxes[:, i] for i in range(4))
+    corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x0, y1], 1), np.stack([x1, y1], 1)], 1)
+    moved = corners @ matrix[:2, :2].T + matrix[:2, 2]
+    out[:, 0:2] = moved.min(axis=1)
+    out[:, 2:4] = moved.max(axis=1)
+    return out
+
+
+def warp_mask(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int], fill: float = 0) -> np.ndarray:
+    """A label mask (H, W) or (H, W, K) of any dtype moved by ``matrix`` with nearest-neighbour
+    sampling: every output value is one of the input's (or ``fill`` where the output pixel's centre
+    falls outside the input). Class ids are never blended."""
+    inverse = np.linalg.inv(matrix)
+    oh, ow = out_hw
+    h, w = mask.shape[:2]
+    xs, ys = np.arange(ow) + 0.5, np.arange(oh) + 0.5
+    out = np.empty((oh, ow) + mask.shape[2:], mask.dtype)
+    if inverse[0, 1] == 0 and inverse[1, 0] == 0:  # flips, crops, resizes: one index per row and per column
+        sx = np.floor(inverse[0, 0] * xs + inverse[0, 2]).astype(np.int64)
+        sy = np.floor(inverse[1, 1] * ys + inverse[1, 2]).astype(np.int64)
+        inside_x, inside_y = (sx >= 0) & (sx < w), (sy >= 0) & (sy < h)
+        out[...] = fill
+        rows, cols = np.nonzero(inside_y)[0], np.nonzero(inside_x)[0]
+        out[np.ix_(rows, cols)] = mask[np.ix_(sy[rows], sx[cols])]
+        return out
+    gx = inverse[0, 0] * xs[None, :] + inverse[0, 1] * ys[:, None] + inverse[0, 2]
+    gy = inverse[1, 0] * xs[None, :] + inverse[1, 1] * ys[:, None] + inverse[1, 2]
+    sx, sy = np.floor(gx).astype(np.int64), np.floor(gy).astype(np.int64)
+    inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
+    out[...] = fill
+    out[inside] = mask[sy[inside], sx[inside]]
+    return out

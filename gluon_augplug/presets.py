@@ -32,5 +32,20 @@ def augplug_register_presets(register):
              "RandomResizedCrop(224), RandomFlipLeftRight, RandomColorJitter(brightness=0.4, contrast=0.4, "
              f"saturation=0.4), RandomLighting(0.1), ToTensor, {imagenet_norm}",
              doc="GluonCV's ImageNet training recipe")
+    # GluonCV's detection training transforms (image and boxes; chain GluonCV's target generators after them)
+    fill = tuple(round(m * 255, 3) for m in IMAGENET_MEAN)
+    ssd = ("RandomColorDistort, RandomExpand(fill={fill}), RandomIoUCrop, RandomInterpolationResize({size}), "
+           f"RandomFlipLeftRight, ToTensor, {imagenet_norm}")
+    for name, size, what in (("ssd-train", 300, "SSDDefaultTrainTransform(300, 300)"),
+                             ("ssd-512-train", 512, "SSDDefaultTrainTransform(512, 512)"),
+                             ("yolo3-train", 416, "YOLO3DefaultTrainTransform(416, 416)"),
+                             ("yolo3-320-train", 320, "YOLO3DefaultTrainTransform(320, 320)"),
+                             ("yolo3-608-train", 608, "YOLO3DefaultTrainTransform(608, 608)")):
+        register(name, ssd.format(fill=fill, size=size),
+                 doc=f"GluonCV's {what} without anchor targets: colour distortion, expand (p 0.5, mean fill), "
+                     f"IoU-constrained crop, resize to {size} with a random interpolation, flip, normalize")
+    register("faster-rcnn-train", f"ResizeShortWithin(600, max_size=1000), RandomFlipLeftRight, ToTensor, "
+             f"{imagenet_norm}", doc="GluonCV's FasterRCNNDefaultTrainTransform(600, 1000) without anchor targets: "
+                                     "short side 600 within 1000, flip, normalize")
     register("imagenet-test", f"Resize(256, keep_ratio=True), CenterCrop(224), ToTensor, {imagenet_norm}",
              doc="ImageNet evaluation: short side 256, centre 224 crop")

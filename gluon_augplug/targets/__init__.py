@@ -5,9 +5,9 @@ A pipeline moves them when given: ``img, boxes = pipeline(img, boxes=boxes)``. B
 flag) travelling with their box; masks are (H, W) or (H, W, K) label arrays, moved by
 nearest-neighbour sampling; keypoints are (N, 2+) arrays of x, y. See :class:`TargetOptions`.
 """
-from .formats import BOX_FORMATS, TargetOptions, box_iou, from_xyxy, to_xyxy
+from .formats import BOX_FORMATS, TargetOptions, box_ious, from_xyxy, to_xyxy
 from .geometry import crop_resize_matrix, flip_matrix, from_index_matrix, warp_boxes, warp_mask, warp_points
 from .state import KINDS, TargetState
 
-__all__ = ["BOX_FORMATS", "KINDS", "TargetOptions", "TargetState", "box_iou", "crop_resize_matrix", "flip_matrix",
+__all__ = ["BOX_FORMATS", "KINDS", "TargetOptions", "TargetState", "box_ious", "crop_resize_matrix", "flip_matrix",
            "from_index_matrix", "from_xyxy", "to_xyxy", "warp_boxes", "warp_mask", "warp_points"]

@@ -138,13 +138,13 @@ def from_xyxy(boxes: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
 
 
 def box_area(boxes: np.ndarray) -> np.ndarray:
-    return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    return np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0)
 
 
-def box_iou(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """IoU of each of ``boxes`` (N, 4+) with one ``box`` (4,), pixel xyxy."""
-    top_left = np.maximum(boxes[:, :2], box[:2])
-    bottom_right = np.minimum(boxes[:, 2:4], box[2:4])
-    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
-    union = box_area(boxes) + (box[2] - box[0]) * (box[3] - box[1]) - inter
+def box_ious(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The (len(a), len(b)) IoUs of two sets of pixel xyxy boxes (4+ columns each)."""
+    top_left = np.maximum(a[:, None, :2], b[None, :, :2])
+    bottom_right = np.minimum(a[:, None, 2:4], b[None, :, 2:4])
+    inter = np.prod(np.maximum(bottom_right - top_left, 0), axis=2)
+    union = box_area(a)[:, None] + box_area(b)[None, :] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)

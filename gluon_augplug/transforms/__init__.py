@@ -4,6 +4,7 @@ from .base import CHW, HWC, RandomSource, Transform
 from .color import (AutoContrast, Equalize, GaussianBlur, Invert, Posterize, RandomBrightness, RandomColorJitter,
                     RandomContrast, RandomGrayscale, RandomHue, RandomLighting, RandomSaturation, Sharpness, Solarize)
 from .composition import Compose, OneOf, RandomApply, RandomChoice
+from .detection import RandomColorDistort, RandomExpand, RandomInterpolationResize, RandomIoUCrop, ResizeShortWithin
 from .erasing import Cutout, RandomErasing
 from .mixing import CutMix, Mixup
 from .geometric import (CenterCrop, RandomAffine, RandomCrop, RandomFlipLeftRight, RandomFlipTopBottom,
@@ -19,4 +20,5 @@ __all__ = [
     "ToTensor", "Normalize", "Cutout", "RandomErasing",
     "Compose", "RandomApply", "RandomChoice", "OneOf",
     "RandAugment", "TrivialAugmentWide", "AutoAugment", "Mixup", "CutMix",
+    "RandomExpand", "RandomIoUCrop", "RandomColorDistort", "RandomInterpolationResize", "ResizeShortWithin",
 ]

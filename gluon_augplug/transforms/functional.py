@@ -240,17 +240,20 @@ def warp_affine(img: np.ndarray, matrix: np.ndarray, size_wh: tuple[int, int], i
                 fill: float | tuple[float, ...]) -> np.ndarray:
     """One affine resample with a constant border (``matrix`` maps output -> input pixels inverted as OpenCV)."""
     border = tuple(fill) if isinstance(fill, tuple) else (fill,) * 4
-    return keep_channels(
-        cv2.warpAffine(img, matrix.astype(np.float64), size_wh, flags=interpolation,
-                       borderMode=cv2.BORDER_CONSTANT, borderValue=border),
-        img,
-    )
+    out = keep_channels(cv2.warpAffine(img, matrix.astype(np.float64), size_wh, flags=interpolation,
+                                       borderMode=cv2.BORDER_CONSTANT, borderValue=border), img)
+    return _overshoot(out, interpolation)
+
+
+def _overshoot(out: np.ndarray, interpolation: int) -> np.ndarray:
+    """Bicubic and Lanczos ring past the input's range: float images are clipped to 0-255 as uint8 saturates."""
+    return clip255(out) if out.dtype.kind == "f" and interpolation in (cv2.INTER_CUBIC, cv2.INTER_LANCZOS4) else out
 
 
 def resize(img: np.ndarray, size_wh: tuple[int, int], interpolation: int) -> np.ndarray:
     if (img.shape[1], img.shape[0]) == tuple(size_wh):
         return img.copy()
-    return keep_channels(cv2.resize(img, tuple(size_wh), interpolation=interpolation), img)
+    return _overshoot(keep_channels(cv2.resize(img, tuple(size_wh), interpolation=interpolation), img), interpolation)
 
 
 def crop_resize(img: np.ndarray, x0: int, y0: int, w: int, h: int, size_wh: tuple[int, int] | None,
@@ -259,7 +262,8 @@ def crop_resize(img: np.ndarray, x0: int, y0: int, w: int, h: int, size_wh: tupl
     region = img[y0 : y0 + h, x0 : x0 + w]
     if size_wh is None or (w, h) == tuple(size_wh):
         return region.copy()
-    return keep_channels(cv2.resize(np.ascontiguousarray(region), tuple(size_wh), interpolation=interpolation), img)
+    out = keep_channels(cv2.resize(np.ascontiguousarray(region), tuple(size_wh), interpolation=interpolation), img)
+    return _overshoot(out, interpolation)
 
 
 # -- colour steps as 3x4 affine maps on RGB values (any scale): fused jitter, batch transforms ------

@@ -45,7 +45,7 @@ def test_output_contract_on_the_cat(info, cat):
         size = info.example.get("size")
         if size is not None:
             assert out.shape[:2] == (size, size)
-        elif info.name not in ("Resize",):
+        elif info.name not in ("Resize", "RandomIoUCrop", "RandomExpand", "ResizeShortWithin"):  # sizes vary
             assert out.shape == cat.shape
     if out.dtype == np.float32:  # ToTensor's [0, 1] values, or Normalize's of them with its defaults (0, 1)
         assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() <= 1.0

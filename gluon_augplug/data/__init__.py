@@ -1,4 +1,5 @@
-"""Data: offline readers of CIFAR-10 and image trees, and per-sample seeded augmentation of any data set.
+"""Data: offline readers of CIFAR-10, image trees, Pascal VOC and COCO, and per-sample seeded
+augmentation of any data set (images with their boxes and masks too).
 
 Names are imported on first use (MXNet is not imported by ``import gluon_augplug.data``).
 """
@@ -12,6 +13,9 @@ _LAZY = {
     "ImageDataset": "gluon_augplug.data.datasets",
     "augment": "gluon_augplug.data.augment",
     "AugmentedDataset": "gluon_augplug.data.augment",
+    "VOCDetection": "gluon_augplug.data.detection",
+    "COCODetection": "gluon_augplug.data.detection",
+    "VOC_CLASSES": "gluon_augplug.data.detection",
 }
 
 __all__ = sorted(_LAZY)

@@ -36,6 +36,15 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
         The seed of the whole augmentation; with the epoch and the index it decides each sample.
     epoch : int
         Initial epoch; change it with :meth:`set_epoch` before iterating each epoch.
+    targets : str or sequence of str, optional
+        What follows the image in each item and moves with it: ``"boxes"`` for GluonCV's
+        ``(image, label)`` detection items (label (N, 5+) boxes with class id and any extra
+        columns), ``"masks"`` for ``(image, mask)`` segmentation items, or a sequence such as
+        ``("boxes", "masks")`` for ``(image, label, masks)``. Box format and filters are the
+        pipeline's (``build_pipeline(..., targets={"options": {...}})``). Without it, an item whose
+        second element looks like boxes or a mask, under a pipeline that moves pixels, is an error:
+        boxes are never passed through a crop or a flip unchanged. ``targets=()`` says the extra
+        elements are not targets.
 
     Notes
     -----
@@ -43,10 +52,14 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
     MXNet's DataLoader forked when it was created.
     """
 
-    def __init__(self, dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0):
+    def __init__(self, dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0, targets: Any = None):
         check_seed(seed, "augment: seed", InputError, optional=False)
         self._dataset = dataset
         self.pipeline = pipeline if isinstance(pipeline, Pipeline) else build_pipeline(pipeline)
+        self.targets = _target_kinds(targets)
+        if self.targets:
+            self.pipeline.check_targets(self.targets)
+        self._moves_pixels = targets is None and _moves_pixels(self.pipeline)
         self.seed = seed
         self._key = seed_key(seed)
         self._epoch = multiprocessing.RawValue("q", int(epoch))
@@ -72,9 +85,18 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
             index += len(self)
         item = self._dataset[index]
         rng = self.generator(int(index))
-        if isinstance(item, tuple):
-            return (self.pipeline(item[0], rng=rng),) + item[1:]
-        return self.pipeline(item, rng=rng)
+        if not isinstance(item, tuple):
+            return self.pipeline(item, rng=rng)
+        if self.targets:
+            n = len(self.targets)
+            if len(item) < 1 + n:
+                raise InputError(f"augment(targets={self.targets}): item {index} has {len(item)} elements, expected "
+                                 f"the image and {n} target(s)")
+            given = dict(zip(self.targets, item[1:1 + n]))
+            return self.pipeline(item[0], rng, **given) + item[1 + n:]
+        if self._moves_pixels and len(item) > 1:
+            _refuse_unnamed_targets(item, index)
+        return (self.pipeline(item[0], rng=rng),) + item[1:]
 
     def __getstate__(self) -> dict:  # RawValue is shared by fork only; a pickled copy gets its own
         state = self.__dict__.copy()
@@ -87,7 +109,49 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
         self._epoch = multiprocessing.RawValue("q", int(epoch))
 
 
-def augment(dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0) -> AugmentedDataset:
+def _target_kinds(targets: Any) -> tuple[str, ...]:
+    from ..targets.state import KINDS
+
+    if targets is None:
+        return ()
+    kinds = (targets,) if isinstance(targets, str) else tuple(targets)
+    for kind in kinds:
+        if kind not in KINDS:
+            raise InputError(f"augment: unknown target kind {kind!r}; the kinds are {', '.join(KINDS)}")
+    return kinds
+
+
+def _moves_pixels(pipeline: Pipeline) -> bool:
+    """Whether any step of ``pipeline`` may move pixels (is not declared pixel-only)."""
+    def walk(transforms):
+        for t in transforms:
+            inner = getattr(t, "transforms", None)
+            if getattr(t, "targets", None) == "container" and inner is not None:
+                if walk(inner):
+                    return True
+            elif getattr(t, "targets", None) != "pixel":
+                return True
+        return False
+
+    return walk(pipeline.transforms)
+
+
+def _refuse_unnamed_targets(item: tuple, index: int) -> None:
+    second = item[1]
+    shape = tuple(getattr(second, "shape", ()))
+    image_hw = tuple(getattr(item[0], "shape", ())[:2])
+    if len(shape) == 2 and shape[1] >= 4 and shape != image_hw:
+        what = "boxes"
+    elif len(shape) in (2, 3) and shape[:2] == image_hw:
+        what = "a mask"
+    else:
+        return
+    raise InputError(f"augment: item {index}'s label (shape {shape}) looks like {what}, and the pipeline moves pixels: "
+                     f"say augment(..., targets='{'boxes' if what == 'boxes' else 'masks'}') so that it moves with "
+                     f"the image, or targets=() if it is not a target")
+
+
+def augment(dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0, targets: Any = None) -> AugmentedDataset:
     """Wrap ``dataset`` so that ``pipeline`` augments each image reproducibly (see :class:`AugmentedDataset`).
 
     Examples
@@ -97,4 +161,4 @@ def augment(dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0) -> Augme
     ...     train.set_epoch(epoch)
     ...     for data, label in gluon.data.DataLoader(train, 128, num_workers=2): ...
     """
-    return AugmentedDataset(dataset, pipeline, seed=seed, epoch=epoch)
+    return AugmentedDataset(dataset, pipeline, seed=seed, epoch=epoch, targets=targets)

@@ -42,6 +42,11 @@ class BatchPipeline:
 
     With labels it returns ``(data, targets)``: the labels unchanged, or soft targets
     (N x classes) when a transform mixes samples (Mixup, CutMix).
+
+    With ``boxes=`` (N, M, 4+) pixel xyxy boxes padded with -1 rows (GluonCV's ``Pad(pad_val=-1)``
+    batches), every geometric step moves them with the pixels; it returns ``(data, boxes)`` (or
+    ``(data, targets, boxes)`` with labels), boxes clipped to the image and those that left it
+    turned into -1 rows. An NDArray batch gets its boxes back as an NDArray on its device.
     """
 
     def __init__(self, transforms: Sequence[Transform | BatchTransform], seed: int | None = None):
@@ -57,7 +62,7 @@ class BatchPipeline:
         self.mixes_labels = any(t.mixes_labels for t in self.transforms)
 
     def __call__(self, data: Any, labels: Any = None, classes: int | None = None, smoothing: float = 0.0,
-                 rng: np.random.Generator | None = None) -> Any:
+                 rng: np.random.Generator | None = None, boxes: Any = None) -> Any:
         is_numpy = isinstance(data, np.ndarray)
         if data.ndim != 4:
             raise InputError(f"batch transforms take a 4-D batch (NHWC uint8 or NCHW float), got shape {data.shape}")
@@ -69,15 +74,27 @@ class BatchPipeline:
                              f"call the pipeline with labels")
         rng = rng if rng is not None else self._source.generator()
         state = NumpyState(data, rng, targets) if is_numpy else DeviceState(data, rng, targets)
+        if boxes is not None:
+            if self.mixes_labels:
+                raise InputError(f"{', '.join(t.spec_name for t in self.transforms if t.mixes_labels)} with boxes: "
+                                 f"mixing detection samples is not supported in batch pipelines")
+            for t in self.transforms:
+                problem = t.target_problem(("boxes",)) if isinstance(t, Transform) else \
+                    f"{t.spec_name} is a 0.1 batch transform, which cannot move boxes"
+                if problem:
+                    raise SpecError(f"this batch pipeline cannot move boxes: {problem}")
+            state.set_boxes(boxes.asnumpy() if hasattr(boxes, "asnumpy") else np.asarray(boxes))
         for t in self.transforms:
             if isinstance(t, BatchTransform):
                 t.apply(state)
             else:
                 t.run_batch(state)
         out = state.result()
-        if labels is None:
-            return out
-        return out, (state.targets if state.targets is not None else labels)
+        result = (out,) if labels is None else (out, state.targets if state.targets is not None else labels)
+        if boxes is not None:
+            moved = state.boxes.astype(np.float32)
+            result += (moved if is_numpy else to_device(moved, data.context),)
+        return result[0] if len(result) == 1 else result
 
     @staticmethod
     def _soft_targets(labels: Any, classes: int | None, smoothing: float, ctx: Any) -> Any:

@@ -31,6 +31,21 @@ def _to_normalized(size_hw: tuple[int, int], inverse: bool = False) -> np.ndarra
     return np.array([[sx, 0, -1], [0, sy, -1], [0, 0, 1]])
 
 
+_EDGES_FROM_INDEX = np.array([[1.0, 0, 0.5], [0, 1.0, 0.5], [0, 0, 1.0]])
+_INDEX_FROM_EDGES = np.array([[1.0, 0, -0.5], [0, 1.0, -0.5], [0, 0, 1.0]])
+
+
+def _invert_affine(maps: np.ndarray) -> np.ndarray:
+    """Inverses of (N, 3, 3) affine maps, written out (np.linalg.inv is slow with this OpenBLAS)."""
+    a, b, c, d = maps[:, 0, 0], maps[:, 0, 1], maps[:, 1, 0], maps[:, 1, 1]
+    det = a * d - b * c
+    out = np.zeros_like(maps)
+    out[:, 0, 0], out[:, 0, 1], out[:, 1, 0], out[:, 1, 1] = d / det, -b / det, -c / det, a / det
+    out[:, :2, 2] = -np.einsum("nij,nj->ni", out[:, :2, :2], maps[:, :2, 2])
+    out[:, 2, 2] = 1.0
+    return out
+
+
 def to_device(array: np.ndarray, ctx) -> "mx.nd.NDArray":
     """A float32 numpy array as an NDArray on ``ctx`` (zero-copy hand-over of a fresh array on the CPU)."""
     fresh = np.array(array, dtype=np.float32, order="C")
@@ -58,6 +73,34 @@ class BatchState:
         self.geometry: np.ndarray | None = None
         self.color: np.ndarray | None = None
         self.normalized = False
+        self.boxes: np.ndarray | None = None  # (N, M, 4+) pixel xyxy, GluonCV's -1 rows for padding
+
+    def set_boxes(self, boxes: np.ndarray) -> None:
+        """Padded per-sample boxes that every geometric step moves with the pixels."""
+        if boxes.ndim != 3 or boxes.shape[0] != self.n or boxes.shape[2] < 4:
+            raise InputError(f"batch boxes: expected ({self.n}, M, 4+) boxes padded with -1 rows, got shape "
+                             f"{boxes.shape}")
+        self.boxes = boxes.astype(np.float64)
+
+    def _move_boxes(self, inverse: np.ndarray, out_hw: tuple[int, int]) -> None:
+        """Move the boxes by one step given as maps from output to input pixel indices; clip to the
+        output, and turn boxes that left it into -1 rows."""
+        valid = ~np.all(self.boxes[:, :, :4] == -1, axis=2)
+        # index maps (pixel centres at integers) to maps on pixel edges, then output -> input inverted
+        edges = _EDGES_FROM_INDEX @ inverse @ _INDEX_FROM_EDGES
+        forward = _invert_affine(edges)
+        x0, y0, x1, y1 = (self.boxes[:, :, i] for i in range(4))
+        xs = np.stack([x0, x1, x0, x1], axis=2)
+        ys = np.stack([y0, y0, y1, y1], axis=2)
+        mx_ = forward[:, 0, 0, None, None] * xs + forward[:, 0, 1, None, None] * ys + forward[:, 0, 2, None, None]
+        my_ = forward[:, 1, 0, None, None] * xs + forward[:, 1, 1, None, None] * ys + forward[:, 1, 2, None, None]
+        h, w = out_hw
+        moved = self.boxes.copy()
+        moved[:, :, 0], moved[:, :, 2] = np.clip(mx_.min(axis=2), 0, w), np.clip(mx_.max(axis=2), 0, w)
+        moved[:, :, 1], moved[:, :, 3] = np.clip(my_.min(axis=2), 0, h), np.clip(my_.max(axis=2), 0, h)
+        valid &= (moved[:, :, 2] > moved[:, :, 0]) & (moved[:, :, 3] > moved[:, :, 1])
+        moved[~valid] = -1
+        self.boxes = moved
 
     @property
     def hw(self) -> tuple[int, int]:
@@ -70,6 +113,8 @@ class BatchState:
         if self.geometry is None:
             self.geometry = np.tile(np.eye(3), (self.n, 1, 1))
         self.geometry = self.geometry @ inverse
+        if self.boxes is not None:
+            self._move_boxes(inverse, tuple(out_hw) if out_hw is not None else self.out_hw)
         if out_hw is not None:
             self.out_hw = tuple(out_hw)
 

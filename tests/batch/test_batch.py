@@ -12,7 +12,7 @@ import pytest
 import gluon_augplug
 from gluon_augplug import build_pipeline
 from gluon_augplug.batch import BatchTransform, build_batch_pipeline
-from gluon_augplug.errors import ParameterError, UnknownTransformError
+from gluon_augplug.errors import InputError, ParameterError, UnknownTransformError
 from gluon_augplug.plugins.manager import PluginSystem
 
 REGISTRY = PluginSystem(load_entry_points=False).registry
@@ -276,3 +276,35 @@ def test_a_0_1_plugins_twins_become_one_registration(augplug_register, cat):
     batch = build_batch_pipeline("Darken(0.5)")
     assert isinstance(batch[0], Darken)  # the batch spec builds the batch twin
     np.testing.assert_allclose(batch(np.full((2, 4, 4, 3), 200, np.uint8)), 200 / 255 * 0.5, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "ndarray"])
+def test_padded_boxes_move_with_the_batch_geometry(backend):
+    """GluonCV's padded (B, M, 5+) boxes through flip, pad + crop and a resized crop: each box stays the
+    box of its drawn rectangle; boxes that leave become -1 rows; padding rows stay -1."""
+    n, h, w = 6, 48, 64
+    images = np.zeros((n, h, w, 3), np.uint8)
+    boxes = np.full((n, 3, 6), -1.0)
+    for i in range(n):
+        x0, y0 = 4 + 5 * i, 6 + 3 * i
+        images[i, y0:y0 + 16, x0:x0 + 20] = 255
+        boxes[i, 0] = [x0, y0, x0 + 20, y0 + 16, i, 0]
+    boxes[0, 1] = [60, 0, 64, 2, 9, 0]  # a corner sliver, lost to most crops
+    pipe = build_batch_pipeline("RandomFlipLeftRight, RandomCrop((56, 40), pad=4), RandomResizedCrop((64, 48), "
+                                "scale=(0.6, 1))", seed=3, registry=REGISTRY)
+    data = images if backend == "numpy" else mx.nd.array(images, dtype="uint8")
+    out, moved = pipe(data, boxes=boxes if backend == "numpy" else mx.nd.array(boxes))
+    if backend == "ndarray":
+        assert isinstance(moved, mx.nd.NDArray)
+        out, moved = out.asnumpy(), moved.asnumpy()
+    assert moved.shape == boxes.shape and (moved[:, 2] == -1).all()
+    for i in range(n):
+        bright = out[i].max(axis=0) > 0.5
+        if not bright.any():
+            assert (moved[i, 0] == -1).all()
+            continue
+        ys, xs = np.nonzero(bright)
+        np.testing.assert_allclose(moved[i, 0, :4], [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], atol=1.6)
+        assert moved[i, 0, 4] == i  # the class column travels
+    with pytest.raises(InputError, match="mixing detection samples"):
+        build_batch_pipeline("Mixup(0.2)", registry=REGISTRY)(images, np.arange(n), classes=10, boxes=boxes)

@@ -24,6 +24,8 @@ COMPARE_ARGS ?= --data $(SHARED)/cifar10-jpg.tar.gz --model cifar_resnet20_v1 --
 demo: $(STAMP)
 	$(VENV)/bin/augplug plugins --all
 	$(PY) examples/augmentation_tour.py --image $(SHARED)/cat1.jpg --out $(DEMO_OUT)
+	$(VENV)/bin/augplug show $(SHARED)/voc-cat/JPEGImages/cat1.jpg --pipeline ssd-train --seed 0 \
+		--boxes $(SHARED)/voc-cat/Annotations/cat1.xml -o $(DEMO_OUT)/ssd-train.png
 	$(VENV)/bin/augplug compare $(COMPARE_ARGS) --out $(DEMO_OUT)/compare --overwrite
 	@echo "augmentation grids of the cat photo and the comparison report are in $(DEMO_OUT)/"
 

@@ -182,11 +182,32 @@ def cmd_show(args: argparse.Namespace) -> int:
         if not 1 <= getattr(args, name) <= MAX_GRID_SIDE:
             raise AugplugError(f"--{name} must be in [1, {MAX_GRID_SIDE}], got {getattr(args, name)}")
     check_output_path(args.output)
-    pipeline = build_pipeline(args.pipeline, seed=args.seed, strict=args.strict)
+    boxes = names = mask = None
+    targets = {"kinds": [], "options": {"box_format": args.box_format}}
+    if args.boxes:
+        from ..visual.targets import read_boxes
+
+        boxes, names = read_boxes(args.boxes, args.box_format)
+        targets["kinds"].append("boxes")
     image = read_image(args.image)
-    grid = augmentation_grid(image, pipeline, args.rows, args.cols)
+    if args.mask:
+        from ..visual.targets import read_mask
+
+        mask = read_mask(args.mask, image.shape[:2])
+        targets["kinds"].append("masks")
+    pipeline = build_pipeline(args.pipeline, seed=args.seed, strict=args.strict,
+                              targets=targets if targets["kinds"] else None)
+    shown = pipeline
+    if boxes is not None or mask is not None:  # the targets are drawn on the image before ToTensor/Normalize
+        steps = list(pipeline.transforms)
+        while steps and type(steps[-1]).__name__ in ("ToTensor", "Normalize"):
+            steps.pop()
+        shown = build_pipeline(steps or ["ToTensor"], seed=args.seed, targets=targets)
+    grid = augmentation_grid(image, shown, args.rows, args.cols, boxes, mask, names)
     save_image(args.output, grid)
-    print(f"wrote {args.output}: {args.rows}x{args.cols} grid of {pipeline.to_string()} "
+    drawn = " with its " + " and ".join(k for k in ("boxes", "mask") if (boxes if k == "boxes" else mask) is not None) \
+        if boxes is not None or mask is not None else ""
+    print(f"wrote {args.output}: {args.rows}x{args.cols} grid of {pipeline.to_string()}{drawn} "
           f"({grid.shape[1]}x{grid.shape[0]} px)")
     return 0
 
@@ -259,6 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", type=int, default=2)
     p.add_argument("--cols", type=int, default=4)
     p.add_argument("--seed", type=int)
+    p.add_argument("--boxes", help="boxes to draw, moved with each copy: a Pascal VOC XML file, a JSON list of "
+                                   "[x0, y0, x1, y1(, class)], or literal '35,88,470,318;35,158,110,250'")
+    p.add_argument("--box-format", default="xyxy", help="format of --boxes: xyxy (default), coco, yolo, xyxy_norm")
+    p.add_argument("--mask", help="a label mask image (palette PNG or gray) of the image's size, tinted on each copy")
     p.add_argument("-o", "--output", default="augmented.png")
     p.set_defaults(func=cmd_show)
     return parser

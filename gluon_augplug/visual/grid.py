@@ -43,8 +43,10 @@ MAX_GRID_BYTES = 2**30  # the augmented images a grid holds, before it is drawn
 IMAGE_FORMATS = {".png": ".png", ".jpg": ".jpg", ".jpeg": ".jpg", ".bmp": ".bmp", ".webp": ".webp"}
 
 
-def augmentation_grid(image: np.ndarray, pipeline: Any, rows: int, cols: int) -> np.ndarray:
-    """Apply ``pipeline`` ``rows * cols`` times to ``image`` and tile the results.
+def augmentation_grid(image: np.ndarray, pipeline: Any, rows: int, cols: int, boxes: np.ndarray | None = None,
+                      mask: np.ndarray | None = None, names: Sequence[str] | None = None) -> np.ndarray:
+    """Apply ``pipeline`` ``rows * cols`` times to ``image`` and tile the results; with ``boxes`` (pixel
+    xyxy in the pipeline's box format, class id in column 4) or ``mask``, each copy shows them moved.
 
     Raises
     ------
@@ -53,9 +55,20 @@ def augmentation_grid(image: np.ndarray, pipeline: Any, rows: int, cols: int) ->
     """
     from ..errors import InputError
 
+    from .targets import draw_targets
+
     images, total = [], 0
     for _ in range(rows * cols):
-        out = pipeline(image)
+        if boxes is None and mask is None:
+            out = pipeline(image)
+        else:
+            from ..targets.formats import to_xyxy
+
+            result = pipeline.apply(image, boxes=boxes, masks=mask)
+            shown = displayable(result.image)
+            moved = None if result.boxes is None else to_xyxy(np.asarray(result.boxes, np.float64),
+                                                              pipeline.target_options.box_format, shown.shape[:2])
+            out = draw_targets(shown, moved, result.masks, names)
         total += int(np.prod(getattr(out, "shape", ()))) * 4
         if total > MAX_GRID_BYTES:
             raise InputError(f"a {rows}x{cols} grid of these images would need more than {MAX_GRID_BYTES >> 20} "

@@ -138,6 +138,56 @@ def test_show_writes_the_chapters_grid_of_the_real_cat(cat_path, tmp_path, plugi
         assert im.size == (2 * 500 + 3 * 4, 400 + 2 * 4)
 
 
+def test_show_draws_the_boxes_and_mask_moved_with_each_copy(tmp_path):
+    """The VOC cat through ssd-train with its XML boxes, and a drawn mask through a flip: the box outline
+    and the tint sit where the moved targets are."""
+    from PIL import Image
+
+    from tests.conftest import SHARED_DATA
+
+    voc = SHARED_DATA / "voc-cat"
+    out = tmp_path / "ssd.png"
+    proc = run("show", str(voc / "JPEGImages" / "cat1.jpg"), "-p", "ssd-train", "--boxes",
+               str(voc / "Annotations" / "cat1.xml"), "--rows", "1", "--cols", "2", "--seed", "0", "-o", str(out),
+               check_code=0)
+    assert "with its boxes" in proc.stdout
+    with Image.open(out) as im:
+        assert im.size == (2 * 300 + 3 * 4, 300 + 2 * 4)  # drawn before ToTensor/Normalize, at the output size
+    mask = np.zeros((400, 500), np.uint8)
+    mask[100:200, 50:150] = 1
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    flipped = tmp_path / "flip.png"
+    proc = run("show", str(voc / "JPEGImages" / "cat1.jpg"), "-p", "RandomFlipLeftRight(p=1)", "--boxes",
+               "50,100,150,200,3", "--mask", str(tmp_path / "mask.png"), "--rows", "1", "--cols", "1", "-o",
+               str(flipped), check_code=0)
+    assert "with its boxes and mask" in proc.stdout
+    from gluon_augplug.visual.targets import PALETTE
+
+    plain = tmp_path / "plain.png"
+    run("show", str(voc / "JPEGImages" / "cat1.jpg"), "-p", "RandomFlipLeftRight(p=1)", "--rows", "1", "--cols", "1",
+        "-o", str(plain), check_code=0)
+    with Image.open(flipped) as im, Image.open(plain) as im2:
+        cell = np.asarray(im.convert("RGB")).astype(int)[4:404, 4:504]
+        bare = np.asarray(im2.convert("RGB")).astype(int)[4:404, 4:504]
+    outline = cell[150, 500 - 150: 500 - 146]  # the flipped box's left edge, drawn in class 3's colour
+    assert (np.abs(outline - PALETTE[3]).sum(axis=1) < 10).any()
+    moved = np.abs(cell[110:190, 360:440] - bare[110:190, 360:440]).sum(axis=2)  # inside the flipped mask: tinted
+    before = np.abs(cell[110:190, 60:140] - bare[110:190, 60:140]).sum(axis=2)  # where it was before the flip: not
+    assert (moved > 0).mean() > 0.95 and (before == 0).all()
+
+
+def test_show_target_errors_name_the_problem(cat_path, tmp_path):
+    out = tmp_path / "x.png"
+    proc = run("show", str(cat_path), "-p", "RandomFlipLeftRight", "--boxes", "1,2,three", "-o", str(out), check_code=2)
+    assert "not boxes like '35,88,470,318;35,158,110,250'" in proc.stderr
+    from PIL import Image
+
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "small.png")
+    proc = run("show", str(cat_path), "-p", "RandomFlipLeftRight", "--mask", str(tmp_path / "small.png"), "-o",
+               str(out), check_code=2)
+    assert "small.png is 10x10, the image 500x400" in proc.stderr
+
+
 def test_show_bad_input_exit_codes(cat_path, tmp_path):
     out = tmp_path / "x.png"
     proc = run("show", str(tmp_path / "nope.jpg"), "-p", "ToTensor", "-o", str(out), check_code=2)

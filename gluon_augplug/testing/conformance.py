@@ -18,6 +18,11 @@ Checks (in order; a transform that does not build skips the rest):
 ``batch``             a transform with a batch path runs in a batch pipeline: numpy and NDArray batches,
                       NCHW float32 out, finite, input untouched, seeded, varies across seeds; mixing
                       transforms give soft targets that sum to 1
+``targets``           boxes, masks and keypoints: on a painted rectangle whose box, mask (id 7) and centre
+                      keypoint are exact, a ``targets = "geometric"`` transform must move them where
+                      its pixels went (IoU >= 0.7 with what the pixels say, mask ids never blended,
+                      the keypoint within 3 pixels); a ``"pixel"`` one must leave them and the size as
+                      they were; an undeclared one is skipped (it cannot be used with targets)
 """
 from __future__ import annotations
 
@@ -38,10 +43,10 @@ from .isolation import load_plugin_system
 from .samples import sample_images
 
 CHECKS = ("builds", "validates", "round_trip", "output_contract", "no_mutation", "seeded", "random", "pickle",
-          "dataloader", "hybridize", "batch")
+          "dataloader", "hybridize", "batch", "targets")
 # checks of the per-sample path; a batch-only transform (Mixup) skips them
 PER_SAMPLE_CHECKS = frozenset({"round_trip", "output_contract", "no_mutation", "seeded", "random", "pickle",
-                               "dataloader", "hybridize"})
+                               "dataloader", "hybridize", "targets"})
 _SEEDS = range(8)
 
 
@@ -449,11 +454,89 @@ def check_batch(ctx: _Context) -> str | None:
     return None
 
 
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 1.0
+
+
+def _box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _painted_scene() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A white rectangle off-centre on black (so that flips move it), its exact box, mask and centre."""
+    img = np.zeros((96, 128, 3), np.uint8)
+    img[17:49, 21:61] = 255  # odd edges: no resampling grid lines up with them
+    mask = np.zeros((96, 128), np.uint8)
+    mask[17:49, 21:61] = 7
+    return img, np.array([[21.0, 17.0, 61.0, 49.0, 1.0]]), mask, np.array([[41.0, 33.0]])
+
+
+def check_targets(ctx: _Context) -> str | None:
+    t = ctx.transform()
+    kind = getattr(t, "targets", None)
+    if kind not in ("pixel", "geometric", "container"):
+        raise Skip("does not declare targets ('pixel' or 'geometric'): it cannot be used with boxes, masks or "
+                   "keypoints")
+    if ctx.takes_tensors():
+        raise Skip("works on tensors, after ToTensor")
+    img, boxes, mask, points = _painted_scene()
+    try:
+        pipe = build_pipeline([ctx.item], registry=ctx.registry, targets=["boxes", "masks", "keypoints"])
+    except AugplugError as exc:
+        return str(exc)
+    for seed in _SEEDS:
+        result = pipe.apply(img, np.random.default_rng(seed), boxes=boxes, masks=mask, keypoints=points)
+        out, out_mask = np.asarray(result.image), np.asarray(result.masks)
+        if kind == "pixel":
+            hw = out.shape[1:] if pipe.output_layout() == CHW else out.shape[:2]
+            if tuple(hw) != img.shape[:2]:
+                return f"declared 'pixel' but changed the size {img.shape[:2]} -> {tuple(hw)} (seed {seed})"
+            continue
+        if out.ndim != 3 or out.shape[2] not in (1, 3, 4):
+            raise Skip("its output is not an HWC image")
+        if out_mask.shape[:2] != out.shape[:2]:
+            return f"the mask came out {out_mask.shape[:2]}, the image {out.shape[:2]} (seed {seed})"
+        blended = sorted(set(np.unique(out_mask).tolist()) - {0, 7})
+        if blended:
+            return (f"mask ids were blended: ids {{0, 7}} came out with {blended[:5]} (seed {seed}); move masks with "
+                    f"nearest-neighbour sampling (the default apply_mask does)")
+        gray = out.astype(np.float64).mean(axis=2)
+        region = gray > 127
+        if min(region.sum(), (~region).sum(), (out_mask == 7).sum()) < 20:
+            continue  # cropped away, or made uniform by a colour step: nothing to compare
+        if _iou(out_mask == 7, ~region) > _iou(out_mask == 7, region):  # an inverting colour step: dark rectangle
+            region = ~region
+        overlap = _iou(out_mask == 7, region)
+        if overlap < 0.7:
+            return (f"the mask does not follow the pixels: IoU {overlap:.2f} between the moved mask and where the "
+                    f"rectangle went (seed {seed})")
+        if not len(result.boxes):
+            return f"the box was dropped though the rectangle is still in the image (seed {seed})"
+        ys, xs = np.nonzero(region)
+        seen = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+        box_overlap = _box_iou(result.boxes[0, :4], seen)
+        if box_overlap < 0.7:
+            return (f"the box does not follow the pixels: {np.round(result.boxes[0, :4], 1).tolist()} where the "
+                    f"rectangle is at {list(seen)} (IoU {box_overlap:.2f}, seed {seed})")
+        whole = seen[0] > 0 and seen[1] > 0 and seen[2] < out.shape[1] and seen[3] < out.shape[0]
+        if len(result.keypoints) and whole:  # the centre of what is left is the rectangle's only if all is left
+            centre = ((seen[0] + seen[2]) / 2, (seen[1] + seen[3]) / 2)
+            if np.hypot(*(result.keypoints[0, :2] - centre)) > 3:
+                return (f"the keypoint at the rectangle's centre went to {np.round(result.keypoints[0, :2], 1).tolist()}"
+                        f", the rectangle's centre to {list(centre)} (seed {seed})")
+    if kind == "pixel" and not np.array_equal(result.masks, mask):
+        return "declared 'pixel' but changed the mask"
+    return None
+
+
 _CHECK_FUNCTIONS: dict[str, Callable[[_Context], str | None]] = {
     "builds": check_builds, "validates": check_validates, "round_trip": check_round_trip,
     "output_contract": check_output_contract, "no_mutation": check_no_mutation, "seeded": check_seeded,
     "random": check_random, "pickle": check_pickle, "dataloader": check_dataloader, "hybridize": check_hybridize,
-    "batch": check_batch,
+    "batch": check_batch, "targets": check_targets,
 }
 
 

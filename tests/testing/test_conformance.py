@@ -36,6 +36,8 @@ def test_a_good_plugin_passes_every_check():
     ("needs_params", "builds", "register it with example={'amount': ...}"),
     ("float_overflow", "output_contract", "keep float images in 0-255"),
     ("batch_unseeded", "batch", "the same seed gave a different batch"),
+    ("flips_not_boxes", "targets", "the mask does not follow the pixels"),
+    ("blends_mask_ids", "targets", "mask ids were blended"),
 ])
 def test_each_planted_defect_is_caught(plugin, check, message):
     report = check_plugin(sample_plugin(plugin), raise_on_failure=False)

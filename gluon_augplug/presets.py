@@ -44,6 +44,9 @@ def augplug_register_presets(register):
         register(name, ssd.format(fill=fill, size=size),
                  doc=f"GluonCV's {what} without anchor targets: colour distortion, expand (p 0.5, mean fill), "
                      f"IoU-constrained crop, resize to {size} with a random interpolation, flip, normalize")
+    register("ssd-val", f"Resize(300, interpolation=3), ToTensor, {imagenet_norm}",
+             doc="GluonCV's SSDDefaultValTransform(300, 300) for images larger than 300 (its automatic "
+                 "interpolation picks area when shrinking): resize, normalize")
     register("faster-rcnn-train", f"ResizeShortWithin(600, max_size=1000), RandomFlipLeftRight, ToTensor, "
              f"{imagenet_norm}", doc="GluonCV's FasterRCNNDefaultTrainTransform(600, 1000) without anchor targets: "
                                      "short side 600 within 1000, flip, normalize")

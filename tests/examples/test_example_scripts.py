@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from tests.conftest import make_distribution, shared_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,3 +85,52 @@ def test_augmentation_tour_writes_the_chapters_figures(tmp_path, cat_path):
 
     with Image.open(written[2]) as im:  # resized crops of 200x200 in a 2x4 grid
         assert im.size == (4 * 200 + 5 * 4, 2 * 200 + 3 * 4)
+
+
+def tiny_voc(root):
+    """Four drawn images in the Pascal VOC layout: squares and discs with exact boxes."""
+    import cv2
+
+    for sub in ("Annotations", "JPEGImages", "ImageSets/Main"):
+        (root / sub).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    ids = []
+    for k in range(4):
+        img = np.full((160, 200, 3), 40, np.uint8)
+        objects = []
+        for name, colour in (("square", (250, 200, 0)), ("disc", (0, 120, 250))):
+            x0, y0 = int(rng.integers(5, 120)), int(rng.integers(5, 90))
+            side = int(rng.integers(30, 60))
+            if name == "square":
+                img[y0:y0 + side, x0:x0 + side] = colour
+            else:
+                cv2.circle(img, (x0 + side // 2, y0 + side // 2), side // 2, colour, -1)
+            objects.append(f"<object><name>{name}</name><difficult>0</difficult><bndbox><xmin>{x0 + 1}</xmin>"
+                           f"<ymin>{y0 + 1}</ymin><xmax>{x0 + side}</xmax><ymax>{y0 + side}</ymax></bndbox></object>")
+        ids.append(f"img{k}")
+        cv2.imwrite(str(root / "JPEGImages" / f"img{k}.jpg"), img[:, :, ::-1])
+        (root / "Annotations" / f"img{k}.xml").write_text(
+            f"<annotation><size><width>200</width><height>160</height><depth>3</depth></size>{''.join(objects)}"
+            f"</annotation>")
+    (root / "ImageSets" / "Main" / "train.txt").write_text("\n".join(ids) + "\n")
+    return root
+
+
+def test_ssd_script_trains_a_gluoncv_ssd_on_a_voc_folder_with_augmentation_by_name(tmp_path):
+    """GluonCV's SSD loop on two CPU devices: ssd-train moves images and boxes, GluonCV's target generator
+    makes anchor targets, SSDMultiBoxLoss trains; the losses are real and fall, VOC07 mAP is reported."""
+    import re
+
+    root = tiny_voc(tmp_path / "voc")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "train_ssd.py"), "--dataset-root", str(root), "--classes",
+         "square,disc", "--epochs", "6", "--batch-size", "2", "--ctx", "cpu:0,cpu:1", "-j", "0", "--lr", "0.001",
+         "--log-interval", "1", "--val-interval", "3", "--save-prefix", str(tmp_path / "ssd_"), "--save-interval", "6"],
+        capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stderr
+    assert "train augmentation: RandomColorDistort, RandomExpand" in log
+    costs = [float(v) for v in re.findall(r"Training cost: [\d.]+, CrossEntropy=([\d.]+)", log)]
+    assert len(costs) == 6 and all(np.isfinite(costs)) and np.mean(costs[-2:]) < 0.8 * costs[0], costs
+    assert "square=" in log and "disc=" in log and "mAP=" in log
+    assert (tmp_path / "ssd_ssd_300_mobilenet0.25_0005.params").stat().st_size > 100_000

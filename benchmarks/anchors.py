@@ -99,6 +99,59 @@ def pipelines_imgaug(size_for):
     }
 
 
+def detection_calls(library, image, boxes):
+    """The SSD training recipe on one image and its boxes, as each library writes it: a callable per variant."""
+    if library == "ours":
+        from gluon_augplug import build_pipeline
+
+        pipe = build_pipeline("ssd-train", seed=0, targets="boxes")
+        # the cost of the boxes alone: the same recorded draws replayed with and without them (without boxes the
+        # IoU crop would draw other windows, and the image work would differ)
+        records = [pipe.apply(image, boxes=boxes).record for _ in range(16)]
+        cycle = iter(range(10**9))
+        return {"per-sample boxes": lambda: pipe(image, boxes=boxes),
+                "per-sample replay boxes": lambda: pipe.replay(image, records[next(cycle) % 16], boxes=boxes),
+                "per-sample replay image only": lambda: pipe.replay(image, records[next(cycle) % 16])}
+    if library == "gluoncv":
+        import mxnet as mx
+        from gluoncv.data.transforms.presets.ssd import SSDDefaultTrainTransform
+
+        transform = SSDDefaultTrainTransform(300, 300)  # anchors off: image and boxes only
+        nd = mx.nd.array(image, dtype="uint8")
+        return {"per-sample boxes": lambda: transform(nd, boxes)[0].wait_to_read()}
+    if library == "albumentations":
+        import albumentations as A
+
+        # the closest albumentations 2.0.8 recipe: colour jitter, zoom-out by Affine (p 0.5), a crop that keeps
+        # the boxes, resize to 300, flip, normalize; boxes through its bbox pipeline
+        mean = (0.485, 0.456, 0.406)
+        pipe = A.Compose([A.ColorJitter(0.125, 0.5, 0.5, 0.05, p=1.0),
+                          A.Affine(scale=(0.25, 1.0), keep_ratio=True, fill=tuple(255 * m for m in mean), p=0.5),
+                          A.RandomSizedBBoxSafeCrop(300, 300), A.HorizontalFlip(p=0.5),
+                          A.Normalize(mean, (0.229, 0.224, 0.225), max_pixel_value=255)],
+                         bbox_params=A.BboxParams(format="pascal_voc", label_fields=["labels"]))
+        bboxes, labels = boxes[:, :4].tolist(), boxes[:, 4].tolist()
+        return {"per-sample boxes": lambda: to_tensor_chw(pipe(image=image, bboxes=bboxes, labels=labels)["image"])}
+    return {}
+
+
+def detection_rows(library, data, repeats, scale):
+    rows = []
+    for size, key in (("500x400 cat", "det_cat"), ("300x300", "det300")):
+        image, boxes = data[key][0], data[key + "_boxes"]
+        n = max(10, int(60 * scale))
+        for mode, call in detection_calls(library, image, boxes).items():
+            for _ in range(5):
+                call()
+
+            def run():
+                for _ in range(n):
+                    call()
+
+            rows.append({"pipeline": "ssd", "size": size, "mode": mode, "img_per_s": median_rate(run, n, repeats)})
+    return rows
+
+
 def median_rate(fn, n_images, repeats):
     rates = []
     for _ in range(repeats):
@@ -136,6 +189,7 @@ def main():
             for mode, fn in modes.items():
                 rows.extend(time_mode(args.library, name, size, mode, fn, images, n, args.repeats))
         del batch_inputs
+    rows.extend(detection_rows(args.library, data, args.repeats, args.scale))
     print(json.dumps({"library": args.library, "version": version(args.library), "numpy": np.__version__,
                       "rows": rows}))
 

@@ -182,6 +182,7 @@ class Pipeline:
         state = TargetState(arr.shape[:2], self.target_options, boxes, mask_list, keypoints)
         self.check_targets(state.kinds())
         out, record = self._run_numpy(arr, rng, replay, state)
+        state.flush()
         out = like_input(out if out is not img else out.copy(), img)
         return Augmented(
             image=out,

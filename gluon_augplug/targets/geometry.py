@@ -44,11 +44,19 @@ def warp_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     out = boxes.copy()
     if not len(boxes):
         return out
+    if matrix[0, 1] == 0 and matrix[1, 0] == 0:  # flips, crops, resizes: each axis on its own
+        for axis in (0, 1):
+            scale = matrix[axis, axis]
+            moved = boxes[:, axis:4:2] * scale + matrix[axis, 2]
+            out[:, axis:4:2] = moved[:, ::-1] if scale < 0 else moved
+        return out
     x0, y0, x1, y1 = (boxes[:, i] for i in range(4))
-    corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x0, y1], 1), np.stack([x1, y1], 1)], 1)
-    moved = corners @ matrix[:2, :2].T + matrix[:2, 2]
-    out[:, 0:2] = moved.min(axis=1)
-    out[:, 2:4] = moved.max(axis=1)
+    # the corners are {x0, x1} x {y0, y1}, so each moved coordinate's extremes are sums of per-axis extremes
+    for row, (lo, hi) in ((0, (0, 2)), (1, (1, 3))):
+        a, b, t = matrix[row]
+        ax0, ax1, by0, by1 = a * x0, a * x1, b * y0, b * y1
+        out[:, lo] = np.minimum(ax0, ax1) + np.minimum(by0, by1) + t
+        out[:, hi] = np.maximum(ax0, ax1) + np.maximum(by0, by1) + t
     return out
 
 

@@ -17,16 +17,21 @@ class TargetState:
     Two copies of the boxes travel: ``boxes``, clipped to the image after every geometric step
     (when the options say so), and ``full``, never clipped, against which ``min_visibility``
     measures what is left. A step that drops a box (a NaN row) drops it from both.
+
+    Consecutive flips, crops and resizes (axis-aligned maps whose output lies inside the moved
+    input) are composed and applied once: clipping commutes with them, so the result is the
+    same as step by step, at the cost of one step (SSD's recipe has five geometric steps).
     """
 
     def __init__(self, hw: tuple[int, int], options: TargetOptions, boxes: Any = None, masks: Any = None,
                  keypoints: Any = None):
         self.hw = tuple(hw)
         self.options = options
-        self.boxes = self.full = None
+        self._pending: np.ndarray | None = None  # composed axis-aligned maps not yet applied
+        self._rows: np.ndarray | None = None  # boxes, then full: one array, so that each step is one call
         if boxes is not None:
-            self.boxes = to_xyxy(as_box_array(boxes), options.box_format, self.hw)
-            self.full = self.boxes.copy()
+            given = to_xyxy(as_box_array(boxes), options.box_format, self.hw)
+            self._rows = np.concatenate([given, given])
             if options.clip:
                 self._clip()
         self.masks = None if masks is None else [_as_mask(m, self.hw, i) for i, m in enumerate(masks)]
@@ -41,12 +46,26 @@ class TargetState:
                 self.keypoints = np.hstack([self.keypoints, np.ones((len(self.keypoints), 1))])
             self._keypoints_outside()
 
+    @property
+    def boxes(self) -> np.ndarray | None:
+        """The boxes as moved so far, clipped after each step (pixel xyxy, extra columns kept)."""
+        return None if self._rows is None else self._rows[: len(self._rows) // 2]
+
+    @property
+    def full(self) -> np.ndarray | None:
+        """The same boxes moved without clipping (the reference of ``min_visibility``)."""
+        return None if self._rows is None else self._rows[len(self._rows) // 2:]
+
+    def _keep(self, keep: np.ndarray) -> None:
+        self._rows = np.concatenate([self.boxes[keep], self.full[keep]])
+
     def kinds(self) -> list[str]:
         return [k for k, v in (("boxes", self.boxes), ("masks", self.masks), ("keypoints", self.keypoints))
                 if v is not None]
 
     def view(self) -> np.ndarray:
         """The current boxes (pixel xyxy, (N, 4+)), for transforms whose sampling needs them."""
+        self.flush()
         return self.boxes.copy() if self.boxes is not None else np.zeros((0, 4))
 
     # -- one step ----------------------------------------------------------------------
@@ -58,27 +77,57 @@ class TargetState:
         if kind != "geometric":
             raise SpecError(undeclared(transform))
         in_hw, out_hw = tuple(in_hw), tuple(out_hw)
-        if self.boxes is not None:
-            self.boxes = transform.apply_boxes(self.boxes, params, in_hw, out_hw)
-            self.full = transform.apply_boxes(self.full, params, in_hw, out_hw)
-            keep = ~(np.isnan(self.boxes[:, :4]).any(axis=1) | np.isnan(self.full[:, :4]).any(axis=1))
-            self.boxes, self.full = self.boxes[keep], self.full[keep]
+        if _moves_by_geometry(transform):
+            keep_boxes = getattr(transform, "keep_boxes", None)
+            if keep_boxes is not None and self._rows is not None:
+                self.flush()
+                keep = np.asarray(keep_boxes(self.boxes, params, in_hw), bool)
+                if not keep.all():
+                    self._keep(keep)
+            matrix = transform.geometry(params, in_hw, out_hw)
+            if _composable(matrix, in_hw, out_hw):
+                self._pending = matrix if self._pending is None else matrix @ self._pending
+                self.hw = out_hw
+                return
+        self.flush()
+        if self._rows is not None:
+            self._rows = transform.apply_boxes(self._rows, params, in_hw, out_hw)
+            dropped = np.isnan(self._rows[:, :4]).any(axis=1)
+            half = len(dropped) // 2
+            self._keep(~(dropped[:half] | dropped[half:]))
         if self.masks is not None:
             self.masks = [transform.apply_mask(m, params, in_hw, out_hw) for m in self.masks]
         if self.keypoints is not None:
             self.keypoints = transform.apply_keypoints(self.keypoints, params, in_hw, out_hw)
         self.hw = out_hw
-        if self.boxes is not None and self.options.clip:
+        if self._rows is not None and self.options.clip:
             self._clip()
         if self.keypoints is not None:
             self._keypoints_outside()
 
+    def flush(self) -> None:
+        """Apply the composed pending maps (boxes, masks, keypoints), then clip and drop as after a step."""
+        if self._pending is None:
+            return
+        from .geometry import warp_boxes, warp_mask, warp_points
+
+        matrix, self._pending = self._pending, None
+        if self._rows is not None:
+            self._rows = warp_boxes(self._rows, matrix)
+            if self.options.clip:
+                self._clip()
+        if self.masks is not None:
+            self.masks = [warp_mask(m, matrix, self.hw) for m in self.masks]
+        if self.keypoints is not None:
+            self.keypoints = warp_points(self.keypoints, matrix)
+            self._keypoints_outside()
+
     def _clip(self) -> None:
         h, w = self.hw
-        self.boxes[:, [0, 2]] = np.clip(self.boxes[:, [0, 2]], 0, w)
-        self.boxes[:, [1, 3]] = np.clip(self.boxes[:, [1, 3]], 0, h)
-        keep = (self.boxes[:, 2] > self.boxes[:, 0]) & (self.boxes[:, 3] > self.boxes[:, 1])
-        self.boxes, self.full = self.boxes[keep], self.full[keep]
+        boxes = _clip_to(self.boxes, h, w)  # a view: clips the first half in place
+        keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        if not keep.all():
+            self._keep(keep)
 
     def _keypoints_outside(self) -> None:
         h, w = self.hw
@@ -93,16 +142,54 @@ class TargetState:
     # -- the result ----------------------------------------------------------------------
     def result_boxes(self) -> np.ndarray:
         """The boxes in the caller's format after the final filters (min_area, min_visibility)."""
+        self.flush()
         boxes, full = self.boxes, self.full
         h, w = self.hw
-        visible = boxes.copy()
-        visible[:, [0, 2]] = np.clip(visible[:, [0, 2]], 0, w)
-        visible[:, [1, 3]] = np.clip(visible[:, [1, 3]], 0, h)
+        visible = _clip_to(boxes[:, :4].copy(), h, w)
         area, full_area = box_area(visible), box_area(full)
         keep = area >= self.options.min_area
         if self.options.min_visibility > 0:
             keep &= area >= self.options.min_visibility * np.where(full_area > 0, full_area, np.inf)
         return from_xyxy(boxes[keep], self.options.box_format, self.hw)
+
+
+_BY_GEOMETRY: dict = {}
+
+
+def _moves_by_geometry(transform: Any) -> bool:
+    """The transform moves targets by its geometry() alone (it overrides none of the apply_* methods)."""
+    cls = type(transform)
+    known = _BY_GEOMETRY.get(cls)
+    if known is None:
+        from ..transforms.base import Transform
+
+        known = _BY_GEOMETRY[cls] = (cls.apply_boxes is Transform.apply_boxes and cls.apply_mask is Transform.apply_mask
+                                     and cls.apply_keypoints is Transform.apply_keypoints
+                                     and cls.geometry is not Transform.geometry)
+    return known
+
+
+def _composable(matrix: np.ndarray, in_hw: tuple, out_hw: tuple) -> bool:
+    """An axis-aligned map under which the input image covers the output image: clipping to the input
+    before it, and to the output after it, is the same as clipping to the output after it alone."""
+    if matrix[0, 1] != 0 or matrix[1, 0] != 0 or matrix[0, 0] == 0 or matrix[1, 1] == 0:
+        return False
+    for axis, (size_in, size_out) in enumerate(zip(in_hw[::-1], out_hw[::-1])):  # x (width), then y (height)
+        a, t = matrix[axis, axis], matrix[axis, 2]
+        lo, hi = sorted((t, a * size_in + t))
+        if lo > 1e-9 or hi < size_out - 1e-9:
+            return False
+    return True
+
+
+def _clip_to(boxes: np.ndarray, h: float, w: float) -> np.ndarray:
+    """Clip pixel xyxy boxes to a ``w`` x ``h`` image, in place (np.clip's checks cost more than the work)."""
+    corners = boxes[:, :4]
+    np.maximum(corners, 0, out=corners)
+    xs, ys = corners[:, 0::2], corners[:, 1::2]
+    np.minimum(xs, w, out=xs)
+    np.minimum(ys, h, out=ys)
+    return boxes
 
 
 def _as_mask(mask: Any, hw: tuple[int, int], index: int) -> np.ndarray:

@@ -304,6 +304,10 @@ class Transform(Specified):
 
         return warp_mask(mask, self.geometry(params, in_hw, out_hw), out_hw)
 
+    # Optional: ``keep_boxes(boxes, params, in_hw) -> bool array``, which boxes (pixel xyxy, before this step)
+    # survive it (RandomIoUCrop's centre rule). Defined, it lets a geometry()-only step drop boxes and still be
+    # composed with its neighbours; the same can be done by returning NaN rows from apply_boxes.
+
     def target_problem(self, kinds: tuple[str, ...]) -> str | None:
         """Why this transform cannot move ``kinds`` of targets ("boxes", "masks", "keypoints"), or None."""
         from ..targets.state import undeclared

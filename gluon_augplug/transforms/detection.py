@@ -22,6 +22,7 @@ from .base import Transform, registration_hook
 _YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.321], [0.211, -0.523, 0.311]])
 _YIQ_INV = np.array([[1.0, 0.956, 0.621], [1.0, -0.272, -0.647], [1.0, -1.107, 1.705]])
 _LUMA = np.array([0.299, 0.587, 0.114])
+_LUMA_ROWS = np.outer(np.ones(3), _LUMA)
 
 
 class RandomExpand(Transform):
@@ -146,21 +147,19 @@ class RandomIoUCrop(Transform):
     def geometry(self, params, in_hw, out_hw):
         return crop_resize_matrix(params["x0"], params["y0"], params["w"], params["h"])
 
-    def apply_boxes(self, boxes, params, in_hw, out_hw):
-        out = super().apply_boxes(boxes, params, in_hw, out_hw)
-        crop = (params["x0"], params["y0"], params["w"], params["h"])
-        out[~_centres_inside(boxes, crop), :4] = np.nan  # GluonCV drops a box whose centre leaves the window
-        return out
+    def keep_boxes(self, boxes, params, in_hw):
+        """GluonCV drops a box whose centre leaves the window."""
+        return _centres_inside(boxes, (params["x0"], params["y0"], params["w"], params["h"]))
 
 
 def _centres_inside(boxes: np.ndarray, crop: tuple) -> np.ndarray:
     """Which boxes keep their centre inside the window, and some area (GluonCV's ``bbox.crop`` rule)."""
     x0, y0, w, h = crop
-    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
-    inside = (x0 <= cx) & (cx < x0 + w) & (y0 <= cy) & (cy < y0 + h)
-    left, top = np.maximum(boxes[:, 0], x0), np.maximum(boxes[:, 1], y0)
-    right, bottom = np.minimum(boxes[:, 2], x0 + w), np.minimum(boxes[:, 3], y0 + h)
-    return inside & (left < right) & (top < bottom)
+    low, high = np.array([x0, y0], np.float64), np.array([x0 + w, y0 + h], np.float64)
+    centres = (boxes[:, :2] + boxes[:, 2:4]) * 0.5
+    inside = ((low <= centres) & (centres < high)).all(axis=1)
+    # and some area left inside the window (the centre rule alone keeps a box of zero width)
+    return inside & (np.maximum(boxes[:, :2], low) < np.minimum(boxes[:, 2:4], high)).all(axis=1)
 
 
 class RandomColorDistort(Transform):
@@ -199,21 +198,20 @@ class RandomColorDistort(Transform):
     @staticmethod
     def matrix(steps) -> np.ndarray:
         """The 3x4 map (RGB on the 0-255 scale) of the steps, one after the other."""
-        total = np.hstack([np.eye(3), np.zeros((3, 1))])
+        linear, offset = np.eye(3), np.zeros(3)
         for op, value in steps:
-            step = np.hstack([np.eye(3), np.zeros((3, 1))])
             if op == "brightness":
-                step[:, 3] = value
+                offset = offset + value
             elif op == "contrast":
-                step[:, :3] *= value
+                linear, offset = linear * value, offset * value
             elif op == "saturation":
-                step[:, :3] = value * np.eye(3) + (1 - value) * np.outer(np.ones(3), _LUMA)
+                step = value * np.eye(3) + (1 - value) * _LUMA_ROWS
+                linear, offset = step @ linear, step @ offset
             else:  # hue: GluonCV's YIQ rotation by value * pi radians
                 u, w = math.cos(value * math.pi), math.sin(value * math.pi)
-                rotate = np.array([[1.0, 0.0, 0.0], [0.0, u, -w], [0.0, w, u]])
-                step[:, :3] = _YIQ_INV @ rotate @ _YIQ
-            total = np.vstack([step, [0, 0, 0, 1]])[:3] @ np.vstack([total, [0, 0, 0, 1]])
-        return total
+                step = _YIQ_INV @ np.array([[1.0, 0.0, 0.0], [0.0, u, -w], [0.0, w, u]]) @ _YIQ
+                linear, offset = step @ linear, step @ offset
+        return np.hstack([linear, offset[:, None]])
 
     def apply(self, img, layout, steps=()):
         if not steps or img.shape[2] < 3:

@@ -108,7 +108,10 @@ def as_box_array(boxes: Any, where: str = "boxes") -> np.ndarray:
 
 
 def to_xyxy(boxes: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
-    """Boxes of format ``fmt`` on an image of ``hw`` (height, width) to pixel xyxy (extra columns kept)."""
+    """Boxes of format ``fmt`` on an image of ``hw`` (height, width) to pixel xyxy (extra columns kept);
+    xyxy boxes come back as they are, other formats as a new array."""
+    if fmt == "xyxy":
+        return boxes
     out = boxes.copy()
     h, w = hw
     if fmt == "coco":
@@ -123,7 +126,9 @@ def to_xyxy(boxes: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
 
 
 def from_xyxy(boxes: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
-    """The inverse of :func:`to_xyxy`."""
+    """The inverse of :func:`to_xyxy` (xyxy boxes come back as they are)."""
+    if fmt == "xyxy":
+        return boxes
     out = boxes.copy()
     h, w = hw
     if fmt == "coco":

@@ -144,6 +144,9 @@ class TargetState:
         """The boxes in the caller's format after the final filters (min_area, min_visibility)."""
         self.flush()
         boxes, full = self.boxes, self.full
+        options = self.options
+        if options.clip and options.min_area == 0 and options.min_visibility == 0:  # already clipped, non-empty
+            return from_xyxy(boxes.copy(), options.box_format, self.hw)
         h, w = self.hw
         visible = _clip_to(boxes[:, :4].copy(), h, w)
         area, full_area = box_area(visible), box_area(full)
@@ -152,6 +155,11 @@ class TargetState:
             keep &= area >= self.options.min_visibility * np.where(full_area > 0, full_area, np.inf)
         return from_xyxy(boxes[keep], self.options.box_format, self.hw)
 
+
+try:  # the clip ufunc itself: np.clip's argument checks cost 5x the work on a few boxes
+    _UFUNC_CLIP = np.core.umath.clip
+except AttributeError:  # pragma: no cover - numpy 2 moved it
+    _UFUNC_CLIP = np._core.umath.clip
 
 _BY_GEOMETRY: dict = {}
 
@@ -172,12 +180,12 @@ def _moves_by_geometry(transform: Any) -> bool:
 def _composable(matrix: np.ndarray, in_hw: tuple, out_hw: tuple) -> bool:
     """An axis-aligned map under which the input image covers the output image: clipping to the input
     before it, and to the output after it, is the same as clipping to the output after it alone."""
-    if matrix[0, 1] != 0 or matrix[1, 0] != 0 or matrix[0, 0] == 0 or matrix[1, 1] == 0:
+    (a, b, tx), (c, d, ty) = matrix[:2].tolist()
+    if b != 0 or c != 0 or a == 0 or d == 0:
         return False
-    for axis, (size_in, size_out) in enumerate(zip(in_hw[::-1], out_hw[::-1])):  # x (width), then y (height)
-        a, t = matrix[axis, axis], matrix[axis, 2]
-        lo, hi = sorted((t, a * size_in + t))
-        if lo > 1e-9 or hi < size_out - 1e-9:
+    for scale, shift, size_in, size_out in ((a, tx, in_hw[1], out_hw[1]), (d, ty, in_hw[0], out_hw[0])):
+        end = scale * size_in + shift
+        if min(shift, end) > 1e-9 or max(shift, end) < size_out - 1e-9:
             return False
     return True
 
@@ -185,10 +193,7 @@ def _composable(matrix: np.ndarray, in_hw: tuple, out_hw: tuple) -> bool:
 def _clip_to(boxes: np.ndarray, h: float, w: float) -> np.ndarray:
     """Clip pixel xyxy boxes to a ``w`` x ``h`` image, in place (np.clip's checks cost more than the work)."""
     corners = boxes[:, :4]
-    np.maximum(corners, 0, out=corners)
-    xs, ys = corners[:, 0::2], corners[:, 1::2]
-    np.minimum(xs, w, out=xs)
-    np.minimum(ys, h, out=ys)
+    _UFUNC_CLIP(corners, 0.0, np.array((w, h, w, h), np.float64), out=corners)
     return boxes
 
 

@@ -15,8 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_anchor_timings_for_our_library_and_mxnet(tmp_path, cifar_test_images, cat):
     inputs = tmp_path / "inputs.npz"
-    np.savez(inputs, cifar32=cifar_test_images[0][:64], cat=cat[None], img224=np.stack([cat[:224, :224]] * 4))
-    for library in ("ours", "mxnet"):
+    boxes = np.array([[35, 88, 470, 318, 0], [35, 158, 110, 250, 1]], np.float64)  # the VOC cat's
+    np.savez(inputs, cifar32=cifar_test_images[0][:64], cat=cat[None], img224=np.stack([cat[:224, :224]] * 4),
+             det_cat=cat[None], det_cat_boxes=boxes, det300=cat[None, :300, :300], det300_boxes=boxes * 0.6)
+    for library in ("ours", "mxnet", "gluoncv"):
         proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "anchors.py"), "--library", library,
                                "--inputs", str(inputs), "--repeats", "1", "--scale", "0.01"],
                               capture_output=True, text=True, timeout=600)
@@ -26,6 +28,9 @@ def test_anchor_timings_for_our_library_and_mxnet(tmp_path, cifar_test_images, c
         assert all(r["img_per_s"] > 0 for r in result["rows"])
         if library == "ours":
             assert ("cifar", "32x32", "batch numpy 128") in modes and ("color", "224x224", "per-sample NDArray") in modes
+            assert {("ssd", "300x300", "per-sample boxes"), ("ssd", "300x300", "per-sample replay image only")} <= modes
+        if library == "gluoncv":
+            assert ("ssd", "500x400 cat", "per-sample boxes") in modes
 
 
 def test_loader_benchmark_reports_rate_and_memory():
@@ -53,3 +58,21 @@ def test_report_marks_missed_targets():
     assert "per-sample CIFAR recipe vs GluonCV: 10.0x (target 8x): met" in text
     assert "batch CIFAR recipe vs albumentations per-sample: 6.0x (target 10x): MISSED by 40%" in text
     assert "Left out: imgaug: no environment" in text
+
+
+def test_report_has_the_detection_row_and_its_targets():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.pop(0)
+    ssd = lambda mode, rate: {"pipeline": "ssd", "size": "300x300", "mode": mode, "img_per_s": rate}  # noqa: E731
+    results = {"machine": "test", "loader": {}, "libraries": {
+        "ours": {"rows": [ssd("per-sample boxes", 500.0), ssd("per-sample replay boxes", 600.0),
+                          ssd("per-sample replay image only", 690.0)]},
+        "gluoncv": {"rows": [ssd("per-sample boxes", 100.0)]}, "albumentations": {"rows": [ssd("per-sample boxes", 550.0)]}}}
+    text = bench.report(results)
+    assert "| 300x300 | 500 | 100 | 550 | 5.0x | 0.9x | +15% |" in text
+    assert "SSD recipe with boxes, 300x300, vs GluonCV: 5.0x (target 3x): met" in text
+    assert "SSD recipe with boxes, 300x300, vs albumentations: 0.9x (target 1x): MISSED by 9%" in text
+    assert "SSD recipe, 300x300: boxes add 15% to the image-only time (target < 10%): MISSED" in text

@@ -247,15 +247,21 @@ class COCODetection(_Detection):
         return f"COCODetection({len(self)} images, {len(self.classes)} classes, from {self._root!r})"
 
 
-def _load_json(path: str) -> dict:
+def read_json(path: str, what: str) -> Any:
+    """A JSON file's content; a missing file or malformed JSON is an error naming ``what``, the file and
+    the line, column and offset."""
     try:
         with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+            return json.load(f)
     except FileNotFoundError:
-        raise FileNotFoundError(f"COCO annotation file {path!r} does not exist") from None
+        raise FileNotFoundError(f"{what} {path!r} does not exist") from None
     except json.JSONDecodeError as exc:
         raise DataFormatError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno} "
                               f"(offset {exc.pos}): {exc.msg}") from None
+
+
+def _load_json(path: str) -> dict:
+    data = read_json(path, "COCO annotation file")
     if not isinstance(data, dict):
         raise DataFormatError(f"{path}: expected a JSON object with 'images', 'annotations' and 'categories'")
     return data

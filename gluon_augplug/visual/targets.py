@@ -1,7 +1,6 @@
 """Drawing boxes and masks on augmented images, and reading them for ``augplug show``."""
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Sequence
 
@@ -62,13 +61,12 @@ def read_boxes(source: str, box_format: str = "xyxy") -> tuple[np.ndarray, list[
         rows = [[*box, names.index(name)] for name, box, _ in objects]
         return np.asarray(rows, np.float64).reshape(-1, 5), names
     if source.lower().endswith(".json") or os.path.isfile(source):
+        from ..data.detection import read_json
+
         try:
-            with open(source, encoding="utf-8") as f:
-                data = json.load(f)
-        except FileNotFoundError:
-            raise InputError(f"--boxes: {source!r} does not exist") from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"--boxes: {source}: invalid JSON at line {exc.lineno}, column {exc.colno}") from None
+            data = read_json(source, "--boxes file")
+        except FileNotFoundError as exc:
+            raise InputError(str(exc)) from None
         names = data.get("names") if isinstance(data, dict) else None
         rows = data.get("boxes") if isinstance(data, dict) else data
         return _rows(rows, source), names

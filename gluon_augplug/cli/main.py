@@ -213,13 +213,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ..testing.conformance import CHECKS, check_plugin
+    from ..testing.conformance import CHECKS, check_named
 
     checks = [c.strip() for c in args.checks.split(",")] if args.checks else list(CHECKS)
     unknown = sorted(set(checks) - set(CHECKS))
     if unknown:
         raise AugplugError(f"unknown check(s) {', '.join(unknown)}; the checks are: {', '.join(CHECKS)}")
-    report = check_plugin(args.plugin, checks=checks, raise_on_failure=False)
+    report = check_named(args.plugin, checks=checks, raise_on_failure=False)
     if args.json:
         print(json.dumps({"plugin": report.plugin, "ok": report.ok,
                           "findings": [f.__dict__ for f in report.findings]}, indent=2), file=args.stdout)
@@ -264,7 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_spec)
 
     p = sub.add_parser("check", help="run the conformance checks on a plugin's transforms (exit 1 on failure)")
-    p.add_argument("plugin", help="an installed plugin's entry-point name, or 'builtin'")
+    p.add_argument("plugin", metavar="NAME", help="an installed plugin's entry-point name, 'builtin', or one "
+                                                  "transform: Name or plugin:Name")
     p.add_argument("--checks", help="comma list of checks (default: all)")
     p.add_argument("--verbose", "-v", action="store_true", help="also list the skipped checks")
     p.add_argument("--json", action="store_true")

@@ -624,6 +624,45 @@ def check_plugin(plugin: Any, checks: Sequence[str] = CHECKS, raise_on_failure: 
     return report
 
 
+def check_named(name: str, checks: Sequence[str] = CHECKS, raise_on_failure: bool = True) -> Report:
+    """Check a plugin (its entry-point name, or ``builtin``) or one transform (``Name`` or
+    ``plugin:Name``) of an installed plugin, which is loaded alone, in strict mode.
+
+    Raises
+    ------
+    AugplugError
+        Neither a plugin nor a transform of that name is installed (the message lists the closest),
+        or several plugins register that transform name.
+    """
+    from ..errors import closest_names
+    from ..plugins.manager import get_plugin_system
+
+    system = get_plugin_system()
+    if name in system.records or name in dict(BUILTIN_PLUGINS):
+        return check_plugin(name, checks, raise_on_failure)
+    plugin, _, bare = name.rpartition(":")
+    candidates = [i for i in system.registry.candidates(bare, None) if not plugin or i.plugin == plugin]
+    if not candidates:
+        known = list(system.records) + system.registry.transform_names(kind="sample") + \
+            system.registry.transform_names(kind="batch")
+        hint = closest_names(name, known)
+        raise AugplugError(f"no installed plugin or transform named {name!r}"
+                          + (f"; closest: {', '.join(hint)}" if hint else ""))
+    if len({i.plugin for i in candidates}) > 1:
+        raise AugplugError(f"transform {bare!r} is registered by {', '.join(sorted({i.plugin for i in candidates}))}: "
+                          f"name one as plugin:{bare}")
+    owner = candidates[0].plugin
+    plugin_name, loaded_system, loaded = _load(owner)
+    report = Report(f"{plugin_name}:{bare}", [loaded])
+    if loaded_system is not None:
+        for info in loaded_system.registry.candidates(bare, None):
+            if info.plugin == owner:
+                report.findings.extend(check_transform(info, loaded_system.registry, checks))
+    if raise_on_failure:
+        report.raise_for_failures()
+    return report
+
+
 @dataclass
 class Case:
     """One check of one transform, for ``pytest.mark.parametrize``."""

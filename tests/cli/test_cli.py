@@ -269,3 +269,13 @@ def test_a_reader_that_stops_early_is_not_an_error():
     proc.stdout.close()  # before the command writes anything (it is still importing): its writes fail, surely
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0 and "error" not in err.lower(), err
+
+
+def test_check_takes_a_transform_name_or_plugin_colon_name(plugin_path):
+    proc = run("check", "Darken", env_extra=plugin_path, check_code=1)  # it takes amount='x': validates fails
+    assert "conformance report for plugin 'darken:Darken'" in proc.stdout and "PASS  Darken  seeded" in proc.stdout
+    assert "FAIL  Darken  validates" in proc.stdout and "RandomCrop" not in proc.stdout  # that transform only
+    proc = run("check", "builtin:RandomIoUCrop", "--checks", "builds,targets", check_code=0)
+    assert "PASS  RandomIoUCrop  targets" in proc.stdout
+    proc = run("check", "Darkn", env_extra=plugin_path, check_code=2)
+    assert "no installed plugin or transform named 'Darkn'; closest: Darken" in proc.stderr

@@ -8,13 +8,18 @@
   number of counters enter the derivation, so no two streams can collide (numpy's
   ``SeedSequence`` pads its entropy with zeros: ``[seed, 3]`` and ``[seed, 3, 0]`` give the
   same numbers, so positional integers alone are not enough).
+* :func:`global_random_state`: Python's and numpy's global generators seeded from a generator for
+  one block, then restored (for plugins wrapping libraries that draw from them).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
 import threading
+
+from typing import Iterator
 
 import numpy as np
 
@@ -116,4 +121,34 @@ def default_source() -> RandomSource:
     return _default_source
 
 
-__all__ = ["STREAMS", "derived_seed", "seed_key", "sample_generator", "RandomSource", "default_source"]
+_GLOBAL_STATE_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def global_random_state(rng: np.random.Generator) -> Iterator[None]:
+    """Run a block with Python's ``random`` and numpy's global generator seeded from ``rng``, then put
+    both back as they were.
+
+    For plugins that wrap libraries drawing from the global generators (albumentations 1.x, imgaug,
+    PIL-based code): inside ``apply()``, ``with global_random_state(rng): out = library_call(img)``
+    makes the call seeded and replayable by our generator. Threads: callers are serialized by a
+    process-wide lock, so two augmenting threads never see each other's seeds; code that draws from
+    the global generators outside this block, at the same time, is not protected. DataLoader
+    workers are processes, each with its own global state.
+    """
+    import random
+
+    seed = int(rng.integers(0, 2**63 - 1))
+    with _GLOBAL_STATE_LOCK:
+        saved_python, saved_numpy = random.getstate(), np.random.get_state()
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        try:
+            yield
+        finally:
+            random.setstate(saved_python)
+            np.random.set_state(saved_numpy)
+
+
+__all__ = ["STREAMS", "derived_seed", "seed_key", "sample_generator", "RandomSource", "default_source",
+           "global_random_state"]

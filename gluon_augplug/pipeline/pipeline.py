@@ -155,7 +155,7 @@ class Pipeline:
         image (its sizes are in the record): the targets, alone or as a tuple in that order."""
         _check_record(record)
         if "in_hw" not in record:
-            raise ReplayError("this record has no image size (it predates gluon_augplug 0.3): replay it with "
+            raise ReplayError("this record has no image size (it was made before records carried sizes): replay it with "
                               "pipeline.replay(img, record, boxes=..., masks=...)")
         blank = np.zeros((*record["in_hw"], 3), np.uint8)
         result = self._apply(blank, None, record, boxes, masks, keypoints).as_tuple()[1:]

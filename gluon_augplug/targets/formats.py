@@ -118,7 +118,8 @@ def to_xyxy(boxes: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
         out[:, 2:4] = boxes[:, :2] + boxes[:, 2:4]
     elif fmt == "yolo":
         cx, cy, bw, bh = (boxes[:, i] for i in range(4))
-        out[:, 0], out[:, 1], out[:, 2], out[:, 3] = (cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h
+        out[:, 0], out[:, 2] = (cx - bw / 2) * w, (cx + bw / 2) * w
+        out[:, 1], out[:, 3] = (cy - bh / 2) * h, (cy + bh / 2) * h
     elif fmt == "xyxy_norm":
         out[:, [0, 2]] *= w
         out[:, [1, 3]] *= h

@@ -136,7 +136,8 @@ def _parse_voc(path: str) -> list[tuple[str, tuple[float, float, float, float], 
         raise DataFormatError(f"{path}: the annotation file does not exist") from None
     except ET.ParseError as exc:
         line, column = exc.position
-        raise DataFormatError(f"{path}: malformed XML at line {line}, column {column + 1} ({exc})") from None
+        reason = str(exc).split(": line")[0]  # ElementTree's message ends with the position given here
+        raise DataFormatError(f"{path}: malformed XML at line {line}, column {column}: {reason}") from None
     objects = []
     for k, obj in enumerate(root.iter("object")):
         where = f"{path}: <object> {k + 1}"

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import InputError, SpecError
 from ..randomness import RandomSource
 from ..transforms.base import Specified, Transform
+from .._lazy import mxnet as mx
 from .state import BatchState, DeviceState, NumpyState, to_device
 
 
@@ -46,7 +47,10 @@ class BatchPipeline:
     With ``boxes=`` (N, M, 4+) pixel xyxy boxes padded with -1 rows (GluonCV's ``Pad(pad_val=-1)``
     batches), every geometric step moves them with the pixels; it returns ``(data, boxes)`` (or
     ``(data, targets, boxes)`` with labels), boxes clipped to the image and those that left it
-    turned into -1 rows. An NDArray batch gets its boxes back as an NDArray on its device.
+    turned into -1 rows. ``masks=`` (N, H, W[, K]) label masks move by nearest-neighbour sampling,
+    ``keypoints=`` (N, P, 2+) padded points move too (a point that leaves becomes a -1 row); they
+    follow the boxes in the result, in that order. An NDArray batch gets its targets back as
+    NDArrays on its device. The targets' arithmetic runs on the host: a few numbers per sample.
     """
 
     def __init__(self, transforms: Sequence[Transform | BatchTransform], seed: int | None = None):
@@ -62,7 +66,8 @@ class BatchPipeline:
         self.mixes_labels = any(t.mixes_labels for t in self.transforms)
 
     def __call__(self, data: Any, labels: Any = None, classes: int | None = None, smoothing: float = 0.0,
-                 rng: np.random.Generator | None = None, boxes: Any = None) -> Any:
+                 rng: np.random.Generator | None = None, boxes: Any = None, masks: Any = None,
+                 keypoints: Any = None) -> Any:
         is_numpy = isinstance(data, np.ndarray)
         if data.ndim != 4:
             raise InputError(f"batch transforms take a 4-D batch (NHWC uint8 or NCHW float), got shape {data.shape}")
@@ -74,16 +79,18 @@ class BatchPipeline:
                              f"call the pipeline with labels")
         rng = rng if rng is not None else self._source.generator()
         state = NumpyState(data, rng, targets) if is_numpy else DeviceState(data, rng, targets)
-        if boxes is not None:
+        given = {k: v for k, v in (("boxes", boxes), ("masks", masks), ("keypoints", keypoints)) if v is not None}
+        if given:
             if self.mixes_labels:
-                raise InputError(f"{', '.join(t.spec_name for t in self.transforms if t.mixes_labels)} with boxes: "
-                                 f"mixing detection samples is not supported in batch pipelines")
+                raise InputError(f"{', '.join(t.spec_name for t in self.transforms if t.mixes_labels)} with "
+                                 f"{' and '.join(given)}: mixing detection samples is not supported in batch pipelines")
             for t in self.transforms:
-                problem = t.target_problem(("boxes",)) if isinstance(t, Transform) else \
-                    f"{t.spec_name} is a 0.1 batch transform, which cannot move boxes"
+                problem = t.target_problem(tuple(given)) if isinstance(t, Transform) else \
+                    f"{t.spec_name} is a 0.1 batch transform, which cannot move {' or '.join(given)}"
                 if problem:
-                    raise SpecError(f"this batch pipeline cannot move boxes: {problem}")
-            state.set_boxes(boxes.asnumpy() if hasattr(boxes, "asnumpy") else np.asarray(boxes))
+                    raise SpecError(f"this batch pipeline cannot move {' and '.join(given)}: {problem}")
+            for kind, value in given.items():
+                getattr(state, f"set_{kind}")(value.asnumpy() if hasattr(value, "asnumpy") else np.asarray(value))
         for t in self.transforms:
             if isinstance(t, BatchTransform):
                 t.apply(state)
@@ -91,9 +98,14 @@ class BatchPipeline:
                 t.run_batch(state)
         out = state.result()
         result = (out,) if labels is None else (out, state.targets if state.targets is not None else labels)
-        if boxes is not None:
-            moved = state.boxes.astype(np.float32)
-            result += (moved if is_numpy else to_device(moved, data.context),)
+        for kind in given:
+            moved = getattr(state, kind)
+            if is_numpy:
+                result += (moved.astype(np.float32) if kind != "masks" else moved,)
+            elif kind == "masks":
+                result += (mx.nd.array(moved, dtype=moved.dtype, ctx=data.context),)
+            else:
+                result += (to_device(moved.astype(np.float32), data.context),)
         return result[0] if len(result) == 1 else result
 
     @staticmethod

@@ -74,6 +74,8 @@ class BatchState:
         self.color: np.ndarray | None = None
         self.normalized = False
         self.boxes: np.ndarray | None = None  # (N, M, 4+) pixel xyxy, GluonCV's -1 rows for padding
+        self.masks: np.ndarray | None = None  # (N, H, W) or (N, H, W, K) label masks
+        self.keypoints: np.ndarray | None = None  # (N, P, 2+) x, y, -1 rows for padding or points that left
 
     def set_boxes(self, boxes: np.ndarray) -> None:
         """Padded per-sample boxes that every geometric step moves with the pixels."""
@@ -82,13 +84,45 @@ class BatchState:
                              f"{boxes.shape}")
         self.boxes = boxes.astype(np.float64)
 
-    def _move_boxes(self, inverse: np.ndarray, out_hw: tuple[int, int]) -> None:
-        """Move the boxes by one step given as maps from output to input pixel indices; clip to the
-        output, and turn boxes that left it into -1 rows."""
+    def set_masks(self, masks: np.ndarray) -> None:
+        """Per-sample label masks of the batch's size that every geometric step moves (nearest neighbour)."""
+        if masks.ndim not in (3, 4) or masks.shape[0] != self.n or tuple(masks.shape[1:3]) != self.in_hw:
+            raise InputError(f"batch masks: expected ({self.n}, {self.in_hw[0]}, {self.in_hw[1]}[, K]) label masks, "
+                             f"got shape {masks.shape}")
+        self.masks = masks
+
+    def set_keypoints(self, keypoints: np.ndarray) -> None:
+        """Padded per-sample keypoints (x, y, extra columns; -1 rows for padding) moved with the pixels."""
+        if keypoints.ndim != 3 or keypoints.shape[0] != self.n or keypoints.shape[2] < 2:
+            raise InputError(f"batch keypoints: expected ({self.n}, P, 2+) keypoints padded with -1 rows, got shape "
+                             f"{keypoints.shape}")
+        self.keypoints = keypoints.astype(np.float64)
+
+    def _move_targets(self, inverse: np.ndarray, out_hw: tuple[int, int]) -> None:
+        """Move every target by one step given as maps from output to input pixel indices."""
+        forward = _invert_affine(_EDGES_FROM_INDEX @ inverse @ _INDEX_FROM_EDGES)  # on pixel edges, input -> output
+        if self.boxes is not None:
+            self._move_boxes(forward, out_hw)
+        if self.masks is not None:
+            from ..targets.geometry import warp_mask
+
+            self.masks = np.stack([warp_mask(m, f, out_hw) for m, f in zip(self.masks, forward)])
+        if self.keypoints is not None:
+            h, w = out_hw
+            points = self.keypoints
+            valid = ~np.all(points[:, :, :2] == -1, axis=2)
+            x = forward[:, 0, 0, None] * points[:, :, 0] + forward[:, 0, 1, None] * points[:, :, 1] + forward[:, 0, 2, None]
+            y = forward[:, 1, 0, None] * points[:, :, 0] + forward[:, 1, 1, None] * points[:, :, 1] + forward[:, 1, 2, None]
+            moved = points.copy()
+            moved[:, :, 0], moved[:, :, 1] = x, y
+            valid &= (x >= 0) & (x < w) & (y >= 0) & (y < h)  # a point that left the image becomes a -1 row
+            moved[~valid] = -1
+            self.keypoints = moved
+
+    def _move_boxes(self, forward: np.ndarray, out_hw: tuple[int, int]) -> None:
+        """Move the boxes by one step's forward maps (pixel edges); clip to the output, and turn boxes
+        that left it into -1 rows."""
         valid = ~np.all(self.boxes[:, :, :4] == -1, axis=2)
-        # index maps (pixel centres at integers) to maps on pixel edges, then output -> input inverted
-        edges = _EDGES_FROM_INDEX @ inverse @ _INDEX_FROM_EDGES
-        forward = _invert_affine(edges)
         x0, y0, x1, y1 = (self.boxes[:, :, i] for i in range(4))
         xs = np.stack([x0, x1, x0, x1], axis=2)
         ys = np.stack([y0, y0, y1, y1], axis=2)
@@ -113,8 +147,8 @@ class BatchState:
         if self.geometry is None:
             self.geometry = np.tile(np.eye(3), (self.n, 1, 1))
         self.geometry = self.geometry @ inverse
-        if self.boxes is not None:
-            self._move_boxes(inverse, tuple(out_hw) if out_hw is not None else self.out_hw)
+        if self.boxes is not None or self.masks is not None or self.keypoints is not None:
+            self._move_targets(inverse, tuple(out_hw) if out_hw is not None else self.out_hw)
         if out_hw is not None:
             self.out_hw = tuple(out_hw)
 

@@ -306,5 +306,29 @@ def test_padded_boxes_move_with_the_batch_geometry(backend):
         ys, xs = np.nonzero(bright)
         np.testing.assert_allclose(moved[i, 0, :4], [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], atol=1.6)
         assert moved[i, 0, 4] == i  # the class column travels
+    # masks and keypoints ride along: the same rectangles as label masks (id 5) and their centres
+    masks = (images.max(axis=3) > 0).astype(np.uint8) * 5
+    points = np.full((n, 2, 3), -1.0)
+    points[:, 0, :2] = (boxes[:, 0, :2] + boxes[:, 0, 2:4]) / 2
+    points[:, 0, 2] = 1
+    pipe = build_batch_pipeline("RandomFlipLeftRight, RandomCrop((56, 40), pad=4), RandomResizedCrop((64, 48), "
+                                "scale=(0.6, 1))", seed=3, registry=REGISTRY)
+    result = pipe(data, boxes=boxes, masks=masks if backend == "numpy" else mx.nd.array(masks, dtype="uint8"),
+                  keypoints=points)
+    out2, moved2, moved_masks, moved_points = (r.asnumpy() if backend == "ndarray" else r for r in result)
+    np.testing.assert_array_equal(moved2, moved)  # the same draws as above
+    assert moved_masks.dtype == np.uint8 and set(np.unique(moved_masks)) <= {0, 5}
+    for i in range(n):
+        bright = out2[i].max(axis=0) > 0.5
+        if bright.sum() < 20:
+            continue
+        agree = ((moved_masks[i] == 5) == bright).mean()
+        assert agree > 0.97, (i, agree)
+        ys, xs = np.nonzero(bright)
+        whole = xs.min() > 0 and ys.min() > 0 and xs.max() < 63 and ys.max() < 47
+        if whole:
+            np.testing.assert_allclose(moved_points[i, 0, :2], [(xs.min() + xs.max() + 1) / 2,
+                                                               (ys.min() + ys.max() + 1) / 2], atol=1.6)
+        assert (moved_points[i, 1] == -1).all()  # padding stays padding
     with pytest.raises(InputError, match="mixing detection samples"):
         build_batch_pipeline("Mixup(0.2)", registry=REGISTRY)(images, np.arange(n), classes=10, boxes=boxes)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._lazy import mxnet as mx
 from ..errors import InputError, SpecError
+from ..targets.geometry import invert_affine
 from ..transforms.functional import channel_means
 
 GRAY = np.array([0.299, 0.587, 0.114])
@@ -33,17 +34,6 @@ def _to_normalized(size_hw: tuple[int, int], inverse: bool = False) -> np.ndarra
 
 _EDGES_FROM_INDEX = np.array([[1.0, 0, 0.5], [0, 1.0, 0.5], [0, 0, 1.0]])
 _INDEX_FROM_EDGES = np.array([[1.0, 0, -0.5], [0, 1.0, -0.5], [0, 0, 1.0]])
-
-
-def _invert_affine(maps: np.ndarray) -> np.ndarray:
-    """Inverses of (N, 3, 3) affine maps, written out (np.linalg.inv is slow with this OpenBLAS)."""
-    a, b, c, d = maps[:, 0, 0], maps[:, 0, 1], maps[:, 1, 0], maps[:, 1, 1]
-    det = a * d - b * c
-    out = np.zeros_like(maps)
-    out[:, 0, 0], out[:, 0, 1], out[:, 1, 0], out[:, 1, 1] = d / det, -b / det, -c / det, a / det
-    out[:, :2, 2] = -np.einsum("nij,nj->ni", out[:, :2, :2], maps[:, :2, 2])
-    out[:, 2, 2] = 1.0
-    return out
 
 
 def to_device(array: np.ndarray, ctx) -> "mx.nd.NDArray":
@@ -100,7 +90,7 @@ class BatchState:
 
     def _move_targets(self, inverse: np.ndarray, out_hw: tuple[int, int]) -> None:
         """Move every target by one step given as maps from output to input pixel indices."""
-        forward = _invert_affine(_EDGES_FROM_INDEX @ inverse @ _INDEX_FROM_EDGES)  # on pixel edges, input -> output
+        forward = invert_affine(_EDGES_FROM_INDEX @ inverse @ _INDEX_FROM_EDGES)  # on pixel edges, input -> output
         if self.boxes is not None:
             self._move_boxes(forward, out_hw)
         if self.masks is not None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import functional as F
 from .. import params as P
-from ..targets.geometry import crop_resize_matrix, flip_matrix, from_index_matrix
+from ..targets.geometry import crop_resize_matrix, flip_matrix, from_index_matrix, invert_affine
 from .base import CHW, HWC, Transform, registration_hook
 
 _IDENTITY = np.eye(3)
@@ -261,14 +261,6 @@ def _shear(owner: str, name: str, value: Any) -> tuple[tuple[float, float], tupl
     return P.pair(owner, name, value, -89, 89, symmetric_from=0.0), (0.0, 0.0)
 
 
-def _invert_affine(forward: np.ndarray) -> np.ndarray:
-    """The 3x3 inverse of a 2x3 affine map, written out (np.linalg.inv is slow with this OpenBLAS)."""
-    (a, b, tx), (c, d, ty) = forward
-    det = a * d - b * c
-    inv = np.array([[d, -b], [-c, a]]) / det
-    return np.vstack([np.hstack([inv, -inv @ np.array([[tx], [ty]])]), [0, 0, 1.0]])
-
-
 class RandomAffine(Transform):
     """Random rotation, translation, scale and shear in one resample (torchvision's parameters).
 
@@ -325,7 +317,7 @@ class RandomAffine(Transform):
         h, w = state.hw
         center = ((w - 1) * 0.5, (h - 1) * 0.5)
         state.add_geometry(np.stack([
-            _invert_affine(affine_matrix(center, p["angle"], tuple(p["translate"]), p["scale"], tuple(p["shear"])))
+            invert_affine(affine_matrix(center, p["angle"], tuple(p["translate"]), p["scale"], tuple(p["shear"])))
             for p in params]))
 
 

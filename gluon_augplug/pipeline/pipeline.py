@@ -31,15 +31,16 @@ class Augmented:
 
 
 def _like(array: np.ndarray, original: Any) -> Any:
-    """``array`` as the caller gave its target: an NDArray for an NDArray, the same float/int dtype for numpy."""
+    """``array`` as the caller gave its target: a float target keeps its float dtype, and an NDArray
+    comes back as an NDArray on its context (float32 where the values are floats)."""
+    given = getattr(original, "dtype", None)
+    if array.dtype.kind == "f" and given is not None and np.dtype(given).kind == "f":
+        array = array.astype(given, copy=False)
     if hasattr(original, "asnumpy"):
         import mxnet as mx
 
-        dtype = original.dtype if np.dtype(original.dtype).kind == "f" else np.float32
-        return mx.nd.array(array, dtype=dtype) if array.dtype.kind == "f" else mx.nd.array(array, dtype=original.dtype)
-    kind = np.asarray(original).dtype.kind if not isinstance(original, list) else "f"
-    if array.dtype.kind == "f" and kind == "f" and np.asarray(original).dtype != array.dtype:
-        return array.astype(np.asarray(original).dtype)
+        dtype = np.float32 if array.dtype == np.float64 else array.dtype
+        return mx.nd.array(array, dtype=dtype, ctx=original.context)
     return array
 
 

@@ -19,6 +19,8 @@ from ..targets.formats import box_ious
 from ..targets.geometry import crop_resize_matrix
 from .base import Transform, registration_hook
 
+# GluonCV's own YIQ matrices (rounded differently from functional._YIQ, whose inverse is computed), so that the
+# distortion is GluonCV's to the last digit
 _YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.321], [0.211, -0.523, 0.311]])
 _YIQ_INV = np.array([[1.0, 0.956, 0.621], [1.0, -0.272, -0.647], [1.0, -1.107, 1.705]])
 _LUMA = np.array([0.299, 0.587, 0.114])

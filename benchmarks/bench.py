@@ -108,6 +108,15 @@ def best(rows, library, pipeline, size, prefix):
     return max(rates) if rates else None
 
 
+def detection_rates(rows, size):
+    """The SSD recipe's rates at ``size``: ours with boxes, ours replayed with and without boxes, GluonCV's,
+    albumentations'."""
+    return {"ours": best(rows, "ours", "ssd", size, "per-sample boxes"),
+            "replay": best(rows, "ours", "ssd", size, "per-sample replay boxes"),
+            "image only": best(rows, "ours", "ssd", size, "per-sample replay image only"),
+            "gluoncv": best(rows, "gluoncv", "ssd", size, ""), "albumentations": best(rows, "albumentations", "ssd", size, "")}
+
+
 def fmt(x):
     return "-" if x is None else (f"{x / 1000:.1f}k" if x >= 1000 else f"{x:.0f}")
 
@@ -146,10 +155,9 @@ def report(results: dict) -> str:
               "| input | ours with boxes | GluonCV SSDDefaultTrainTransform | albumentations bbox pipeline | "
               "vs GluonCV | vs albumentations | boxes cost (same draws replayed) |", "|---|---|---|---|---|---|---|"]
     for size in ("500x400 cat", "300x300"):
-        mine = best(rows, "ours", "ssd", size, "per-sample boxes")
-        replay, image_only = (best(rows, "ours", "ssd", size, f"per-sample replay {m}") for m in ("boxes", "image only"))
-        gcv, albu = best(rows, "gluoncv", "ssd", size, ""), best(rows, "albumentations", "ssd", size, "")
-        cost = f"{100 * (image_only / replay - 1):+.0f}%" if replay and image_only else "-"
+        r = detection_rates(rows, size)
+        mine, gcv, albu = r["ours"], r["gluoncv"], r["albumentations"]
+        cost = f"{100 * (r['image only'] / r['replay'] - 1):+.0f}%" if r["replay"] and r["image only"] else "-"
         lines.append(f"| {size} | {fmt(mine)} | {fmt(gcv)} | {fmt(albu)} | {ratio(mine, gcv)} | {ratio(mine, albu)} | "
                      f"{cost} |")
     loader = results.get("loader", {})
@@ -203,9 +211,8 @@ def targets(results, rows):
             mine, theirs = best(rows, "ours", row, "32x32", kind), best(rows, "albumentations", row, "32x32", "")
             out.append(check(f"{kind} {row} 32x32 vs albumentations", mine / theirs if mine and theirs else None, 1))
     for size in ("500x400 cat", "300x300"):
-        mine = best(rows, "ours", "ssd", size, "per-sample boxes")
-        replay, image_only = (best(rows, "ours", "ssd", size, f"per-sample replay {m}") for m in ("boxes", "image only"))
-        gcv, albu = best(rows, "gluoncv", "ssd", size, ""), best(rows, "albumentations", "ssd", size, "")
+        r = detection_rates(rows, size)
+        mine, gcv, albu, replay, image_only = r["ours"], r["gluoncv"], r["albumentations"], r["replay"], r["image only"]
         out.append(check(f"SSD recipe with boxes, {size}, vs GluonCV", mine / gcv if mine and gcv else None, 3))
         out.append(check(f"SSD recipe with boxes, {size}, vs albumentations", mine / albu if mine and albu else None, 1))
         if replay and image_only:

@@ -38,6 +38,7 @@ from ..errors import AugplugError, PluginError
 from ..pipeline.build import build_pipeline
 from ..plugins.manager import BUILTIN_PLUGINS, PluginSystem
 from ..plugins.registry import Registry, TransformInfo, factory_params
+from ..targets.formats import box_ious
 from ..transforms.base import CHW, HWC, Transform
 from .isolation import load_plugin_system
 from .samples import sample_images
@@ -459,12 +460,6 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
-def _box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def _painted_scene() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A white rectangle off-centre on black (so that flips move it), its exact box, mask and centre."""
     img = np.zeros((96, 128, 3), np.uint8)
@@ -517,7 +512,7 @@ def check_targets(ctx: _Context) -> str | None:
             return f"the box was dropped though the rectangle is still in the image (seed {seed})"
         ys, xs = np.nonzero(region)
         seen = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
-        box_overlap = _box_iou(result.boxes[0, :4], seen)
+        box_overlap = float(box_ious(result.boxes[:1, :4], np.array([seen], np.float64))[0, 0])
         if box_overlap < 0.7:
             return (f"the box does not follow the pixels: {np.round(result.boxes[0, :4], 1).tolist()} where the "
                     f"rectangle is at {list(seen)} (IoU {box_overlap:.2f}, seed {seed})")

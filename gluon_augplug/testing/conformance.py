@@ -8,9 +8,14 @@ Checks (in order; a transform that does not build skips the rest):
                       numeric parameters must refuse a string)
 ``round_trip``        ``to_spec()`` survives JSON and YAML and rebuilds an identical pipeline
 ``output_contract``   numpy in -> numpy out, NDArray in -> NDArray out; dtype, shape and value range,
-                      for uint8 images and float32 images in the documented 0-255 range
+                      for uint8 images and float32 images in the documented 0-255 range; a float32 image
+                      must come out as the same picture as its uint8 twin with the same seed (mean
+                      difference <= 4 levels: a wrapped library that reads floats as 0-1 fails here)
 ``no_mutation``       the input image is never written to
 ``seeded``            the same seed gives the same outputs
+``global_state``      the outputs do not depend on Python's or numpy's global random generators, and a
+                      call leaves both as it found them (wrap a library that draws from them in
+                      ``gluon_augplug.randomness.global_random_state``)
 ``random``            a transform declared random varies across seeds
 ``pickle``            the transform and its pipeline pickle and behave the same after
 ``dataloader``        it works in a ``gluon.data.DataLoader`` with 2 workers that draw distinct augmentations
@@ -21,7 +26,8 @@ Checks (in order; a transform that does not build skips the rest):
 ``targets``           boxes, masks and keypoints: on a painted rectangle whose box, mask (id 7) and centre
                       keypoint are exact, a ``targets = "geometric"`` transform must move them where
                       its pixels went (IoU >= 0.7 with what the pixels say, mask ids never blended,
-                      the keypoint within 3 pixels); a ``"pixel"`` one must leave them and the size as
+                      the keypoint within 3 pixels of a dot painted at it); a transform that says it
+                      cannot move a kind (``target_problem``) is checked on the others; a ``"pixel"`` one must leave them and the size as
                       they were; an undeclared one is skipped (it cannot be used with targets)
 """
 from __future__ import annotations
@@ -43,10 +49,10 @@ from ..transforms.base import CHW, HWC, Transform
 from .isolation import load_plugin_system
 from .samples import sample_images
 
-CHECKS = ("builds", "validates", "round_trip", "output_contract", "no_mutation", "seeded", "random", "pickle",
-          "dataloader", "hybridize", "batch", "targets")
+CHECKS = ("builds", "validates", "round_trip", "output_contract", "no_mutation", "seeded", "global_state", "random",
+          "pickle", "dataloader", "hybridize", "batch", "targets")
 # checks of the per-sample path; a batch-only transform (Mixup) skips them
-PER_SAMPLE_CHECKS = frozenset({"round_trip", "output_contract", "no_mutation", "seeded", "random", "pickle",
+PER_SAMPLE_CHECKS = frozenset({"round_trip", "output_contract", "no_mutation", "seeded", "global_state", "random", "pickle",
                                "dataloader", "hybridize", "targets"})
 _SEEDS = range(8)
 
@@ -285,6 +291,25 @@ def check_output_contract(ctx: _Context) -> str | None:
             if out.min() < -1e-3 or out.max() > 255.001:
                 return (f"float32 image in the 0-255 range ({name}) gave values in [{out.min():.4g}, {out.max():.4g}]: "
                         f"keep float images in 0-255 (clip as uint8 saturates)")
+    return _float_like_uint8(ctx)
+
+
+def _float_like_uint8(ctx: _Context) -> str | None:
+    """A float32 image on the 0-255 scale is the same picture as its uint8 twin: the same seed must give
+    (nearly) the same output, not one made for 0-1 floats."""
+    if ctx.takes_tensors():
+        return None
+    for name, img in ctx.raw_inputs().items():
+        if img.dtype != np.uint8:
+            continue
+        a = np.asarray(ctx.pipeline(seed=11)(img), np.float64)
+        b = np.asarray(ctx.pipeline(seed=11)(img.astype(np.float32)), np.float64)
+        if a.shape != b.shape:
+            return f"float32 twin of {name} came out {b.shape}, the uint8 image {a.shape}, with the same seed"
+        gap = float(np.abs(a - b).mean())
+        if gap > 4:
+            return (f"float32 image on the 0-255 scale ({name}) came out unlike its uint8 twin with the same seed (mean "
+                    f"difference {gap:.1f} levels): read float images on gluon_augplug's 0-255 scale, not as 0-1")
     return None
 
 
@@ -310,6 +335,36 @@ def check_seeded(ctx: _Context) -> str | None:
     if not _same(a, b):
         return ("the same seed gave different outputs: draw random numbers only from the rng passed to sample() "
                 "(subclass gluon_augplug.Transform) or to an `rng` keyword, never from np.random, random or mx.random")
+    return None
+
+
+def _global_states() -> tuple:
+    import random
+
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return random.getstate(), (name, keys.tobytes(), pos, has_gauss, cached)
+
+
+def check_global_state(ctx: _Context) -> str | None:
+    import random
+
+    saved_python, saved_numpy = random.getstate(), np.random.get_state()
+    try:
+        random.seed(1234)
+        np.random.seed(1234)
+        before = _global_states()
+        first = ctx.outputs(ctx.pipeline(seed=0))
+        if _global_states() != before:
+            return ("a call changed Python's or numpy's global random state (it reseeds or draws from them): run "
+                    "such a library inside gluon_augplug.randomness.global_random_state(rng), which restores both")
+        random.seed(99)
+        np.random.seed(99)
+        if not _same(first, ctx.outputs(ctx.pipeline(seed=0))):
+            return ("the outputs depend on Python's or numpy's global random state: draw from the rng passed to "
+                    "sample(), or run the library inside gluon_augplug.randomness.global_random_state(rng)")
+    finally:
+        random.setstate(saved_python)
+        np.random.set_state(saved_numpy)
     return None
 
 
@@ -461,9 +516,11 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _painted_scene() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A white rectangle off-centre on black (so that flips move it), its exact box, mask and centre."""
+    """A white rectangle off-centre on black (so that flips move it), its exact box, mask and centre, with a
+    yellow 4x4 dot at the centre that shows where the keypoint's pixels went."""
     img = np.zeros((96, 128, 3), np.uint8)
     img[17:49, 21:61] = 255  # odd edges: no resampling grid lines up with them
+    img[31:35, 39:43] = (255, 255, 0)
     mask = np.zeros((96, 128), np.uint8)
     mask[17:49, 21:61] = 7
     return img, np.array([[21.0, 17.0, 61.0, 49.0, 1.0]]), mask, np.array([[41.0, 33.0]])
@@ -477,14 +534,22 @@ def check_targets(ctx: _Context) -> str | None:
                    "keypoints")
     if ctx.takes_tensors():
         raise Skip("works on tensors, after ToTensor")
+    # a transform that says it cannot move a kind (target_problem) is checked on the kinds it moves
+    kinds = [k for k in ("boxes", "masks", "keypoints")
+             if not isinstance(t, Transform) or t.target_problem((k,)) is None]
+    if not kinds:
+        raise Skip(f"moves none of boxes, masks, keypoints: {t.target_problem(('boxes',))}")
     img, boxes, mask, points = _painted_scene()
+    given = {"boxes": boxes, "masks": mask, "keypoints": points}
+    given = {k: (v if k in kinds else None) for k, v in given.items()}
     try:
-        pipe = build_pipeline([ctx.item], registry=ctx.registry, targets=["boxes", "masks", "keypoints"])
+        pipe = build_pipeline([ctx.item], registry=ctx.registry, targets=kinds)
     except AugplugError as exc:
         return str(exc)
     for seed in _SEEDS:
-        result = pipe.apply(img, np.random.default_rng(seed), boxes=boxes, masks=mask, keypoints=points)
-        out, out_mask = np.asarray(result.image), np.asarray(result.masks)
+        result = pipe.apply(img, np.random.default_rng(seed), **given)
+        out = np.asarray(result.image)
+        out_mask = np.asarray(result.masks) if result.masks is not None else None
         if kind == "pixel":
             hw = out.shape[1:] if pipe.output_layout() == CHW else out.shape[:2]
             if tuple(hw) != img.shape[:2]:
@@ -492,14 +557,16 @@ def check_targets(ctx: _Context) -> str | None:
             continue
         if out.ndim != 3 or out.shape[2] not in (1, 3, 4):
             raise Skip("its output is not an HWC image")
+        gray = out.astype(np.float64).mean(axis=2)
+        region = gray > 127
+        if out_mask is None:  # a transform that cannot move masks: the rectangle's pixels stand in for the mask
+            out_mask = np.where(region, 7, 0)
         if out_mask.shape[:2] != out.shape[:2]:
             return f"the mask came out {out_mask.shape[:2]}, the image {out.shape[:2]} (seed {seed})"
         blended = sorted(set(np.unique(out_mask).tolist()) - {0, 7})
         if blended:
             return (f"mask ids were blended: ids {{0, 7}} came out with {blended[:5]} (seed {seed}); move masks with "
                     f"nearest-neighbour sampling (the default apply_mask does)")
-        gray = out.astype(np.float64).mean(axis=2)
-        region = gray > 127
         if min(region.sum(), (~region).sum(), (out_mask == 7).sum()) < 20:
             continue  # cropped away, or made uniform by a colour step: nothing to compare
         if _iou(out_mask == 7, ~region) > _iou(out_mask == 7, region):  # an inverting colour step: dark rectangle
@@ -508,21 +575,29 @@ def check_targets(ctx: _Context) -> str | None:
         if overlap < 0.7:
             return (f"the mask does not follow the pixels: IoU {overlap:.2f} between the moved mask and where the "
                     f"rectangle went (seed {seed})")
-        if not len(result.boxes):
+        if result.boxes is None:
+            pass
+        elif not len(result.boxes):
             return f"the box was dropped though the rectangle is still in the image (seed {seed})"
         ys, xs = np.nonzero(region)
         seen = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
-        box_overlap = float(box_ious(result.boxes[:1, :4], np.array([seen], np.float64))[0, 0])
+        box_overlap = 1.0 if result.boxes is None else float(
+            box_ious(result.boxes[:1, :4], np.array([seen], np.float64))[0, 0])
         if box_overlap < 0.7:
             return (f"the box does not follow the pixels: {np.round(result.boxes[0, :4], 1).tolist()} where the "
                     f"rectangle is at {list(seen)} (IoU {box_overlap:.2f}, seed {seed})")
-        whole = seen[0] > 0 and seen[1] > 0 and seen[2] < out.shape[1] and seen[3] < out.shape[0]
-        if len(result.keypoints) and whole:  # the centre of what is left is the rectangle's only if all is left
-            centre = ((seen[0] + seen[2]) / 2, (seen[1] + seen[3]) / 2)
-            if np.hypot(*(result.keypoints[0, :2] - centre)) > 3:
-                return (f"the keypoint at the rectangle's centre went to {np.round(result.keypoints[0, :2], 1).tolist()}"
-                        f", the rectangle's centre to {list(centre)} (seed {seed})")
-    if kind == "pixel" and not np.array_equal(result.masks, mask):
+        if result.keypoints is not None and len(result.keypoints):
+            # the yellow dot painted at the keypoint travels with its pixels, whatever the warp (a jigsaw too)
+            dot = (out[:, :, 0] > 128) & (out[:, :, 1] > 128) & (out[:, :, 2] < 128)
+            ys, xs = np.nonzero(dot)
+            inside = len(xs) >= 4 and xs.min() > 0 and ys.min() > 0 and xs.max() < out.shape[1] - 1 \
+                and ys.max() < out.shape[0] - 1
+            if inside:
+                centre = (float(xs.mean()) + 0.5, float(ys.mean()) + 0.5)
+                if np.hypot(*(result.keypoints[0, :2] - centre)) > 3:
+                    return (f"the keypoint went to {np.round(result.keypoints[0, :2], 1).tolist()}, the pixels painted "
+                            f"at it to {np.round(centre, 1).tolist()} (seed {seed})")
+    if kind == "pixel" and "masks" in kinds and not np.array_equal(result.masks, mask):
         return "declared 'pixel' but changed the mask"
     return None
 
@@ -530,6 +605,7 @@ def check_targets(ctx: _Context) -> str | None:
 _CHECK_FUNCTIONS: dict[str, Callable[[_Context], str | None]] = {
     "builds": check_builds, "validates": check_validates, "round_trip": check_round_trip,
     "output_contract": check_output_contract, "no_mutation": check_no_mutation, "seeded": check_seeded,
+    "global_state": check_global_state,
     "random": check_random, "pickle": check_pickle, "dataloader": check_dataloader, "hybridize": check_hybridize,
     "batch": check_batch, "targets": check_targets,
 }

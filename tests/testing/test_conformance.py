@@ -38,6 +38,9 @@ def test_a_good_plugin_passes_every_check():
     ("batch_unseeded", "batch", "the same seed gave a different batch"),
     ("flips_not_boxes", "targets", "the mask does not follow the pixels"),
     ("blends_mask_ids", "targets", "mask ids were blended"),
+    ("keypoints_not_moved", "targets", "the pixels painted at it to"),
+    ("floats_as_unit", "output_contract", "read float images on gluon_augplug's 0-255 scale"),
+    ("reseeds_global", "global_state", "changed Python's or numpy's global random state"),
 ])
 def test_each_planted_defect_is_caught(plugin, check, message):
     report = check_plugin(sample_plugin(plugin), raise_on_failure=False)

@@ -125,9 +125,9 @@ _GLOBAL_STATE_LOCK = threading.RLock()
 
 
 @contextlib.contextmanager
-def global_random_state(rng: np.random.Generator) -> Iterator[None]:
-    """Run a block with Python's ``random`` and numpy's global generator seeded from ``rng``, then put
-    both back as they were.
+def global_random_state(rng: np.random.Generator | int) -> Iterator[None]:
+    """Run a block with Python's ``random`` and numpy's global generator seeded from ``rng`` (a generator,
+    or a seed: an integer in [0, 2**63)), then put both back as they were.
 
     For plugins that wrap libraries drawing from the global generators (albumentations 1.x, imgaug,
     PIL-based code): inside ``apply()``, ``with global_random_state(rng): out = library_call(img)``
@@ -138,7 +138,7 @@ def global_random_state(rng: np.random.Generator) -> Iterator[None]:
     """
     import random
 
-    seed = int(rng.integers(0, 2**63 - 1))
+    seed = int(rng) if isinstance(rng, (int, np.integer)) else int(rng.integers(0, 2**63 - 1))
     with _GLOBAL_STATE_LOCK:
         saved_python, saved_numpy = random.getstate(), np.random.get_state()
         random.seed(seed)

@@ -211,6 +211,7 @@ class Transform(Specified):
         if not declared:
             if args or kwargs:
                 raise TypeError(f"{type(self).__name__}() takes no parameters")
+            self.setup()
             return
         try:
             bound = type(self)._declared_signature.bind(*args, **kwargs)

@@ -11,9 +11,16 @@ DEMO_OUT ?= runs/demo
 
 venv: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml constraints.txt
+# The albumentations and imgaug adapters are real distributions (plugins/), installed as a user
+# installs a third-party plugin (not editable), so the suite checks them as such.
+ADAPTERS := plugins/gluon-augplug-albumentations plugins/gluon-augplug-imgaug
+ADAPTER_FILES := $(wildcard $(addsuffix /setup.cfg,$(ADAPTERS)) $(addsuffix /*/*.py,$(ADAPTERS)))
+
+$(STAMP): setup.cfg pyproject.toml constraints.txt $(ADAPTER_FILES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[cpu,gluoncv,test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt --force-reinstall --no-deps $(ADAPTERS)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt $(ADAPTERS)
 	touch $(STAMP)
 
 # The reduced version of D2L's with/without-augmentation experiment that runs on 2 CPU cores
@@ -23,11 +30,12 @@ COMPARE_ARGS ?= --data $(SHARED)/cifar10-jpg.tar.gz --model cifar_resnet20_v1 --
 
 demo: $(STAMP)
 	$(VENV)/bin/augplug plugins --all
+	$(VENV)/bin/augplug gallery -o $(DEMO_OUT)/gallery
 	$(PY) examples/augmentation_tour.py --image $(SHARED)/cat1.jpg --out $(DEMO_OUT)
 	$(VENV)/bin/augplug show $(SHARED)/voc-cat/JPEGImages/cat1.jpg --pipeline ssd-train --seed 0 \
 		--boxes $(SHARED)/voc-cat/Annotations/cat1.xml -o $(DEMO_OUT)/ssd-train.png
 	$(VENV)/bin/augplug compare $(COMPARE_ARGS) --out $(DEMO_OUT)/compare --overwrite
-	@echo "augmentation grids of the cat photo and the comparison report are in $(DEMO_OUT)/"
+	@echo "augmentation grids of the cat photo, the gallery of every installed transform ($(DEMO_OUT)/gallery/index.html) and the comparison report are in $(DEMO_OUT)/"
 
 test: $(STAMP)
 	$(PY) -m pytest

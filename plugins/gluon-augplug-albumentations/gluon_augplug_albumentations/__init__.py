@@ -1,0 +1,60 @@
+"""albumentations for gluon-augplug: every albumentations 1.x transform by name, as ``Albu<ClassName>``.
+
+Installing this distribution is all it takes: its ``gluon_augplug`` entry point (plugin name
+``albumentations``) registers ``AlbuCLAHE``, ``AlbuShiftScaleRotate``... in every pipeline, spec
+file, training script and ``augplug`` command. The classes are generated from the installed
+albumentations when the plugin loads: their parameters are albumentations' own (names, defaults),
+declared and checked when a pipeline is built; each call is seeded by the pipeline's generator;
+boxes, masks and keypoints go through albumentations' own target functions.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import gluon_augplug
+from gluon_augplug.adapters import declare_signature, library_class
+
+from . import catalog
+from .transform import AlbumentationsTransform
+
+__version__ = "0.1.0"
+
+
+def _describe(name: str, wrapped: type, version: str) -> str:
+    doc = (wrapped.__doc__ or "").strip()
+    first = doc.splitlines()[0].strip() if doc else f"albumentations' {name}"
+    return (f"{first}\n\nalbumentations {version}'s ``{name}``, seeded by the pipeline's generator; float32 "
+            f"images (0-255) are rounded to uint8 for it.\n\n{doc}")
+
+
+def _generate() -> dict[str, type]:
+    import albumentations
+    from albumentations.core.transforms_interface import DualTransform
+
+    out = {}
+    for lib_name, wrapped in catalog.library_classes().items():
+        name = catalog.PREFIX + lib_name
+        attributes: dict[str, Any] = {"targets": "geometric" if issubclass(wrapped, DualTransform) else "pixel"}
+        if lib_name in catalog.EXAMPLES:
+            attributes["example"] = dict(catalog.EXAMPLES[lib_name])
+        out[name] = library_class(name, AlbumentationsTransform, wrapped, declare_signature(wrapped, ranges=catalog.RANGES),
+                                  module=__name__, doc=_describe(lib_name, wrapped, albumentations.__version__),
+                                  attributes=attributes)
+    return out
+
+
+TRANSFORMS = _generate()
+
+
+@gluon_augplug.hookimpl
+def augplug_register_transforms(register):
+    for name, cls in TRANSFORMS.items():
+        register(name, cls)
+
+
+@gluon_augplug.hookimpl
+def augplug_register_presets(register):
+    register("albu-cifar10-train",
+             ["AlbuPadIfNeeded(min_height=40, min_width=40, border_mode=0), AlbuRandomCrop(height=32, width=32, p=1), "
+              "AlbuHorizontalFlip(p=0.5), AlbuColorJitter(0.4, 0.4, 0.4, 0.1, p=0.8)", "cifar10-test"],
+             doc="CIFAR-10 training with albumentations' pad, crop, flip and colour jitter, then ToTensor/Normalize")

@@ -1,0 +1,70 @@
+"""imgaug for gluon-augplug: every imgaug 0.4 augmenter by name, as ``Iaa<ClassName>``.
+
+Installing this distribution is all it takes: its ``gluon_augplug`` entry point (plugin name
+``imgaug``) registers ``IaaAffine``, ``IaaCoarseDropout``, ``IaaSnowflakes``... in every pipeline,
+spec file, training script and ``augplug`` command. The classes are generated from the installed
+imgaug when the plugin loads: their parameters are imgaug's own (names, defaults; a ``(min, max)``
+pair is imgaug's uniform range, a list of any other length its set of choices), declared and
+checked when a pipeline is built; each call is seeded by the pipeline's generator; boxes, masks
+and keypoints go through imgaug's own augmentation of them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import gluon_augplug
+from gluon_augplug.adapters import LibraryValue, declare_signature, library_class
+
+from . import catalog
+from .transform import ImgaugTransform
+
+__version__ = "0.1.0"
+
+
+def _describe(name: str, wrapped: type, version: str) -> str:
+    doc = (wrapped.__doc__ or "").strip()
+    first = doc.splitlines()[0].strip() if doc else f"imgaug's {name}"
+    return (f"{first}\n\nimgaug {version}'s ``{name}``, seeded by the pipeline's generator; float32 images "
+            f"(0-255) are rounded to uint8 for it.\n\n{doc}")
+
+
+def _parameters(wrapped: type) -> dict:
+    params = declare_signature(wrapped, ranges=catalog.RANGES, skip=catalog.SKIPPED_PARAMETERS, lists=True,
+                               probability_names=())
+    if "per_channel" in params:  # a flag, or the probability of drawing per channel
+        default = params["per_channel"].default
+        params["per_channel"] = LibraryValue(default, "any", 0, 1, lists=True,
+                                             doc="True/False, or the probability of sampling per channel")
+        params["per_channel"].name = "per_channel"
+    return params
+
+
+def _generate() -> dict[str, type]:
+    import imgaug
+
+    out = {}
+    for lib_name, wrapped in catalog.library_classes().items():
+        name = catalog.PREFIX + lib_name
+        attributes: dict[str, Any] = {"targets": "geometric" if catalog.moves_pixels(lib_name, wrapped) else "pixel"}
+        if lib_name in catalog.EXAMPLES:
+            attributes["example"] = dict(catalog.EXAMPLES[lib_name])
+        out[name] = library_class(name, ImgaugTransform, wrapped, _parameters(wrapped), module=__name__,
+                                  doc=_describe(lib_name, wrapped, imgaug.__version__), attributes=attributes)
+    return out
+
+
+TRANSFORMS = _generate()
+
+
+@gluon_augplug.hookimpl
+def augplug_register_transforms(register):
+    for name, cls in TRANSFORMS.items():
+        register(name, cls)
+
+
+@gluon_augplug.hookimpl
+def augplug_register_presets(register):
+    register("iaa-cifar10-train",
+             ["IaaCropAndPad(px=(-4, 4), pad_mode='constant'), IaaFliplr(p=0.5), "
+              "IaaMultiplyAndAddToBrightness(mul=(0.8, 1.2), add=(-20, 20))", "cifar10-test"],
+             doc="CIFAR-10 training with imgaug's crop-and-pad, flip and brightness, then ToTensor/Normalize")

@@ -271,9 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_check)
 
+    from .gallery_cmd import add_command as add_gallery
     from .train_cmds import add_commands
 
     add_commands(sub)
+    add_gallery(sub)
 
     p = sub.add_parser("show", help="a grid of augmented copies of one image (PNG, JPEG, BMP or WebP by -o's suffix)")
     p.add_argument("image")

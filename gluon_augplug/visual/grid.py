@@ -100,15 +100,16 @@ def check_output_path(path: str) -> str:
     return IMAGE_FORMATS[suffix]
 
 
-def save_image(path: str, rgb: np.ndarray) -> None:
-    """Write an RGB image in the format of ``path``'s suffix, atomically (a temporary file, then a rename;
-    on any error the temporary file is removed and ``path`` is untouched)."""
+def save_image(path: str, rgb: np.ndarray, quality: int = 95) -> None:
+    """Write an RGB image in the format of ``path``'s suffix (JPEG at ``quality``), atomically (a temporary
+    file, then a rename; on any error the temporary file is removed and ``path`` is untouched)."""
     import cv2
 
     from .._files import atomic_write
 
     ext = check_output_path(path)
-    ok, data = cv2.imencode(ext, np.ascontiguousarray(rgb[:, :, ::-1]))
+    options = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if ext == ".jpg" else []
+    ok, data = cv2.imencode(ext, np.ascontiguousarray(rgb[:, :, ::-1]), options)
     if not ok:
         raise OSError(f"could not encode {path!r} as {ext[1:].upper()}")
     def write(tmp: str) -> None:

@@ -160,6 +160,20 @@ def report(results: dict) -> str:
         cost = f"{100 * (r['image only'] / r['replay'] - 1):+.0f}%" if r["replay"] and r["image only"] else "-"
         lines.append(f"| {size} | {fmt(mine)} | {fmt(gcv)} | {fmt(albu)} | {ratio(mine, gcv)} | {ratio(mine, albu)} | "
                      f"{cost} |")
+    adapters = results.get("adapters", {})
+    if adapters.get("rows"):
+        versions = adapters.get("versions", {})
+        lines += ["", f"## Adapters: the library through our plugin, by name, against the library called directly "
+                      f"(albumentations {versions.get('albumentations', '?')}, imgaug {versions.get('imgaug', '?')}, "
+                      f"same environment; per sample, images/second)", "",
+                  "| library | pipeline | input | called directly | through the adapter | adapter cost per image |",
+                  "|---|---|---|---|---|---|"]
+        for r in adapters["rows"]:
+            cost = 1e6 * (1 / r["adapter"] - 1 / r["direct"])
+            lines.append(f"| {r['library']} | {r['pipeline']} | {r['size']} | {fmt(r['direct'])} | {fmt(r['adapter'])} | "
+                         f"{cost:+.0f} us ({100 * (r['direct'] / r['adapter'] - 1):+.0f}%) |")
+    elif adapters.get("error"):
+        lines += ["", f"Adapters: not measured ({adapters['error']})"]
     loader = results.get("loader", {})
     if loader:
         lines += ["", "## DataLoader over the real CIFAR-10 test set (10,000 images), GluonCV's CIFAR recipe", "",
@@ -219,6 +233,10 @@ def targets(results, rows):
             cost = 100 * (image_only / replay - 1)
             out.append(f"SSD recipe, {size}: boxes add {cost:.0f}% to the image-only time (target < 10%): "
                        f"{'met' if cost < 10 else 'MISSED'}")
+    for r in results.get("adapters", {}).get("rows", []):
+        cost = 100 * (r["direct"] / r["adapter"] - 1)
+        out.append(f"{r['library']} adapter, {r['pipeline']} {r['size']}: costs {cost:.0f}% over the library called "
+                   f"directly (target < 10%): {'met' if cost < 10 else 'MISSED'}")
     loader = results.get("loader", {})
     for w in (0, 2):
         mine = max((loader.get(f"{k}-{w}", {}).get("img_per_s") or 0) for k in ("ours", "ours-batch")) or None
@@ -258,6 +276,9 @@ def main():
         print(f"timing {lib} ...", flush=True)
         results["libraries"][lib] = run_json([interpreter, str(HERE / "anchors.py"), "--library", lib, "--inputs",
                                               str(inputs), "--repeats", repeats, "--scale", scale])
+    print("adapters (albumentations 1.3 and imgaug 0.4 in this environment) ...", flush=True)
+    results["adapters"] = run_json([sys.executable, str(HERE / "adapters.py"), "--inputs", str(inputs),
+                                    "--repeats", repeats, "--scale", scale])
     for which in ("ours", "ours-nd", "noop-nd", "ours-batch", "mxnet"):
         for workers in (0, 2):
             print(f"DataLoader {which}, {workers} workers ...", flush=True)

@@ -76,3 +76,25 @@ def test_report_has_the_detection_row_and_its_targets():
     assert "SSD recipe with boxes, 300x300, vs GluonCV: 5.0x (target 3x): met" in text
     assert "SSD recipe with boxes, 300x300, vs albumentations: 0.9x (target 1x): MISSED by 9%" in text
     assert "SSD recipe, 300x300: boxes add 15% to the image-only time (target < 10%): MISSED" in text
+
+
+def test_adapter_benchmark_times_each_library_directly_and_through_its_plugin(tmp_path, cifar_test_images, cat):
+    inputs = tmp_path / "inputs.npz"
+    np.savez(inputs, cifar32=cifar_test_images[0][:16], img224=np.stack([cat[:224, :224]] * 4))
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "adapters.py"), "--inputs", str(inputs),
+                           "--repeats", "1", "--scale", "0.01"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert {(r["library"], r["size"]) for r in result["rows"]} == {
+        ("albumentations", "32x32"), ("albumentations", "224x224"), ("imgaug", "32x32"), ("imgaug", "224x224")}
+    assert all(r["direct"] > 0 and r["adapter"] > 0 for r in result["rows"])
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.pop(0)
+    rows = [dict(result["rows"][0], direct=1000.0, adapter=950.0), dict(result["rows"][1], direct=1000.0, adapter=500.0)]
+    text = bench.report({"machine": "test", "loader": {}, "libraries": {}, "adapters": {"rows": rows, "versions": {}}})
+    assert "| albumentations | CIFAR recipe: pad, crop, flip | 32x32 | 1.0k | 950 | +53 us (+5%) |" in text
+    assert "costs 5% over the library called directly (target < 10%): met" in text
+    assert "costs 100% over the library called directly (target < 10%): MISSED" in text

@@ -30,7 +30,7 @@ COMPARE_ARGS ?= --data $(SHARED)/cifar10-jpg.tar.gz --model cifar_resnet20_v1 --
 
 demo: $(STAMP)
 	$(VENV)/bin/augplug plugins --all
-	$(VENV)/bin/augplug gallery -o $(DEMO_OUT)/gallery
+	$(VENV)/bin/augplug gallery -o $(DEMO_OUT)/gallery --voc $(SHARED)/voc-cat
 	$(PY) examples/augmentation_tour.py --image $(SHARED)/cat1.jpg --out $(DEMO_OUT)
 	$(VENV)/bin/augplug show $(SHARED)/voc-cat/JPEGImages/cat1.jpg --pipeline ssd-train --seed 0 \
 		--boxes $(SHARED)/voc-cat/Annotations/cat1.xml -o $(DEMO_OUT)/ssd-train.png

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
@@ -132,3 +132,42 @@ def library_class(name: str, base: type, wrapped: Any, parameters: dict, *, modu
     cls = type(name, (base,), namespace)
     setattr(sys.modules[module], name, cls)
     return cls
+
+
+def wrap_classes(classes: Mapping[str, Any], base: type, *, prefix: str, module: str, version: str,
+                 parameters: Callable[[Any], dict], moves_pixels: Callable[[str, Any], bool],
+                 examples: Mapping[str, dict] = ()) -> dict[str, type]:
+    """One :func:`library_class` per library class: ``{prefix + name: class}``.
+
+    Parameters
+    ----------
+    classes : mapping
+        ``{library class name: class}`` of the classes to offer.
+    base : type
+        The adapter's :class:`LibraryTransform` subclass.
+    prefix : str
+        The library tag every name starts with (``"Albu"``): no collision with built-ins or other adapters.
+    module : str
+        Where the classes are published (the plugin's module), so that they pickle.
+    version : str
+        The library's version, for the docs.
+    parameters : callable
+        ``parameters(library class) -> {name: Param}``.
+    moves_pixels : callable
+        ``moves_pixels(name, library class)``: its targets move (``"geometric"``) or not (``"pixel"``).
+    examples : mapping
+        ``{library class name: parameters of a typical instance}``.
+    """
+    examples = dict(examples)
+    out = {}
+    for name, wrapped in classes.items():
+        doc = (wrapped.__doc__ or "").strip()
+        first = doc.splitlines()[0].strip() if doc else f"{base.library}'s {name}"
+        described = (f"{first}\n\n{base.library} {version}'s ``{name}``, seeded by the pipeline's generator; "
+                     f"float32 images (0-255) are rounded to uint8 for it.\n\n{doc}")
+        attributes: dict[str, Any] = {"targets": "geometric" if moves_pixels(name, wrapped) else "pixel"}
+        if name in examples:
+            attributes["example"] = dict(examples[name])
+        out[prefix + name] = library_class(prefix + name, base, wrapped, parameters(wrapped), module=module,
+                                           doc=described, attributes=attributes)
+    return out

@@ -24,6 +24,7 @@ from typing import Any
 
 _LAZY = {
     "check_plugin": "gluon_augplug.testing.conformance",
+    "augmented_epoch": "gluon_augplug.testing.epochs",
     "check_transform": "gluon_augplug.testing.conformance",
     "conformance_cases": "gluon_augplug.testing.conformance",
     "CHECKS": "gluon_augplug.testing.conformance",

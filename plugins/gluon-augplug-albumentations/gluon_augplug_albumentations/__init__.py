@@ -9,10 +9,8 @@ boxes, masks and keypoints go through albumentations' own target functions.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import gluon_augplug
-from gluon_augplug.adapters import declare_signature, library_class
+from gluon_augplug.adapters import declare_signature, wrap_classes
 
 from . import catalog
 from .transform import AlbumentationsTransform
@@ -20,27 +18,15 @@ from .transform import AlbumentationsTransform
 __version__ = "0.1.0"
 
 
-def _describe(name: str, wrapped: type, version: str) -> str:
-    doc = (wrapped.__doc__ or "").strip()
-    first = doc.splitlines()[0].strip() if doc else f"albumentations' {name}"
-    return (f"{first}\n\nalbumentations {version}'s ``{name}``, seeded by the pipeline's generator; float32 "
-            f"images (0-255) are rounded to uint8 for it.\n\n{doc}")
-
-
 def _generate() -> dict[str, type]:
     import albumentations
     from albumentations.core.transforms_interface import DualTransform
 
-    out = {}
-    for lib_name, wrapped in catalog.library_classes().items():
-        name = catalog.PREFIX + lib_name
-        attributes: dict[str, Any] = {"targets": "geometric" if issubclass(wrapped, DualTransform) else "pixel"}
-        if lib_name in catalog.EXAMPLES:
-            attributes["example"] = dict(catalog.EXAMPLES[lib_name])
-        out[name] = library_class(name, AlbumentationsTransform, wrapped, declare_signature(wrapped, ranges=catalog.RANGES),
-                                  module=__name__, doc=_describe(lib_name, wrapped, albumentations.__version__),
-                                  attributes=attributes)
-    return out
+    return wrap_classes(catalog.library_classes(), AlbumentationsTransform, prefix=catalog.PREFIX, module=__name__,
+                        version=albumentations.__version__,
+                        parameters=lambda wrapped: declare_signature(wrapped, ranges=catalog.RANGES),
+                        moves_pixels=lambda name, wrapped: issubclass(wrapped, DualTransform),
+                        examples=catalog.EXAMPLES)
 
 
 TRANSFORMS = _generate()

@@ -10,22 +10,13 @@ and keypoints go through imgaug's own augmentation of them.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import gluon_augplug
-from gluon_augplug.adapters import LibraryValue, declare_signature, library_class
+from gluon_augplug.adapters import LibraryValue, declare_signature, wrap_classes
 
 from . import catalog
 from .transform import ImgaugTransform
 
 __version__ = "0.1.0"
-
-
-def _describe(name: str, wrapped: type, version: str) -> str:
-    doc = (wrapped.__doc__ or "").strip()
-    first = doc.splitlines()[0].strip() if doc else f"imgaug's {name}"
-    return (f"{first}\n\nimgaug {version}'s ``{name}``, seeded by the pipeline's generator; float32 images "
-            f"(0-255) are rounded to uint8 for it.\n\n{doc}")
 
 
 def _parameters(wrapped: type) -> dict:
@@ -42,15 +33,9 @@ def _parameters(wrapped: type) -> dict:
 def _generate() -> dict[str, type]:
     import imgaug
 
-    out = {}
-    for lib_name, wrapped in catalog.library_classes().items():
-        name = catalog.PREFIX + lib_name
-        attributes: dict[str, Any] = {"targets": "geometric" if catalog.moves_pixels(lib_name, wrapped) else "pixel"}
-        if lib_name in catalog.EXAMPLES:
-            attributes["example"] = dict(catalog.EXAMPLES[lib_name])
-        out[name] = library_class(name, ImgaugTransform, wrapped, _parameters(wrapped), module=__name__,
-                                  doc=_describe(lib_name, wrapped, imgaug.__version__), attributes=attributes)
-    return out
+    return wrap_classes(catalog.library_classes(), ImgaugTransform, prefix=catalog.PREFIX, module=__name__,
+                        version=imgaug.__version__, parameters=_parameters, moves_pixels=catalog.moves_pixels,
+                        examples=catalog.EXAMPLES)
 
 
 TRANSFORMS = _generate()

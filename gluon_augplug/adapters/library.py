@@ -104,7 +104,7 @@ class LibraryTransform(Transform):
             out = to_uint8(out * 255.0 if out.dtype.kind == "f" and out.max(initial=0) <= 1.0 else out)
         if img.dtype != np.uint8:
             out = out.astype(img.dtype)
-        elif out is img or np.may_share_memory(out, img):
+        elif out is not img and np.may_share_memory(out, img):  # a view: the input is the pipeline's to copy
             out = out.copy()
         return out, drawn
 

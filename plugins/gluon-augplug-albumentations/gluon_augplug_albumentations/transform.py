@@ -25,27 +25,33 @@ class AlbumentationsTransform(LibraryTransform):
     library = "albumentations"
 
     def augment(self, img: np.ndarray, seed: int, targets: Any) -> tuple[np.ndarray, Any]:
-        t = self.wrapped
         # albumentations 1.3 draws from Python's random only (its numpy draws use RandomState objects seeded
         # from random.randint), so numpy's global generator is left alone: 90 us a call saved
-        with global_random_state(seed, numpy=False):  # albumentations' own order of draws (BasicTransform.__call__)
-            if not (random.random() < t.p or t.always_apply):
-                return img, None
-            params = t.get_params()
-            if t.targets_as_params:
-                params.update(t.get_params_dependent_on_targets(
-                    {key: self._target_input(key, img, targets) for key in t.targets_as_params}))
-            inputs = {"image": img}
-            if type(t).update_params is not BasicTransform.update_params:  # it may draw from the mask there
-                inputs["mask"] = self._target_input("mask", img, targets)
-            params = t.update_params(params, **inputs)
-            dependencies = {key: self._target_input(key, img, targets) for key in t.target_dependence.get("image", ())}
-            out = t.apply(img, **dict(params, **dependencies))
-        return out, params
+        with global_random_state(seed, numpy=False):
+            return self._draw_and_apply(img, targets)
+
+    def _draw_and_apply(self, img: np.ndarray, targets: Any) -> tuple[np.ndarray, Any]:
+        """albumentations' own order of draws (BasicTransform.__call__), keeping what it drew."""
+        t = self.wrapped
+        if not (random.random() < t.p or t.always_apply):
+            return img, None
+        params = t.get_params()
+        if t.targets_as_params:
+            params.update(t.get_params_dependent_on_targets(
+                {key: self._target_input(key, img, targets) for key in t.targets_as_params}))
+        inputs = {"image": img}
+        if self._updates_from_mask:  # it may draw from the mask there (CropNonEmptyMaskIfExists)
+            inputs["mask"] = self._target_input("mask", img, targets)
+        params = t.update_params(params, **inputs)
+        dependencies = t.target_dependence.get("image")
+        if dependencies:
+            params = dict(params, **{key: self._target_input(key, img, targets) for key in dependencies})
+        return t.apply(img, **params), params
 
     def setup(self) -> None:
         super().setup()
         t, cls = self.wrapped, type(self.wrapped)
+        self._updates_from_mask = cls.update_params is not BasicTransform.update_params
         name = cls.__name__
         # random when it may be skipped or draws its parameters (albumentations has no flag of its own)
         if name in catalog.NOT_RANDOM:

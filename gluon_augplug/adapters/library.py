@@ -41,6 +41,7 @@ class LibraryTransform(Transform):
     accepts: ClassVar[tuple[str, ...]] = (HWC,)
     library: ClassVar[str] = "the library"  # "albumentations 1.3.1", for messages
     library_class: ClassVar[Any] = None  # the wrapped class
+    two_d_gray: ClassVar[bool] = True  # the library takes a one-channel image as (H, W) (albumentations) or (H, W, 1)
 
     # -- to implement ------------------------------------------------------------
     def build(self, kwargs: dict) -> Any:
@@ -93,7 +94,7 @@ class LibraryTransform(Transform):
 
     def _image(self, img: np.ndarray, seed: int, targets: Any) -> tuple[np.ndarray, Any]:
         picture = img if img.dtype == np.uint8 else to_uint8(img)
-        if picture.ndim == 3 and picture.shape[2] == 1:  # the libraries drop or refuse a lone channel
+        if self.two_d_gray and picture.ndim == 3 and picture.shape[2] == 1:  # it drops or refuses a lone channel
             out, drawn = self.augment(picture[:, :, 0], seed, targets)
         else:
             out, drawn = self.augment(picture, seed, targets)

@@ -186,3 +186,10 @@ def test_the_commands_find_the_transforms_by_name(tmp_path):
                     "--train-aug", "albu-cifar10-train", "--out", str(tmp_path / "run"))
     assert proc.returncode == 0, proc.stderr
     assert "epoch 1, loss" in proc.stdout
+
+
+def test_one_channel_images_stay_one_channel():
+    gray = np.ascontiguousarray(cat_image()[:, :, :1])
+    out = build_pipeline("AlbuShiftScaleRotate(p=1.0), AlbuGaussianBlur(p=1.0), AlbuRandomBrightnessContrast(p=1.0)",
+                         seed=1)(gray)
+    assert out.shape == (400, 500, 1) and out.dtype == np.uint8 and out.std() > 10

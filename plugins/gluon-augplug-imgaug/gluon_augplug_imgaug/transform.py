@@ -22,6 +22,7 @@ class ImgaugTransform(LibraryTransform):
     repeats the image's draws, as imgaug's ``to_deterministic()`` does."""
 
     library = "imgaug"
+    two_d_gray = False  # imgaug's images are (H, W, C), one channel included
 
     def setup(self) -> None:
         super().setup()

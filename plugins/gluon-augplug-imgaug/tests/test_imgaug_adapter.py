@@ -162,3 +162,10 @@ def test_show_finds_the_augmenters_by_name(tmp_path):
                           capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
     assert grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_one_channel_images_stay_one_channel():
+    gray = np.ascontiguousarray(cat_image()[:, :, :1])
+    out = build_pipeline("IaaAffine(rotate=(-20, 20)), IaaGaussianBlur(sigma=1.0), IaaMultiply(mul=(0.8, 1.2))",
+                         seed=1)(gray)
+    assert out.shape == (400, 500, 1) and out.dtype == np.uint8 and out.std() > 10

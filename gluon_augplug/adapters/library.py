@@ -7,7 +7,7 @@ from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
-from ..errors import AugplugError, ParameterError, SpecError
+from ..errors import AugplugError, InputError, ParameterError, SpecError
 from ..transforms.base import HWC, Record, Transform, hwc_shape
 
 
@@ -94,10 +94,17 @@ class LibraryTransform(Transform):
 
     def _image(self, img: np.ndarray, seed: int, targets: Any) -> tuple[np.ndarray, Any]:
         picture = img if img.dtype == np.uint8 else to_uint8(img)
-        if self.two_d_gray and picture.ndim == 3 and picture.shape[2] == 1:  # it drops or refuses a lone channel
-            out, drawn = self.augment(picture[:, :, 0], seed, targets)
-        else:
-            out, drawn = self.augment(picture, seed, targets)
+        try:
+            if self.two_d_gray and picture.ndim == 3 and picture.shape[2] == 1:  # it drops or refuses a lone channel
+                out, drawn = self.augment(picture[:, :, 0], seed, targets)
+            else:
+                out, drawn = self.augment(picture, seed, targets)
+        except (AugplugError, MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the library's own error, which names neither the step nor its parameters
+            given = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+            raise InputError(f"{self.spec_name}({given}): {self.library} failed on a {'x'.join(map(str, img.shape))} "
+                             f"{img.dtype} image: {type(exc).__name__}: {str(exc).strip()[:300]}") from exc
         out = np.asarray(out)
         if out.ndim == 2:
             out = out[:, :, None]

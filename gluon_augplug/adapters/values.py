@@ -26,8 +26,8 @@ class LibraryValue(Param):
     a list of strings (``"text"``), or any spec value (``"any"``); numbers inside ``[lo, hi]``.
 
     Sequences come back as tuples, unless ``lists=True`` (imgaug reads a tuple as a range and a list as
-    choices): then a pair is a tuple (a range, as everywhere in gluon_augplug specs) and a sequence of
-    any other length a list.
+    choices): then strings are a list (choices), a pair of numbers a tuple (a range, as everywhere in
+    gluon_augplug specs), and other sequences keep the type given.
     """
 
     def __init__(self, default: Any = REQUIRED, kind: str = "number", lo: float | None = None,
@@ -64,7 +64,13 @@ class LibraryValue(Param):
             return {k: self._normalized(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             items = [self._normalized(v) for v in value]
-            return items if self.lists and len(items) != 2 else tuple(items)
+            if not self.lists:
+                return tuple(items)
+            if items and all(isinstance(v, str) for v in items):
+                return items  # strings: a set of choices
+            if len(items) == 2:
+                return tuple(items)  # a (min, max) range, as in every gluon_augplug spec
+            return items if isinstance(value, list) else tuple(items)  # as given: [0, 90, 180] or (1, 2, 3, 4)
         return value
 
     def check(self, value: Any, owner: str) -> Any:

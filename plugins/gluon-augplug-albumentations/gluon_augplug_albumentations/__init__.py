@@ -10,12 +10,24 @@ boxes, masks and keypoints go through albumentations' own target functions.
 from __future__ import annotations
 
 import gluon_augplug
-from gluon_augplug.adapters import declare_signature, wrap_classes
+from gluon_augplug.adapters import LibraryValue, declare_signature, wrap_classes
+from gluon_augplug.params import Choice
 
 from . import catalog
 from .transform import AlbumentationsTransform
 
 __version__ = "0.1.0"
+
+
+def _parameters(wrapped: type) -> dict:
+    params = declare_signature(wrapped, ranges=catalog.RANGES)
+    for name, param in params.items():
+        if name in catalog.CODES and not isinstance(param.default, dict):
+            params[name] = Choice(param.default, catalog.CODES[name], optional=param.default is None)
+            params[name].name = name
+        elif isinstance(param, LibraryValue):
+            param.optional = True  # albumentations takes None for many sizes and limits (PadIfNeeded's min_height)
+    return params
 
 
 def _generate() -> dict[str, type]:
@@ -24,7 +36,7 @@ def _generate() -> dict[str, type]:
 
     return wrap_classes(catalog.library_classes(), AlbumentationsTransform, prefix=catalog.PREFIX, module=__name__,
                         version=albumentations.__version__,
-                        parameters=lambda wrapped: declare_signature(wrapped, ranges=catalog.RANGES),
+                        parameters=_parameters,
                         moves_pixels=lambda name, wrapped: issubclass(wrapped, DualTransform),
                         examples=catalog.EXAMPLES)
 

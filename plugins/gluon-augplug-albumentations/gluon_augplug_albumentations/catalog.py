@@ -41,7 +41,6 @@ RANGES = {
     "sigmaY_limit": (0, None, False), "var_limit": (0, None, False), "clip_limit": (0, None, False),
     "tile_grid_size": (1, None, True), "height": (1, None, True), "width": (1, None, True),
     "min_height": (1, None, True), "min_width": (1, None, True), "max_size": (1, None, True),
-    "interpolation": (0, 4, True), "mask_interpolation": (0, 4, True), "border_mode": (0, 4, True),
     "brightness": (0, None, False), "contrast": (0, None, False), "saturation": (0, None, False),
     "hue": (-0.5, 0.5, False), "gamma_limit": (0, None, False), "rotate_limit": (-360, 360, False),
     "limit": (-360, 360, False), "shift_limit": (-1, 1, False), "shift_limit_x": (-1, 1, False),
@@ -81,6 +80,12 @@ EXAMPLES = {
     "SafeRotate": {"limit": 30, "border_mode": 0, "p": 1.0},
     "ShiftScaleRotate": {"border_mode": 0, "p": 1.0},
 }
+
+# classes that move a box by painting it into a mask and reading it back: a box must lie inside the image (the
+# unclipped copy that min_visibility measures against is clipped for them)
+BOXES_BY_MASK = frozenset({"ElasticTransform", "GridDistortion", "OpticalDistortion"})
+# scalar OpenCV codes (a sequence would fail at the first image, in OpenCV)
+CODES = {"interpolation": (0, 1, 2, 3, 4), "mask_interpolation": (0, 1, 2, 3, 4), "border_mode": (0, 1, 2, 3, 4)}
 
 # classes whose draws depend on the boxes or the mask alone (without them they always do the same),
 # and a class that never changes anything

@@ -79,7 +79,7 @@ class AlbumentationsTransform(LibraryTransform):
             return masks[0] if key == "mask" else masks
         if key == "keypoints":
             points = targets.keypoints if targets is not None and targets.keypoints is not None else np.zeros((0, 2))
-            return [(x, y, 0.0, 1.0) for x, y in points[:, :2].tolist()]
+            return [(x - 0.5, y - 0.5, 0.0, 1.0) for x, y in points[:, :2].tolist()]
         raise KeyError(f"albumentations asks for {key!r}, which gluon_augplug pipelines do not carry")
 
     # -- targets: albumentations' own functions, with the parameters drawn for the image ------------
@@ -103,7 +103,10 @@ class AlbumentationsTransform(LibraryTransform):
         if drawn is None or not len(boxes):
             return boxes
         (h, w), (oh, ow) = in_hw, out_hw
-        moved = self.wrapped.apply_to_bboxes([tuple(b) for b in (boxes[:, :4] / (w, h, w, h)).tolist()], **drawn)
+        given = boxes[:, :4] / (w, h, w, h)
+        if type(self.wrapped).__name__ in catalog.BOXES_BY_MASK:  # boxes painted into a mask: inside the image only
+            given = np.clip(given, 0.0, 1.0)
+        moved = self.wrapped.apply_to_bboxes([tuple(b) for b in given.tolist()], **drawn)
         out = boxes.astype(np.float64, copy=True)
         out[:, :4] = np.asarray([b[:4] for b in moved], np.float64).reshape(-1, 4) * (ow, oh, ow, oh)
         return out
@@ -113,9 +116,13 @@ class AlbumentationsTransform(LibraryTransform):
         drawn = params.get("drawn")
         if drawn is None or not len(points):
             return points
-        moved = self.wrapped.apply_to_keypoints([(x, y, 0.0, 1.0) for x, y in points[:, :2].tolist()], **drawn)
+        # albumentations counts from pixel centres (a flip maps x to W - 1 - x), gluon_augplug from pixel edges
+        given = [(x - 0.5, y - 0.5, 0.0, 1.0) for x, y in points[:, :2].tolist()]
+        moved = self.wrapped.apply_to_keypoints(given, **drawn)
+        if len(moved) != len(given):  # it removed some (CoarseDropout's holes): find which, one by one
+            moved = [(self.wrapped.apply_to_keypoints([k], **drawn) or [(np.nan, np.nan)])[0] for k in given]
         out = points.astype(np.float64, copy=True)
-        out[:, :2] = np.asarray([k[:2] for k in moved], np.float64).reshape(-1, 2)
+        out[:, :2] = np.asarray([k[:2] for k in moved], np.float64).reshape(-1, 2) + 0.5
         return out
 
     def apply_mask(self, mask: np.ndarray, params: dict, in_hw: tuple[int, int],

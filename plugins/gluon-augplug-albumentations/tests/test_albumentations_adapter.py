@@ -17,7 +17,7 @@ import pytest
 from albumentations.core.transforms_interface import BasicTransform
 
 from gluon_augplug import build_pipeline
-from gluon_augplug.errors import ParameterError, SpecError
+from gluon_augplug.errors import InputError, ParameterError, SpecError
 from gluon_augplug.plugins.manager import get_registry
 from gluon_augplug.randomness import global_random_state
 from gluon_augplug.testing import augmented_epoch, check_plugin
@@ -99,14 +99,14 @@ def test_boxes_masks_and_keypoints_go_through_albumentations_target_functions():
         with global_random_state(seed):
             theirs = A.ShiftScaleRotate(p=1.0, border_mode=0, rotate_limit=20)(
                 image=np.ascontiguousarray(cat), mask=mask, bboxes=[tuple(b) for b in (VOC_BOXES[:, :4] / (w, h, w, h))],
-                keypoints=[(x, y, 0.0, 1.0) for x, y in points])
+                keypoints=[(x - 0.5, y - 0.5, 0.0, 1.0) for x, y in points])  # albumentations: pixel centres
         np.testing.assert_array_equal(result.image, theirs["image"])
         np.testing.assert_array_equal(result.masks, theirs["mask"])
         boxes = np.clip(np.array(theirs["bboxes"]) * (w, h, w, h), 0, (w, h, w, h))
         kept = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         np.testing.assert_allclose(result.boxes[:, :4], boxes[kept], atol=1e-6)
         np.testing.assert_array_equal(result.boxes[:, 4], VOC_BOXES[kept, 4])
-        np.testing.assert_allclose(result.keypoints, np.array(theirs["keypoints"])[:, :2], atol=1e-6)
+        np.testing.assert_allclose(result.keypoints, np.array(theirs["keypoints"])[:, :2] + 0.5, atol=1e-6)
 
 
 def test_a_transform_that_cannot_move_a_target_kind_is_refused_by_name():
@@ -193,3 +193,30 @@ def test_one_channel_images_stay_one_channel():
     out = build_pipeline("AlbuShiftScaleRotate(p=1.0), AlbuGaussianBlur(p=1.0), AlbuRandomBrightnessContrast(p=1.0)",
                          seed=1)(gray)
     assert out.shape == (400, 500, 1) and out.dtype == np.uint8 and out.std() > 10
+
+
+def test_keypoints_count_from_pixel_edges_and_holes_drop_them():
+    flipped = build_pipeline("AlbuHorizontalFlip(p=1)").apply(np.zeros((10, 20, 3), np.uint8),
+                                                              keypoints=np.array([[0.5, 0.5], [3.0, 4.0]]))
+    np.testing.assert_allclose(flipped.keypoints, [[19.5, 0.5], [17.0, 4.0]])  # as the built-in flip: x -> W - x
+    rng = np.random.default_rng(0)
+    image, points = rng.integers(0, 255, (100, 120, 3)).astype(np.uint8), rng.uniform(0, 100, (120, 2))
+    result = build_pipeline("AlbuCoarseDropout(max_holes=8, max_height=16, max_width=16, p=1)").apply(
+        image, keypoints=points)
+    assert 0 < len(result.keypoints) < 120  # those in a hole are dropped, the others kept where they were
+    assert {tuple(p) for p in result.keypoints} <= {tuple(p) for p in points}
+
+
+def test_boxes_of_the_mask_based_warps_stay_whole_when_they_reach_outside():
+    pipe = build_pipeline("AlbuElasticTransform(alpha=1, sigma=50, alpha_affine=0, p=1)",
+                          targets={"kinds": ["boxes"], "options": {"min_visibility": 0.3}})
+    boxes = pipe.apply(np.zeros((60, 80, 3), np.uint8), boxes=np.array([[-10.0, 10, 30, 40]])).boxes
+    assert len(boxes) == 1 and boxes[0, 2] > 25  # 75% of it is inside: kept
+
+
+def test_a_failure_inside_albumentations_names_the_step():
+    with pytest.raises(ParameterError, match="interpolation=\\(1, 2\\) is invalid; allowed: one of 0, 1, 2, 3, 4"):
+        build_pipeline("AlbuRotate(interpolation=(1, 2), p=1)")
+    with pytest.raises(InputError, match=r"AlbuCLAHE\(tile_grid_size=\(8,\), p=1\): albumentations failed on a "
+                                         r"400x500x3 uint8 image"):
+        build_pipeline("AlbuCLAHE(tile_grid_size=(8,), p=1)")(cat_image())

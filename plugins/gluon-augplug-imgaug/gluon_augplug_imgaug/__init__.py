@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gluon_augplug
 from gluon_augplug.adapters import LibraryValue, declare_signature, wrap_classes
+from gluon_augplug.params import Flag
 
 from . import catalog
 from .transform import ImgaugTransform
@@ -22,11 +23,15 @@ __version__ = "0.1.0"
 def _parameters(wrapped: type) -> dict:
     params = declare_signature(wrapped, ranges=catalog.RANGES, skip=catalog.SKIPPED_PARAMETERS, lists=True,
                                probability_names=())
-    if "per_channel" in params:  # a flag, or the probability of drawing per channel
-        default = params["per_channel"].default
-        params["per_channel"] = LibraryValue(default, "any", 0, 1, lists=True,
-                                             doc="True/False, or the probability of sampling per channel")
-        params["per_channel"].name = "per_channel"
+    for name, param in list(params.items()):
+        # imgaug takes most flags as probabilities too (per_channel=0.5, squared=0.5), and most string
+        # parameters as numbers or lists as well (interpolation=1, position=(0.5, 0.5)): checked by kind only
+        if isinstance(param, Flag):
+            params[name] = LibraryValue(param.default, "any", 0, 1, lists=True,
+                                        doc="True/False, or the probability of True")
+        elif isinstance(param, LibraryValue) and param.kind == "text":
+            params[name] = LibraryValue(param.default, "any", lists=True)
+        params[name].name = name
     return params
 
 

@@ -35,7 +35,7 @@ SKIPPED_PARAMETERS = ("seed", "name", "random_state", "deterministic", "polygon_
 
 # (lo, hi, integer) of parameters whose bounds imgaug 0.4 documents (each number of a range or list)
 RANGES = {
-    "p": (0, 1, False), "per_channel": (0, 1, False), "sigma": (0, None, False), "k": (1, None, True),
+    "p": (0, 1, False), "per_channel": (0, 1, False), "sigma": (0, None, False),
     "nb_rows": (1, None, True), "nb_cols": (1, None, True), "alpha": (0, None, False), "scale": (0, None, False),
     "rotate": (-360, 360, False), "order": (0, 5, True), "cval": (0, 255, False), "n_segments": (1, None, True),
     "p_replace": (0, 1, False), "cutoff": (0, 1, False), "compression": (0, 100, False), "nb_bits": (1, 8, True),

@@ -18,7 +18,7 @@ from imgaug.augmentables.kps import KeypointsOnImage
 from imgaug.augmentables.segmaps import SegmentationMapsOnImage
 
 from gluon_augplug import build_pipeline
-from gluon_augplug.errors import ParameterError, SpecError
+from gluon_augplug.errors import InputError, ParameterError, SpecError
 from gluon_augplug.plugins.manager import get_registry
 from gluon_augplug.testing import augmented_epoch, check_plugin
 from gluon_augplug.testing.samples import cat_image
@@ -169,3 +169,18 @@ def test_one_channel_images_stay_one_channel():
     out = build_pipeline("IaaAffine(rotate=(-20, 20)), IaaGaussianBlur(sigma=1.0), IaaMultiply(mul=(0.8, 1.2))",
                          seed=1)(gray)
     assert out.shape == (400, 500, 1) and out.dtype == np.uint8 and out.std() > 10
+
+
+@pytest.mark.parametrize("spec, shape", [
+    ("IaaRot90(k=0)", (400, 500, 3)), ("IaaRot90(k=[1, 3, 5], keep_size=False)", (500, 400, 3)),
+    ("IaaPadToFixedSize(width=520, height=420, position=(0.5, 0.5))", (420, 520, 3)),
+    ("IaaCutout(fill_per_channel=0.5, squared=0.5)", (400, 500, 3)), ("IaaResize(size=30, interpolation=1)", (30, 30, 3)),
+    ("IaaCropAndPad(px=(1, 2, 3, 4), keep_size=False)", (404, 506, 3)), ("IaaAffine(mode=['constant', 'edge'])", (400, 500, 3)),
+])
+def test_values_imgaug_takes_are_taken(spec, shape):
+    assert build_pipeline(spec, seed=0)(cat_image()).shape == shape
+
+
+def test_a_failure_inside_imgaug_names_the_step():
+    with pytest.raises(InputError, match=r"IaaAffine\(mode='bogus'\): imgaug failed on a 400x500x3 uint8 image"):
+        build_pipeline("IaaAffine(mode='bogus')")(cat_image())

@@ -71,8 +71,7 @@ class LibraryTransform(Transform):
             if len(named) == 1:
                 raise ParameterError(type(self).__name__, named[0], kwargs[named[0]],
                                      f"what {self.library} accepts ({message})") from None
-            given = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-            raise SpecError(f"{type(self).__name__}({given}): {self.library} refused these parameters: "
+            raise SpecError(f"{self!r}: {self.library} refused these parameters: "
                             f"{type(exc).__name__}: {message}") from None
 
     def __getstate__(self) -> dict:
@@ -102,8 +101,7 @@ class LibraryTransform(Transform):
         except (AugplugError, MemoryError, KeyboardInterrupt):
             raise
         except Exception as exc:  # the library's own error, which names neither the step nor its parameters
-            given = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-            raise InputError(f"{self.spec_name}({given}): {self.library} failed on a {'x'.join(map(str, img.shape))} "
+            raise InputError(f"{self!r}: {self.library} failed on a {'x'.join(map(str, img.shape))} "
                              f"{img.dtype} image: {type(exc).__name__}: {str(exc).strip()[:300]}") from exc
         out = np.asarray(out)
         if out.ndim == 2:

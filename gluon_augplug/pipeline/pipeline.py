@@ -8,11 +8,13 @@ import numpy as np
 
 from dataclasses import dataclass
 
+from ..data.decode import EncodedImage
 from ..errors import InputError, InputTypeError, ReplayError, SpecError
 from ..targets.formats import TargetOptions
 from ..targets.state import KINDS, TargetState
 from ..transforms.base import HWC, RandomSource, Record, Transform, check_image, like_input, to_numpy
 from ..transforms.composition import Compose, child_problem
+from .fused import run_encoded
 
 
 @dataclass
@@ -68,7 +70,10 @@ class Pipeline:
     """A built augmentation pipeline: ``pipeline(image) -> image``.
 
     Takes one HWC ``mx.nd.NDArray`` (returned on the same context) or numpy array
-    (returned as numpy), converting once at each end: every step works on numpy.
+    (returned as numpy), converting once at each end: every step works on numpy. An
+    :class:`~gluon_augplug.data.decode.EncodedImage` (what ``RecordDataset(..., encoded=True)``
+    gives) is decoded as the first step, at 1/2, 1/4 or 1/8 scale when the first crop or resize
+    needs no more pixels (:mod:`gluon_augplug.pipeline.fused`); it returns numpy.
     Build one with :func:`gluon_augplug.build_pipeline`.
 
     Parameters
@@ -176,13 +181,17 @@ class Pipeline:
         self._checked.add(kinds)
 
     def _apply(self, img, rng, replay, boxes, masks, keypoints) -> Augmented:
-        arr = to_numpy(img)
-        check_image(arr, HWC, "pipeline input")
+        encoded = isinstance(img, EncodedImage)
+        arr = None if encoded else to_numpy(img)
+        if arr is not None:
+            check_image(arr, HWC, "pipeline input")
         single_mask = masks is not None and not isinstance(masks, (list, tuple))
         mask_list = None if masks is None else ([masks] if single_mask else list(masks))
-        state = TargetState(arr.shape[:2], self.target_options, boxes, mask_list, keypoints)
+        state = TargetState(img.size() if encoded else arr.shape[:2], self.target_options, boxes, mask_list,
+                            keypoints)
         self.check_targets(state.kinds())
-        out, record = self._run_numpy(arr, rng, replay, state)
+        out, record = self._run_encoded(img, rng, replay, state) if encoded else \
+            self._run_numpy(arr, rng, replay, state)
         state.flush()
         out = like_input(out if out is not img else out.copy(), img)
         return Augmented(
@@ -195,6 +204,8 @@ class Pipeline:
         )
 
     def _run(self, img: Any, rng: np.random.Generator | None, replay: Record | None) -> tuple[Any, Record]:
+        if isinstance(img, EncodedImage):
+            return self._run_encoded(img, rng, replay, None)
         arr = to_numpy(img)
         check_image(arr, HWC, "pipeline input")
         out, record = self._run_numpy(arr, rng, replay, None)
@@ -202,12 +213,21 @@ class Pipeline:
             out = out.copy()
         return like_input(out, img), record
 
-    def _run_numpy(self, arr, rng, replay, state):
+    def _generator(self, rng: Any) -> np.random.Generator:
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise InputTypeError(f"pipeline(img, rng): the second argument is the random generator, got "
                                  f"{type(rng).__module__}.{type(rng).__name__}; pass targets by keyword: "
                                  f"pipeline(img, boxes=..., masks=..., keypoints=...)")
-        generator = rng if rng is not None else self._source.generator()
+        return rng if rng is not None else self._source.generator()
+
+    def _run_encoded(self, encoded: EncodedImage, rng: Any, replay: Record | None, state: Any) -> tuple:
+        """An encoded image: decoded as the first step, at a reduced scale where the first crop allows."""
+        out, record, hw = run_encoded(self._root, encoded, self._generator(rng), replay, state)
+        record["in_hw"] = list(hw)
+        return out, record
+
+    def _run_numpy(self, arr, rng, replay, state):
+        generator = self._generator(rng)
         if state is None:
             out, record = self._root.run(arr, generator, HWC, replay)
         else:

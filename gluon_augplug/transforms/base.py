@@ -11,7 +11,7 @@ class may also run on whole batches (:meth:`Transform.sample_batch`,
 from __future__ import annotations
 
 import inspect
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -22,6 +22,18 @@ from ..randomness import RandomSource, default_source  # noqa: F401  (their home
 HWC = "HWC"
 CHW = "CHW"
 Record = dict  # {"name": str, "params": dict | None, "children": [Record]}
+
+
+class DecodeWindow(NamedTuple):
+    """What a crop or resize step reads of its input and makes of it (:meth:`Transform.decode_window`):
+    the window ``(x0, y0, w, h)`` in input pixels, the output size ``out_hw`` and the interpolation."""
+
+    x0: float
+    y0: float
+    w: float
+    h: float
+    out_hw: tuple[int, int]
+    interpolation: int
 
 
 def is_ndarray(obj: Any) -> bool:
@@ -304,6 +316,13 @@ class Transform(Specified):
         from ..targets.geometry import warp_mask
 
         return warp_mask(mask, self.geometry(params, in_hw, out_hw), out_hw)
+
+    def decode_window(self, params: dict, in_hw: tuple[int, int]) -> DecodeWindow | None:
+        """For a step that crops a window and resizes it (or resizes the whole image): the window it reads
+        and the output size, for ``params`` drawn on an image of ``in_hw``. A pipeline whose first step
+        says so decodes a JPEG at 1/2, 1/4 or 1/8 scale when the window still has at least the output's
+        pixels (a draw on the full size, the decode at the reduced one). Default None: every pixel is needed."""
+        return None
 
     # Optional: ``keep_boxes(boxes, params, in_hw) -> bool array``, which boxes (pixel xyxy, before this step)
     # survive it (RandomIoUCrop's centre rule). Defined, it lets a geometry()-only step drop boxes and still be

@@ -17,7 +17,7 @@ from . import functional as F
 from .. import params as P
 from ..targets.formats import box_ious
 from ..targets.geometry import crop_resize_matrix
-from .base import Transform, registration_hook
+from .base import DecodeWindow, Transform, registration_hook
 
 # GluonCV's own YIQ matrices (rounded differently from functional._YIQ, whose inverse is computed), so that the
 # distortion is GluonCV's to the last digit
@@ -244,6 +244,9 @@ class RandomInterpolationResize(Transform):
     def apply(self, img, layout, interpolation=1):
         return F.resize(img, self.size, interpolation)
 
+    def decode_window(self, params, in_hw):
+        return DecodeWindow(0, 0, in_hw[1], in_hw[0], (self.size[1], self.size[0]), params["interpolation"])
+
     def geometry(self, params, in_hw, out_hw):
         return np.diag([out_hw[1] / in_hw[1], out_hw[0] / in_hw[0], 1.0])
 
@@ -283,6 +286,10 @@ class ResizeShortWithin(Transform):
 
     def apply(self, img, layout, short=600):
         return F.resize(img, self.output_size(*img.shape[:2], short), self.interpolation)
+
+    def decode_window(self, params, in_hw):
+        w, h = self.output_size(*in_hw, params["short"])
+        return DecodeWindow(0, 0, in_hw[1], in_hw[0], (h, w), self.interpolation)
 
     def geometry(self, params, in_hw, out_hw):
         return np.diag([out_hw[1] / in_hw[1], out_hw[0] / in_hw[0], 1.0])

@@ -10,7 +10,7 @@ import numpy as np
 from . import functional as F
 from .. import params as P
 from ..targets.geometry import crop_resize_matrix, flip_matrix, from_index_matrix, invert_affine
-from .base import CHW, HWC, Transform, registration_hook
+from .base import CHW, HWC, DecodeWindow, Transform, registration_hook
 
 _IDENTITY = np.eye(3)
 
@@ -93,6 +93,10 @@ class Resize(Transform):
     def apply(self, img, layout):
         return F.resize(img, self.output_size(*img.shape[:2]), self.interpolation)
 
+    def decode_window(self, params, in_hw):
+        w, h = self.output_size(*in_hw)
+        return DecodeWindow(0, 0, in_hw[1], in_hw[0], (h, w), self.interpolation)
+
 
 class CenterCrop(Transform):
     """Crop the centre to ``size`` (int or (width, height)); smaller images are cropped then resized up."""
@@ -111,6 +115,9 @@ class CenterCrop(Transform):
 
     def geometry(self, params, in_hw, out_hw):
         return crop_resize_matrix(*self._window(*in_hw), self.size)
+
+    def decode_window(self, params, in_hw):
+        return DecodeWindow(*self._window(*in_hw), (self.size[1], self.size[0]), self.interpolation)
 
 
 def add_crops(state: Any, x0: Any, y0: Any, w: Any, h: Any, size_wh: tuple[int, int]) -> None:
@@ -236,6 +243,10 @@ class RandomResizedCrop(Transform):
 
     def apply(self, img, layout, x0=0, y0=0, w=None, h=None):
         return F.crop_resize(img, x0, y0, w or img.shape[1], h or img.shape[0], self.size, self.interpolation)
+
+    def decode_window(self, params, in_hw):
+        return DecodeWindow(params["x0"], params["y0"], params["w"], params["h"], (self.size[1], self.size[0]),
+                            self.interpolation)
 
     def apply_batch(self, state, params):
         x0, y0, w, h = (np.array([p[k] for p in params], np.float64) for k in ("x0", "y0", "w", "h"))

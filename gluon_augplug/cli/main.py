@@ -272,10 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     from .gallery_cmd import add_command as add_gallery
+    from .pack_cmd import add_command as add_pack
     from .train_cmds import add_commands
 
     add_commands(sub)
     add_gallery(sub)
+    add_pack(sub)
 
     p = sub.add_parser("show", help="a grid of augmented copies of one image (PNG, JPEG, BMP or WebP by -o's suffix)")
     p.add_argument("image")

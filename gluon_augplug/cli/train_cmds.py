@@ -16,7 +16,10 @@ def _epochs_list(text: str) -> tuple:
 
 def add_train_arguments(p: argparse.ArgumentParser, augmentation: bool = True) -> None:
     d = TrainConfig()
-    p.add_argument("--data", help="CIFAR-10 binary/python folder, a .tar.gz of one, or an image-folder tree")
+    p.add_argument("--data", help="CIFAR-10 binary/python folder, a .tar.gz of one, or an image-folder tree with "
+                                  "train/ and test/; with --val-data: the training split alone, a RecordIO .rec, an "
+                                  "im2rec .lst or a <class>/<image> tree (ImageNet's train/), streamed from disk")
+    p.add_argument("--val-data", help="the evaluation split (.rec, .lst or <class>/<image> tree), streamed")
     p.add_argument("--model", default=d.model, help="d2l_resnet18 or a GluonCV model-zoo name (default %(default)s)")
     if augmentation:
         p.add_argument("--train-aug", default=d.train_aug, help="spec, preset or YAML/JSON file (default %(default)s)")
@@ -43,6 +46,8 @@ def add_train_arguments(p: argparse.ArgumentParser, augmentation: bool = True) -
     p.add_argument("--train-limit", type=int, help="a stratified subset of this many training images")
     p.add_argument("--test-limit", type=int, help="a stratified subset of this many test images")
     p.add_argument("--num-workers", type=int, default=d.num_workers, help="DataLoader worker processes")
+    p.add_argument("--threads", type=int, default=d.threads, help="decode and augment threads per process for "
+                                                                  "streamed data (default %(default)s)")
     p.add_argument("--log-interval", type=int, default=d.log_interval, help="log every N batches (0 = off)")
     p.add_argument("--kvstore", default=d.kvstore, choices=KVSTORES)
     p.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints)

@@ -10,7 +10,7 @@ from ..errors import AugplugError
 
 # run-time settings a resumed run may change; everything else comes from the checkpoint
 RESUMABLE_OVERRIDES = ("epochs", "out", "num_workers", "log_interval", "gpus", "ctx", "progress",
-                       "keep_checkpoints", "overwrite")
+                       "keep_checkpoints", "overwrite", "threads")
 KVSTORES = ("local", "device", "dist_sync", "dist_device_sync", "dist_async")
 
 
@@ -23,6 +23,7 @@ class TrainConfig:
     """Settings of one training run (the chapter's defaults: Adam, lr 0.001, batch 256)."""
 
     data: str = ""
+    val_data: str | None = None  # with it, `data` and `val_data` are one split each, streamed (.rec, .lst, tree)
     model: str = "d2l_resnet18"
     train_aug: Any = "d2l-flip"
     test_aug: Any = "d2l-none"
@@ -48,6 +49,7 @@ class TrainConfig:
     train_limit: int | None = None
     test_limit: int | None = None
     num_workers: int = 0
+    threads: int = 2  # decode/augment threads per process for streamed data (ImageRecordIter's preprocess_threads)
     log_interval: int = 0
     kvstore: str = "device"
     keep_checkpoints: int = 2
@@ -69,7 +71,7 @@ class TrainConfig:
                 problems.append(f"{name}={value!r} (must be a finite number)")
         if problems:
             raise ConfigError("bad training settings: " + "; ".join(problems))
-        for name in ("batch_size", "epochs", "num_workers", "log_interval", "keep_checkpoints", "seed"):
+        for name in ("batch_size", "epochs", "num_workers", "threads", "log_interval", "keep_checkpoints", "seed"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 problems.append(f"{name}={value!r} (must be an integer)")
@@ -86,7 +88,7 @@ class TrainConfig:
             problems.append(f"keep_checkpoints={self.keep_checkpoints!r} (must be >= 1)")
         if self.seed < 0:
             problems.append(f"seed={self.seed!r} (must be >= 0)")
-        for name in ("wd", "warmup_epochs", "mixup", "cutmix", "num_workers", "log_interval"):
+        for name in ("wd", "warmup_epochs", "mixup", "cutmix", "num_workers", "threads", "log_interval"):
             if getattr(self, name) < 0:
                 problems.append(f"{name}={getattr(self, name)!r} (must be >= 0)")
         if not 0 <= self.label_smoothing < 1:
@@ -96,6 +98,9 @@ class TrainConfig:
                 problems.append(f"{name}={getattr(self, name)!r} (must be a positive number of images)")
         if not self.data and not self.resume:
             problems.append("data is required (a CIFAR-10 folder or archive, or an image-folder tree)")
+        if self.data and streamed(self.data) and not self.val_data:
+            problems.append(f"data={self.data!r} is one split: give the evaluation split too (--val-data val.rec, "
+                            f"a .lst or an image tree)")
         if problems:
             raise ConfigError("bad training settings: " + "; ".join(problems))
         return self
@@ -111,6 +116,11 @@ class TrainConfig:
         values = {k: v for k, v in d.items() if k in known}
         values["lr_decay_epochs"] = tuple(values.get("lr_decay_epochs", ()))
         return cls(**values)
+
+
+def streamed(path: str) -> bool:
+    """Whether ``path`` is one split read from disk on access (a RecordIO file or an im2rec list)."""
+    return str(path).endswith((".rec", ".lst"))
 
 
 def learning_rate(cfg: TrainConfig, iteration: int, iterations_per_epoch: int) -> float:

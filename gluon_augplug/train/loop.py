@@ -22,7 +22,9 @@ from mxnet import autograd, gluon
 from ..data.augment import augment
 from ..data.batchify import checked_batchify
 from ..errors import short_reason
-from ..data.datasets import open_dataset
+from ..data.datasets import open_dataset, stratified_indices
+from ..data.loader import BatchLoader
+from ..data.streaming import open_split
 from ..pipeline.build import build_pipeline
 from ..randomness import derived_seed
 from ..batch import BatchPipeline, build_batch_pipeline
@@ -152,13 +154,25 @@ class Run:
             self._restore()
 
     # -- set-up ------------------------------------------------------------------------
+    def _open_splits(self) -> tuple[Any, Any]:
+        cfg = self.cfg
+        if not cfg.val_data:
+            return (open_dataset(cfg.data, "train", cfg.train_limit, seed=derived_seed(cfg.seed, "dataset", 0)),
+                    open_dataset(cfg.data, "test", cfg.test_limit, seed=derived_seed(cfg.seed, "dataset", 1)))
+        splits = []
+        for k, (path, limit) in enumerate(((cfg.data, cfg.train_limit), (cfg.val_data, cfg.test_limit))):
+            split = open_split(path, encoded=True)  # decoded by the pipeline, fused with its first crop
+            if limit is not None:
+                split = split.subset(stratified_indices(split.labels, limit, derived_seed(cfg.seed, "dataset", k)))
+            splits.append(split)
+        return splits[0], splits[1]
+
     def _build_data(self) -> None:
         cfg = self.cfg
-        train = open_dataset(cfg.data, "train", cfg.train_limit, seed=derived_seed(cfg.seed, "dataset", 0))
+        train, test = self._open_splits()
+        self.classes = max(len(train.classes), len(test.classes))
         if self.workers > 1:  # each worker its own shard, augmented with its own seed
             train = train.shard(self.rank, self.workers)
-        test = open_dataset(cfg.data, "test", cfg.test_limit, seed=derived_seed(cfg.seed, "dataset", 1))
-        self.classes = len(train.classes)
         # no pipeline seed: every sample's numbers come from the data sets' per-sample streams below
         self.train_pipeline = build_pipeline(cfg.train_aug)
         self.test_pipeline = build_pipeline(cfg.test_aug)
@@ -166,13 +180,19 @@ class Run:
         self.test_set = augment(test, self.test_pipeline, seed=derived_seed(cfg.seed, "test-augment"))
         self.sampler = EpochShuffleSampler(len(self.train_set), cfg.seed, self.rank)
         batch_sampler = gluon.data.BatchSampler(self.sampler, cfg.batch_size, last_batch="keep")
+        self.batches_per_epoch = (len(self.train_set) + cfg.batch_size - 1) // cfg.batch_size
+        if cfg.val_data:  # streamed: batches from a thread pool, each assembled once
+            self.train_loader = BatchLoader(self.train_set, batch_sampler=batch_sampler, threads=cfg.threads,
+                                            num_workers=cfg.num_workers)
+            self.test_loader = BatchLoader(self.test_set, cfg.batch_size, threads=cfg.threads,
+                                           num_workers=cfg.num_workers)
+            return
         self.train_loader = gluon.data.DataLoader(self.train_set, batch_sampler=batch_sampler,
                                                   num_workers=cfg.num_workers,
                                                   batchify_fn=checked_batchify(cfg.num_workers, "the training set"))
         self.test_loader = gluon.data.DataLoader(self.test_set, cfg.batch_size, shuffle=False, last_batch="keep",
                                                  num_workers=cfg.num_workers,
                                                  batchify_fn=checked_batchify(cfg.num_workers, "the test set"))
-        self.batches_per_epoch = (len(self.train_set) + cfg.batch_size - 1) // cfg.batch_size
 
     def _build_model(self) -> None:
         cfg = self.cfg

@@ -104,6 +104,24 @@ class EpochShuffleSampler(gluon.data.Sampler):
         return self.length
 
 
+class RoundBatchSampler(gluon.data.Sampler):
+    """``batches`` full batches from ``sampler``'s order, wrapping around to its start to fill the last
+    ones (ImageRecordIter's ``round_batch``): distributed workers whose parts differ by a record still
+    make the same steps of the same size."""
+
+    def __init__(self, sampler: Any, batch_size: int, batches: int):
+        self.sampler, self.batch_size, self.batches = sampler, batch_size, batches
+
+    def __iter__(self):
+        order = list(self.sampler)
+        needed = self.batch_size * self.batches
+        order = (order * (-(-needed // len(order))))[:needed]
+        return iter([order[i:i + self.batch_size] for i in range(0, needed, self.batch_size)])
+
+    def __len__(self) -> int:
+        return self.batches
+
+
 @dataclass
 class RunState:
     """What a checkpoint restores: progress and history."""
@@ -171,6 +189,7 @@ class Run:
         cfg = self.cfg
         train, test = self._open_splits()
         self.classes = max(len(train.classes), len(test.classes))
+        largest_part = -(-len(train) // self.workers)
         if self.workers > 1:  # each worker its own shard, augmented with its own seed
             train = train.shard(self.rank, self.workers)
         # no pipeline seed: every sample's numbers come from the data sets' per-sample streams below
@@ -179,8 +198,11 @@ class Run:
         self.train_set = augment(train, self.train_pipeline, seed=derived_seed(cfg.seed, "train-augment", self.rank))
         self.test_set = augment(test, self.test_pipeline, seed=derived_seed(cfg.seed, "test-augment"))
         self.sampler = EpochShuffleSampler(len(self.train_set), cfg.seed, self.rank)
-        batch_sampler = gluon.data.BatchSampler(self.sampler, cfg.batch_size, last_batch="keep")
-        self.batches_per_epoch = (len(self.train_set) + cfg.batch_size - 1) // cfg.batch_size
+        if self.workers > 1:  # dist_sync: every worker the same number of equal batches, or the servers wait
+            batch_sampler = RoundBatchSampler(self.sampler, cfg.batch_size, -(-largest_part // cfg.batch_size))
+        else:
+            batch_sampler = gluon.data.BatchSampler(self.sampler, cfg.batch_size, last_batch="keep")
+        self.batches_per_epoch = len(batch_sampler)
         if cfg.val_data:  # streamed: batches from a thread pool, each assembled once
             self.train_loader = BatchLoader(self.train_set, batch_sampler=batch_sampler, threads=cfg.threads,
                                             num_workers=cfg.num_workers)

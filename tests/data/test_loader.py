@@ -1,0 +1,54 @@
+"""BatchLoader: the same epoch with 0, 1 or 2 threads and with worker processes; one array per element."""
+from __future__ import annotations
+
+import mxnet as mx
+import numpy as np
+import pytest
+
+from gluon_augplug import augment
+from gluon_augplug.data.loader import BatchLoader, assemble
+from gluon_augplug.data.streaming import RecordDataset
+from gluon_augplug.errors import InputError
+
+
+def _epoch(loader) -> tuple[np.ndarray, np.ndarray]:
+    batches = list(loader)
+    assert all(isinstance(x, mx.nd.NDArray) for b in batches for x in b)
+    return np.concatenate([b[0].asnumpy() for b in batches]), np.concatenate([b[1].asnumpy() for b in batches])
+
+
+def test_the_same_epoch_whatever_the_threads_and_workers(photo_rec):
+    data = augment(RecordDataset(str(photo_rec), encoded=True), "imagenet-standard", seed=5)
+    sampler = mx.gluon.data.BatchSampler(mx.gluon.data.SequentialSampler(len(data)), 4, "keep")
+    reference = _epoch(BatchLoader(data, batch_sampler=sampler, threads=0))
+    assert reference[0].shape == (13, 3, 224, 224) and reference[0].dtype == np.float32
+    for threads, workers in ((1, 0), (2, 0), (2, 2)):
+        got = _epoch(BatchLoader(data, batch_sampler=sampler, threads=threads, num_workers=workers))
+        np.testing.assert_array_equal(got[0], reference[0])
+        np.testing.assert_array_equal(got[1], reference[1])
+    assert len(BatchLoader(data, 4, last_batch="discard")) == 3
+
+
+def test_an_early_stop_leaves_nothing_running(photo_rec):
+    data = augment(RecordDataset(str(photo_rec), encoded=True), "RandomResizedCrop(32), ToTensor", seed=0)
+    loader = BatchLoader(data, 2, threads=2, prefetch=3)
+    for i, batch in enumerate(loader):
+        if i == 1:
+            break
+    assert batch[0].shape == (2, 3, 32, 32)
+    assert len(list(loader)) == 7  # a new epoch starts cleanly
+
+
+def test_detection_labels_are_padded_with_minus_one():
+    items = [(np.zeros((4, 4, 3), np.uint8), np.ones((n, 6), np.float32)) for n in (1, 3)]
+    images, labels = assemble(items)
+    assert images.shape == (2, 4, 4, 3) and labels.shape == (2, 3, 6)
+    assert (labels[0, 1:] == -1).all() and (labels[1] == 1).all()
+
+
+def test_images_of_different_sizes_are_a_clear_error():
+    items = [(np.zeros((4, 4, 3), np.uint8), 0), (np.zeros((5, 4, 3), np.uint8), 1)]
+    with pytest.raises(InputError, match=r"the images of one batch have different shapes \(\(4, 4, 3\), \(5, 4, 3\)\)"):
+        assemble(items)
+    with pytest.raises(InputError, match="threads must be an integer >= 0"):
+        BatchLoader(list(range(3)), 2, threads=-1)

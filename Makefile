@@ -52,7 +52,12 @@ $(BENCH)/imgaug/bin/python:
 	$(BENCH)/imgaug/bin/pip install --quiet --disable-pip-version-check "imgaug==0.4.0" "numpy==1.23.5" \
 		"opencv-python<4.9" "opencv-python-headless<4.9" "scikit-image<0.22" "scipy<1.12" "matplotlib<3.9" "imageio<2.35"
 
-bench: $(STAMP) $(BENCH)/albumentations/bin/python $(BENCH)/imgaug/bin/python
+# DALI runs its CPU pipelines without a GPU; 424 MB, so it too lives in its own environment
+$(BENCH)/dali/bin/python:
+	$(PYTHON) -m venv $(BENCH)/dali
+	$(BENCH)/dali/bin/pip install --quiet --disable-pip-version-check "nvidia-dali-cuda120==2.4.0" "numpy<2.3"
+
+bench: $(STAMP) $(BENCH)/albumentations/bin/python $(BENCH)/imgaug/bin/python $(BENCH)/dali/bin/python
 	$(PY) benchmarks/bench.py --out runs/bench
 
 clean:

@@ -187,6 +187,11 @@ def report(results: dict) -> str:
             mx_rate = loader.get(f"mxnet-{r['workers']}", {}).get("img_per_s")
             lines.append(f"| {r['which']} | {r['workers']} | {fmt(r['img_per_s'])} | {ratio(r['img_per_s'], mx_rate)} | "
                          f"{r['peak_rss_mb']:.0f} / {r['peak_worker_rss_mb']:.0f} |")
+    if results.get("recordio"):
+        sys.path.insert(0, str(HERE))
+        import recordio
+
+        lines += [""] + recordio.report(results["recordio"]).splitlines()
     s = results.get("startup", {})
     if s:
         lines += ["", f"Start-up: `import gluon_augplug` {s['import_ms']:.0f} ms; discovery of 20 installed plugins "
@@ -287,6 +292,11 @@ def main():
             results["loader"][f"{which}-{workers}"] = run_json(
                 [sys.executable, str(HERE / "loader.py"), "--which", which, "--workers", str(workers),
                  "--data", str(Path(args.shared) / "cifar10-jpg.tar.gz"), "--epochs", "2" if args.quick else "3"])
+    print("ImageNet recipe from RecordIO ...", flush=True)
+    sys.path.insert(0, str(HERE))
+    import recordio
+
+    results["recordio"] = recordio.measure(out / "recordio", Path(args.shared), args.quick)
     print("start-up ...", flush=True)
     results["startup"] = startup(3 if args.quick else 7)
     text = report(results)

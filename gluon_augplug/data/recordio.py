@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -29,6 +30,7 @@ MAX_RECORD_BYTES = 64 * 2**20  # one encoded image with its header; dmlc-core's 
 MAX_LABELS = 1 << 20  # float32 labels in one header (4 MB): detection records hold a few hundred
 _IR_FORMAT = "<IfQQ"
 IR_SIZE = struct.calcsize(_IR_FORMAT)
+_OPENING = threading.Lock()  # threads of one process open a file's descriptor once
 
 
 class RecordIOError(DataFormatError):
@@ -58,9 +60,11 @@ class RecordFile:
         self._pid = -1
 
     def _descriptor(self) -> int:
-        if self._pid != os.getpid():  # a forked worker: the parent's descriptor shares its file position
-            self._fd = os.open(self.path, os.O_RDONLY)
-            self._pid = os.getpid()
+        if self._pid != os.getpid():  # first use in this process (a forked worker does not share the parent's)
+            with _OPENING:
+                if self._pid != os.getpid():
+                    self._fd = os.open(self.path, os.O_RDONLY)
+                    self._pid = os.getpid()
         assert self._fd is not None
         return self._fd
 

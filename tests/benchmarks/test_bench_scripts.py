@@ -98,3 +98,24 @@ def test_adapter_benchmark_times_each_library_directly_and_through_its_plugin(tm
     assert "| albumentations | CIFAR recipe: pad, crop, flip | 32x32 | 1.0k | 950 | +53 us (+5%) |" in text
     assert "costs 5% over the library called directly (target < 10%): met" in text
     assert "costs 100% over the library called directly (target < 10%): MISSED" in text
+
+
+def test_recordio_rows_run_and_the_report_says_which_targets_are_missed(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import recordio
+    finally:
+        sys.path.pop(0)
+    data = recordio.build_records(tmp_path, 40, shared_file("cat1.jpg").parent)
+    rows = {}
+    for which, rec in (("ours", data["rec"]), ("imagerecorditer", data["rec"]), ("gluoncv", data["rec"]),
+                       ("decode", data["rec"]), ("ours-boxes", data["det"]), ("gluoncv-boxes", data["det"])):
+        rows[f"{which}-1"] = recordio.run_row(which, rec, 1, 1)
+        assert rows[f"{which}-1"].get("img_per_s", 0) > 0 and rows[f"{which}-1"]["peak_rss_mb"] > 0, rows
+    memory = recordio.run_row("memory", data["rec"], 1, 1)
+    assert memory["peak_rss_mb"] >= memory["rss_before_mb"] > 0
+    rows["memory-1"] = {**memory, "file_gb": 0.001}
+    rows["ours-1"]["img_per_s"] = 1.5 * rows["imagerecorditer-1"]["img_per_s"]
+    text = recordio.report({"data": data, "rows": rows})
+    assert "1 thread vs ImageRecordIter 1 thread: 1.50x (target 2x): MISSED by 25%" in text
+    assert "2 threads vs 1 thread: not measured" in text and "the file is never held" in text

@@ -246,7 +246,8 @@ def targets(results, rows):
                    f"directly (target < 10%): {'met' if cost < 10 else 'MISSED'}")
     loader = results.get("loader", {})
     for w in (0, 2):
-        mine = max((loader.get(f"{k}-{w}", {}).get("img_per_s") or 0) for k in ("ours", "ours-batch")) or None
+        mine = max((loader.get(f"{k}-{w}", {}).get("img_per_s") or 0) for k in ("ours", "ours-threads",
+                                                                              "ours-batch")) or None
         theirs = loader.get(f"mxnet-{w}", {}).get("img_per_s")
         out.append(check(f"DataLoader, {w} workers, vs MXNet's transforms", mine / theirs if mine and theirs else None, 5))
         nd = loader.get(f"ours-nd-{w}", {}).get("img_per_s")
@@ -286,7 +287,7 @@ def main():
     print("adapters (albumentations 1.3 and imgaug 0.4 in this environment) ...", flush=True)
     results["adapters"] = run_json([sys.executable, str(HERE / "adapters.py"), "--inputs", str(inputs),
                                     "--repeats", repeats, "--scale", scale])
-    for which in ("ours", "ours-nd", "noop-nd", "ours-batch", "mxnet"):
+    for which in ("ours", "ours-threads", "ours-nd", "noop-nd", "ours-batch", "mxnet"):
         for workers in (0, 2):
             print(f"DataLoader {which}, {workers} workers ...", flush=True)
             results["loader"][f"{which}-{workers}"] = run_json(

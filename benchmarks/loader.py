@@ -1,7 +1,7 @@
 """End-to-end: images/second a gluon.data.DataLoader delivers over the real CIFAR-10 test set
 (10,000 images from ../shared/data), and the peak memory of the process and its workers.
 
-    python benchmarks/loader.py --which ours|ours-batch|mxnet --workers 2
+    python benchmarks/loader.py --which ours|ours-threads|ours-batch|mxnet --workers 2
 """
 import argparse
 import json
@@ -28,6 +28,11 @@ def loader_for(which, dataset, workers, batch_size):
     if which == "ours":  # per-sample, seeded per sample
         return gluon.data.DataLoader(augment(dataset, "cifar10-standard", seed=0), batch_size, shuffle=True,
                                      num_workers=workers)
+    if which == "ours-threads":  # the same, batched by BatchLoader: 2 threads per process, one stack per batch
+        from gluon_augplug.data.loader import BatchLoader
+
+        return BatchLoader(augment(dataset, "cifar10-standard", seed=0), batch_size, shuffle=True, threads=2,
+                           num_workers=workers)
     if which == "ours-nd":  # as D2L/GluonCV users call it: NDArray images, transform_first, NDArray out
         from gluon_augplug import build_pipeline
 
@@ -53,7 +58,7 @@ def loader_for(which, dataset, workers, batch_size):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--which", choices=["ours", "ours-nd", "noop-nd", "ours-batch", "mxnet"], required=True)
+    p.add_argument("--which", choices=["ours", "ours-threads", "ours-nd", "noop-nd", "ours-batch", "mxnet"], required=True)
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--data", default="../shared/data/cifar10-jpg.tar.gz")
     p.add_argument("--epochs", type=int, default=3)

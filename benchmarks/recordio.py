@@ -265,7 +265,7 @@ def write_big(rec: str, out: Path, gigabytes: float) -> str:
 
 def run_row(which: str, rec: str, threads: int, passes: int, python: str = sys.executable) -> dict:
     cmd = [python, __file__, "row", "--which", which, "--rec", rec, "--threads", str(threads), "--passes", str(passes)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MXNET_CPU_WORKER_NTHREADS": "1", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env, cwd=ROOT)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-2:]

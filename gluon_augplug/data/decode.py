@@ -70,10 +70,10 @@ class EncodedImage:
         return (*self.size(), 3)
 
     def size(self) -> tuple[int, int]:
-        """``(height, width)``, read from a JPEG's header without decoding it (other formats are decoded)."""
+        """``(height, width)``, read from the header without decoding the image."""
         if self._hw is None:
             header = jpeg_header(self.data) if self.format == "JPEG" else None
-            self._hw = header if header is not None else self.decode().shape[:2]
+            self._hw = header if header is not None else header_size(self.data, self.name)
         return self._hw
 
     def decode(self, scale: int = 1) -> np.ndarray:
@@ -95,6 +95,35 @@ def jpeg_header(data: bytes) -> tuple[int, int] | None:
         height, width, _, _ = _sj.decode_jpeg_header(data)
     except ValueError:
         return None
+    return int(height), int(width)
+
+
+def header_size(data: bytes, name: str) -> tuple[int, int]:
+    """``(height, width)`` of any supported format from its header (PIL reads the header alone).
+
+    Raises
+    ------
+    DataFormatError
+        The header cannot be read.
+    """
+    import io
+
+    from .formats import open_image
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with open_image(io.BytesIO(data)) as im:
+            width, height = im.size
+    except Image.DecompressionBombError:
+        raise DataFormatError(f"{name} claims more than twice the limit of {MAX_IMAGE_PIXELS:,} pixels (a "
+                              f"decompression bomb?): not decoded") from None
+    except UnidentifiedImageError:
+        raise DataFormatError(f"{name} ({image_format(data)}, {len(data)} bytes) is corrupt: its header cannot be "
+                              f"read") from None
+    except Exception as exc:  # PIL raises several types for a header it cannot read
+        raise DataFormatError(f"{name} ({image_format(data)}, {len(data)} bytes) is corrupt: its header cannot be "
+                              f"read ({type(exc).__name__}: {exc})") from None
     return int(height), int(width)
 
 
@@ -137,6 +166,7 @@ def decode(data: bytes, name: str, scale: int = 1) -> np.ndarray:
 
 
 def _decode_opencv(data: bytes, name: str, kind: str, scale: int) -> np.ndarray:
+    _check_pixels(header_size(data, name), name)  # a decompression bomb is refused before OpenCV allocates it
     buffer = np.frombuffer(data, np.uint8)
     flag = _CV_REDUCED.get(scale, cv2.IMREAD_COLOR) if kind == "JPEG" else cv2.IMREAD_COLOR
     try:

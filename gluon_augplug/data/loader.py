@@ -35,11 +35,13 @@ class BatchLoader:
         As Gluon's DataLoader.
     batch_sampler : iterable of lists of int, optional
     threads : int
-        Threads that read, decode and augment items (0: in the calling thread).
+        Threads that read, decode and augment items (0: in the calling thread). They pay for images that
+        are decoded or large (ImageNet's: 1.5x with 2 threads here); for in-memory 32x32 images, whose
+        augmentation is mostly Python, the GIL makes threads slower than 0: use worker processes.
     num_workers : int
         Worker processes (MXNet's DataLoader), each running ``threads`` threads over a whole batch.
     prefetch : int, optional
-        Batches prepared ahead of the one being consumed (default 2).
+        Batches prepared ahead of the one being consumed (default 2, or 2 per worker process).
     as_ndarray : bool
         Yield ``mx.nd.NDArray`` (default) or numpy arrays.
 
@@ -68,7 +70,8 @@ class BatchLoader:
         self.batch_sampler = batch_sampler
         self.threads = threads
         self.num_workers = num_workers
-        self.prefetch = max(1, prefetch if prefetch is not None else 2)
+        # batches in flight: MXNet's DataLoader keeps no more than that many workers busy
+        self.prefetch = max(1, prefetch if prefetch is not None else 2 * max(1, num_workers))
         self.as_ndarray = as_ndarray
         self._maker = _BatchMaker(dataset, threads)
         self._loader = None
@@ -105,26 +108,36 @@ class _BatchMaker:
                 self._pool, self._pid = ThreadPoolExecutor(self.threads, thread_name_prefix="augplug-batch"), os.getpid()
         return self._pool
 
+    def items(self, indices: Sequence[int]) -> list:
+        return [self.dataset[i] for i in indices]
+
+    def submit(self, pool: ThreadPoolExecutor, indices: Sequence[int]) -> list:
+        """Four tasks per thread, each a contiguous run of the batch: a task per item costs more than a
+        CIFAR image's augmentation, and one per thread leaves a thread idle at each batch's end."""
+        size = max(1, -(-len(indices) // (4 * self.threads)))
+        return [pool.submit(self.items, indices[k:k + size]) for k in range(0, len(indices), size)]
+
     def make(self, indices: Sequence[int]) -> tuple:
         pool = self.pool()
-        items = list(pool.map(self.dataset.__getitem__, indices)) if pool else [self.dataset[i] for i in indices]
-        return assemble(items)
+        if pool is None:
+            return assemble(self.items(indices))
+        return assemble([item for f in self.submit(pool, list(indices)) for item in f.result()])
 
     def batches(self, batch_lists: Iterator[Sequence[int]], prefetch: int) -> Iterator[tuple]:
         """Batches in order, the items of ``prefetch`` batches ahead submitted to the pool while one is read."""
         pool = self.pool()
         if pool is None:
             for indices in batch_lists:
-                yield assemble([self.dataset[i] for i in indices])
+                yield assemble(self.items(indices))
             return
         pending: collections.deque = collections.deque()
         try:
             for indices in batch_lists:
-                pending.append([pool.submit(self.dataset.__getitem__, i) for i in indices])
+                pending.append(self.submit(pool, list(indices)))
                 if len(pending) > prefetch:
-                    yield assemble([f.result() for f in pending.popleft()])
+                    yield assemble([item for f in pending.popleft() for item in f.result()])
             while pending:
-                yield assemble([f.result() for f in pending.popleft()])
+                yield assemble([item for f in pending.popleft() for item in f.result()])
         finally:
             for futures in pending:  # an early stop or an error: nothing keeps running for nobody
                 for f in futures:

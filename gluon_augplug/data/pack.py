@@ -104,9 +104,7 @@ def encode_item(item: PackItem, resize: int, quality: int, encoding: str) -> tup
     data = item.read()
     kind = image_format(data)
     wanted = "JPEG" if encoding == ".jpg" else "PNG"
-    if not resize and kind == wanted and item.boxes is None:
-        return item.label, data
-    img = decode(data, item.name)
+    img = decode(data, item.name)  # also for bytes stored as they are: a damaged file is refused here, not in training
     h, w = img.shape[:2]
     if resize:
         scale = resize / min(h, w)
@@ -154,8 +152,9 @@ def pack(source: str, out: str, *, root: str | None = None, split: str | None = 
     order = np.random.default_rng(seed).permutation(len(items)) if shuffle else np.arange(len(items))
     parts = np.array_split(order, shards)
     os.makedirs(os.path.dirname(os.path.abspath(base)), exist_ok=True)
-    writers = [RecordWriter(n + ".rec", n + ".idx") for n in names]
+    writers: list[RecordWriter] = []
     try:
+        writers += [RecordWriter(n + ".rec", n + ".idx") for n in names]
         bar = _bar(len(items), progress)
         with ThreadPoolExecutor(threads, thread_name_prefix="augplug-pack") as pool:
             for writer, part in zip(writers, parts):
@@ -164,12 +163,19 @@ def pack(source: str, out: str, *, root: str | None = None, split: str | None = 
                     writer.write_image(item.key, label, data)
                     bar.update(1)
         bar.close()
+        for writer in writers:  # every shard complete and on disk before any takes its final name
+            writer.finish()
     except BaseException:
         for writer in writers:
             writer.abort()
         raise
-    for writer in writers:
-        writer.commit()
+    for k, writer in enumerate(writers):
+        try:
+            writer.publish()
+        except BaseException:
+            for rest in writers[k:]:
+                rest.abort()
+            raise
     return [n + ".rec" for n in names]
 
 

@@ -243,13 +243,22 @@ class RecordWriter:
         """An image record: MXNet's header with ``label`` (a number or a sequence) and ``key`` as its id."""
         self.write(key, pack_header(label, key) + encoded)
 
-    def commit(self) -> None:
+    def finish(self) -> None:
+        """Flush and sync both temporary files (the step that may fail on a full disk)."""
         for f in (self._rec, self._idx):
             f.flush()
             os.fsync(f.fileno())
             f.close()
-        os.replace(self._tmp[1], self.idx_path)  # the index first: a .rec is never beside a stale .idx
+
+    def publish(self) -> None:
+        """Rename both finished files into place: the index first, so a new ``.rec`` never has an old index
+        beside it (an old ``.rec`` may, for the instant between the renames)."""
+        os.replace(self._tmp[1], self.idx_path)
         os.replace(self._tmp[0], self.rec_path)
+
+    def commit(self) -> None:
+        self.finish()
+        self.publish()
 
     def abort(self) -> None:
         for f, tmp in zip((self._rec, self._idx), self._tmp):
@@ -268,13 +277,15 @@ class RecordWriter:
 
 
 def part_range(length: int, part_index: int, num_parts: int) -> range:
-    """The records of part ``part_index`` of ``num_parts`` contiguous parts (ImageRecordIter's
-    ``num_parts``/``part_index``): every record in exactly one part, sizes differing by at most one."""
+    """The records of part ``part_index`` of ``num_parts`` contiguous parts, as ImageRecordIter's
+    ``num_parts``/``part_index`` split an indexed file (dmlc-core's ``IndexedRecordIOSplitter``: parts of
+    ``ceil(length / num_parts)`` records, the last ones shorter or empty): every record in exactly one part."""
     if not (isinstance(num_parts, int) and num_parts >= 1 and isinstance(part_index, int)
             and 0 <= part_index < num_parts):
         raise ValueError(f"part_index must be in [0, num_parts) and num_parts >= 1, got part {part_index!r} of "
                          f"{num_parts!r}")
-    return range(length * part_index // num_parts, length * (part_index + 1) // num_parts)
+    step = -(-length // num_parts)
+    return range(min(part_index * step, length), min((part_index + 1) * step, length))
 
 
 def shard_names(base: str, shards: int) -> Sequence[str]:

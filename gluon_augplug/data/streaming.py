@@ -17,7 +17,7 @@ import numpy as np
 
 from .decode import EncodedImage, decode
 from .formats import MAX_IMAGE_BYTES, DataFormatError, read_bounded
-from .recordio import IR_SIZE, RecordFile, RecordIOError, part_range, read_index, scan_index, unpack_header
+from .recordio import IR_SIZE, MAGIC, RecordFile, RecordIOError, part_range, read_index, scan_index, unpack_header
 
 try:
     from mxnet.gluon.data import Dataset as _Base
@@ -105,7 +105,9 @@ class RecordDataset(_Streamed):
         Items hold :class:`EncodedImage` for a pipeline to decode (fused with its first crop).
     skip_corrupt : bool
         A corrupt record is replaced by the next readable one, counted in :attr:`skipped` and warned
-        about, instead of raising :class:`RecordIOError` (each worker process counts its own).
+        about, instead of raising :class:`RecordIOError` (each worker process counts its own). With
+        ``encoded=True`` the record and the image header are checked here; a JPEG damaged past its
+        header is found when the pipeline decodes it, an error naming the record.
 
     Items are ``(image, label)``: ``label`` a float, or a float32 array for records whose header has
     ``flag > 0`` (vector labels, detection).
@@ -142,7 +144,10 @@ class RecordDataset(_Streamed):
             at = (position + attempt) % len(self.offsets)
             try:
                 label, data, name = self.record(at)
-                return self._image(data, name), label
+                image = self._image(data, name)
+                if self.encoded and self.skip_corrupt:
+                    image.size()  # the header at least: a damaged body surfaces in the pipeline, naming the record
+                return image, self._label(label, image, name)
             except DataFormatError as exc:
                 if not self.skip_corrupt:
                     raise
@@ -150,17 +155,28 @@ class RecordDataset(_Streamed):
                 warnings.warn(f"skipped a corrupt record ({len(self.skipped)} so far): {exc}", stacklevel=3)
         raise RecordIOError(f"{self.source}: no readable record (every one of {len(self.offsets)} is corrupt)")
 
+    def _label(self, label: Any, image: Any, name: str) -> Any:
+        return label
+
+    def _header_labels(self) -> list[np.ndarray]:
+        """Every record's label vector (a float as a 1-vector), read from the headers alone."""
+        fd, out = self.records._descriptor(), []
+        for i, offset in enumerate(self.offsets):
+            head = os.pread(fd, 8 + IR_SIZE, offset)
+            if len(head) < 8 + IR_SIZE or struct.unpack_from("<I", head)[0] != MAGIC:
+                raise RecordIOError(f"{self.source}: no readable record {i} at offset {offset} (truncated, or not "
+                                    f"the magic 0xced7230a)")
+            flag, label = struct.unpack_from("<If", head, 8)
+            if flag == 0:
+                out.append(np.asarray([label], np.float32))
+                continue
+            extra = os.pread(fd, 4 * min(flag, 1 << 16), offset + 8 + IR_SIZE)
+            out.append(np.frombuffer(extra[: len(extra) // 4 * 4], np.float32))
+        return out
+
     def _all_labels(self) -> np.ndarray:
         if self._labels is None:
-            fd, labels = self.records._descriptor(), np.empty(len(self.offsets), np.float32)
-            for i, offset in enumerate(self.offsets):  # 28 bytes a record: the header and a first label
-                head = os.pread(fd, 8 + IR_SIZE + 4, offset)
-                if len(head) < 8 + IR_SIZE:
-                    raise RecordIOError(f"{self.source}: record {i} at offset {offset} is truncated")
-                flag, label = struct.unpack_from("<If", head, 8)
-                labels[i] = label if flag == 0 or len(head) < 8 + IR_SIZE + 4 else \
-                    struct.unpack_from("<f", head, 8 + IR_SIZE)[0]
-            self._labels = labels
+            self._labels = np.asarray([v[0] if v.size else -1 for v in self._header_labels()], np.float32)
         return self._labels
 
 
@@ -179,11 +195,19 @@ class RecordDetectionDataset(RecordDataset):
         super().__init__(path, index, encoded, skip_corrupt)
         self.coord_normalized = coord_normalized
 
-    def _read(self, position: int) -> tuple[Any, Any]:
-        image, label = super()._read(position)
-        name = f"{self.source} record {position}"
+    def _label(self, label: Any, image: Any, name: str) -> Any:
         h, w = image.size() if isinstance(image, EncodedImage) else image.shape[:2]
-        return image, detection_label(label, name, (h, w) if self.coord_normalized else None)
+        return detection_label(label, name, (h, w) if self.coord_normalized else None)
+
+    def _all_labels(self) -> np.ndarray:
+        """The class of each record's first object (-1 for a record without objects)."""
+        if self._labels is None:
+            labels = []
+            for vector in self._header_labels():
+                header = int(vector[0]) if vector.size >= 2 and vector[0] == int(vector[0]) else 0
+                labels.append(vector[header] if 2 <= header < vector.size else -1)
+            self._labels = np.asarray(labels, np.float32)
+        return self._labels
 
 
 def detection_label(label: Any, name: str, hw: tuple[int, int] | None) -> np.ndarray:

@@ -40,7 +40,11 @@ def decode_scale(window: DecodeWindow | None) -> int:
 
 
 def fusable(step: Transform) -> bool:
-    return type(step).decode_window is not Transform.decode_window and not getattr(step, "needs_targets", False)
+    """A step whose draw the fused path may make itself: it declares its window, runs through
+    :meth:`Transform.run` (a class that overrides ``run`` may draw differently) and keeps HWC."""
+    cls = type(step)
+    return (cls.decode_window is not Transform.decode_window and cls.run is Transform.run
+            and not getattr(step, "needs_targets", False) and step.output_layout(HWC) == HWC)
 
 
 def resample(small: np.ndarray, window: DecodeWindow, scale: int) -> np.ndarray:
@@ -59,8 +63,8 @@ def resample(small: np.ndarray, window: DecodeWindow, scale: int) -> np.ndarray:
 def run_encoded(root: Any, encoded: EncodedImage, rng: np.random.Generator, replay: Record | None,
                 state: Any) -> tuple[np.ndarray, Record, tuple[int, int]]:
     """Run the pipeline's root Compose on ``encoded``; returns the output, the record and the full size."""
-    first = root.transforms[0]
-    if encoded.format != "JPEG" or not fusable(first):
+    first = root.transforms[0] if root.transforms else None
+    if first is None or encoded.format != "JPEG" or not fusable(first):
         img = encoded.decode()
         out, record = _run_root(root, img, rng, replay, state)
         return out, record, img.shape[:2]

@@ -183,15 +183,26 @@ class Run:
             if limit is not None:
                 split = split.subset(stratified_indices(split.labels, limit, derived_seed(cfg.seed, "dataset", k)))
             splits.append(split)
+        train_names, test_names = (getattr(split, "synsets", None) for split in splits)
+        if train_names is not None and test_names is not None and train_names != test_names:
+            missing, extra = sorted(set(train_names) - set(test_names)), sorted(set(test_names) - set(train_names))
+            raise ConfigError(f"the class folders of --val-data {cfg.val_data!r} and --data {cfg.data!r} differ "
+                              f"(missing from the evaluation split: {', '.join(missing[:10]) or '-'}; not in the "
+                              f"training split: {', '.join(extra[:10]) or '-'}): labels are positions in the sorted "
+                              f"class folders, so they would mean other classes")
         return splits[0], splits[1]
 
     def _build_data(self) -> None:
         cfg = self.cfg
         train, test = self._open_splits()
         self.classes = max(len(train.classes), len(test.classes))
-        largest_part = -(-len(train) // self.workers)
+        total = len(train)
+        largest_part = -(-total // self.workers)
         if self.workers > 1:  # each worker its own shard, augmented with its own seed
             train = train.shard(self.rank, self.workers)
+            if not len(train):
+                raise ConfigError(f"{self.workers} workers share {total} training images: worker {self.rank}'s "
+                                  f"part is empty; use fewer workers or more images")
         # no pipeline seed: every sample's numbers come from the data sets' per-sample streams below
         self.train_pipeline = build_pipeline(cfg.train_aug)
         self.test_pipeline = build_pipeline(cfg.test_aug)

@@ -55,7 +55,7 @@ def test_damage_and_other_formats_are_errors_naming_the_source(cat_path, tmp_pat
     eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n"
     with pytest.raises(DataFormatError, match=r"eps item is not an image in a supported format .* b'%!PS-Ado'"):
         decode(eps, "eps item")
-    with pytest.raises(DataFormatError, match="cannot be decoded|corrupt"):
+    with pytest.raises(DataFormatError, match=r"broken png \(PNG, 58 bytes\) is corrupt: its header cannot be read$"):
         decode(b"\x89PNG\r\n\x1a\n" + b"\0" * 50, "broken png")
 
 
@@ -67,3 +67,21 @@ def test_encoding_round_trip_and_pickling(cat):
     assert np.abs(decode(data, "x").astype(int) - cat).mean() < 2.0
     copy = pickle.loads(pickle.dumps(EncodedImage(data, "record 1")))
     assert copy.data == data and copy.name == "record 1" and "JPEG" in repr(copy)
+
+
+def test_a_png_bomb_is_refused_by_its_header_before_opencv_allocates_it():
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    def png(side: int) -> bytes:
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b""))
+
+    assert EncodedImage(png(12000)).size() == (12000, 12000)  # from the header, nothing decoded
+    with pytest.raises(DataFormatError, match=r"is 12000x12000 = 144,000,000 pixels, more than the limit"):
+        decode(png(12000), "bomb.png")
+    with pytest.raises(DataFormatError, match=r"huge.png claims more than twice the limit of 89,478,485 pixels"):
+        decode(png(60000), "huge.png")

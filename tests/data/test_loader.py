@@ -29,14 +29,48 @@ def test_the_same_epoch_whatever_the_threads_and_workers(photo_rec):
     assert len(BatchLoader(data, 4, last_batch="discard")) == 3
 
 
+class _Counting:
+    def __init__(self, data):
+        self.data, self.calls = data, 0
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, i):
+        self.calls += 1
+        return self.data[i]
+
+
 def test_an_early_stop_leaves_nothing_running(photo_rec):
-    data = augment(RecordDataset(str(photo_rec), encoded=True), "RandomResizedCrop(32), ToTensor", seed=0)
-    loader = BatchLoader(data, 2, threads=2, prefetch=3)
+    import time
+
+    data = _Counting(augment(RecordDataset(str(photo_rec), encoded=True), "RandomResizedCrop(32), ToTensor", seed=0))
+    loader = BatchLoader(data, 1, threads=2, prefetch=2)
     for i, batch in enumerate(loader):
         if i == 1:
             break
-    assert batch[0].shape == (2, 3, 32, 32)
-    assert len(list(loader)) == 7  # a new epoch starts cleanly
+    time.sleep(0.5)
+    assert batch[0].shape == (1, 3, 32, 32)
+    assert data.calls <= 6  # 2 consumed, 2 prefetched, at most 2 running: the rest of the 13 was cancelled
+    data.calls = 0
+    assert len(list(loader)) == 13 and data.calls == 13  # a new epoch starts cleanly
+
+
+class _Failing:
+    def __len__(self):
+        return 10
+
+    def __getitem__(self, i):
+        if i == 7:
+            raise InputError("item 7 is broken")
+        return np.zeros((2, 2, 3), np.uint8), i
+
+
+@pytest.mark.parametrize("threads, workers", [(0, 0), (2, 0), (2, 2)])
+def test_an_item_that_fails_raises_its_own_error(threads, workers):
+    loader = BatchLoader(_Failing(), 3, threads=threads, num_workers=workers)
+    with pytest.raises(InputError, match="item 7 is broken"):
+        list(loader)
 
 
 def test_detection_labels_are_padded_with_minus_one():

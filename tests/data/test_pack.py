@@ -58,6 +58,19 @@ def test_nothing_is_left_half_written(photo_tree, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.rec", "tree"]
 
 
+def test_a_damaged_jpeg_stored_as_it_is_is_refused_and_no_shard_is_published(photo_tree, tmp_path):
+    broken = tmp_path / "tree"
+    for folder in photo_tree.iterdir():
+        (broken / folder.name).mkdir(parents=True)
+        for f in folder.iterdir():
+            (broken / folder.name / f.name).write_bytes(f.read_bytes())
+    victim = sorted((broken / "class_2").iterdir())[-1]  # the last image: it lands in the last shard
+    victim.write_bytes(victim.read_bytes()[:5000])
+    with pytest.raises(Exception, match=rf"{victim.name}.*corrupt or truncated"):
+        pack(str(broken), str(tmp_path / "sharded"), shards=2)  # no resize: bytes would be stored as they are
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tree"]
+
+
 def test_coco_and_voc_sources_make_gluoncv_detection_records(tmp_path):
     from gluoncv.data import RecordFileDetection
 

@@ -134,20 +134,37 @@ def test_a_corrupt_record_is_skipped_counted_and_reported_when_asked(cat_path, t
     assert label == 2.0 and len(tolerant.skipped) == 1 and "record 1" in tolerant.skipped[0]
 
 
+class _WhoReads(mx.gluon.data.Dataset):
+    """Items: (label, the reading process, the process the record file's descriptor was opened in)."""
+
+    def __init__(self, ds):
+        self.ds = ds
+
+    def __len__(self):
+        return len(self.ds)
+
+    def __getitem__(self, i):
+        label = self.ds[i][1]
+        return np.array([label, os.getpid(), self.ds.records._pid], np.float64)
+
+
 def test_records_are_read_by_offset_in_each_worker_process(photo_rec):
     ds = RecordDataset(str(photo_rec))
     ds[0]  # the parent opened its descriptor before the workers fork
-    loader = mx.gluon.data.DataLoader(ds.transform_first(lambda x: x[:8, :8]), batch_size=4, num_workers=2)
-    labels = np.concatenate([y.asnumpy() for _, y in loader])
-    np.testing.assert_array_equal(labels, ds.labels)
+    rows = np.concatenate([b.asnumpy() for b in mx.gluon.data.DataLoader(_WhoReads(ds), batch_size=4,
+                                                                          num_workers=2)])
+    np.testing.assert_array_equal(rows[:, 0], ds.labels)
+    assert (rows[:, 1] == rows[:, 2]).all() and os.getpid() not in rows[:, 1]  # each worker its own descriptor
 
 
-def test_parts_hold_every_record_exactly_once():
+def test_parts_hold_every_record_exactly_once_as_dmlc_core_splits_them():
     for n in (0, 1, 13, 100):
         for parts in (1, 2, 3, 7):
             ranges = [part_range(n, i, parts) for i in range(parts)]
             assert sorted(i for r in ranges for i in r) == list(range(n))
-            assert max(map(len, ranges)) - min(map(len, ranges)) <= 1
+    # IndexedRecordIOSplitter: parts of ceil(n / parts) records
+    assert [len(part_range(41, i, 2)) for i in range(2)] == [21, 20]
+    assert [len(part_range(5, i, 4)) for i in range(4)] == [2, 2, 1, 0]
     with pytest.raises(ValueError, match="part_index must be in"):
         part_range(10, 2, 2)
 
@@ -155,9 +172,20 @@ def test_parts_hold_every_record_exactly_once():
 def test_shards_of_a_dataset_partition_it(photo_rec):
     ds = RecordDataset(str(photo_rec))
     shards = [ds.shard(i, 3) for i in range(3)]
-    assert [len(s) for s in shards] == [4, 4, 5]
+    assert [len(s) for s in shards] == [5, 5, 3]
     assert sorted(float(x) for s in shards for x in s.labels) == sorted(ds.labels.tolist())
-    np.testing.assert_array_equal(shards[2][0][0], ds[8][0])
+    np.testing.assert_array_equal(shards[2][0][0], ds[10][0])
+
+
+def test_labels_come_from_the_headers_alone(photo_rec, tmp_path):
+    ds = RecordDataset(str(photo_rec))
+    assert ds.labels.tolist() == [ds[i][1] for i in range(len(ds))]
+    data = bytearray(photo_rec.read_bytes())
+    data[ds.offsets[4]:ds.offsets[4] + 4] = b"JUNK"
+    (tmp_path / "j.rec").write_bytes(bytes(data))
+    (tmp_path / "j.idx").write_text(photo_rec.with_suffix(".idx").read_text())
+    with pytest.raises(RecordIOError, match=rf"no readable record 4 at offset {ds.offsets[4]}"):
+        RecordDataset(str(tmp_path / "j.rec")).labels
 
 
 def test_the_writer_leaves_nothing_under_the_final_names_on_error(tmp_path):

@@ -95,9 +95,33 @@ def test_augment_over_encoded_items_is_the_same_with_workers(photo_rec):
     np.testing.assert_array_equal(epochs[0], epochs[1])
 
 
-def test_a_corrupt_encoded_image_names_its_record(photo_rec):
+def test_a_damaged_record_is_named_when_the_pipeline_decodes_it(photo_rec, tmp_path):
     from gluon_augplug.data.formats import DataFormatError
+    from gluon_augplug.data.streaming import RecordDataset
 
-    bad = EncodedImage(b"\xff\xd8\xff" + b"\0" * 100, "train.rec record 4 (key 4, offset 2048)")
-    with pytest.raises(DataFormatError, match=r"train.rec record 4 \(key 4, offset 2048\)"):
-        build_pipeline("RandomResizedCrop(32)")(bad)
+    data = bytearray(photo_rec.read_bytes())
+    ds = RecordDataset(str(photo_rec))
+    body = ds.offsets[4] + 8 + 24 + 2000
+    data[body:body + 20000] = bytes(20000)
+    (tmp_path / "d.rec").write_bytes(bytes(data))
+    (tmp_path / "d.idx").write_text(photo_rec.with_suffix(".idx").read_text())
+    pipeline = build_pipeline("RandomResizedCrop(32)")
+    damaged = augment(RecordDataset(str(tmp_path / "d.rec"), encoded=True), pipeline, seed=0)
+    damaged[3]
+    with pytest.raises(DataFormatError, match=rf"d.rec record 4 \(key 4, offset {ds.offsets[4]}\) \(JPEG, "
+                                              rf"\d+ bytes\) is corrupt or truncated"):
+        damaged[4]
+
+
+def test_an_empty_pipeline_and_a_plugin_step_with_its_own_run(photo_jpeg):
+    from gluon_augplug.pipeline.fused import fusable
+    from gluon_augplug.pipeline.pipeline import Pipeline
+    from gluon_augplug.transforms.geometric import RandomResizedCrop
+
+    np.testing.assert_array_equal(Pipeline([])(EncodedImage(photo_jpeg)), decode(photo_jpeg, "x"))
+
+    class GatedCrop(RandomResizedCrop):  # the 0.1 way: a run() of its own, which the fused path must not skip
+        def run(self, img, rng, layout, replay=None, targets=None):
+            return super().run(img, rng, layout, replay, targets) if rng.random() < 2 else (img, {})
+
+    assert fusable(RandomResizedCrop(32)) and not fusable(GatedCrop(32))

@@ -36,6 +36,17 @@ def read_bounded(path: str, limit: int, what: str, error: type[Exception], name:
     return data
 
 
+def read_text_bounded(path: str, limit: int, what: str, error: type[Exception], name: str | None = None) -> str:
+    """:func:`read_bounded`, decoded as UTF-8 (a byte-order mark allowed); ``error`` names the offset of the
+    first byte that is not UTF-8."""
+    data = read_bounded(path, limit, what, error, name)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{name or path} is not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}): "
+                    f"not a {what}") from None
+
+
 def atomic_write(path: str, write: Callable[[str], None], verify: Callable[[str], None] | None = None) -> None:
     """Write ``path`` through ``write(temporary)`` (then ``verify(temporary)``), synced, then renamed over
     ``path``: a reader never sees half a file, and on any error ``path`` is untouched and the temporary

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import AugplugError, InputError
 from ..pipeline.build import build_pipeline, check_seed
 from ..pipeline.pipeline import Pipeline
 from ..randomness import sample_generator, seed_key  # noqa: F401  (their home before 0.2)
@@ -21,6 +21,10 @@ try:  # a Gluon Dataset when MXNet is there, so that .transform(), DataLoader et
     from mxnet.gluon.data import Dataset as _Base
 except ImportError:  # pragma: no cover - gluon_augplug works on numpy without MXNet
     _Base = object
+
+
+class ItemIndexError(AugplugError, IndexError):
+    """An item number that is not an integer in range (an IndexError, so iteration stops as usual)."""
 
 
 class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
@@ -81,8 +85,14 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
         return len(self._dataset)
 
     def __getitem__(self, index: int) -> Any:
-        if isinstance(index, (int, np.integer)) and index < 0:
-            index += len(self)
+        n = len(self)
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise ItemIndexError(f"augment: items are numbered by integers, got {str(index)[:40]!r} "
+                                 f"({type(index).__name__})")
+        if not -n <= index < n:
+            raise ItemIndexError(f"augment: item {str(index)[:40]} is out of range for {n} items")
+        if index < 0:
+            index += n
         item = self._dataset[index]
         rng = self.generator(int(index))
         if not isinstance(item, tuple):

@@ -14,7 +14,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .formats import DataFormatError
+from .. import _files
+from .formats import MAX_IMAGE_PIXELS, DataFormatError
 from .images import read_image
 
 try:  # a Gluon Dataset when MXNet is there, so that .transform(), DataLoader etc. work as usual
@@ -123,17 +124,23 @@ class VOCDetection(_Detection):
         return f"VOCDetection({len(self)} images, {len(self.classes)} classes, from {self._root!r})"
 
 
+MAX_XML_BYTES = 16 * 2**20  # a VOC annotation is a few kB; this bounds the parse to well under a second
+MAX_LIST_BYTES = 64 * 2**20
+MAX_JSON_BYTES = 2**30  # COCO's instances_train2017.json is 448 MB
+
+
 def _read_list(path: str) -> list[str]:
-    with open(path, encoding="utf-8") as f:
-        return [line.strip().split()[0] for line in f if line.strip()]
+    text = _files.read_text_bounded(path, MAX_LIST_BYTES, "VOC split list", DataFormatError)
+    return [line.strip().split()[0] for line in text.splitlines() if line.strip()]
 
 
 def _parse_voc(path: str) -> list[tuple[str, tuple[float, float, float, float], int]]:
     """The objects of one VOC annotation: (name, (xmin, ymin, xmax, ymax), difficult)."""
+    if not os.path.lexists(path):
+        raise DataFormatError(f"{path}: the annotation file does not exist")
+    data = _files.read_bounded(path, MAX_XML_BYTES, "VOC annotation", DataFormatError)
     try:
-        root = ET.parse(path).getroot()
-    except FileNotFoundError:
-        raise DataFormatError(f"{path}: the annotation file does not exist") from None
+        root = ET.fromstring(data)
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(": line")[0]  # ElementTree's message ends with the position given here
@@ -198,28 +205,41 @@ class COCODetection(_Detection):
         self._root = os.path.expanduser(root)
         self._masks = masks
         data = _load_json(annotation_file)
-        categories = sorted(_field(data, "categories", annotation_file, list), key=lambda c: c.get("id", 0))
-        self.classes = tuple(str(c.get("name", c.get("id"))) for c in categories)
+        categories = _field(data, "categories", annotation_file, list)
+        for k, c in enumerate(categories):
+            _ident(c, "id", f"{annotation_file}: categories[{k}]")
+        if len({c["id"] for c in categories}) != len(categories) or len({type(c["id"]) for c in categories}) > 1:
+            raise DataFormatError(f"{annotation_file}: category ids must be distinct and of one type")
+        categories = sorted(categories, key=lambda c: c["id"])
+        self.classes = tuple(str(c.get("name", c["id"]))[:200] for c in categories)
         index = {c["id"]: i for i, c in enumerate(categories)}
         images = {}
         for k, image in enumerate(_field(data, "images", annotation_file, list)):
             where = f"{annotation_file}: images[{k}]"
-            images[_key(image, "id", where)] = (str(_key(image, "file_name", where)), int(_key(image, "height", where)),
-                                                int(_key(image, "width", where)))
+            images[_ident(image, "id", where)] = _image_entry(image, where)
         objects: dict[Any, list] = {i: [] for i in images}
         for k, ann in enumerate(_field(data, "annotations", annotation_file, list)):
-            where = f"{annotation_file}: annotations[{k}] (id {ann.get('id')})"
-            image_id = _key(ann, "image_id", where)
+            if not isinstance(ann, dict):
+                raise DataFormatError(f"{annotation_file}: annotations[{k}] is {type(ann).__name__}, not an object")
+            where = f"{annotation_file}: annotations[{k}] (id {str(ann.get('id'))[:40]})"
+            image_id = _ident(ann, "image_id", where)
             if image_id not in images:
                 raise DataFormatError(f"{where}: image_id {image_id!r} is not in 'images'")
-            if ann.get("iscrowd", 0) and not use_crowd:
+            crowd = ann.get("iscrowd", 0)
+            if crowd not in (0, 1) or isinstance(crowd, float):
+                raise DataFormatError(f"{where}: 'iscrowd' must be 0 or 1, got {str(crowd)[:40]!r}")
+            if crowd and not use_crowd:
                 continue
-            category = _key(ann, "category_id", where)
+            category = _ident(ann, "category_id", where)
             if category not in index:
                 raise DataFormatError(f"{where}: category_id {category!r} is not in 'categories'")
             bbox = _key(ann, "bbox", where)
-            if not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox)):
-                raise DataFormatError(f"{where}: 'bbox' must be [x, y, width, height], got {bbox!r}")
+            if not (isinstance(bbox, list) and len(bbox) == 4 and all(_finite(v) for v in bbox)):
+                raise DataFormatError(f"{where}: 'bbox' must be [x, y, width, height] of finite numbers, got "
+                                      f"{str(bbox)[:80]}")
+            area = ann.get("area", 1.0)
+            if not _finite(area):
+                raise DataFormatError(f"{where}: 'area' must be a finite number, got {str(area)[:40]!r}")
             _, h, w = images[image_id]
             x, y, bw, bh = bbox
             x0, y0 = min(max(x, 0), w - 1), min(max(y, 0), h - 1)
@@ -239,6 +259,9 @@ class COCODetection(_Detection):
         label = np.asarray([o[0] for o in objects], np.float32).reshape(-1, 5)
         if not self._masks:
             return image, label
+        if h * w * len(objects) > MAX_MASK_BYTES:  # checked before the masks are allocated
+            raise DataFormatError(f"{objects[0][2]}: {len(objects)} instance masks of {w}x{h} need "
+                                  f"{h * w * len(objects):,} bytes, more than the limit of {MAX_MASK_BYTES:,}")
         masks = np.zeros((h, w, len(objects)), np.uint8)
         for k, (_, segmentation, where) in enumerate(objects):
             masks[:, :, k] = decode_segmentation(segmentation, h, w, where)
@@ -251,14 +274,18 @@ class COCODetection(_Detection):
 def read_json(path: str, what: str) -> Any:
     """A JSON file's content; a missing file or malformed JSON is an error naming ``what``, the file and
     the line, column and offset."""
+    if not os.path.lexists(path):
+        raise FileNotFoundError(f"{what} {path!r} does not exist")
+    text = _files.read_text_bounded(path, MAX_JSON_BYTES, what, DataFormatError)
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{what} {path!r} does not exist") from None
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataFormatError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno} "
                               f"(offset {exc.pos}): {exc.msg}") from None
+    except RecursionError:
+        raise DataFormatError(f"{path}: the JSON nests too deep to be a {what}") from None
+    except ValueError as exc:  # Python's limit on the digits of an integer
+        raise DataFormatError(f"{path}: {exc} (not a {what})") from None
 
 
 def _load_json(path: str) -> dict:
@@ -276,8 +303,42 @@ def _field(data: dict, key: str, path: str, kind: type) -> Any:
 
 def _key(obj: Any, key: str, where: str) -> Any:
     if not isinstance(obj, dict) or key not in obj:
-        raise DataFormatError(f"{where} has no '{key}'")
+        raise DataFormatError(f"{where} has no '{key}'" if isinstance(obj, dict) else
+                              f"{where} is {type(obj).__name__}, not an object")
     return obj[key]
+
+
+def _ident(obj: Any, key: str, where: str) -> Any:
+    """An id field: an integer or a string (not a float, a list, null...)."""
+    value = _key(obj, key, where)
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, str) and len(value) > 200):
+        raise DataFormatError(f"{where}: '{key}' must be an integer or a short string, got {str(value)[:40]!r}")
+    return value
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and abs(value) < 1e15
+
+
+MAX_SIDE = 65_535  # of an image COCO declares
+MAX_MASK_BYTES = 2**31  # one image's instance masks
+
+
+def _image_entry(image: Any, where: str) -> tuple[str, int, int]:
+    """(file name, height, width) of one of COCO's ``images``, every field checked."""
+    name = _key(image, "file_name", where)
+    if not isinstance(name, str) or not name or os.path.isabs(name) or ".." in name.replace("\\", "/").split("/"):
+        raise DataFormatError(f"{where}: 'file_name' must be a relative path inside the image folder, got "
+                              f"{str(name)[:80]!r}")
+    sides = []
+    for side in ("height", "width"):
+        value = _key(image, side, where)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIDE:
+            raise DataFormatError(f"{where}: '{side}' must be an integer in [1, {MAX_SIDE}], got {str(value)[:40]!r}")
+        sides.append(value)
+    if sides[0] * sides[1] > MAX_IMAGE_PIXELS:
+        raise DataFormatError(f"{where}: {sides[1]}x{sides[0]} is more than the limit of {MAX_IMAGE_PIXELS:,} pixels")
+    return name, sides[0], sides[1]
 
 
 def decode_segmentation(segmentation: Any, h: int, w: int, where: str = "segmentation") -> np.ndarray:
@@ -286,18 +347,35 @@ def decode_segmentation(segmentation: Any, h: int, w: int, where: str = "segment
 
     if isinstance(segmentation, list):  # polygons: [[x0, y0, x1, y1, ...], ...]
         mask = np.zeros((h, w), np.uint8)
+        if len(segmentation) > 10_000:
+            raise DataFormatError(f"{where}: {len(segmentation):,} polygons, more than the limit of 10,000")
         for k, polygon in enumerate(segmentation):
-            if not isinstance(polygon, list) or len(polygon) < 6 or len(polygon) % 2:
-                raise DataFormatError(f"{where}: polygon {k} must list x, y pairs (at least 3 points)")
-            points = np.round(np.asarray(polygon, np.float64).reshape(-1, 2)).astype(np.int32)
-            cv2.fillPoly(mask, [points], 1)
+            if not isinstance(polygon, list) or len(polygon) < 6 or len(polygon) % 2 or len(polygon) > 2_000_000:
+                raise DataFormatError(f"{where}: polygon {k} must list x, y pairs (at least 3 points, at most 10^6)")
+            if not all(_finite(v) for v in polygon):
+                raise DataFormatError(f"{where}: polygon {k} holds a value that is not a finite number")
+            points = np.round(np.clip(np.asarray(polygon, np.float64), -4 * MAX_SIDE, 4 * MAX_SIDE).reshape(-1, 2))
+            cv2.fillPoly(mask, [points.astype(np.int32)], 1)
         return mask
     if isinstance(segmentation, dict) and "counts" in segmentation and "size" in segmentation:
-        rh, rw = segmentation["size"]
-        if (rh, rw) != (h, w):
-            raise DataFormatError(f"{where}: RLE size {[rh, rw]} is not the image's {[h, w]}")
+        size = segmentation["size"]
+        if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
+                                                                   for v in size)):
+            raise DataFormatError(f"{where}: RLE 'size' must be [height, width], got {str(size)[:40]}")
+        if tuple(size) != (h, w):
+            raise DataFormatError(f"{where}: RLE size {size} is not the image's {[h, w]}")
         counts = segmentation["counts"]
-        runs = rle_counts(counts, where) if isinstance(counts, str) else [int(c) for c in counts]
+        if isinstance(counts, str):
+            if len(counts) > 8 * (h * w + 1):  # a run takes at most 7 characters, and there are at most h*w+1 runs
+                raise DataFormatError(f"{where}: compressed RLE of {len(counts):,} characters is longer than any "
+                                      f"RLE of a {w}x{h} image")
+            runs = rle_counts(counts, where)
+        elif isinstance(counts, list) and len(counts) <= h * w + 1 and all(
+                isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= h * w for c in counts):
+            runs = counts
+        else:
+            raise DataFormatError(f"{where}: RLE 'counts' must be a string or a list of at most {h * w + 1:,} "
+                                  f"integers in [0, {h * w:,}]")
         if sum(runs) != h * w:
             raise DataFormatError(f"{where}: RLE runs cover {sum(runs)} pixels, the image has {h * w}")
         flat = np.repeat(np.arange(len(runs)) % 2, runs).astype(np.uint8)
@@ -322,6 +400,8 @@ def rle_counts(text: str, where: str = "RLE") -> list[int]:
             more = bool(c & 0x20)
             p += 1
             shift += 5
+            if more and shift >= 35:  # 7 groups hold any run of an image within the pixel limit
+                raise DataFormatError(f"{where}: compressed RLE has a number of more than 7 characters at offset {p}")
             if not more and c & 0x10:
                 value -= 1 << shift
         if len(counts) > 2:

@@ -25,7 +25,7 @@ KEYPOINTS_OUTSIDE = ("drop", "mark", "keep")
 
 def box_format(name: Any) -> str:
     """The canonical name of a box format (aliases: pascal_voc, voc, gluoncv, albumentations)."""
-    key = _ALIASES.get(name, name) if isinstance(name, str) else name
+    key = _ALIASES.get(name, name) if isinstance(name, str) else None
     if key not in BOX_FORMATS:
         allowed = ", ".join(list(BOX_FORMATS) + list(_ALIASES))
         raise ParameterError("TargetOptions", "box_format", name, f"one of {allowed}")
@@ -91,6 +91,9 @@ class TargetOptions:
         raise InputError(f"target options: expected None, a dict or TargetOptions, got {type(value).__name__}")
 
 
+MAX_BOXES = 100_000  # for one image: COCO's most crowded has under 100; each box is copied a few times per step
+
+
 def as_box_array(boxes: Any, where: str = "boxes") -> np.ndarray:
     """``boxes`` as a float64 (N, 4+) array (a copy), with a clear error for anything else."""
     array = boxes.asnumpy() if hasattr(boxes, "asnumpy") else np.asarray(boxes)
@@ -101,6 +104,9 @@ def as_box_array(boxes: Any, where: str = "boxes") -> np.ndarray:
                          f"such as the class id), got shape {tuple(array.shape)}")
     if array.dtype.kind not in "fiu":
         raise InputError(f"{where}: expected numbers, got {array.dtype}")
+    if len(array) > MAX_BOXES or array.shape[1] > 64:
+        raise InputError(f"{where}: {len(array):,} boxes of {array.shape[1]} columns, more than the limit of "
+                         f"{MAX_BOXES:,} boxes of at most 64 columns for one image")
     array = array.astype(np.float64)
     if not np.isfinite(array[:, :4]).all():
         raise InputError(f"{where}: box coordinates must be finite")

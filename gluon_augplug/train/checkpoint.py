@@ -24,6 +24,7 @@ from ..errors import AugplugError, short_reason
 
 CHECKPOINT = "checkpoint.json"
 MAX_COUNT = 2**40  # epochs and iterations: far past any run, and exact in a float
+MAX_CHECKPOINT_BYTES = 64 * 2**20  # checkpoint.json: settings, RNG states and one history row per epoch
 METRICS = "metrics.jsonl"
 # the files that make a folder a run: refusing to reuse such a folder protects a finished run
 RUN_FILES = re.compile(r"^(checkpoint\.json|metrics\.jsonl|epoch-\d{4}\.(params|states|states\.nd))$")
@@ -114,11 +115,30 @@ def rng_states() -> dict:
             "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)]}
 
 
-def restore_rng_states(states: dict) -> None:
-    version, internal, gauss = states["python"]
-    random.setstate((version, tuple(internal), gauss))
-    kind, keys, pos, has_gauss, cached = states["numpy"]
-    np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+def restore_rng_states(states: Any, where: str = CHECKPOINT) -> None:
+    """Restore Python's and numpy's global generators from :func:`rng_states`' record.
+
+    Raises
+    ------
+    CheckpointError
+        The record is not such states (edited or corrupt), naming the generator.
+    """
+    try:
+        version, internal, gauss = states["python"]
+        if not (isinstance(internal, list) and len(internal) == 625 and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**32 for v in internal)):
+            raise ValueError("624 words and a position, each in [0, 2^32)")
+        random.setstate((version, tuple(internal), gauss))
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise CheckpointError(f"{where}: the saved state of Python's random generator is invalid ({exc})") from None
+    try:
+        kind, keys, pos, has_gauss, cached = states["numpy"]
+        if not (isinstance(keys, list) and len(keys) == 624 and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**32 for v in keys)):
+            raise ValueError("624 words, each in [0, 2^32)")
+        np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise CheckpointError(f"{where}: the saved state of numpy's random generator is invalid ({exc})") from None
 
 
 def save_checkpoint(out: str, net: Any, trainer: Any, state: dict, keep: int = 2) -> str:
@@ -164,11 +184,9 @@ def load_checkpoint(directory: str) -> dict:
         Naming the file and, for corrupt JSON, the line, column and offset.
     """
     path = os.path.join(directory, CHECKPOINT)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as exc:
-        raise CheckpointError(f"cannot resume from {directory!r}: no readable {CHECKPOINT} ({exc.strerror})") from None
+    if not os.path.lexists(path):
+        raise CheckpointError(f"cannot resume from {directory!r}: no readable {CHECKPOINT} (it does not exist)")
+    text = _files.read_text_bounded(path, MAX_CHECKPOINT_BYTES, "checkpoint", CheckpointError)
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -176,6 +194,8 @@ def load_checkpoint(directory: str) -> dict:
                               f"(offset {exc.pos})") from None
     except RecursionError:
         raise CheckpointError(f"{path} nests too deep: not a gluon_augplug checkpoint") from None
+    except ValueError as exc:  # Python's limit on the digits of an integer
+        raise CheckpointError(f"{path} is corrupt: {exc}") from None
     if not isinstance(record, dict):
         raise CheckpointError(f"{path} is not a gluon_augplug checkpoint (it holds no JSON object)")
     for key in ("epoch", "iteration", "params", "trainer_states", "config", "history"):

@@ -59,6 +59,26 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         problems = []
+        # types first: the values may come from a checkpoint.json someone edited
+        for name in ("data", "model", "optimizer", "lr_mode", "kvstore"):
+            if not isinstance(getattr(self, name), str):
+                problems.append(f"{name}={str(getattr(self, name))[:40]!r} (must be a string)")
+        for name in ("val_data", "gpus", "ctx", "out", "resume"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                problems.append(f"{name}={str(getattr(self, name))[:40]!r} (must be a string or null)")
+        for name in ("train_limit", "test_limit"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                problems.append(f"{name}={str(value)[:40]!r} (must be an integer or null)")
+        for name in ("progress", "overwrite"):
+            if getattr(self, name) not in (None, True, False):
+                problems.append(f"{name}={str(getattr(self, name))[:40]!r} (must be true, false or null)")
+        if not isinstance(self.lr_decay_epochs, (list, tuple)):
+            problems.append(f"lr_decay_epochs={str(self.lr_decay_epochs)[:40]!r} (must be a list of epochs)")
+        if isinstance(self.classes, bool) or not isinstance(self.classes, int) or not 1 <= self.classes <= 10**6:
+            problems.append(f"classes={str(self.classes)[:40]!r} (must be an integer in [1, 1000000])")
+        if problems:
+            raise ConfigError("bad training settings: " + "; ".join(problems))
         if self.optimizer not in ("adam", "sgd", "nag"):
             problems.append(f"optimizer={self.optimizer!r} (allowed: adam, sgd, nag)")
         if self.lr_mode not in ("constant", "step", "cosine"):

@@ -289,9 +289,10 @@ class Run:
             self.log("note: a dist_* kvstore keeps optimizer states on the servers; they restart from zero")
         try:
             restore_rng_states(record["rng"])
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (CheckpointError, KeyError, TypeError, ValueError, IndexError) as exc:
+            detail = str(exc).split(": ", 1)[-1] if isinstance(exc, CheckpointError) else type(exc).__name__
             raise CheckpointError(f"cannot resume from {directory}: its random-number states are malformed "
-                                  f"({type(exc).__name__})") from None
+                                  f"({detail})") from None
         self.state = RunState(record["epoch"], record["iteration"], list(record["history"]))
         self.log(f"resumed from {directory} after epoch {record['epoch']} (iteration {record['iteration']})")
 

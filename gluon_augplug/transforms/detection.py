@@ -17,6 +17,7 @@ from . import functional as F
 from .. import params as P
 from ..targets.formats import box_ious
 from ..targets.geometry import crop_resize_matrix
+from ..errors import InputError
 from .base import DecodeWindow, Transform, registration_hook
 
 # GluonCV's own YIQ matrices (rounded differently from functional._YIQ, whose inverse is computed), so that the
@@ -25,6 +26,9 @@ _YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.321], [0.211, -0.523,
 _YIQ_INV = np.array([[1.0, 0.956, 0.621], [1.0, -0.272, -0.647], [1.0, -1.107, 1.705]])
 _LUMA = np.array([0.299, 0.587, 0.114])
 _LUMA_ROWS = np.outer(np.ones(3), _LUMA)
+
+
+MAX_CANVAS_PIXELS = 4 * 89_478_485  # four times the largest decodable image (1 GB as RGB uint8)
 
 
 class RandomExpand(Transform):
@@ -58,6 +62,10 @@ class RandomExpand(Transform):
         w, h = w or iw, h or ih
         if (w, h) == (iw, ih):
             return img
+        if w * h > MAX_CANVAS_PIXELS:  # checked before OpenCV is asked for the memory
+            raise InputError(f"{self.spec_name}: a {w}x{h} canvas for a {iw}x{ih} image ({w * h:,} pixels) is more "
+                             f"than the limit of {MAX_CANVAS_PIXELS:,}; lower max_ratio (now {self.max_ratio}) or "
+                             f"resize the image first")
         fill = np.broadcast_to(np.asarray(self.fill, np.float64), (4,)) if np.ndim(self.fill) == 0 \
             else np.asarray(self.fill, np.float64)
         value = [float(np.rint(v)) if img.dtype == np.uint8 else float(v) for v in fill[: img.shape[2]]]

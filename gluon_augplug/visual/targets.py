@@ -1,12 +1,14 @@
 """Drawing boxes and masks on augmented images, and reading them for ``augplug show``."""
 from __future__ import annotations
 
+import math
 import os
 from typing import Any, Sequence
 
 import cv2
 import numpy as np
 
+from ..data.formats import DataFormatError
 from ..errors import InputError
 
 # distinct, colour-blind-friendly colours (Okabe-Ito), cycled by class id / mask id
@@ -65,9 +67,9 @@ def read_boxes(source: str, box_format: str = "xyxy") -> tuple[np.ndarray, list[
 
         try:
             data = read_json(source, "--boxes file")
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, DataFormatError) as exc:
             raise InputError(str(exc)) from None
-        names = data.get("names") if isinstance(data, dict) else None
+        names = _names(data.get("names"), source) if isinstance(data, dict) else None
         rows = data.get("boxes") if isinstance(data, dict) else data
         return _rows(rows, source), names
     try:
@@ -77,23 +79,51 @@ def read_boxes(source: str, box_format: str = "xyxy") -> tuple[np.ndarray, list[
     return _rows(rows, "--boxes"), None
 
 
+from ..targets.formats import MAX_BOXES  # noqa: E402  (boxes drawn on one image)
+
+
 def _rows(rows: Any, where: str) -> np.ndarray:
+    shape = "a list of boxes [x0, y0, x1, y1] or [x0, y0, x1, y1, class]"
     if not isinstance(rows, list) or not all(isinstance(r, (list, tuple)) and len(r) in (4, 5) for r in rows):
-        raise InputError(f"{where}: expected a list of boxes [x0, y0, x1, y1] or [x0, y0, x1, y1, class]")
+        raise InputError(f"{where}: expected {shape}")
+    if len(rows) > MAX_BOXES:
+        raise InputError(f"{where}: {len(rows):,} boxes, more than the limit of {MAX_BOXES:,}")
+    for k, row in enumerate(rows):
+        for v in row:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or abs(v) > 1e9:
+                raise InputError(f"{where}: box {k} holds {str(v)[:40]!r}, not a finite number (expected {shape})")
     return np.asarray([list(r) + ([k] if len(r) == 4 else []) for k, r in enumerate(rows)], np.float64).reshape(-1, 5)
+
+
+def _names(names: Any, where: str) -> list[str] | None:
+    if names is None:
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) and len(n) <= 200 for n in names):
+        raise InputError(f"{where}: 'names' must be a list of class names (strings of at most 200 characters)")
+    return names
 
 
 def read_mask(path: str, hw: tuple[int, int]) -> np.ndarray:
     """A label mask image (palette PNG indices as VOC's SegmentationClass, or gray values) of size ``hw``."""
+    import io
+
     from PIL import Image
 
-    if not os.path.isfile(path):
+    from ..data.formats import MAX_IMAGE_BYTES, check_pixels, open_image, read_bounded
+
+    if not os.path.lexists(path):
         raise InputError(f"--mask: {path!r} does not exist")
-    try:
-        with Image.open(path) as im:
+    try:  # a regular file, bounded, opened only as the documented formats (never EPS through Ghostscript)
+        with open_image(io.BytesIO(read_bounded(path, MAX_IMAGE_BYTES, "mask image"))) as im:
+            check_pixels(im.size, f"--mask {path}")
             mask = np.array(im if im.mode in ("P", "L", "I", "I;16") else im.convert("L"))
-    except OSError as exc:
-        raise InputError(f"--mask: {path} is not a readable image ({exc})") from None
+    except DataFormatError as exc:
+        raise InputError(f"--mask: {exc}") from None
+    except Image.DecompressionBombError:
+        raise InputError(f"--mask: {path} claims more pixels than any mask may have (a decompression bomb?)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"--mask: {path} is not a readable PNG, JPEG, BMP, PPM, WebP, GIF or TIFF image "
+                         f"({exc})") from None
     if mask.shape[:2] != tuple(hw):
         raise InputError(f"--mask: {path} is {mask.shape[1]}x{mask.shape[0]}, the image {hw[1]}x{hw[0]}")
     return mask

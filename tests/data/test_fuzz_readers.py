@@ -1,0 +1,131 @@
+"""Fuzzing the readers and the spec parser (Hypothesis, bounded in time): whatever the bytes, the only
+exceptions are the package's own, each naming the problem. Seed corpora: the real files in ../shared/data."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gluon_augplug.errors import AugplugError
+from tests.conftest import shared_file
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+
+
+def _mutate(seed: bytes, data: st.DataObject) -> bytes:
+    """The seed with a few bytes replaced, truncated or extended: mostly-valid files reach deep code."""
+    out = bytearray(seed)
+    for _ in range(data.draw(st.integers(0, 8))):
+        if not out:
+            break
+        at = data.draw(st.integers(0, len(out) - 1))
+        out[at] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(out)))
+    return bytes(out[:cut]) + data.draw(st.binary(max_size=64))
+
+
+@FUZZ
+@given(st.data())
+def test_recordio_records_and_index(tmp_path_factory, data):
+    from gluon_augplug.data.recordio import RecordWriter
+    from gluon_augplug.data.streaming import RecordDataset, RecordDetectionDataset
+
+    folder = tmp_path_factory.mktemp("rec")
+    jpeg = shared_file("cat1.jpg").read_bytes()
+    with RecordWriter(str(folder / "s.rec")) as w:
+        w.write_image(0, 1.0, jpeg[:3000])
+        w.write_image(1, [4, 5, 500, 400, 0, 0.1, 0.2, 0.5, 0.6], jpeg[:2000])
+    (folder / "s.rec").write_bytes(_mutate((folder / "s.rec").read_bytes(), data))
+    if data.draw(st.booleans()):
+        (folder / "s.idx").write_bytes(_mutate((folder / "s.idx").read_bytes(), data))
+    for cls in (RecordDataset, RecordDetectionDataset):
+        try:
+            ds = cls(str(folder / "s.rec"))
+            for i in range(len(ds)):
+                ds[i]
+            ds.labels
+        except AugplugError:
+            pass
+
+
+@FUZZ
+@given(st.data())
+def test_encoded_images_through_a_pipeline(data):
+    from gluon_augplug import build_pipeline
+    from gluon_augplug.data.decode import EncodedImage
+
+    seed = shared_file("cat1.jpg").read_bytes()[:20000] if data.draw(st.booleans()) else \
+        shared_file("voc-cat/JPEGImages/cat1.jpg").read_bytes()[:4000]
+    try:
+        build_pipeline("RandomResizedCrop(32)")(EncodedImage(_mutate(seed, data), "fuzz"), np.random.default_rng(0))
+    except AugplugError:
+        pass
+
+
+@FUZZ
+@given(st.data())
+def test_voc_annotations(tmp_path_factory, data):
+    from gluon_augplug.data.detection import _parse_voc
+
+    folder = tmp_path_factory.mktemp("voc")
+    (folder / "a.xml").write_bytes(_mutate(shared_file("voc-cat/Annotations/cat1.xml").read_bytes(), data))
+    try:
+        _parse_voc(str(folder / "a.xml"))
+    except AugplugError:
+        pass
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                     max_leaves=20)
+
+
+@FUZZ
+@given(st.data())
+def test_coco_files(tmp_path_factory, data):
+    from gluon_augplug.data.detection import COCODetection
+
+    folder = tmp_path_factory.mktemp("coco")
+    doc = {"images": [{"id": 1, "file_name": "cat1.jpg", "height": 400, "width": 500}],
+           "categories": [{"id": 1, "name": "cat"}],
+           "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [35, 88, 436, 231],
+                            "segmentation": {"counts": [100, 50, 199850], "size": [400, 500]}}]}
+    section = data.draw(st.sampled_from(["images", "categories", "annotations"]))
+    key = data.draw(st.sampled_from(sorted(doc[section][0])))
+    doc[section][0][key] = data.draw(_JSON)
+    (folder / "c.json").write_text(json.dumps(doc))
+    try:
+        ds = COCODetection(str(shared_file("voc-cat/JPEGImages/cat1.jpg").parent), str(folder / "c.json"),
+                           masks=True, as_ndarray=False)
+        for i in range(len(ds)):
+            ds[i]
+    except AugplugError:
+        pass
+
+
+@FUZZ
+@given(st.text(max_size=200))
+def test_spec_strings(text):
+    from gluon_augplug import build_pipeline
+
+    try:
+        build_pipeline(text)
+    except AugplugError:
+        pass
+
+
+@FUZZ
+@given(st.data())
+def test_box_files(tmp_path_factory, data):
+    from gluon_augplug.visual.targets import read_boxes
+
+    folder = tmp_path_factory.mktemp("boxes")
+    path = folder / "b.json"
+    content = data.draw(_JSON) if data.draw(st.booleans()) else {"boxes": data.draw(_JSON), "names": data.draw(_JSON)}
+    path.write_text(json.dumps(content))
+    try:
+        read_boxes(str(path))
+    except AugplugError:
+        pass

@@ -100,6 +100,8 @@ def open_dataset(path: str, split: str = "train", limit: int | None = None, seed
     choose = (lambda labels: stratified_indices(labels, limit, seed)) if limit is not None else None
     if os.path.isdir(path):
         return _read_split(_Folder(path), split, choose)
+    if not os.path.isfile(path):  # a FIFO would block the reads below forever, a device never end
+        raise DataFormatError(f"{path!r} is not a regular file (a device, a pipe?): not a data set")
     if tarfile.is_tarfile(path) or path.endswith((".tar.gz", ".tgz", ".tar")):
         with _Archive(path) as archive:
             return _read_split(archive, split, choose)

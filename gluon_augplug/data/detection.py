@@ -8,6 +8,7 @@ batchify. Malformed files raise :class:`DataFormatError` naming the file and the
 from __future__ import annotations
 
 import json
+import math
 import os
 import xml.etree.ElementTree as ET
 from typing import Any, Callable, Sequence
@@ -159,8 +160,11 @@ def _parse_voc(path: str) -> list[tuple[str, tuple[float, float, float, float], 
             text = box.findtext(tag)
             try:
                 values.append(float(text))
+                if not math.isfinite(values[-1]) or abs(values[-1]) > 1e9:
+                    raise ValueError
             except (TypeError, ValueError):
-                raise DataFormatError(f"{where} ({name.strip()}): <bndbox><{tag}> is {text!r}, not a number") from None
+                raise DataFormatError(f"{where} ({name.strip()}): <bndbox><{tag}> is {str(text)[:40]!r}, not a finite "
+                                      f"number of pixels") from None
         if not (values[0] < values[2] and values[1] < values[3]):
             raise DataFormatError(f"{where} ({name.strip()}): <bndbox> {values} has xmax <= xmin or ymax <= ymin")
         try:

@@ -231,3 +231,16 @@ def test_python_api_bounds():
 def test_errors_are_the_packages_own():
     assert issubclass(DataFormatError, AugplugError)
     assert decode_segmentation([[0, 0, 4, 0, 4, 4, 0, 4]], 8, 8).sum() > 0
+
+
+def test_a_fifo_as_a_data_set_and_infinite_voc_coordinates(tmp_path):
+    from gluon_augplug.data.datasets import open_dataset
+    from gluon_augplug.data.detection import _parse_voc
+
+    fifo = _fifo(tmp_path / "data.tar.gz")
+    error = _returns_within(10, lambda: open_dataset(str(fifo)))
+    assert isinstance(error, DataFormatError) and "not a regular file" in str(error)
+    xml = shared_file("voc-cat/Annotations/cat1.xml").read_text().replace("<xmax>470</xmax>", "<xmax>inf</xmax>", 1)
+    (tmp_path / "a.xml").write_text(xml)
+    with pytest.raises(DataFormatError, match=r"<bndbox><xmax> is 'inf', not a finite number of pixels"):
+        _parse_voc(str(tmp_path / "a.xml"))

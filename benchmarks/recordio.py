@@ -40,6 +40,15 @@ def timed(epoch, passes: int) -> float:
     return max(rates)
 
 
+def batches_seen(loader) -> int:
+    """One epoch of a loader of (data, label) batches; the number of images, once the last is computed."""
+    n = 0
+    for x, _ in loader:
+        n += x.shape[0]
+    x.wait_to_read()
+    return n
+
+
 # -- the data ---------------------------------------------------------------------------------------------
 def build_records(out: Path, count: int, shared: Path) -> dict:
     import cv2
@@ -86,14 +95,7 @@ def row_ours(rec: str, threads: int, passes: int) -> float:
     data = augment(RecordDataset(rec, encoded=True), "imagenet-standard", seed=0)
     loader = BatchLoader(data, BATCH, shuffle=True, threads=threads)
 
-    def epoch():
-        n = 0
-        for x, _ in loader:
-            n += x.shape[0]
-        x.wait_to_read()
-        return n
-
-    return timed(epoch, passes)
+    return timed(lambda: batches_seen(loader), passes)
 
 
 def row_imagerecorditer(rec: str, threads: int, passes: int) -> float:
@@ -130,14 +132,7 @@ def row_gluoncv(rec: str, threads: int, passes: int) -> float:
     data = gluon.data.vision.ImageRecordDataset(rec).transform_first(train)
     loader = gluon.data.DataLoader(data, BATCH, shuffle=True, num_workers=0)
 
-    def epoch():
-        n = 0
-        for x, _ in loader:
-            n += x.shape[0]
-        x.wait_to_read()
-        return n
-
-    return timed(epoch, passes)
+    return timed(lambda: batches_seen(loader), passes)
 
 
 def row_decode(rec: str, threads: int, passes: int) -> float:
@@ -197,14 +192,7 @@ def row_ours_boxes(rec: str, threads: int, passes: int) -> float:
     data = augment(RecordDetectionDataset(rec, encoded=True), "ssd-train", seed=0, targets="boxes")
     loader = BatchLoader(data, BATCH, shuffle=True, threads=threads)
 
-    def epoch():
-        n = 0
-        for x, _ in loader:
-            n += x.shape[0]
-        x.wait_to_read()
-        return n
-
-    return timed(epoch, passes)
+    return timed(lambda: batches_seen(loader), passes)
 
 
 def row_gluoncv_boxes(rec: str, threads: int, passes: int) -> float:
@@ -216,14 +204,7 @@ def row_gluoncv_boxes(rec: str, threads: int, passes: int) -> float:
     data = RecordFileDetection(rec).transform(SSDDefaultTrainTransform(300, 300))  # without anchors: image, boxes
     loader = gluon.data.DataLoader(data, BATCH, shuffle=True, num_workers=0, batchify_fn=Tuple(Stack(), Pad(pad_val=-1)))
 
-    def epoch():
-        n = 0
-        for x, _ in loader:
-            n += x.shape[0]
-        x.wait_to_read()
-        return n
-
-    return timed(epoch, passes)
+    return timed(lambda: batches_seen(loader), passes)
 
 
 def row_memory(rec: str, threads: int, passes: int) -> float:

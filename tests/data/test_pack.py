@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import mxnet as mx
 import numpy as np
@@ -43,10 +44,7 @@ def test_resize_shuffle_and_shards(photo_tree, tmp_path):
 
 def test_nothing_is_left_half_written(photo_tree, tmp_path):
     broken = tmp_path / "tree"
-    for folder in photo_tree.iterdir():
-        (broken / folder.name).mkdir(parents=True)
-        for f in folder.iterdir():
-            (broken / folder.name / f.name).write_bytes(f.read_bytes())
+    shutil.copytree(photo_tree, broken)
     victim = sorted((broken / "class_2").iterdir())[1]
     victim.write_bytes(victim.read_bytes()[:3000])
     (tmp_path / "out.rec").write_bytes(b"previous run")
@@ -60,10 +58,7 @@ def test_nothing_is_left_half_written(photo_tree, tmp_path):
 
 def test_a_damaged_jpeg_stored_as_it_is_is_refused_and_no_shard_is_published(photo_tree, tmp_path):
     broken = tmp_path / "tree"
-    for folder in photo_tree.iterdir():
-        (broken / folder.name).mkdir(parents=True)
-        for f in folder.iterdir():
-            (broken / folder.name / f.name).write_bytes(f.read_bytes())
+    shutil.copytree(photo_tree, broken)
     victim = sorted((broken / "class_2").iterdir())[-1]  # the last image: it lands in the last shard
     victim.write_bytes(victim.read_bytes()[:5000])
     with pytest.raises(Exception, match=rf"{victim.name}.*corrupt or truncated"):

@@ -24,12 +24,17 @@ def read_bounded(path: str, limit: int, what: str, error: type[Exception], name:
     """
     name = name or path
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise error(f"{name} is not a regular file (a device, a pipe or a folder?): not read")
-        check_size(info.st_size, limit, name, what, error)
-        with open(path, "rb") as f:
+        # opened without blocking and checked on the descriptor: a path swapped for a FIFO after a stat
+        # cannot make the open wait
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as f:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise error(f"{name} is not a regular file (a device, a pipe or a folder?): not read")
+            check_size(info.st_size, limit, name, what, error)
             data = f.read(limit + 1)
+    except IsADirectoryError:
+        raise error(f"{name} is not a regular file (a device, a pipe or a folder?): not read") from None
     except OSError as exc:
         raise error(f"cannot read {name}: {exc.strerror or exc}") from None
     check_size(len(data), limit, name, what, error)

@@ -125,6 +125,7 @@ class VOCDetection(_Detection):
         return f"VOCDetection({len(self)} images, {len(self.classes)} classes, from {self._root!r})"
 
 
+MAX_OBJECTS = 100_000  # boxes of one image (targets.formats.MAX_BOXES)
 MAX_XML_BYTES = 16 * 2**20  # a VOC annotation is a few kB; this bounds the parse to well under a second
 MAX_LIST_BYTES = 64 * 2**20
 MAX_JSON_BYTES = 2**30  # COCO's instances_train2017.json is 448 MB
@@ -132,7 +133,11 @@ MAX_JSON_BYTES = 2**30  # COCO's instances_train2017.json is 448 MB
 
 def _read_list(path: str) -> list[str]:
     text = _files.read_text_bounded(path, MAX_LIST_BYTES, "VOC split list", DataFormatError)
-    return [line.strip().split()[0] for line in text.splitlines() if line.strip()]
+    ids = [line.strip().split()[0] for line in text.splitlines() if line.strip()]
+    for number, item in enumerate(ids, 1):
+        if "/" in item or "\\" in item or item in (".", ".."):  # an id names files inside the VOC folder
+            raise DataFormatError(f"{path}: line {number}: {item[:60]!r} is not a VOC image id (a path?)")
+    return ids
 
 
 def _parse_voc(path: str) -> list[tuple[str, tuple[float, float, float, float], int]]:
@@ -140,8 +145,12 @@ def _parse_voc(path: str) -> list[tuple[str, tuple[float, float, float, float], 
     if not os.path.lexists(path):
         raise DataFormatError(f"{path}: the annotation file does not exist")
     data = _files.read_bounded(path, MAX_XML_BYTES, "VOC annotation", DataFormatError)
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:  # VOC needs neither: no entity tricks to parse
+        raise DataFormatError(f"{path}: a DOCTYPE or ENTITY declaration, which no VOC annotation has: not parsed")
     try:
         root = ET.fromstring(data)
+    except (LookupError, UnicodeError, ValueError) as exc:  # an XML declaration naming an unknown or odd encoding
+        raise DataFormatError(f"{path}: its declared encoding cannot be read ({exc})") from None
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(": line")[0]  # ElementTree's message ends with the position given here
@@ -168,9 +177,11 @@ def _parse_voc(path: str) -> list[tuple[str, tuple[float, float, float, float], 
         if not (values[0] < values[2] and values[1] < values[3]):
             raise DataFormatError(f"{where} ({name.strip()}): <bndbox> {values} has xmax <= xmin or ymax <= ymin")
         try:
-            difficult = int(obj.findtext("difficult") or 0)
+            difficult = int(bool(int(obj.findtext("difficult") or 0)))  # a flag: any non-zero number is 1
         except ValueError:
             difficult = 0  # as GluonCV reads a malformed flag
+        if len(objects) >= MAX_OBJECTS:
+            raise DataFormatError(f"{path}: more than {MAX_OBJECTS:,} objects in one annotation")
         objects.append((name.strip().lower(), tuple(values), difficult))
     return objects
 
@@ -220,7 +231,10 @@ class COCODetection(_Detection):
         images = {}
         for k, image in enumerate(_field(data, "images", annotation_file, list)):
             where = f"{annotation_file}: images[{k}]"
-            images[_ident(image, "id", where)] = _image_entry(image, where)
+            image_id = _ident(image, "id", where)
+            if image_id in images:
+                raise DataFormatError(f"{where}: id {image_id!r} is given to two images")
+            images[image_id] = _image_entry(image, where)
         objects: dict[Any, list] = {i: [] for i in images}
         for k, ann in enumerate(_field(data, "annotations", annotation_file, list)):
             if not isinstance(ann, dict):
@@ -275,12 +289,12 @@ class COCODetection(_Detection):
         return f"COCODetection({len(self)} images, {len(self.classes)} classes, from {self._root!r})"
 
 
-def read_json(path: str, what: str) -> Any:
+def read_json(path: str, what: str, limit: int = MAX_JSON_BYTES) -> Any:
     """A JSON file's content; a missing file or malformed JSON is an error naming ``what``, the file and
     the line, column and offset."""
     if not os.path.lexists(path):
         raise FileNotFoundError(f"{what} {path!r} does not exist")
-    text = _files.read_text_bounded(path, MAX_JSON_BYTES, what, DataFormatError)
+    text = _files.read_text_bounded(path, limit, what, DataFormatError)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -325,7 +339,9 @@ def _finite(value: Any) -> bool:
 
 
 MAX_SIDE = 65_535  # of an image COCO declares
-MAX_MASK_BYTES = 2**31  # one image's instance masks
+MAX_VERTICES = 100_000  # of one annotation's polygons (COCO's largest have a few thousand)
+MAX_RLE_CHARACTERS = 2_000_000  # one compressed RLE (COCO's are a few kB; decoding is ~0.5 us a character)
+MAX_MASK_BYTES = 256 * 2**20  # one image's instance masks (each step may copy them)
 
 
 def _image_entry(image: Any, where: str) -> tuple[str, int, int]:
@@ -351,8 +367,10 @@ def decode_segmentation(segmentation: Any, h: int, w: int, where: str = "segment
 
     if isinstance(segmentation, list):  # polygons: [[x0, y0, x1, y1, ...], ...]
         mask = np.zeros((h, w), np.uint8)
-        if len(segmentation) > 10_000:
-            raise DataFormatError(f"{where}: {len(segmentation):,} polygons, more than the limit of 10,000")
+        vertices = sum(len(p) // 2 for p in segmentation if isinstance(p, list))
+        if len(segmentation) > 10_000 or vertices > MAX_VERTICES:  # fillPoly's cost grows with rows x edges
+            raise DataFormatError(f"{where}: {len(segmentation):,} polygons of {vertices:,} points, more than the "
+                                  f"limit of 10,000 polygons and {MAX_VERTICES:,} points")
         for k, polygon in enumerate(segmentation):
             if not isinstance(polygon, list) or len(polygon) < 6 or len(polygon) % 2 or len(polygon) > 2_000_000:
                 raise DataFormatError(f"{where}: polygon {k} must list x, y pairs (at least 3 points, at most 10^6)")
@@ -370,9 +388,10 @@ def decode_segmentation(segmentation: Any, h: int, w: int, where: str = "segment
             raise DataFormatError(f"{where}: RLE size {size} is not the image's {[h, w]}")
         counts = segmentation["counts"]
         if isinstance(counts, str):
-            if len(counts) > 8 * (h * w + 1):  # a run takes at most 7 characters, and there are at most h*w+1 runs
-                raise DataFormatError(f"{where}: compressed RLE of {len(counts):,} characters is longer than any "
-                                      f"RLE of a {w}x{h} image")
+            limit = min(7 * (h * w + 1), MAX_RLE_CHARACTERS)  # at most h*w+1 runs of at most 7 characters
+            if len(counts) > limit:
+                raise DataFormatError(f"{where}: compressed RLE of {len(counts):,} characters is longer than the limit "
+                                      f"of {limit:,} for a {w}x{h} image")
             runs = rle_counts(counts, where)
         elif isinstance(counts, list) and len(counts) <= h * w + 1 and all(
                 isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= h * w for c in counts):

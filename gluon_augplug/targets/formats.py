@@ -64,8 +64,8 @@ class TargetOptions:
             raise ParameterError("TargetOptions", "clip", self.clip, "True or False")
         for name, upper in (("min_area", None), ("min_visibility", 1.0)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
-                    or value < 0 or (upper is not None and value > upper):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1e300 < value < 1e300 \
+                    or value != value or value < 0 or (upper is not None and value > upper):
                 raise ParameterError("TargetOptions", name, value,
                                      "a number in [0, 1]" if upper else "a number >= 0")
         if self.keypoints_outside not in KEYPOINTS_OUTSIDE:
@@ -80,6 +80,8 @@ class TargetOptions:
         if isinstance(value, cls):
             return value
         if isinstance(value, dict):
+            if not all(isinstance(k, str) for k in value):
+                raise InputError(f"target options: the names must be strings, got {sorted(map(repr, value))[:3]}")
             unknown = set(value) - set(cls.__dataclass_fields__)
             if unknown:
                 from ..errors import closest_names

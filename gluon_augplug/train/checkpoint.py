@@ -12,6 +12,7 @@ files, everything else is JSON (see :mod:`.optimizer_state`).
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import re
@@ -126,8 +127,11 @@ def restore_rng_states(states: Any, where: str = CHECKPOINT) -> None:
     try:
         version, internal, gauss = states["python"]
         if not (isinstance(internal, list) and len(internal) == 625 and all(
-                isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**32 for v in internal)):
-            raise ValueError("624 words and a position, each in [0, 2^32)")
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**32 for v in internal)
+                and internal[-1] <= 624):
+            raise ValueError("624 words in [0, 2^32) and a position in [0, 624]")
+        if version != 3 or not (gauss is None or (isinstance(gauss, float) and math.isfinite(gauss))):
+            raise ValueError("version 3 and a finite cached gauss or null")
         random.setstate((version, tuple(internal), gauss))
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise CheckpointError(f"{where}: the saved state of Python's random generator is invalid ({exc})") from None
@@ -136,6 +140,11 @@ def restore_rng_states(states: Any, where: str = CHECKPOINT) -> None:
         if not (isinstance(keys, list) and len(keys) == 624 and all(
                 isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**32 for v in keys)):
             raise ValueError("624 words, each in [0, 2^32)")
+        # numpy trusts the position: one past the state array reads outside it (a crash, not an error)
+        if kind != "MT19937" or isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos <= 624 \
+                or has_gauss not in (0, 1) or isinstance(has_gauss, bool) \
+                or not (isinstance(cached, (int, float)) and not isinstance(cached, bool) and math.isfinite(cached)):
+            raise ValueError("MT19937, a position in [0, 624], has_gauss 0 or 1 and a finite cached value")
         np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise CheckpointError(f"{where}: the saved state of numpy's random generator is invalid ({exc})") from None

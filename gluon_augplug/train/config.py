@@ -87,8 +87,8 @@ class TrainConfig:
             problems.append(f"kvstore={self.kvstore!r} (allowed: {', '.join(KVSTORES)})")
         for name in ("lr", "momentum", "wd", "lr_decay", "warmup_epochs", "label_smoothing", "mixup", "cutmix"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                problems.append(f"{name}={value!r} (must be a finite number)")
+            if not _finite(value):
+                problems.append(f"{name}={str(value)[:40]} (must be a finite number)")
         if problems:
             raise ConfigError("bad training settings: " + "; ".join(problems))
         for name in ("batch_size", "epochs", "num_workers", "threads", "log_interval", "keep_checkpoints", "seed"):
@@ -97,8 +97,14 @@ class TrainConfig:
                 problems.append(f"{name}={value!r} (must be an integer)")
         if problems:
             raise ConfigError("bad training settings: " + "; ".join(problems))
-        if not all(isinstance(e, (int, float)) and math.isfinite(e) and e >= 0 for e in self.lr_decay_epochs):
-            problems.append(f"lr_decay_epochs={self.lr_decay_epochs!r} (must be epochs >= 0)")
+        if not all(_finite(e) and e >= 0 for e in self.lr_decay_epochs):
+            problems.append(f"lr_decay_epochs={str(self.lr_decay_epochs)[:60]} (must be epochs >= 0)")
+        for name, high in (("batch_size", 65536), ("num_workers", 256), ("threads", 256), ("epochs", 10**6),
+                           ("keep_checkpoints", 10**6), ("log_interval", 10**9), ("seed", 2**63 - 1)):
+            if getattr(self, name) > high:
+                problems.append(f"{name}={str(getattr(self, name))[:40]} (at most {high})")
+        if not 0 <= self.lr_decay <= 1:
+            problems.append(f"lr_decay={self.lr_decay!r} (allowed: [0, 1], the factor at each decay epoch)")
         for name in ("lr", "batch_size", "epochs"):
             if not getattr(self, name) or getattr(self, name) <= 0:
                 problems.append(f"{name}={getattr(self, name)!r} (must be > 0)")
@@ -136,6 +142,16 @@ class TrainConfig:
         values = {k: v for k, v in d.items() if k in known}
         values["lr_decay_epochs"] = tuple(values.get("lr_decay_epochs", ()))
         return cls(**values)
+
+
+def _finite(value: Any) -> bool:
+    """A real number (not a bool) of a size a float holds, finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value) and abs(value) < 1e300
+    except OverflowError:  # an integer of hundreds of digits
+        return False
 
 
 def streamed(path: str) -> bool:

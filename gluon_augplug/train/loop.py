@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ def resolve_contexts(cfg: TrainConfig) -> list[mx.Context]:
         contexts = []
         for item in cfg.ctx.split(","):
             kind, _, index = item.strip().partition(":")
-            if kind not in ("cpu", "gpu") or (index and not index.isdigit()):
+            if kind not in ("cpu", "gpu") or (index and not re.fullmatch("[0-9]{1,20}", index)):
                 raise ConfigError(f"--ctx item {item[:40]!r} must look like cpu:0 or gpu:1")
             if index and int(index) > MAX_DEVICE_INDEX:
                 raise ConfigError(f"--ctx item {item[:40]!r}: device numbers go up to {MAX_DEVICE_INDEX}")
@@ -65,7 +66,7 @@ def resolve_contexts(cfg: TrainConfig) -> list[mx.Context]:
         option = "--ctx"
     elif cfg.gpus is not None and cfg.gpus.strip():
         items = [i.strip() for i in cfg.gpus.split(",")]
-        if not all(i.isdigit() and int(i) <= MAX_DEVICE_INDEX for i in items):
+        if not all(re.fullmatch("[0-9]{1,20}", i) and int(i) <= MAX_DEVICE_INDEX for i in items):
             raise ConfigError(f"--gpus {cfg.gpus[:40]!r} must be GPU numbers such as 0,1 (at most {MAX_DEVICE_INDEX})")
         contexts, option = [mx.gpu(int(i)) for i in items], "--gpus"
     else:

@@ -15,6 +15,7 @@ refuses anything that does not match.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import numpy as np
@@ -162,8 +163,8 @@ def load_optimizer_states(trainer: Any, description: Any, directory: str) -> Non
 
 def _counts(info: dict, n_params: int) -> dict:
     def integer(value: Any, what: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise OptimizerStateError(f"optimizer {what} must be a non-negative integer, got {str(value)[:40]}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**40:
+            raise OptimizerStateError(f"optimizer {what} must be an integer in [0, 2^40], got {str(value)[:40]}")
         return value
 
     tables = info.get("update_counts")
@@ -171,7 +172,7 @@ def _counts(info: dict, n_params: int) -> dict:
         raise OptimizerStateError("optimizer update counts are missing")
     result = {}
     for device, rows in tables.items():
-        if not device.isdigit() or not isinstance(rows, list):
+        if not (isinstance(device, str) and re.fullmatch("[0-9]{1,3}", device)) or not isinstance(rows, list):
             raise OptimizerStateError(f"optimizer update counts of device {device[:20]!r} are malformed")
         table = {}
         for row in rows:

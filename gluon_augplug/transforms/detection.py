@@ -29,6 +29,7 @@ _LUMA_ROWS = np.outer(np.ones(3), _LUMA)
 
 
 MAX_CANVAS_PIXELS = 4 * 89_478_485  # four times the largest decodable image (1 GB as RGB uint8)
+MAX_CANVAS_BYTES = 2**30
 
 
 class RandomExpand(Transform):
@@ -62,10 +63,11 @@ class RandomExpand(Transform):
         w, h = w or iw, h or ih
         if (w, h) == (iw, ih):
             return img
-        if w * h > MAX_CANVAS_PIXELS:  # checked before OpenCV is asked for the memory
-            raise InputError(f"{self.spec_name}: a {w}x{h} canvas for a {iw}x{ih} image ({w * h:,} pixels) is more "
-                             f"than the limit of {MAX_CANVAS_PIXELS:,}; lower max_ratio (now {self.max_ratio}) or "
-                             f"resize the image first")
+        if w * h > MAX_CANVAS_PIXELS or w * h * img.shape[2] * img.itemsize > MAX_CANVAS_BYTES:  # before OpenCV allocates
+            raise InputError(f"{self.spec_name}: a {w}x{h} canvas for a {iw}x{ih} image ({w * h:,} pixels, "
+                             f"{w * h * img.shape[2] * img.itemsize:,} bytes) is more than the limit of "
+                             f"{MAX_CANVAS_PIXELS:,} pixels or {MAX_CANVAS_BYTES:,} bytes; lower max_ratio (now "
+                             f"{self.max_ratio}) or resize the image first")
         fill = np.broadcast_to(np.asarray(self.fill, np.float64), (4,)) if np.ndim(self.fill) == 0 \
             else np.asarray(self.fill, np.float64)
         value = [float(np.rint(v)) if img.dtype == np.uint8 else float(v) for v in fill[: img.shape[2]]]

@@ -23,12 +23,9 @@ def draw_targets(image: np.ndarray, boxes: np.ndarray | None = None, mask: np.nd
     out = image.copy()
     if mask is not None:
         ids = mask if mask.ndim == 2 else np.argmax(mask, axis=2) + (mask.max(axis=2) > 0)
-        for value in np.unique(ids):
-            if value == 0:
-                continue
-            where = ids == value
-            colour = PALETTE[int(value) % len(PALETTE)].astype(np.float64)
-            out[where] = np.rint(0.55 * out[where] + 0.45 * colour).astype(np.uint8)
+        where = ids != 0  # one pass for every id (a pass per id would take hours on a 16-bit mask)
+        colour = PALETTE[(ids[where].astype(np.int64) % len(PALETTE))].astype(np.float64)
+        out[where] = np.rint(0.55 * out[where] + 0.45 * colour).astype(np.uint8)
     if boxes is not None:
         thickness = max(1, round(max(out.shape[:2]) / 200))
         for row in np.asarray(boxes, np.float64):
@@ -60,13 +57,14 @@ def read_boxes(source: str, box_format: str = "xyxy") -> tuple[np.ndarray, list[
             raise InputError("--boxes: a VOC XML file holds xyxy boxes; drop --box-format")
         objects = _parse_voc(source)
         names = sorted({name for name, _, _ in objects})
-        rows = [[*box, names.index(name)] for name, box, _ in objects]
+        index = {name: i for i, name in enumerate(names)}
+        rows = [[*box, index[name]] for name, box, _ in objects]
         return np.asarray(rows, np.float64).reshape(-1, 5), names
     if source.lower().endswith(".json") or os.path.isfile(source):
         from ..data.detection import read_json
 
         try:
-            data = read_json(source, "--boxes file")
+            data = read_json(source, "--boxes file", MAX_BOXES_JSON_BYTES)
         except (FileNotFoundError, DataFormatError) as exc:
             raise InputError(str(exc)) from None
         names = _names(data.get("names"), source) if isinstance(data, dict) else None
@@ -80,6 +78,8 @@ def read_boxes(source: str, box_format: str = "xyxy") -> tuple[np.ndarray, list[
 
 
 from ..targets.formats import MAX_BOXES  # noqa: E402  (boxes drawn on one image)
+
+MAX_BOXES_JSON_BYTES = 16 * 2**20  # 100,000 boxes as JSON; parsed JSON takes up to ~24x its size
 
 
 def _rows(rows: Any, where: str) -> np.ndarray:

@@ -142,7 +142,7 @@ def test_coco_images_with_bad_fields(tmp_path, image, message):
     ({"counts": [200000], "size": [400, 500, 3]}, r"RLE 'size' must be \[height, width\]"),
     ({"counts": [200000], "size": 400}, r"RLE 'size' must be \[height, width\]"),
     ({"counts": "P" * 200_000, "size": [400, 500]}, "a number of more than 7 characters at offset 7"),
-    ({"counts": "P" * 2_000_000, "size": [400, 500]}, "longer than any RLE of a 500x400 image"),
+    ({"counts": "P" * 2_000_000, "size": [400, 500]}, "longer than the limit of 1,400,007 for a 500x400 image"),
     (None, "'segmentation' must be polygons or an RLE dict"),
 ])
 def test_coco_segmentations_with_bad_fields(tmp_path, segmentation, message):
@@ -244,3 +244,92 @@ def test_a_fifo_as_a_data_set_and_infinite_voc_coordinates(tmp_path):
     (tmp_path / "a.xml").write_text(xml)
     with pytest.raises(DataFormatError, match=r"<bndbox><xmax> is 'inf', not a finite number of pixels"):
         _parse_voc(str(tmp_path / "a.xml"))
+
+
+def test_a_numpy_state_position_past_its_array_is_refused_not_a_crash():
+    from gluon_augplug.train.checkpoint import CheckpointError, restore_rng_states, rng_states
+
+    for where, value in ((2, 10**8), (2, -5), (0, "PCG64"), (3, 7), (4, float("inf"))):
+        states = rng_states()
+        states["numpy"][where] = value
+        with pytest.raises(CheckpointError, match="numpy's random generator is invalid"):
+            restore_rng_states(states)
+    states = rng_states()
+    states["python"][2] = "x"
+    with pytest.raises(CheckpointError, match="Python's random generator is invalid"):
+        restore_rng_states(states)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("num_workers", 100000, r"num_workers=100000 \(at most 256\)"),
+    ("threads", 5000, r"threads=5000 \(at most 256\)"),
+    ("batch_size", 10**7, r"batch_size=10000000 \(at most 65536\)"),
+    ("lr", 10**400, "must be a finite number"),
+    ("lr_decay_epochs", [10**400], "must be epochs >= 0"),
+    ("lr_decay", 1e200, r"lr_decay=1e\+200 \(allowed: \[0, 1\]"),
+])
+def test_settings_out_of_any_sane_range(field, value, message):
+    from gluon_augplug.train.config import ConfigError, TrainConfig
+
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig.from_dict({"data": "x", field: value}).validate()
+
+
+def test_device_strings_that_are_digits_only_to_unicode():
+    from gluon_augplug.train.config import ConfigError, TrainConfig
+    from gluon_augplug.train.loop import resolve_contexts
+
+    for ctx, gpus in (("cpu:\u00b2", None), ("cpu:" + "9" * 5000, None), (None, "\u00b2")):
+        with pytest.raises(ConfigError):
+            resolve_contexts(TrainConfig(data="x", ctx=ctx, gpus=gpus))
+
+
+def test_voc_files_with_odd_encodings_doctypes_flags_and_ids(tmp_path):
+    from gluon_augplug.data.detection import _parse_voc, _read_list
+
+    xml = shared_file("voc-cat/Annotations/cat1.xml").read_text()
+    for head, message in (('<?xml version="1.0" encoding="rot13"?>', "declared encoding cannot be read"),
+                          ('<?xml version="1.0" encoding="shift_jis"?>', "declared encoding cannot be read|malformed"),
+                          ('<!DOCTYPE a [<!ENTITY x "y">]>', "DOCTYPE or ENTITY declaration")):
+        (tmp_path / "a.xml").write_text(head + xml.split("?>", 1)[-1] if xml.startswith("<?xml") else head + xml)
+        with pytest.raises(DataFormatError, match=message):
+            _parse_voc(str(tmp_path / "a.xml"))
+    (tmp_path / "a.xml").write_text(xml.replace("<difficult>0</difficult>", "<difficult>" + "7" * 4000 +
+                                                "</difficult>", 1))
+    assert {d for _, _, d in _parse_voc(str(tmp_path / "a.xml"))} <= {0, 1}
+    (tmp_path / "train.txt").write_text("cat1\n../../etc/passwd\n")
+    with pytest.raises(DataFormatError, match=r"line 2: '\.\./\.\./etc/passwd' is not a VOC image id"):
+        _read_list(str(tmp_path / "train.txt"))
+
+
+def test_coco_budgets_for_polygons_rle_and_duplicate_ids(tmp_path):
+    from gluon_augplug.data.detection import decode_segmentation
+
+    zigzag = [[float(v) for i in range(60_000) for v in (i % 500, 0 if i % 2 else 399)]]
+    with pytest.raises(DataFormatError, match="more than the limit of 10,000 polygons and 100,000 points"):
+        decode_segmentation(zigzag * 2, 400, 500, "ann")
+    with pytest.raises(DataFormatError, match="longer than the limit of 2,000,000"):
+        decode_segmentation({"counts": "0" * 2_000_001, "size": [4000, 5000]}, 4000, 5000, "ann")
+    data = {"images": [{"id": 1, "file_name": "a.jpg", "height": 4, "width": 4},
+                       {"id": 1, "file_name": "b.jpg", "height": 4, "width": 4}],
+            "categories": [{"id": 1, "name": "cat"}], "annotations": []}
+    (tmp_path / "c.json").write_text(json.dumps(data))
+    with pytest.raises(DataFormatError, match=r"images\[1\]: id 1 is given to two images"):
+        COCODetection(str(tmp_path), str(tmp_path / "c.json"))
+
+
+def test_sixteen_bit_masks_with_many_ids_draw_in_one_pass(cat):
+    from gluon_augplug.visual.targets import draw_targets
+
+    mask = (np.arange(400 * 500, dtype=np.int64).reshape(400, 500) % 65536).astype(np.uint16)
+    out = draw_targets(cat, mask=mask)
+    assert out.shape == cat.shape and (out[0, 0] == cat[0, 0]).all() and not (out[0, 1] == cat[0, 1]).all()
+
+
+def test_target_options_with_odd_keys_and_huge_numbers():
+    from gluon_augplug.targets.formats import TargetOptions
+
+    with pytest.raises(InputError, match="the names must be strings"):
+        TargetOptions.of({1: 2})
+    with pytest.raises(ParameterError, match="min_area"):
+        TargetOptions(min_area=10**400)

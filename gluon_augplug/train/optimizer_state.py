@@ -164,7 +164,8 @@ def load_optimizer_states(trainer: Any, description: Any, directory: str) -> Non
 def _counts(info: dict, n_params: int) -> dict:
     def integer(value: Any, what: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**40:
-            raise OptimizerStateError(f"optimizer {what} must be an integer in [0, 2^40], got {str(value)[:40]}")
+            raise OptimizerStateError(f"optimizer {what} must be a non-negative integer (at most 2^40), got "
+                                      f"{str(value)[:40]}")
         return value
 
     tables = info.get("update_counts")

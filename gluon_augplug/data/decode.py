@@ -17,7 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .formats import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, DataFormatError
+from .formats import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, DataFormatError, check_pixels
 
 try:
     import simplejpeg as _sj
@@ -183,9 +183,7 @@ def _decode_opencv(data: bytes, name: str, kind: str, scale: int) -> np.ndarray:
 
 
 def _check_pixels(hw: tuple[int, int], name: str) -> None:
-    if hw[0] * hw[1] > MAX_IMAGE_PIXELS:
-        raise DataFormatError(f"{name} is {hw[1]}x{hw[0]} = {hw[0] * hw[1]:,} pixels, more than the limit of "
-                              f"{MAX_IMAGE_PIXELS:,} (a decompression bomb?): not decoded")
+    check_pixels((hw[1], hw[0]), name)
 
 
 def encode_jpeg(img: np.ndarray, quality: int = 95) -> bytes:

@@ -156,3 +156,27 @@ def test_every_builtin_parameter_is_declared():
         for param in info.params:
             assert param.declaration is not None, f"{info.name}.{param.name} is not declared"
             assert param.declaration.doc, f"{info.name}.{param.name} has no doc"
+
+
+def test_parameters_are_inherited_from_every_base_not_only_the_first():
+    from gluon_augplug import params as P
+    from gluon_augplug.transforms.color import _MaybeApply
+    from gluon_augplug.transforms.geometric import RandomRotation
+
+    class Mixin:
+        note = "a plain mixin before the transform base"
+
+    class Dim(Mixin, _MaybeApply):
+        amount = P.Number(1.0, 0.0, 10.0)
+
+        def op(self, img, **kw):
+            return img
+
+    assert list(Dim.parameters) == ["amount", "p"] and Dim(amount=2, p=0.25).p == 0.25
+    with pytest.raises(ParameterError, match="p=2"):
+        Dim(p=2)
+
+    class Tilt(RandomRotation):  # RandomRotation dropped RandomAffine's translate, scale and shear: still dropped
+        pass
+
+    assert list(Tilt.parameters) == ["degrees", "interpolation", "fill"]

@@ -15,7 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted((ROOT / "gluon_augplug").rglob("*.py"))
 BUILTIN_GENERICS = {"list", "dict", "tuple", "set", "frozenset", "type"}
-NEWER_APIS = {"removeprefix", "removesuffix", "bit_count", "cache", "pairwise", "kw_only", "slots"}
+NEWER_APIS = {"removeprefix", "removesuffix", "bit_count", "cache", "pairwise", "kw_only", "slots",
+              "BooleanOptionalAction"}  # argparse 3.9+
 
 
 def test_python_requires_is_declared_as_checked():
@@ -74,3 +75,7 @@ def test_the_check_catches_what_broke_3_8():
     assert problems_in("'x'.removeprefix('y')\n") == ["line 1: .removeprefix (3.9+)"]
     with pytest.raises(SyntaxError):
         problems_in("match x:\n    case 1: pass\n")
+
+
+def test_argparse_3_9_actions_are_caught():
+    assert problems_in("import argparse\nargparse.BooleanOptionalAction\n") == ["line 2: .BooleanOptionalAction (3.9+)"]

@@ -51,8 +51,10 @@ def add_train_arguments(p: argparse.ArgumentParser, augmentation: bool = True) -
     p.add_argument("--log-interval", type=int, default=d.log_interval, help="log every N batches (0 = off)")
     p.add_argument("--kvstore", default=d.kvstore, choices=KVSTORES)
     p.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+    # --progress / --no-progress by hand: argparse.BooleanOptionalAction is Python 3.9+
+    p.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="tqdm progress bar (default: when stderr is a terminal)")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in the --out folder (without it such a folder is refused)")
 

@@ -208,8 +208,12 @@ class Transform(Specified):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         own = [(k, v) for k, v in vars(cls).items() if isinstance(v, Param)]
-        inherited = [(k, v) for k, v in getattr(cls.__mro__[1], "parameters", {}).items()
-                     if k not in vars(cls)]  # a subclass drops an inherited parameter by assigning a plain value
+        # every direct base's declared parameters (class X(Mixin, _MaybeApply) keeps p), in base order; a base's
+        # own list already lacks what it dropped, and a subclass drops one by assigning a plain value
+        inherited: list = []
+        for base in cls.__bases__:
+            inherited += [(k, v) for k, v in getattr(base, "parameters", {}).items()
+                          if k not in vars(cls) and all(k != name for name, _ in inherited)]
         cls.parameters = dict(own + inherited)  # its own first: Solarize(threshold, p) after _MaybeApply(p)
         cls._declared_signature = inspect.Signature([
             inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,

@@ -17,7 +17,7 @@ import numpy as np
 
 from .decode import EncodedImage, decode
 from .formats import MAX_IMAGE_BYTES, DataFormatError, read_bounded
-from .recordio import IR_SIZE, MAGIC, RecordFile, RecordIOError, part_range, read_index, scan_index, unpack_header
+from .recordio import IR_SIZE, MAGIC, MAX_LABELS, RecordFile, RecordIOError, part_range, read_index, scan_index, unpack_header
 
 try:
     from mxnet.gluon.data import Dataset as _Base
@@ -166,12 +166,10 @@ class RecordDataset(_Streamed):
             if len(head) < 8 + IR_SIZE or struct.unpack_from("<I", head)[0] != MAGIC:
                 raise RecordIOError(f"{self.source}: no readable record {i} at offset {offset} (truncated, or not "
                                     f"the magic 0xced7230a)")
-            flag, label = struct.unpack_from("<If", head, 8)
-            if flag == 0:
-                out.append(np.asarray([label], np.float32))
-                continue
-            extra = os.pread(fd, 4 * min(flag, 1 << 16), offset + 8 + IR_SIZE)
-            out.append(np.frombuffer(extra[: len(extra) // 4 * 4], np.float32))
+            flag = struct.unpack_from("<I", head, 8)[0]
+            # the header and its labels alone, parsed (and bounded) as a whole record's would be
+            payload = head[8:] + (os.pread(fd, 4 * min(flag, MAX_LABELS), offset + 8 + IR_SIZE) if flag else b"")
+            out.append(np.ravel(np.asarray(unpack_header(payload, self.source, offset)[1], np.float32)))
         return out
 
     def _all_labels(self) -> np.ndarray:

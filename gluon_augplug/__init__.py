@@ -25,6 +25,7 @@ _LAZY = {
     "Pipeline": "gluon_augplug.pipeline.pipeline",
     "Transform": "gluon_augplug.transforms.base",
     "Param": "gluon_augplug.params",
+    "TargetMode": "gluon_augplug.targets.modes",
     "ImageHybridBlock": "gluon_augplug.transforms.block",
     "augment": "gluon_augplug.data.augment",
     "AugmentedDataset": "gluon_augplug.data.augment",

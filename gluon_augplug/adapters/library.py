@@ -8,6 +8,7 @@ from typing import Any, Callable, ClassVar, Mapping
 import numpy as np
 
 from ..errors import AugplugError, InputError, ParameterError, SpecError
+from ..targets.modes import TargetMode
 from ..transforms.base import HWC, Record, Transform, hwc_shape
 
 
@@ -171,7 +172,7 @@ def wrap_classes(classes: Mapping[str, Any], base: type, *, prefix: str, module:
         first = doc.splitlines()[0].strip() if doc else f"{base.library}'s {name}"
         described = (f"{first}\n\n{base.library} {version}'s ``{name}``, seeded by the pipeline's generator; "
                      f"float32 images (0-255) are rounded to uint8 for it.\n\n{doc}")
-        attributes: dict[str, Any] = {"targets": "geometric" if moves_pixels(name, wrapped) else "pixel"}
+        attributes: dict[str, Any] = {"target_mode": TargetMode.GEOMETRIC if moves_pixels(name, wrapped) else TargetMode.PIXEL}
         if name in examples:
             attributes["example"] = dict(examples[name])
         out[prefix + name] = library_class(prefix + name, base, wrapped, parameters(wrapped), module=module,

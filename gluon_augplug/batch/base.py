@@ -71,14 +71,14 @@ class BatchPipeline:
         is_numpy = isinstance(data, np.ndarray)
         if data.ndim != 4:
             raise InputError(f"batch transforms take a 4-D batch (NHWC uint8 or NCHW float), got shape {data.shape}")
-        targets = None
+        soft_labels = None
         if labels is not None and (self.mixes_labels or smoothing):
-            targets = self._soft_targets(labels, classes, smoothing, None if is_numpy else data.context)
+            soft_labels = self._soft_targets(labels, classes, smoothing, None if is_numpy else data.context)
         elif self.mixes_labels:
             raise InputError(f"{', '.join(t.spec_name for t in self.transforms if t.mixes_labels)} mixes labels: "
                              f"call the pipeline with labels")
         rng = rng if rng is not None else self._source.generator()
-        state = NumpyState(data, rng, targets) if is_numpy else DeviceState(data, rng, targets)
+        state = NumpyState(data, rng, soft_labels) if is_numpy else DeviceState(data, rng, soft_labels)
         given = {k: v for k, v in (("boxes", boxes), ("masks", masks), ("keypoints", keypoints)) if v is not None}
         if given:
             if self.mixes_labels:
@@ -89,17 +89,15 @@ class BatchPipeline:
                     f"{t.spec_name} is a 0.1 batch transform, which cannot move {' or '.join(given)}"
                 if problem:
                     raise SpecError(f"this batch pipeline cannot move {' and '.join(given)}: {problem}")
-            for kind, value in given.items():
-                getattr(state, f"set_{kind}")(value.asnumpy() if hasattr(value, "asnumpy") else np.asarray(value))
+            state.set_targets(**{k: v.asnumpy() if hasattr(v, "asnumpy") else np.asarray(v) for k, v in given.items()})
         for t in self.transforms:
             if isinstance(t, BatchTransform):
                 t.apply(state)
             else:
                 t.run_batch(state)
         out = state.result()
-        result = (out,) if labels is None else (out, state.targets if state.targets is not None else labels)
-        for kind in given:
-            moved = getattr(state, kind)
+        result = (out,) if labels is None else (out, state.soft_labels if state.soft_labels is not None else labels)
+        for kind, moved in state.moved_targets().items():
             if is_numpy:
                 result += (moved.astype(np.float32) if kind != "masks" else moved,)
             elif kind == "masks":

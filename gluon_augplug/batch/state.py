@@ -1,7 +1,8 @@
 """A batch being augmented, with its pending per-sample geometry and colour.
 
 Geometric steps accumulate one per-sample 3x3 map (output pixel -> input pixel), applied in
-one resample; colour steps accumulate one per-sample 3x4 affine map on values in [0, 1],
+one resample (the maps are each transform's ``geometry()``, converted once by
+:func:`~gluon_augplug.targets.geometry.index_inverse`); colour steps accumulate one per-sample 3x4 affine map on values in [0, 1],
 applied in one pass. Two backends share this bookkeeping:
 
 * :class:`DeviceState` keeps an NCHW float32 ``mx.nd.NDArray`` in [0, 1] on its device and uses
@@ -17,7 +18,9 @@ import numpy as np
 
 from .._lazy import mxnet as mx
 from ..errors import InputError, SpecError
-from ..targets.geometry import invert_affine
+from ..targets.formats import TargetOptions
+from ..targets.geometry import forward_from_index_inverse, index_inverse
+from ..targets.state import TargetState
 from ..transforms.functional import channel_means
 
 GRAY = np.array([0.299, 0.587, 0.114])
@@ -32,8 +35,9 @@ def _to_normalized(size_hw: tuple[int, int], inverse: bool = False) -> np.ndarra
     return np.array([[sx, 0, -1], [0, sy, -1], [0, 0, 1]])
 
 
-_EDGES_FROM_INDEX = np.array([[1.0, 0, 0.5], [0, 1.0, 0.5], [0, 0, 1.0]])
-_INDEX_FROM_EDGES = np.array([[1.0, 0, -0.5], [0, 1.0, -0.5], [0, 0, 1.0]])
+def _row(columns: dict, i: int) -> dict:
+    """Sample ``i``'s parameters out of columns (arrays of one value per sample; other values are shared)."""
+    return {k: (v[i] if isinstance(v, np.ndarray) and v.ndim else v) for k, v in columns.items()}
 
 
 def to_device(array: np.ndarray, ctx) -> "mx.nd.NDArray":
@@ -51,96 +55,161 @@ def _shifts_and_flips(maps: np.ndarray) -> bool:
 
 
 class BatchState:
-    """Bookkeeping common to both backends; subclasses apply the pending work to their pixels."""
+    """Bookkeeping common to both backends; subclasses apply the pending work to their pixels.
 
-    def __init__(self, n: int, channels: int, hw: tuple[int, int], rng: np.random.Generator, targets=None):
+    While geometric steps are pending each sample has a size of its own (``sizes``: RandomExpand and
+    RandomIoUCrop draw one per sample); the pixels are resampled once, when the samples share one
+    size again (a Resize or a crop to a size ends such a run).
+    """
+
+    def __init__(self, n: int, channels: int, hw: tuple[int, int], rng: np.random.Generator, soft_labels=None):
         self.n = n
         self.channels = channels
         self.rng = rng
-        self.targets = targets  # soft labels (N x classes) when a transform mixes samples
+        self.soft_labels = soft_labels  # (N x classes) when a transform mixes samples
         self.in_hw = tuple(hw)
-        self.out_hw = tuple(hw)
+        self.sizes = np.tile(np.asarray(hw, np.int64), (n, 1))  # each sample's (h, w) after the pending steps
         self.geometry: np.ndarray | None = None
         self.color: np.ndarray | None = None
         self.normalized = False
-        self.boxes: np.ndarray | None = None  # (N, M, 4+) pixel xyxy, GluonCV's -1 rows for padding
-        self.masks: np.ndarray | None = None  # (N, H, W) or (N, H, W, K) label masks
-        self.keypoints: np.ndarray | None = None  # (N, P, 2+) x, y, -1 rows for padding or points that left
+        self.samples: list[TargetState] | None = None  # one per sample when boxes, masks or keypoints ride along
+        self._given: dict = {}  # kind -> the padded array given (for the shapes of the result)
+        self._last_step = "the input"
 
-    def set_boxes(self, boxes: np.ndarray) -> None:
-        """Padded per-sample boxes that every geometric step moves with the pixels."""
-        if boxes.ndim != 3 or boxes.shape[0] != self.n or boxes.shape[2] < 4:
-            raise InputError(f"batch boxes: expected ({self.n}, M, 4+) boxes padded with -1 rows, got shape "
-                             f"{boxes.shape}")
-        self.boxes = boxes.astype(np.float64)
+    @property
+    def targets(self):
+        """The soft labels (the name before 0.4)."""
+        return self.soft_labels
 
-    def set_masks(self, masks: np.ndarray) -> None:
-        """Per-sample label masks of the batch's size that every geometric step moves (nearest neighbour)."""
-        if masks.ndim not in (3, 4) or masks.shape[0] != self.n or tuple(masks.shape[1:3]) != self.in_hw:
-            raise InputError(f"batch masks: expected ({self.n}, {self.in_hw[0]}, {self.in_hw[1]}[, K]) label masks, "
-                             f"got shape {masks.shape}")
-        self.masks = masks
+    @targets.setter
+    def targets(self, value) -> None:
+        self.soft_labels = value
 
-    def set_keypoints(self, keypoints: np.ndarray) -> None:
-        """Padded per-sample keypoints (x, y, extra columns; -1 rows for padding) moved with the pixels."""
-        if keypoints.ndim != 3 or keypoints.shape[0] != self.n or keypoints.shape[2] < 2:
-            raise InputError(f"batch keypoints: expected ({self.n}, P, 2+) keypoints padded with -1 rows, got shape "
+    # -- targets: one TargetState per sample ------------------------------------------------
+    def set_targets(self, boxes: np.ndarray | None = None, masks: np.ndarray | None = None,
+                    keypoints: np.ndarray | None = None) -> None:
+        """Per-sample targets that every geometric step moves with the pixels: boxes (N, M, 4+) and keypoints
+        (N, P, 2+) padded with -1 rows (GluonCV's ``Pad(pad_val=-1)``), label masks (N, H, W[, K])."""
+        n, (h, w) = self.n, self.in_hw
+        if boxes is not None and (boxes.ndim != 3 or boxes.shape[0] != n or boxes.shape[2] < 4):
+            raise InputError(f"batch boxes: expected ({n}, M, 4+) boxes padded with -1 rows, got shape {boxes.shape}")
+        if masks is not None and (masks.ndim not in (3, 4) or masks.shape[0] != n or tuple(masks.shape[1:3]) != (h, w)):
+            raise InputError(f"batch masks: expected ({n}, {h}, {w}[, K]) label masks, got shape {masks.shape}")
+        if keypoints is not None and (keypoints.ndim != 3 or keypoints.shape[0] != n or keypoints.shape[2] < 2):
+            raise InputError(f"batch keypoints: expected ({n}, P, 2+) keypoints padded with -1 rows, got shape "
                              f"{keypoints.shape}")
-        self.keypoints = keypoints.astype(np.float64)
+        self._given = {k: v for k, v in (("boxes", boxes), ("masks", masks), ("keypoints", keypoints)) if v is not None}
+        options = TargetOptions(keypoints_outside="keep")  # the batch keeps every point's row
+        self.samples = []
+        for i in range(n):
+            sample_boxes = None
+            if boxes is not None:
+                rows = boxes[i].astype(np.float64)
+                sample_boxes = rows[~np.all(rows[:, :4] == -1, axis=1)]
+            self.samples.append(TargetState(
+                (h, w), options, sample_boxes, None if masks is None else [masks[i]],
+                None if keypoints is None else keypoints[i].astype(np.float64), track_left=True))
 
-    def _move_targets(self, inverse: np.ndarray, out_hw: tuple[int, int]) -> None:
-        """Move every target by one step given as maps from output to input pixel indices."""
-        forward = invert_affine(_EDGES_FROM_INDEX @ inverse @ _INDEX_FROM_EDGES)  # on pixel edges, input -> output
-        if self.boxes is not None:
-            self._move_boxes(forward, out_hw)
-        if self.masks is not None:
-            from ..targets.geometry import warp_mask
+    def moved_targets(self) -> dict:
+        """The targets moved so far, padded as given: boxes that left the image (or were padding) and points
+        that left it are -1 rows, in their rows of the input."""
+        out: dict = {}
+        if "boxes" in self._given:
+            given = self._given["boxes"]
+            boxes = np.full(given.shape, -1.0)
+            for i, sample in enumerate(self.samples):
+                moved, ids = sample.result_boxes_and_ids()
+                rows = np.nonzero(~np.all(given[i, :, :4] == -1, axis=1))[0]
+                boxes[i, rows[ids]] = moved
+            out["boxes"] = boxes
+        if "masks" in self._given:
+            for sample in self.samples:
+                sample.flush()
+            out["masks"] = np.stack([sample.masks[0] for sample in self.samples])
+        if "keypoints" in self._given:
+            points = []
+            for sample in self.samples:
+                sample.flush()
+                moved = sample.keypoints.copy()
+                moved[sample.left] = -1
+                points.append(moved)
+            out["keypoints"] = np.stack(points)
+        return out
 
-            self.masks = np.stack([warp_mask(m, f, out_hw) for m, f in zip(self.masks, forward)])
-        if self.keypoints is not None:
-            h, w = out_hw
-            points = self.keypoints
-            valid = ~np.all(points[:, :, :2] == -1, axis=2)
-            x = forward[:, 0, 0, None] * points[:, :, 0] + forward[:, 0, 1, None] * points[:, :, 1] + forward[:, 0, 2, None]
-            y = forward[:, 1, 0, None] * points[:, :, 0] + forward[:, 1, 1, None] * points[:, :, 1] + forward[:, 1, 2, None]
-            moved = points.copy()
-            moved[:, :, 0], moved[:, :, 1] = x, y
-            valid &= (x >= 0) & (x < w) & (y >= 0) & (y < h)  # a point that left the image becomes a -1 row
-            moved[~valid] = -1
-            self.keypoints = moved
-
-    def _move_boxes(self, forward: np.ndarray, out_hw: tuple[int, int]) -> None:
-        """Move the boxes by one step's forward maps (pixel edges); clip to the output, and turn boxes
-        that left it into -1 rows."""
-        valid = ~np.all(self.boxes[:, :, :4] == -1, axis=2)
-        x0, y0, x1, y1 = (self.boxes[:, :, i] for i in range(4))
-        xs = np.stack([x0, x1, x0, x1], axis=2)
-        ys = np.stack([y0, y0, y1, y1], axis=2)
-        mx_ = forward[:, 0, 0, None, None] * xs + forward[:, 0, 1, None, None] * ys + forward[:, 0, 2, None, None]
-        my_ = forward[:, 1, 0, None, None] * xs + forward[:, 1, 1, None, None] * ys + forward[:, 1, 2, None, None]
-        h, w = out_hw
-        moved = self.boxes.copy()
-        moved[:, :, 0], moved[:, :, 2] = np.clip(mx_.min(axis=2), 0, w), np.clip(mx_.max(axis=2), 0, w)
-        moved[:, :, 1], moved[:, :, 3] = np.clip(my_.min(axis=2), 0, h), np.clip(my_.max(axis=2), 0, h)
-        valid &= (moved[:, :, 2] > moved[:, :, 0]) & (moved[:, :, 3] > moved[:, :, 1])
-        moved[~valid] = -1
-        self.boxes = moved
+    # -- geometry ------------------------------------------------------------------------
+    @property
+    def out_hw(self) -> tuple[int, int]:
+        """The samples' one size after the pending steps; an error while they differ."""
+        first = self.sizes[0]
+        if not (self.sizes == first).all():
+            sizes = sorted({tuple(s) for s in self.sizes.tolist()})
+            raise SpecError(f"the batch's samples have different sizes after {self._last_step} "
+                            f"({', '.join(f'{h}x{w}' for h, w in sizes[:4])}{', ...' if len(sizes) > 4 else ''}): "
+                            f"a batch has one size, so follow it with a step that sets the size (Resize, CenterCrop, "
+                            f"RandomCrop, RandomResizedCrop) before any other kind of step")
+        return int(first[0]), int(first[1])
 
     @property
     def hw(self) -> tuple[int, int]:
-        """Height and width the next geometric step sees (after the pending ones)."""
+        """Height and width the next step sees (after the pending ones)."""
         return self.out_hw
 
+    def geometric_step(self, transform) -> None:
+        """Run a transform that moves pixels by its ``geometry()`` alone on every sample: its maps, stacked,
+        drive the pixels (one resample for a run of such steps) and each sample's targets (its
+        TargetState, the per-sample engine). This is the batch path of every such transform, built-in or
+        a plugin's: they write ``sample``/``geometry``/``output_hw``, never ``apply_batch``."""
+        n, c = self.n, self.channels
+        sizes = [(int(h), int(w)) for h, w in self.sizes.tolist()]
+        uniform = all(size == sizes[0] for size in sizes)
+        if uniform and not transform.needs_targets:
+            in_hw = sizes[0]
+            drawn = transform.sample_batch(self.rng, n, (*in_hw, c)) if transform.random \
+                else transform.sample(self.rng, (*in_hw, c))
+            if isinstance(drawn, dict):  # one draw for all, or columns of n values (a vectorized draw)
+                out_hw = tuple(int(v) for v in transform.output_hw(drawn, in_hw))
+                maps = np.broadcast_to(transform.geometry(drawn, in_hw, out_hw), (n, 3, 3))
+                params = [_row(drawn, i) for i in range(n)] if self.samples is not None else None
+                out_hws = [out_hw] * n
+            else:
+                params = list(drawn)
+                out_hws = [tuple(int(v) for v in transform.output_hw(p, in_hw)) for p in params]
+                maps = np.stack([transform.geometry(p, in_hw, o) for p, o in zip(params, out_hws)])
+        else:  # sizes of their own, or a draw that sees each sample's boxes
+            params, out_hws, maps_list = [], [], []
+            for i, in_hw in enumerate(sizes):
+                shape = (*in_hw, c)
+                if transform.needs_targets:
+                    p = transform.sample(self.rng, shape,
+                                         targets=self.samples[i].view() if self.samples is not None else None)
+                else:
+                    p = transform.sample(self.rng, shape)
+                out_hw = tuple(int(v) for v in transform.output_hw(p, in_hw))
+                params.append(p)
+                out_hws.append(out_hw)
+                maps_list.append(transform.geometry(p, in_hw, out_hw))
+            maps = np.stack(maps_list)
+        self._compose(index_inverse(np.asarray(maps, np.float64)), out_hws)
+        self._last_step = transform.spec_name
+        if self.samples is not None:
+            for sample, p, in_hw, out_hw in zip(self.samples, params, sizes, out_hws):
+                sample.step(transform, p, in_hw, out_hw)
+
     def add_geometry(self, inverse: np.ndarray, out_hw: tuple[int, int] | None = None) -> None:
-        """Append a step given as per-sample (N, 3, 3) maps from its output pixels to its input pixels."""
+        """Append a step given as per-sample (N, 3, 3) maps from its output pixel indices to its input pixel
+        indices (the resampler's convention; for an ``apply_batch`` of one's own)."""
+        out_hw = tuple(out_hw) if out_hw is not None else self.out_hw
+        self._compose(inverse, [out_hw] * self.n)
+        if self.samples is not None:
+            for sample, forward in zip(self.samples, forward_from_index_inverse(inverse)):
+                sample.move(forward, out_hw)
+
+    def _compose(self, inverse: np.ndarray, out_hws: list) -> None:
         self.flush_color()
         if self.geometry is None:
             self.geometry = np.tile(np.eye(3), (self.n, 1, 1))
         self.geometry = self.geometry @ inverse
-        if self.boxes is not None or self.masks is not None or self.keypoints is not None:
-            self._move_targets(inverse, tuple(out_hw) if out_hw is not None else self.out_hw)
-        if out_hw is not None:
-            self.out_hw = tuple(out_hw)
+        self.sizes = np.asarray(out_hws, np.int64).reshape(self.n, 2)
 
     def add_color(self, matrix: np.ndarray) -> None:
         """Append per-sample (N, 3, 4) affine colour maps (on values in [0, 1])."""
@@ -165,9 +234,10 @@ class BatchState:
     def flush_geometry(self) -> None:
         if self.geometry is None:
             return
-        if not (np.allclose(self.geometry, np.eye(3)) and self.out_hw == self.in_hw):
-            self._resample(self.geometry, self.out_hw)
-        self.in_hw = self.out_hw
+        out_hw = self.out_hw
+        if not (np.allclose(self.geometry, np.eye(3)) and out_hw == self.in_hw):
+            self._resample(self.geometry, out_hw)
+        self.in_hw = out_hw
         self.geometry = None
 
     def flush_color(self) -> None:
@@ -211,12 +281,12 @@ class BatchState:
 class DeviceState(BatchState):
     """An ``mx.nd.NDArray`` batch, NCHW float32 in [0, 1], worked on where it lives."""
 
-    def __init__(self, data, rng, targets=None):
+    def __init__(self, data, rng, soft_labels=None):
         if data.dtype == np.uint8:
             data = data.transpose((0, 3, 1, 2)).astype("float32") / 255.0
         elif data.dtype != np.float32:
             data = data.astype("float32")
-        super().__init__(data.shape[0], data.shape[1], data.shape[2:], rng, targets)
+        super().__init__(data.shape[0], data.shape[1], data.shape[2:], rng, soft_labels)
         self.data = data
 
     @property
@@ -282,10 +352,10 @@ class DeviceState(BatchState):
             self.data = self.data * (1 - mask) + mx.nd.broadcast_mul(mask, partner)
 
     def mix_targets(self, perm, share):
-        ctx = self.targets.context
+        ctx = self.soft_labels.context
         weight = to_device(share.reshape(-1, 1), ctx)
-        partner = self.targets.take(to_device(perm, ctx))
-        self.targets = mx.nd.broadcast_mul(self.targets, weight) + mx.nd.broadcast_mul(partner, 1 - weight)
+        partner = self.soft_labels.take(to_device(perm, ctx))
+        self.soft_labels = mx.nd.broadcast_mul(self.soft_labels, weight) + mx.nd.broadcast_mul(partner, 1 - weight)
 
     def result(self):
         self.flush()
@@ -295,18 +365,18 @@ class DeviceState(BatchState):
 class NumpyState(BatchState):
     """A numpy batch kept NHWC in the 0-255 range (uint8 while possible), worked on with OpenCV per sample."""
 
-    def __init__(self, data: np.ndarray, rng, targets=None):
+    def __init__(self, data: np.ndarray, rng, soft_labels=None):
         if data.dtype == np.uint8:
             pixels = data
         else:  # NCHW float in [0, 1]
             pixels = np.ascontiguousarray(np.moveaxis(data.astype(np.float32, copy=False), 1, 3)) * np.float32(255)
-        super().__init__(pixels.shape[0], pixels.shape[3], pixels.shape[1:3], rng, targets)
+        super().__init__(pixels.shape[0], pixels.shape[3], pixels.shape[1:3], rng, soft_labels)
         self.pixels = pixels  # never written in place: every step makes a new array
         self.tensor: np.ndarray | None = None  # set once normalized: NCHW float32, final
 
-    def add_geometry(self, inverse, out_hw=None):
+    def _compose(self, inverse, out_hws):
         self._back_to_pixels()
-        super().add_geometry(inverse, out_hw)
+        super()._compose(inverse, out_hws)
 
     def add_color(self, matrix):
         if not self.normalized:
@@ -438,9 +508,9 @@ class NumpyState(BatchState):
             self.tensor = out
 
     def mix_targets(self, perm, share):
-        targets = self.targets.asnumpy() if hasattr(self.targets, "asnumpy") else np.asarray(self.targets)
+        labels = self.soft_labels.asnumpy() if hasattr(self.soft_labels, "asnumpy") else np.asarray(self.soft_labels)
         w = share.reshape(-1, 1).astype(np.float32)
-        self.targets = targets * w + targets[perm] * (1 - w)
+        self.soft_labels = labels * w + labels[perm] * (1 - w)
 
     def result(self):
         return np.ascontiguousarray(self._as_float(), dtype=np.float32)

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import AugplugError, InputError
 from ..pipeline.build import build_pipeline, check_seed
 from ..pipeline.pipeline import Pipeline
+from ..targets.modes import TargetMode, target_mode
 from ..randomness import sample_generator, seed_key  # noqa: F401  (their home before 0.2)
 
 try:  # a Gluon Dataset when MXNet is there, so that .transform(), DataLoader etc. work as usual
@@ -136,10 +137,10 @@ def _moves_pixels(pipeline: Pipeline) -> bool:
     def walk(transforms):
         for t in transforms:
             inner = getattr(t, "transforms", None)
-            if getattr(t, "targets", None) == "container" and inner is not None:
+            if target_mode(t) is TargetMode.CONTAINER and inner is not None:
                 if walk(inner):
                     return True
-            elif getattr(t, "targets", None) != "pixel":
+            elif target_mode(t) is not TargetMode.PIXEL:
                 return True
         return False
 

@@ -6,6 +6,8 @@ integers): :func:`from_index_matrix` converts one.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 _TO_INDEX = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
@@ -33,16 +35,46 @@ def from_index_matrix(matrix: np.ndarray) -> np.ndarray:
     return _FROM_INDEX @ m @ _TO_INDEX
 
 
-def crop_resize_matrix(x0: float, y0: float, w: float, h: float, out_wh: tuple[int, int] | None = None) -> np.ndarray:
-    """The map of cropping the ``w`` x ``h`` window at (x0, y0) and resizing it to ``out_wh``."""
-    sx, sy = (1.0, 1.0) if out_wh is None else (out_wh[0] / w, out_wh[1] / h)
-    return np.array([[sx, 0.0, -x0 * sx], [0.0, sy, -y0 * sy], [0.0, 0.0, 1.0]])
+def crop_resize_matrix(x0: Any, y0: Any, w: Any, h: Any, out_wh: tuple[Any, Any] | None = None) -> np.ndarray:
+    """The map of cropping the ``w`` x ``h`` window at (x0, y0) and resizing it to ``out_wh``: (3, 3), or
+    (n, 3, 3) when the window's numbers are arrays of n (a batch's draws)."""
+    x0, y0, w, h = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (x0, y0, w, h)))
+    sx, sy = (np.ones_like(w), np.ones_like(h)) if out_wh is None else (out_wh[0] / w, out_wh[1] / h)
+    m = np.zeros(w.shape + (3, 3))
+    m[..., 0, 0], m[..., 0, 2] = sx, -x0 * sx
+    m[..., 1, 1], m[..., 1, 2] = sy, -y0 * sy
+    m[..., 2, 2] = 1.0
+    return m
 
 
-def flip_matrix(hw: tuple[int, int], horizontal: bool) -> np.ndarray:
-    h, w = hw
-    return np.array([[-1.0, 0.0, w], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) if horizontal \
-        else np.array([[1.0, 0.0, 0.0], [0.0, -1.0, h], [0.0, 0.0, 1.0]])
+def scale_matrix(in_hw: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
+    """The map of resizing a whole ``in_hw`` image to ``out_hw``."""
+    return np.diag([out_hw[1] / in_hw[1], out_hw[0] / in_hw[0], 1.0])
+
+
+def flip_matrix(hw: tuple[int, int], horizontal: bool, flip: Any = True) -> np.ndarray:
+    """The map of a horizontal (or vertical) flip of an ``hw`` image where ``flip`` is true: (3, 3), or
+    (n, 3, 3) for an array of n flags."""
+    flip = np.asarray(flip, bool)
+    axis, size = (0, hw[1]) if horizontal else (1, hw[0])
+    m = np.zeros(flip.shape + (3, 3))
+    m[..., 0, 0] = m[..., 1, 1] = m[..., 2, 2] = 1.0
+    m[..., axis, axis] = np.where(flip, -1.0, 1.0)
+    m[..., axis, 2] = np.where(flip, float(size), 0.0)
+    return m
+
+
+def index_inverse(forward: np.ndarray) -> np.ndarray:
+    """Forward maps on pixel edges (input -> output, what :meth:`~gluon_augplug.Transform.geometry` gives) as
+    the maps a resampler needs: output pixel index -> input pixel index (OpenCV's ``WARP_INVERSE_MAP``,
+    MXNet's ``GridGenerator``). The one place where the two conventions meet; (3, 3) or (n, 3, 3)."""
+    return _TO_INDEX @ invert_affine(forward) @ _FROM_INDEX
+
+
+def forward_from_index_inverse(inverse: np.ndarray) -> np.ndarray:
+    """The converse of :func:`index_inverse`: resampling maps (output index -> input index) as forward maps
+    on pixel edges, the coordinates of boxes and keypoints."""
+    return invert_affine(_FROM_INDEX @ np.asarray(inverse, np.float64) @ _TO_INDEX)
 
 
 def warp_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:

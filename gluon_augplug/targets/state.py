@@ -1,4 +1,9 @@
-"""The targets of one image on their way through a pipeline: boxes, masks and keypoints."""
+"""The targets of one image on their way through a pipeline: boxes, masks and keypoints.
+
+This is the one engine that moves targets: per-sample pipelines use one :class:`TargetState`, batch
+pipelines one per sample (:mod:`gluon_augplug.batch.state`), so both follow the same rules. A box a step
+drops is removed here; only at a batch's boundary does it become a -1 row (GluonCV's padding).
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -7,8 +12,11 @@ import numpy as np
 
 from ..errors import InputError, SpecError
 from .formats import TargetOptions, as_box_array, box_area, from_xyxy, to_xyxy
+from .geometry import warp_boxes, warp_mask, warp_points
+from .modes import TargetMode, moves_by_geometry, target_mode, undeclared
 
-KINDS = ("boxes", "masks", "keypoints")
+TARGET_KINDS = ("boxes", "masks", "keypoints")
+KINDS = TARGET_KINDS  # the name before 0.4
 
 
 class TargetState:
@@ -24,14 +32,17 @@ class TargetState:
     """
 
     def __init__(self, hw: tuple[int, int], options: TargetOptions, boxes: Any = None, masks: Any = None,
-                 keypoints: Any = None):
+                 keypoints: Any = None, track_left: bool = False):
         self.hw = tuple(hw)
         self.options = options
         self._pending: np.ndarray | None = None  # composed axis-aligned maps not yet applied
         self._rows: np.ndarray | None = None  # boxes, then full: one array, so that each step is one call
+        self.ids = np.zeros(0, np.int64)
+        self.left: np.ndarray | None = None
         if boxes is not None:
             given = to_xyxy(as_box_array(boxes), options.box_format, self.hw)
             self._rows = np.concatenate([given, given])
+            self.ids = np.arange(len(given))  # each remaining box's row in the input
             if options.clip:
                 self._clip()
         self.masks = None if masks is None else [_as_mask(m, self.hw, i) for i, m in enumerate(masks)]
@@ -42,6 +53,8 @@ class TargetState:
                 raise InputError(f"keypoints: expected an (N, 2+) array of x, y (then any extra columns), "
                                  f"got shape {tuple(points.shape)}")
             self.keypoints = points.astype(np.float64)
+            # a batch keeps every point's row: those that left (or were -1 padding) are marked, not dropped
+            self.left = np.all(self.keypoints[:, :2] == -1, axis=1) if track_left else None
             if options.keypoints_outside == "mark" and self.keypoints.shape[1] == 2:
                 self.keypoints = np.hstack([self.keypoints, np.ones((len(self.keypoints), 1))])
             self._keypoints_outside()
@@ -58,6 +71,7 @@ class TargetState:
 
     def _keep(self, keep: np.ndarray) -> None:
         self._rows = np.concatenate([self.boxes[keep], self.full[keep]])
+        self.ids = self.ids[keep]
 
     def kinds(self) -> list[str]:
         return [k for k, v in (("boxes", self.boxes), ("masks", self.masks), ("keypoints", self.keypoints))
@@ -71,24 +85,21 @@ class TargetState:
     # -- one step ----------------------------------------------------------------------
     def step(self, transform: Any, params: dict, in_hw: tuple[int, int], out_hw: tuple[int, int]) -> None:
         """Move the targets as ``transform`` moved the image (``params`` as it applied them)."""
-        kind = getattr(transform, "targets", None)
-        if kind == "pixel":
+        mode = target_mode(transform)
+        if mode is TargetMode.PIXEL:
             return
-        if kind != "geometric":
+        if mode is not TargetMode.GEOMETRIC:
             raise SpecError(undeclared(transform))
         in_hw, out_hw = tuple(in_hw), tuple(out_hw)
-        if _moves_by_geometry(transform):
+        if moves_by_geometry(transform):
             keep_boxes = getattr(transform, "keep_boxes", None)
             if keep_boxes is not None and self._rows is not None:
                 self.flush()
                 keep = np.asarray(keep_boxes(self.boxes, params, in_hw), bool)
                 if not keep.all():
                     self._keep(keep)
-            matrix = transform.geometry(params, in_hw, out_hw)
-            if _composable(matrix, in_hw, out_hw):
-                self._pending = matrix if self._pending is None else matrix @ self._pending
-                self.hw = out_hw
-                return
+            self.move(transform.geometry(params, in_hw, out_hw), out_hw)
+            return
         self.flush()
         if self._rows is not None:
             self._rows = transform.apply_boxes(self._rows, params, in_hw, out_hw)
@@ -105,12 +116,22 @@ class TargetState:
         if self.keypoints is not None:
             self._keypoints_outside()
 
+    def move(self, matrix: np.ndarray, out_hw: tuple[int, int]) -> None:
+        """Move every target by one step's 3x3 forward map (pixel edges) onto an ``out_hw`` image."""
+        out_hw = tuple(out_hw)
+        if _composable(matrix, self.hw, out_hw):
+            self._pending = matrix if self._pending is None else matrix @ self._pending
+            self.hw = out_hw
+            return
+        self.flush()
+        self._pending = matrix
+        self.hw = out_hw
+        self.flush()
+
     def flush(self) -> None:
         """Apply the composed pending maps (boxes, masks, keypoints), then clip and drop as after a step."""
         if self._pending is None:
             return
-        from .geometry import warp_boxes, warp_mask, warp_points
-
         matrix, self._pending = self._pending, None
         if self._rows is not None:
             self._rows = warp_boxes(self._rows, matrix)
@@ -133,49 +154,41 @@ class TargetState:
         h, w = self.hw
         x, y = self.keypoints[:, 0], self.keypoints[:, 1]
         outside = (x < 0) | (x >= w) | (y < 0) | (y >= h) | np.isnan(x) | np.isnan(y)
+        if self.left is not None:
+            self.left |= outside
         mode = self.options.keypoints_outside
         if mode == "drop":
             self.keypoints = self.keypoints[~outside]
+            if self.left is not None:
+                self.left = self.left[~outside]
         elif mode == "mark":
             self.keypoints[outside, 2] = 0
 
     # -- the result ----------------------------------------------------------------------
     def result_boxes(self) -> np.ndarray:
         """The boxes in the caller's format after the final filters (min_area, min_visibility)."""
+        return self.result_boxes_and_ids()[0]
+
+    def result_boxes_and_ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`result_boxes`, and each kept box's row in the input."""
         self.flush()
         boxes, full = self.boxes, self.full
         options = self.options
         if options.clip and options.min_area == 0 and options.min_visibility == 0:  # already clipped, non-empty
-            return from_xyxy(boxes.copy(), options.box_format, self.hw)
+            return from_xyxy(boxes.copy(), options.box_format, self.hw), self.ids
         h, w = self.hw
         visible = _clip_to(boxes[:, :4].copy(), h, w)
         area, full_area = box_area(visible), box_area(full)
         keep = area >= self.options.min_area
         if self.options.min_visibility > 0:
             keep &= area >= self.options.min_visibility * np.where(full_area > 0, full_area, np.inf)
-        return from_xyxy(boxes[keep], self.options.box_format, self.hw)
+        return from_xyxy(boxes[keep], self.options.box_format, self.hw), self.ids[keep]
 
 
 try:  # the clip ufunc itself: np.clip's argument checks cost 5x the work on a few boxes
     _UFUNC_CLIP = np.core.umath.clip
 except AttributeError:  # pragma: no cover - numpy 2 moved it
     _UFUNC_CLIP = np._core.umath.clip
-
-_BY_GEOMETRY: dict = {}
-
-
-def _moves_by_geometry(transform: Any) -> bool:
-    """The transform moves targets by its geometry() alone (it overrides none of the apply_* methods)."""
-    cls = type(transform)
-    known = _BY_GEOMETRY.get(cls)
-    if known is None:
-        from ..transforms.base import Transform
-
-        known = _BY_GEOMETRY[cls] = (cls.apply_boxes is Transform.apply_boxes and cls.apply_mask is Transform.apply_mask
-                                     and cls.apply_keypoints is Transform.apply_keypoints
-                                     and cls.geometry is not Transform.geometry)
-    return known
-
 
 def _composable(matrix: np.ndarray, in_hw: tuple, out_hw: tuple) -> bool:
     """An axis-aligned map under which the input image covers the output image: clipping to the input
@@ -203,10 +216,3 @@ def _as_mask(mask: Any, hw: tuple[int, int], index: int) -> np.ndarray:
         raise InputError(f"mask {index}: expected an (H, W) or (H, W, K) array of the image's size {hw[0]}x{hw[1]}, "
                          f"got shape {tuple(array.shape)}")
     return array
-
-
-def undeclared(transform: Any) -> str:
-    name = getattr(transform, "spec_name", type(transform).__name__)
-    return (f"{name} does not say how it treats boxes, masks and keypoints: a transform used with targets "
-            f"declares targets = 'pixel' (targets untouched) or 'geometric' (with geometry(), or apply_boxes/"
-            f"apply_mask/apply_keypoints)")

@@ -40,11 +40,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import AugplugError, PluginError
+from ..errors import AugplugError, ParameterError, PluginError, SpecError
 from ..pipeline.build import build_pipeline
 from ..plugins.manager import BUILTIN_PLUGINS, PluginSystem
 from ..plugins.registry import Registry, TransformInfo, factory_params
 from ..targets.formats import box_ious
+from ..targets.modes import TargetMode, moves_by_geometry, overrides, target_mode
 from ..transforms.base import CHW, HWC, Transform
 from .isolation import load_plugin_system
 from .samples import sample_images
@@ -477,12 +478,36 @@ def check_batch(ctx: _Context) -> str | None:
         raise Skip("the object its factory returns has no batch path")
     images = np.ascontiguousarray(cifar10_samples()[0][:8])
     labels = np.arange(8) % 10
+    by_geometry = isinstance(t, Transform) and not overrides(t, "apply_batch") and moves_by_geometry(t)
+    if by_geometry:  # its batch path is its geometry(): output_hw() must name the size apply() makes
+        problem = _output_hw_problem(ctx, t)
+        if problem:
+            return problem
+    items = [ctx.item]
+    try:
+        ctx.pipeline(seed=0, kind="batch")
+    except ParameterError as exc:  # an example value batches refuse (a non-zero fill): the defaults then
+        if "batch pipeline" not in str(exc) or any(p.required for p in factory_params(ctx.info.factory)):
+            raise
+        items = [{"name": ctx.info.qualified_name, "params": {}}]
+
+    def build(seed: int) -> Any:
+        from ..batch import build_batch_pipeline
+
+        return build_batch_pipeline(items, seed=seed, registry=ctx.registry)
 
     def run(seed: int, data: Any) -> tuple[Any, Any]:
-        pipe = ctx.pipeline(seed=seed, kind="batch")
+        pipe = build(seed)
         if pipe.mixes_labels:
             return pipe(data, labels, classes=10)
         return pipe(data), None
+
+    try:
+        run(0, images)
+    except SpecError as exc:  # a size of each sample's own (RandomIoUCrop): a batch ends it with a Resize
+        if "different sizes" not in str(exc):
+            raise
+        items = items + [{"name": "Resize", "params": {"size": 32}}]
 
     before = images.copy()
     out, targets = run(0, images)
@@ -506,7 +531,23 @@ def check_batch(ctx: _Context) -> str | None:
         if t_np.shape != (8, 10) or not np.allclose(t_np.sum(axis=1), 1.0, atol=1e-5):
             return f"mixing gave targets of shape {t_np.shape} that do not sum to 1 per sample"
     if ctx.declared_random() and all(np.array_equal(out, run(seed, images)[0]) for seed in range(1, 8)):
-        return "declared random but seeds 0-7 give identical batches: draw from the rng sample_batch gets"
+        # a draw that batches do not show (an interpolation: batches resample bilinearly) must still vary
+        draws = [repr(t.sample_batch(np.random.default_rng(seed), 8, (32, 32, 3))) for seed in range(8)] \
+            if by_geometry else []
+        if len(set(draws)) < 2:
+            return "declared random but seeds 0-7 give identical batches: draw from the rng sample_batch gets"
+    return None
+
+
+def _output_hw_problem(ctx: _Context, t: Transform) -> str | None:
+    img = ctx.images.get("cat_small", next(iter(ctx.images.values())))
+    for seed in _SEEDS[:4]:
+        params = t.sample(np.random.default_rng(seed), img.shape)
+        made = t.apply(img, HWC, **params).shape[:2]
+        said = tuple(int(v) for v in t.output_hw(params, img.shape[:2]))
+        if said != tuple(made):
+            return (f"output_hw() says {said} but apply() made {tuple(made)} for {params} (seed {seed}): its batch "
+                    f"path (the stacked geometry()) needs output_hw() to name the output size")
     return None
 
 
@@ -528,10 +569,10 @@ def _painted_scene() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 def check_targets(ctx: _Context) -> str | None:
     t = ctx.transform()
-    kind = getattr(t, "targets", None)
-    if kind not in ("pixel", "geometric", "container"):
-        raise Skip("does not declare targets ('pixel' or 'geometric'): it cannot be used with boxes, masks or "
-                   "keypoints")
+    mode = target_mode(t)
+    if mode is TargetMode.UNDECLARED:
+        raise Skip("does not declare its target mode ('pixel' or 'geometric'): it cannot be used with boxes, masks "
+                   "or keypoints")
     if ctx.takes_tensors():
         raise Skip("works on tensors, after ToTensor")
     # a transform that says it cannot move a kind (target_problem) is checked on the kinds it moves
@@ -550,7 +591,7 @@ def check_targets(ctx: _Context) -> str | None:
         result = pipe.apply(img, np.random.default_rng(seed), **given)
         out = np.asarray(result.image)
         out_mask = np.asarray(result.masks) if result.masks is not None else None
-        if kind == "pixel":
+        if mode is TargetMode.PIXEL:
             hw = out.shape[1:] if pipe.output_layout() == CHW else out.shape[:2]
             if tuple(hw) != img.shape[:2]:
                 return f"declared 'pixel' but changed the size {img.shape[:2]} -> {tuple(hw)} (seed {seed})"
@@ -597,7 +638,7 @@ def check_targets(ctx: _Context) -> str | None:
                 if np.hypot(*(result.keypoints[0, :2] - centre)) > 3:
                     return (f"the keypoint went to {np.round(result.keypoints[0, :2], 1).tolist()}, the pixels painted "
                             f"at it to {np.round(centre, 1).tolist()} (seed {seed})")
-    if kind == "pixel" and "masks" in kinds and not np.array_equal(result.masks, mask):
+    if mode is TargetMode.PIXEL and "masks" in kinds and not np.array_equal(result.masks, mask):
         return "declared 'pixel' but changed the mask"
     return None
 

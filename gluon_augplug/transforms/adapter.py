@@ -7,6 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import ReplayError
+from ..targets.modes import TargetMode, target_mode
 from .base import CHW, HWC, Transform, is_ndarray, to_numpy
 
 
@@ -41,8 +42,8 @@ class CallableTransform(Transform):
         self._takes_rng = not self._block and _accepts_rng(fn)
         # None = unknown: a callable may declare `random = False` to be replayable by calling it again
         self.random = True if self._takes_rng else getattr(fn, "random", None)
-        # a callable may say it changes pixel values only (targets = "pixel"); it cannot move targets
-        self.targets = "pixel" if getattr(fn, "targets", None) == "pixel" else None
+        # a callable may say it changes pixel values only (target_mode = "pixel", or targets = "pixel"); it cannot move targets
+        self.target_mode = TargetMode.PIXEL if target_mode(fn) is TargetMode.PIXEL else TargetMode.UNDECLARED
 
     def run(self, img, rng, layout, replay=None, targets=None):
         params = None

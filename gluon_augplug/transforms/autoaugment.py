@@ -11,6 +11,7 @@ import numpy as np
 
 from . import functional as F
 from .. import params as P
+from ..targets.modes import TargetMode
 from .base import Transform, registration_hook
 from ..targets.geometry import from_index_matrix
 from .geometric import affine_matrix
@@ -103,7 +104,7 @@ class _Policy(Transform):
             value = -value
         return [op, value]
 
-    targets = "geometric"  # its shears, translations and rotations move targets; colour operations do not
+    target_mode = TargetMode.GEOMETRIC  # its shears, translations and rotations move targets; colour operations do not
 
     def apply(self, img, layout, ops=()):
         out = img

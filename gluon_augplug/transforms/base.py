@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import InputError, InputTypeError, ParameterError, ReplayError, SpecError
 from ..params import Param
 from ..randomness import RandomSource, default_source  # noqa: F401  (their home before 0.2)
+from ..targets.modes import TargetMode, _mode, default_method, moves_by_geometry, overrides, target_mode, undeclared
 
 HWC = "HWC"
 CHW = "CHW"
@@ -184,11 +185,13 @@ class Transform(Specified):
         Parameters that build a typical instance when the defaults do not (listings, harness).
     parameters : dict of str to Param
         The declared parameters in constructor order (filled in from the class attributes).
-    targets : str or None
-        How the transform treats boxes, masks and keypoints: ``"pixel"`` (it changes pixel values
-        only: targets untouched) or ``"geometric"`` (it moves pixels: implement :meth:`geometry`,
-        or :meth:`apply_boxes`, :meth:`apply_mask` and :meth:`apply_keypoints`). Undeclared
-        (``None``): the transform cannot be used with targets (a clear error, never wrong boxes).
+    target_mode : TargetMode
+        How the transform treats boxes, masks and keypoints: ``TargetMode.PIXEL`` (or ``"pixel"``: it
+        changes pixel values only, targets untouched) or ``TargetMode.GEOMETRIC`` (``"geometric"``: it
+        moves pixels: implement :meth:`geometry`, or :meth:`apply_boxes`, :meth:`apply_mask` and
+        :meth:`apply_keypoints`). Undeclared: the transform cannot be used with targets (a clear error,
+        never wrong boxes). The name before 0.4, ``targets = "pixel"``, is read the same way, and
+        ``targets`` keeps giving the mode's string.
     needs_targets : bool
         :meth:`sample` needs the image's current boxes (an IoU-constrained crop): it is called as
         ``sample(rng, shape, targets=boxes)`` with pixel xyxy boxes (N, 4+), or ``None`` when the
@@ -201,12 +204,15 @@ class Transform(Specified):
     batch_only: ClassVar[bool] = False
     mixes_labels: ClassVar[bool] = False
     example: ClassVar[dict | None] = None
-    targets: ClassVar[str | None] = None
+    target_mode: ClassVar[TargetMode] = TargetMode.UNDECLARED
+    targets: ClassVar[str | None] = None  # the target mode's name before 0.4 (kept in step with target_mode)
     needs_targets: ClassVar[bool] = False
     _declared_signature: ClassVar[inspect.Signature] = inspect.Signature()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        mode = _declared_mode(cls)
+        cls.target_mode, cls.targets = mode, (None if mode is TargetMode.UNDECLARED else mode.value)
         own = [(k, v) for k, v in vars(cls).items() if isinstance(v, Param)]
         # every direct base's declared parameters (class X(Mixin, _MaybeApply) keeps p), in base order; a base's
         # own list already lacks what it dropped, and a subclass drops one by assigning a plain value
@@ -257,8 +263,20 @@ class Transform(Specified):
 
     # -- to implement --------------------------------------------------------
     def sample(self, rng: np.random.Generator, shape: tuple[int, int, int]) -> dict:
-        """Draw this image's random parameters (JSON-friendly values) for an image of ``shape`` (H, W, C)."""
+        """Draw this image's random parameters (JSON-friendly values) for an image of ``shape`` (H, W, C).
+
+        Default: :meth:`draw` for one image when the class writes it, else no parameters."""
+        if overrides(self, "draw"):
+            return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in self.draw(rng, shape, None).items()}
         return {}
+
+    @default_method
+    def draw(self, rng: np.random.Generator, shape: tuple[int, int, int], size: int | None) -> dict:
+        """Optional: the random draw written once for one image (``size=None``: numbers) and for a batch of
+        ``size`` images of ``shape`` (arrays of ``size`` values, drawn at once). Written, it is both
+        :meth:`sample` and :meth:`sample_batch`, and then :meth:`geometry` and :meth:`output_hw` take such
+        columns too (arrays of n values: return (n, 3, 3) maps and the one output size)."""
+        raise NotImplementedError
 
     def apply(self, img: np.ndarray, layout: str, **params: Any) -> np.ndarray:
         """Return a new array: ``img`` transformed with ``params``; never modify ``img``."""
@@ -269,13 +287,20 @@ class Transform(Specified):
 
     # -- the batch path (optional) ---------------------------------------------
     def sample_batch(self, rng: np.random.Generator, n: int, shape: tuple[int, int, int]) -> Any:
-        """Draw the parameters of ``n`` images of ``shape`` (H, W, C) at once (default: ``sample`` n times)."""
+        """Draw the parameters of ``n`` images of ``shape`` (H, W, C) at once: a list of ``n`` dicts
+        (default: ``sample`` n times), or columns of n values each (default when :meth:`draw` is written)."""
+        if overrides(self, "draw"):
+            return self.draw(rng, shape, n)
         return [self.sample(rng, shape) for _ in range(n)]
 
+    @default_method
     def apply_batch(self, state: Any, params: Any) -> None:
         """Apply ``params`` (from :meth:`sample_batch`) to a batch: append per-sample geometry or colour
         to ``state`` (:class:`gluon_augplug.batch.BatchState`, fused with the neighbouring steps) or
-        work on its data after ``state.flush()``. Not implemented: the transform is per-sample only."""
+        work on its data after ``state.flush()``.
+
+        Not needed by a geometric transform that moves pixels by :meth:`geometry` alone: its batch path
+        is that map, stacked over the samples. Otherwise, not implemented: the transform is per-sample only."""
         raise NotImplementedError
 
     def check_batch(self) -> None:
@@ -284,20 +309,31 @@ class Transform(Specified):
 
     @classmethod
     def supports_batch(cls) -> bool:
-        """True when the class implements the batch path."""
-        return cls.apply_batch is not Transform.apply_batch
+        """True when the class runs on batches: it implements :meth:`apply_batch`, or moves pixels by
+        :meth:`geometry` alone."""
+        return overrides(cls, "apply_batch") or moves_by_geometry(cls)
 
-    # -- targets (boxes, masks, keypoints) ------------------------------------------
+    # -- geometry: targets and batches (boxes, masks, keypoints) --------------------------
+    @default_method
     def geometry(self, params: dict, in_hw: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
         """The 3x3 map that moved each point (x, y) of the input to the output, for ``params``.
 
         Coordinates are pixel edges: the input spans ``[0, W] x [0, H]`` (``in_hw`` = (H, W)), and a
-        horizontal flip is ``x -> W - x``. The default :meth:`apply_boxes`, :meth:`apply_mask` and
-        :meth:`apply_keypoints` use it; :func:`gluon_augplug.targets.from_index_matrix` converts an
-        OpenCV matrix. A geometric transform that is not affine overrides those three instead.
+        horizontal flip is ``x -> W - x``. It is the single source of the step's geometry: the default
+        :meth:`apply_boxes`, :meth:`apply_mask` and :meth:`apply_keypoints` use it, and so does the batch
+        path (the maps of the samples stacked, with :meth:`output_hw`: no :meth:`apply_batch` to write).
+        :func:`gluon_augplug.targets.from_index_matrix` converts an OpenCV matrix. A geometric transform
+        that is not affine overrides the three ``apply_*`` methods instead (and runs per sample only).
         """
         raise NotImplementedError
 
+    @default_method
+    def output_hw(self, params: dict, in_hw: tuple[int, int]) -> tuple[int, int]:
+        """The output's (H, W) for ``params`` on an ``in_hw`` image, known before the pixels are made (the
+        batch path needs it). Default: the input's size; a step that changes the size implements it."""
+        return tuple(in_hw)  # type: ignore[return-value]
+
+    @default_method
     def apply_boxes(self, boxes: np.ndarray, params: dict, in_hw: tuple[int, int],
                     out_hw: tuple[int, int]) -> np.ndarray:
         """Boxes (N, 4+) in pixel xyxy moved as the image was; extra columns kept. A row of NaN drops
@@ -306,6 +342,7 @@ class Transform(Specified):
 
         return warp_boxes(boxes, self.geometry(params, in_hw, out_hw))
 
+    @default_method
     def apply_keypoints(self, points: np.ndarray, params: dict, in_hw: tuple[int, int],
                         out_hw: tuple[int, int]) -> np.ndarray:
         """Keypoints (N, 2+) x, y moved as the image was; extra columns kept. Default: :meth:`geometry`."""
@@ -313,6 +350,7 @@ class Transform(Specified):
 
         return warp_points(points, self.geometry(params, in_hw, out_hw))
 
+    @default_method
     def apply_mask(self, mask: np.ndarray, params: dict, in_hw: tuple[int, int],
                    out_hw: tuple[int, int]) -> np.ndarray:
         """A label mask (H, W) or (H, W, K) moved as the image was, by nearest-neighbour sampling
@@ -330,21 +368,18 @@ class Transform(Specified):
 
     # Optional: ``keep_boxes(boxes, params, in_hw) -> bool array``, which boxes (pixel xyxy, before this step)
     # survive it (RandomIoUCrop's centre rule). Defined, it lets a geometry()-only step drop boxes and still be
-    # composed with its neighbours; the same can be done by returning NaN rows from apply_boxes.
+    # composed with its neighbours (and run on batches); the same can be done by returning NaN rows from apply_boxes.
 
     def target_problem(self, kinds: tuple[str, ...]) -> str | None:
         """Why this transform cannot move ``kinds`` of targets ("boxes", "masks", "keypoints"), or None."""
-        from ..targets.state import undeclared
-
-        kind = getattr(self, "targets", None)
-        if kind == "pixel":
+        mode = target_mode(self)
+        if mode is TargetMode.PIXEL:
             return None
-        if kind != "geometric":
+        if mode is not TargetMode.GEOMETRIC:
             return undeclared(self)
-        cls = type(self)
-        if cls.geometry is not Transform.geometry:
+        if overrides(self, "geometry"):
             return None
-        missing = [k for k in kinds if getattr(cls, _TARGET_METHODS[k]) is getattr(Transform, _TARGET_METHODS[k])]
+        missing = [k for k in kinds if not overrides(self, _TARGET_METHODS[k])]
         if missing:
             return (f"{self.spec_name} is geometric but cannot move {', '.join(missing)}: it implements neither "
                     f"geometry() nor {', '.join(_TARGET_METHODS[k] + '()' for k in missing)}")
@@ -370,6 +405,9 @@ class Transform(Specified):
 
     def run_batch(self, state: Any) -> None:
         """Draw this batch's parameters from ``state.rng`` and apply them."""
+        if not overrides(self, "apply_batch") and moves_by_geometry(self):
+            state.geometric_step(self)  # the one geometry: this step's geometry(), stacked over the samples
+            return
         h, w = state.hw
         self.apply_batch(state, self.sample_batch(state.rng, state.n, (h, w, state.channels)))
 
@@ -395,6 +433,18 @@ class Transform(Specified):
 
 
 _TARGET_METHODS = {"boxes": "apply_boxes", "masks": "apply_mask", "keypoints": "apply_keypoints"}
+
+
+def _declared_mode(cls: type) -> TargetMode:
+    """The target mode the nearest class of ``cls``'s MRO declares, under either name."""
+    for klass in cls.__mro__:
+        own = vars(klass)
+        if "target_mode" in own or "targets" in own:
+            value = own.get("target_mode")
+            if value is None or (value is TargetMode.UNDECLARED and own.get("targets") is not None):
+                value = own.get("targets")
+            return _mode(value)
+    return TargetMode.UNDECLARED
 
 
 def _own_init(cls: type) -> Any:

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import functional as F
 from .. import params as P
+from ..targets.modes import TargetMode
 from .base import Transform, registration_hook
 from .functional import LIGHTING_EIG, color_step, color_steps, then, then_batch
 
@@ -16,7 +17,7 @@ class _ColorMap:
     applied in one pass and clipped to [0, 1], as each transform saturates per sample."""
 
     needs_means = False  # the map depends on the sample's channel means (contrast)
-    targets = "pixel"
+    target_mode = TargetMode.PIXEL
 
     def color_maps(self, params: list, means: np.ndarray) -> np.ndarray:
         """The batch's (N, 3, 4) maps, one per sample's ``params`` and (N, 3) channel means."""
@@ -248,7 +249,7 @@ class _MaybeApply(Transform):
     """A pixel op applied with probability ``p``."""
 
     random = True
-    targets = "pixel"
+    target_mode = TargetMode.PIXEL
     p = P.Probability(0.5)
 
     def sample(self, rng, shape):
@@ -330,7 +331,7 @@ class GaussianBlur(Transform):
     """Blur with an odd ``kernel_size`` and a sigma drawn uniformly from ``sigma`` (number or (min, max))."""
 
     random = True
-    targets = "pixel"
+    target_mode = TargetMode.PIXEL
     kernel_size = P.Number(5, 1, 255, integer=True, doc="odd side of the kernel in pixels")
     sigma = P.Range((0.1, 2.0), 1e-3, None, doc="standard deviation, or a (min, max) range to draw it from")
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from ..errors import ReplayError, SpecError
 from .. import params as P
+from ..targets.modes import TargetMode
 from .base import CHW, HWC, Transform, registration_hook
 from .tensor import Normalize, ToTensor
 
@@ -34,7 +35,7 @@ class _Composite(Transform):
         extra = "".join(f", {k}={v!r}" for k, v in own.items())
         return f"{self.spec_name}([{inner}]{extra})"
 
-    targets = "container"  # moves targets through its children
+    target_mode = TargetMode.CONTAINER  # moves targets through its children
 
     def target_problem(self, kinds):
         problems = [p for p in (child_problem(t, kinds) for t in self.transforms) if p]
@@ -177,7 +178,7 @@ def child_problem(transform: Any, kinds: tuple) -> str | None:
     problem = getattr(transform, "target_problem", None)
     name = getattr(transform, "spec_name", type(transform).__name__)
     if problem is None:
-        from ..targets.state import undeclared
+        from ..targets.modes import undeclared
 
         return undeclared(transform)
     found = problem(kinds)

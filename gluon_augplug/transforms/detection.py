@@ -16,7 +16,8 @@ import numpy as np
 from . import functional as F
 from .. import params as P
 from ..targets.formats import box_ious
-from ..targets.geometry import crop_resize_matrix
+from ..targets.geometry import crop_resize_matrix, scale_matrix
+from ..targets.modes import TargetMode
 from ..errors import InputError
 from .base import DecodeWindow, Transform, registration_hook
 
@@ -42,7 +43,7 @@ class RandomExpand(Transform):
     """
 
     random = True
-    targets = "geometric"
+    target_mode = TargetMode.GEOMETRIC
     max_ratio = P.Number(4.0, 1.0, 64.0, doc="largest ratio of the canvas side to the image side")
     fill = P.Fill(0, "colour of the canvas (0-255), one number or one per channel")
     keep_ratio = P.Flag(True, "the same ratio for width and height")
@@ -78,6 +79,13 @@ class RandomExpand(Transform):
     def geometry(self, params, in_hw, out_hw):
         return np.array([[1.0, 0.0, params["x0"]], [0.0, 1.0, params["y0"]], [0.0, 0.0, 1.0]])
 
+    def output_hw(self, params, in_hw):
+        return params["h"], params["w"]
+
+    def check_batch(self):
+        if np.any(np.asarray(self.fill) != 0):
+            raise self.invalid("fill", "0 in a batch pipeline (batch canvases are filled with zeros)")
+
 
 SSD_CONSTRAINTS = ((0.1, None), (0.3, None), (0.5, None), (0.7, None), (0.9, None), (None, 1))
 
@@ -108,7 +116,7 @@ class RandomIoUCrop(Transform):
     """
 
     random = True
-    targets = "geometric"
+    target_mode = TargetMode.GEOMETRIC
     needs_targets = True
     min_scale = P.Number(0.3, 0.01, 1.0, doc="smallest side scale of the window")
     max_scale = P.Number(1.0, 0.01, 1.0, doc="largest side scale of the window")
@@ -159,6 +167,9 @@ class RandomIoUCrop(Transform):
     def geometry(self, params, in_hw, out_hw):
         return crop_resize_matrix(params["x0"], params["y0"], params["w"], params["h"])
 
+    def output_hw(self, params, in_hw):
+        return params["h"], params["w"]
+
     def keep_boxes(self, boxes, params, in_hw):
         """GluonCV drops a box whose centre leaves the window."""
         return _centres_inside(boxes, (params["x0"], params["y0"], params["w"], params["h"]))
@@ -189,7 +200,7 @@ class RandomColorDistort(Transform):
     """
 
     random = True
-    targets = "pixel"
+    target_mode = TargetMode.PIXEL
     brightness_delta = P.Number(32, 0, 255, doc="largest brightness change (0-255 scale)")
     contrast = P.Range((0.5, 1.5), 0.0, None, doc="contrast factor range")
     saturation = P.Range((0.5, 1.5), 0.0, None, doc="saturation factor range")
@@ -241,7 +252,7 @@ class RandomInterpolationResize(Transform):
     (GluonCV's SSD/YOLOv3 ``imresize(..., interp=np.random.randint(0, 5))``)."""
 
     random = True
-    targets = "geometric"
+    target_mode = TargetMode.GEOMETRIC
     size = P.Size(doc="output size: an integer (square) or (width, height)")
     interpolations = P.Custom((0, 1, 2, 3, 4), lambda owner, name, value: _interpolations(owner, name, value),
                               "a non-empty list of interpolation codes 0-4", "the interpolations picked from",
@@ -258,7 +269,10 @@ class RandomInterpolationResize(Transform):
         return DecodeWindow(0, 0, in_hw[1], in_hw[0], (self.size[1], self.size[0]), params["interpolation"])
 
     def geometry(self, params, in_hw, out_hw):
-        return np.diag([out_hw[1] / in_hw[1], out_hw[0] / in_hw[0], 1.0])
+        return scale_matrix(in_hw, out_hw)
+
+    def output_hw(self, params, in_hw):
+        return self.size[1], self.size[0]
 
 
 def _interpolations(owner: str, name: str, value: Any) -> tuple:
@@ -275,7 +289,7 @@ class ResizeShortWithin(Transform):
     (GluonCV's ``resize_short_within``, Faster R-CNN's training and test resize)."""
 
     random = True
-    targets = "geometric"
+    target_mode = TargetMode.GEOMETRIC
     short = P.Range(600, 1, P.MAX_SIDE, integer=True, doc="short side, or a (min, max) range to draw it from")
     max_size = P.Number(1000, 1, P.MAX_SIDE, integer=True, doc="largest long side")
     mult_base = P.Number(1, 1, 1024, integer=True, doc="output sides are multiples of it")
@@ -302,7 +316,11 @@ class ResizeShortWithin(Transform):
         return DecodeWindow(0, 0, in_hw[1], in_hw[0], (h, w), self.interpolation)
 
     def geometry(self, params, in_hw, out_hw):
-        return np.diag([out_hw[1] / in_hw[1], out_hw[0] / in_hw[0], 1.0])
+        return scale_matrix(in_hw, out_hw)
+
+    def output_hw(self, params, in_hw):
+        w, h = self.output_size(*in_hw, params["short"])
+        return h, w
 
 
 augplug_register_transforms = registration_hook(__name__)

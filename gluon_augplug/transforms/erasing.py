@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import params as P
+from ..targets.modes import TargetMode
 from .base import CHW, HWC, Transform, registration_hook
 
 
@@ -40,7 +41,7 @@ class Cutout(Transform):
 
     random = True
     accepts = (HWC, CHW)
-    targets = "pixel"  # erased pixels keep their boxes, mask labels and keypoints (albumentations' default)
+    target_mode = TargetMode.PIXEL  # erased pixels keep their boxes, mask labels and keypoints (albumentations' default)
     size = P.Number(16, 1, P.MAX_SIDE, integer=True, doc="side of each square in pixels")
     num_holes = P.Number(1, 0, 1000, integer=True, doc="squares per image")
     fill = P.Custom(0, _fill, "a number, or one per channel (0-255 on images; any value on tensors)",
@@ -77,7 +78,7 @@ class RandomErasing(Transform):
 
     random = True
     accepts = (HWC, CHW)
-    targets = "pixel"  # erased pixels keep their boxes, mask labels and keypoints (albumentations' default)
+    target_mode = TargetMode.PIXEL  # erased pixels keep their boxes, mask labels and keypoints (albumentations' default)
     p = P.Probability(0.5)
     scale = P.Range((0.02, 0.33), 0.0, 1.0, doc="area of the rectangle as a fraction of the image's")
     ratio = P.Range((0.3, 3.3), 1e-6, None, doc="aspect ratio of the rectangle")

@@ -9,10 +9,9 @@ import numpy as np
 
 from . import functional as F
 from .. import params as P
-from ..targets.geometry import crop_resize_matrix, flip_matrix, from_index_matrix, invert_affine
+from ..targets.geometry import crop_resize_matrix, flip_matrix, from_index_matrix, scale_matrix
+from ..targets.modes import TargetMode
 from .base import CHW, HWC, DecodeWindow, Transform, registration_hook
-
-_IDENTITY = np.eye(3)
 
 
 def _flip(img: np.ndarray, layout: str, axis_hwc: int) -> np.ndarray:
@@ -26,29 +25,18 @@ class RandomFlipLeftRight(Transform):
 
     random = True
     accepts = (HWC, CHW)
-    targets = "geometric"
+    target_mode = TargetMode.GEOMETRIC
     p = P.Probability(0.5, "probability of flipping")
     _axis = 1  # of an HWC image
 
-    def geometry(self, params, in_hw, out_hw):
-        return flip_matrix(in_hw, horizontal=self._axis == 1) if params.get("flip") else _IDENTITY
+    def draw(self, rng, shape, size):
+        return {"flip": rng.random(size) < self.p}
 
-    def sample(self, rng, shape):
-        return {"flip": bool(rng.random() < self.p)}
+    def geometry(self, params, in_hw, out_hw):
+        return flip_matrix(in_hw, self._axis == 1, params.get("flip", False))
 
     def apply(self, img, layout, flip=False):
         return _flip(img, layout, self._axis) if flip else img
-
-    def sample_batch(self, rng, n, shape):
-        return rng.random(n) < self.p  # the per-sample draw, vectorized
-
-    def apply_batch(self, state, flip):
-        h, w = state.hw
-        axis = 0 if self._axis == 1 else 1  # of the (x, y) maps
-        maps = np.tile(np.eye(3), (state.n, 1, 1))
-        maps[flip, axis, axis] = -1.0
-        maps[flip, axis, 2] = (w if axis == 0 else h) - 1
-        state.add_geometry(maps)
 
 
 class RandomFlipTopBottom(RandomFlipLeftRight):
@@ -75,10 +63,14 @@ class Resize(Transform):
     keep_ratio = P.Flag(False, "keep the aspect ratio: size is the short side")
     interpolation = P.Interpolation(1)
     example = {"size": 32}
-    targets = "geometric"
+    target_mode = TargetMode.GEOMETRIC
 
     def geometry(self, params, in_hw, out_hw):
-        return np.diag([out_hw[1] / in_hw[1], out_hw[0] / in_hw[0], 1.0])
+        return scale_matrix(in_hw, out_hw)
+
+    def output_hw(self, params, in_hw):
+        w, h = self.output_size(*in_hw)
+        return h, w
 
     def setup(self):
         if self.keep_ratio and isinstance(self._param_given["size"], (list, tuple)):
@@ -104,7 +96,7 @@ class CenterCrop(Transform):
     size = P.Size(doc="output size: an integer (square) or (width, height)")
     interpolation = P.Interpolation(1)
     example = {"size": 24}
-    targets = "geometric"
+    target_mode = TargetMode.GEOMETRIC
 
     def _window(self, h: int, w: int) -> tuple[int, int, int, int]:
         cw, ch = scale_down((w, h), self.size)
@@ -116,18 +108,11 @@ class CenterCrop(Transform):
     def geometry(self, params, in_hw, out_hw):
         return crop_resize_matrix(*self._window(*in_hw), self.size)
 
+    def output_hw(self, params, in_hw):
+        return self.size[1], self.size[0]
+
     def decode_window(self, params, in_hw):
         return DecodeWindow(*self._window(*in_hw), (self.size[1], self.size[0]), self.interpolation)
-
-
-def add_crops(state: Any, x0: Any, y0: Any, w: Any, h: Any, size_wh: tuple[int, int]) -> None:
-    """Append per-sample crops (windows at (x0, y0) of w x h, numbers or one per sample) resized to
-    ``size_wh`` to a batch state, as maps from output pixels to input pixels."""
-    ow, oh = size_wh
-    maps = np.tile(np.eye(3), (state.n, 1, 1))
-    maps[:, 0, 0], maps[:, 1, 1] = (np.asarray(w) - 1) / max(ow - 1, 1), (np.asarray(h) - 1) / max(oh - 1, 1)
-    maps[:, 0, 2], maps[:, 1, 2] = x0, y0
-    state.add_geometry(maps, (oh, ow))
 
 
 def _padding(owner: str, name: str, value: Any) -> tuple[int, int, int, int]:
@@ -162,20 +147,23 @@ class RandomCrop(Transform):
     pad_value = P.Fill(0, "colour of the padding (0-255)")
     interpolation = P.Interpolation(1)
     example = {"size": 32, "pad": 4}
-    targets = "geometric"
+    target_mode = TargetMode.GEOMETRIC
 
     def geometry(self, params, in_hw, out_hw):
         return crop_resize_matrix(params["x0"], params["y0"], params["w"], params["h"], self.size)
+
+    def output_hw(self, params, in_hw):
+        return self.size[1], self.size[0]
 
     def check_batch(self):
         if self.pad_value not in (0, 0.0):
             raise self.invalid("pad_value", "0 in a batch pipeline (batch crops pad with zeros)")
 
-    def sample(self, rng, shape):
+    def draw(self, rng, shape, size):
         left, top, right, bottom = self.pad
         pw, ph = shape[1] + left + right, shape[0] + top + bottom
         cw, ch = scale_down((pw, ph), self.size)
-        return {"x0": int(rng.integers(0, pw - cw + 1)) - left, "y0": int(rng.integers(0, ph - ch + 1)) - top,
+        return {"x0": rng.integers(0, pw - cw + 1, size) - left, "y0": rng.integers(0, ph - ch + 1, size) - top,
                 "w": cw, "h": ch}
 
     def apply(self, img, layout, x0=0, y0=0, w=None, h=None):
@@ -192,17 +180,6 @@ class RandomCrop(Transform):
             out[sy - y0 : ey - y0, sx - x0 : ex - x0] = img[sy:ey, sx:ex]
         return out if (w, h) == tuple(self.size) else F.resize(out, self.size, self.interpolation)
 
-    def sample_batch(self, rng, n, shape):
-        left, top, right, bottom = self.pad
-        pw, ph = shape[1] + left + right, shape[0] + top + bottom
-        cw, ch = scale_down((pw, ph), self.size)
-        # the per-sample draw (sample), vectorized over the batch
-        return {"x0": rng.integers(0, pw - cw + 1, size=n) - left, "y0": rng.integers(0, ph - ch + 1, size=n) - top,
-                "w": cw, "h": ch}
-
-    def apply_batch(self, state, params):
-        add_crops(state, params["x0"], params["y0"], params["w"], params["h"], self.size)
-
 
 class RandomResizedCrop(Transform):
     """Crop a random area and aspect ratio, then resize to ``size`` (MXNet's and torchvision's recipe).
@@ -218,8 +195,7 @@ class RandomResizedCrop(Transform):
     ratio = P.Range((3.0 / 4.0, 4.0 / 3.0), 1e-6, None, doc="aspect ratio (width / height) of the crop")
     interpolation = P.Interpolation(1)
     example = {"size": 32}
-
-    targets = "geometric"
+    target_mode = TargetMode.GEOMETRIC
 
     def setup(self):
         if self.scale[1] <= 0:
@@ -227,6 +203,9 @@ class RandomResizedCrop(Transform):
 
     def geometry(self, params, in_hw, out_hw):
         return crop_resize_matrix(params["x0"], params["y0"], params["w"], params["h"], self.size)
+
+    def output_hw(self, params, in_hw):
+        return self.size[1], self.size[0]
 
     def sample(self, rng, shape):
         h, w = shape[:2]
@@ -247,10 +226,6 @@ class RandomResizedCrop(Transform):
     def decode_window(self, params, in_hw):
         return DecodeWindow(params["x0"], params["y0"], params["w"], params["h"], (self.size[1], self.size[0]),
                             self.interpolation)
-
-    def apply_batch(self, state, params):
-        x0, y0, w, h = (np.array([p[k] for p in params], np.float64) for k in ("x0", "y0", "w", "h"))
-        add_crops(state, x0, y0, w, h, self.size)
 
 
 def affine_matrix(center: tuple[float, float], angle: float, translate: tuple[float, float] = (0.0, 0.0),
@@ -310,7 +285,7 @@ class RandomAffine(Transform):
             "shear": [float(rng.uniform(*shear[0])), float(rng.uniform(*shear[1]))],
         }
 
-    targets = "geometric"
+    target_mode = TargetMode.GEOMETRIC
 
     @staticmethod
     def _matrix(hw, angle=0.0, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0)) -> np.ndarray:
@@ -323,13 +298,6 @@ class RandomAffine(Transform):
 
     def geometry(self, params, in_hw, out_hw):
         return from_index_matrix(self._matrix(in_hw, **params))
-
-    def apply_batch(self, state, params):
-        h, w = state.hw
-        center = ((w - 1) * 0.5, (h - 1) * 0.5)
-        state.add_geometry(np.stack([
-            invert_affine(affine_matrix(center, p["angle"], tuple(p["translate"]), p["scale"], tuple(p["shear"])))
-            for p in params]))
 
 
 class RandomRotation(RandomAffine):

@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 
 from .. import params as P
+from ..targets.modes import TargetMode
 from ..errors import InputError
 from .base import CHW, HWC, Transform, registration_hook
 
@@ -14,7 +15,7 @@ class ToTensor(Transform):
 
     accepts = (HWC,)
     produces = CHW
-    targets = "pixel"
+    target_mode = TargetMode.PIXEL
 
     def apply_batch(self, state, params):
         """Nothing to do: batch pipelines turn NHWC uint8 batches into NCHW float32 in [0, 1] on entry."""
@@ -35,7 +36,7 @@ class Normalize(Transform):
     """``(tensor - mean) / std`` per channel of a CHW tensor (place it after ToTensor)."""
 
     accepts = (CHW,)
-    targets = "pixel"
+    target_mode = TargetMode.PIXEL
     mean = P.PerChannel(0.0, doc="subtracted per channel (on the 0-1 scale)")
     std = P.PerChannel(1.0, positive=True, doc="divisor per channel (on the 0-1 scale)")
 

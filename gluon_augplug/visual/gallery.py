@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..targets.modes import TargetMode, target_mode
 from ..plugins.registry import ParamInfo, PresetInfo, Registry, TransformInfo
 from .gallery_page import render_page
 
@@ -120,7 +121,7 @@ def _moves_boxes(built: Any) -> tuple[bool, str | None]:
     """It moves pixels and can move boxes; or why not (a note for the card)."""
     from ..transforms.base import Transform
 
-    if not isinstance(built, Transform) or getattr(built, "targets", None) != "geometric":
+    if not isinstance(built, Transform) or target_mode(built) is not TargetMode.GEOMETRIC:
         return False, None
     problem = built.target_problem(("boxes",))
     return problem is None, problem
@@ -168,7 +169,7 @@ def preset_entry(preset: PresetInfo, registry: Registry, scene: Scene, seed: int
         moves = False
         try:
             pipeline.check_targets(["boxes"])
-            moves = any(getattr(t, "targets", None) == "geometric" for t in pipeline.transforms)
+            moves = any(target_mode(t) is TargetMode.GEOMETRIC for t in pipeline.transforms)
         except Exception:
             pass
         _draw(entry, preset.name, scene, seed, out_dir, moves, registry, save)

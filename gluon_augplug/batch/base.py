@@ -2,7 +2,7 @@
 
 Batch transforms are ordinary :class:`~gluon_augplug.Transform` classes that implement the batch
 path (``sample_batch``/``apply_batch``); :class:`BatchTransform` is the separate base class of
-gluon_augplug 0.1, still accepted for plugins written against it.
+gluon_augplug 0.1, still accepted for plugins written against it (:mod:`gluon_augplug.compat`).
 """
 from __future__ import annotations
 
@@ -12,25 +12,11 @@ import numpy as np
 
 from ..errors import InputError, SpecError
 from ..randomness import RandomSource
-from ..transforms.base import Specified, Transform
+from ..pipeline.spec import render_spec
+from ..compat import BatchTransform, batch_target_problem, run_batch_step
+from ..transforms.base import Transform
 from .._lazy import mxnet as mx
 from .state import BatchState, DeviceState, NumpyState, to_device
-
-
-class BatchTransform(Specified):
-    """The 0.1 base class of batch transforms (superseded: implement ``apply_batch`` on a
-    :class:`~gluon_augplug.Transform` instead, one class for samples and batches).
-
-    ``apply(state)`` draws each sample's parameters from ``state.rng`` and either appends
-    per-sample geometry/colour to the state (fused with its neighbours) or works on
-    ``state.data`` directly after ``state.flush()``.
-    """
-
-    random = True
-    mixes_labels = False  # Mixup/CutMix: needs the labels, returns soft targets
-
-    def apply(self, state: BatchState) -> None:
-        raise NotImplementedError
 
 
 class BatchPipeline:
@@ -85,16 +71,12 @@ class BatchPipeline:
                 raise InputError(f"{', '.join(t.spec_name for t in self.transforms if t.mixes_labels)} with "
                                  f"{' and '.join(given)}: mixing detection samples is not supported in batch pipelines")
             for t in self.transforms:
-                problem = t.target_problem(tuple(given)) if isinstance(t, Transform) else \
-                    f"{t.spec_name} is a 0.1 batch transform, which cannot move {' or '.join(given)}"
+                problem = batch_target_problem(t, tuple(given))
                 if problem:
                     raise SpecError(f"this batch pipeline cannot move {' and '.join(given)}: {problem}")
             state.set_targets(**{k: v.asnumpy() if hasattr(v, "asnumpy") else np.asarray(v) for k, v in given.items()})
         for t in self.transforms:
-            if isinstance(t, BatchTransform):
-                t.apply(state)
-            else:
-                t.run_batch(state)
+            run_batch_step(t, state)
         out = state.result()
         result = (out,) if labels is None else (out, state.soft_labels if state.soft_labels is not None else labels)
         for kind, moved in state.moved_targets().items():
@@ -123,9 +105,7 @@ class BatchPipeline:
         return {"seed": self.seed, "transforms": [t.to_spec() for t in self.transforms]}
 
     def to_string(self) -> str:
-        from ..pipeline.pipeline import _render
-
-        return ", ".join(_render(item) for item in self.to_spec()["transforms"])
+        return ", ".join(render_spec(item) for item in self.to_spec()["transforms"])
 
     def __len__(self) -> int:
         return len(self.transforms)

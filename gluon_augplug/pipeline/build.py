@@ -253,7 +253,7 @@ class _Builder:
                 raise SpecError(f"{node.name} works on whole batches only: use it in a batch spec "
                                 f"(build_batch_pipeline, augplug train --batch-aug)")
             return as_transform(obj, node.name, spec_params)
-        from ..batch.base import BatchTransform
+        from ..compat import BatchTransform
 
         if isinstance(obj, BatchTransform):
             return obj

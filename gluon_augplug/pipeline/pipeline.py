@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from ..data.decode import EncodedImage
 from ..errors import InputError, InputTypeError, ReplayError, SpecError
 from ..targets.formats import TargetOptions
-from ..targets.state import KINDS, TargetState
+from ..targets.state import TARGET_KINDS as KINDS, TargetState
 from ..transforms.base import HWC, RandomSource, Record, Transform, check_image, like_input, to_numpy
 from ..transforms.composition import Compose, child_problem
 from .fused import run_encoded
+from .spec import render_spec
 
 
 @dataclass
@@ -252,7 +253,7 @@ class Pipeline:
 
     def to_string(self) -> str:
         """The pipeline as a spec string (without its seed)."""
-        return ", ".join(_render(item) for item in self.to_spec()["transforms"])
+        return ", ".join(render_spec(item) for item in self.to_spec()["transforms"])
 
     def save(self, path: str) -> None:
         """Write :meth:`to_spec` as YAML (``.yaml``/``.yml``) or JSON (anything else), atomically."""
@@ -286,14 +287,3 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline({self.to_string()!r}, seed={self.seed!r})"
-
-
-def _render(item: Any) -> str:
-    if isinstance(item, dict) and "name" in item:
-        params = item.get("params") or {}
-        if not params:
-            return item["name"]
-        return f"{item['name']}({', '.join(f'{k}={_render(v)}' for k, v in params.items())})"
-    if isinstance(item, list):
-        return "[" + ", ".join(_render(v) for v in item) + "]"
-    return repr(item)

@@ -309,3 +309,15 @@ def node_from_dict(item: dict, where: str) -> Node:
     if not isinstance(args, (list, tuple)):
         raise SpecError(f"{where}: 'args' of {name!r} must be a list, got {type(args).__name__}")
     return Node(name, list(args), dict(params))
+
+
+def render_spec(item: Any) -> str:
+    if isinstance(item, dict) and "name" in item:
+        params = item.get("params") or {}
+        if not params:
+            return item["name"]
+        return f"{item['name']}({', '.join(f'{k}={render_spec(v)}' for k, v in params.items())})"
+    if isinstance(item, list):
+        return "[" + ", ".join(render_spec(v) for v in item) + "]"
+    return repr(item)
+

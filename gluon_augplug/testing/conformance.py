@@ -468,7 +468,7 @@ def check_hybridize(ctx: _Context) -> str | None:
 def check_batch(ctx: _Context) -> str | None:
     import mxnet as mx
 
-    from ..batch.base import BatchTransform
+    from ..compat import BatchTransform
     from .samples import cifar10_samples
 
     if not ctx.info.usable_in("batch"):

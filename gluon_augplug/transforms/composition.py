@@ -6,6 +6,7 @@ from typing import Any
 from ..errors import ReplayError, SpecError
 from .. import params as P
 from ..targets.modes import TargetMode
+from .. import compat  # the 0.1 run() signature (compat imports this layer: its names are read when called)
 from .base import CHW, HWC, Transform, registration_hook
 from .tensor import Normalize, ToTensor
 
@@ -57,10 +58,7 @@ class _Composite(Transform):
                     img, layout, skip = fused, CHW, True
                     continue
             replay = replays[i] if replays is not None else None
-            if targets is None:  # the 0.1 signature, which a plugin's own run() may still have
-                img, record = child.run(img, rng, layout, replay)
-            else:
-                img, record = child.run(img, rng, layout, replay, targets=targets)
+            img, record = compat.run_step(child, img, rng, layout, replay, targets)
             layout = child.output_layout(layout)
             records.append(record)
         return img, records
@@ -173,10 +171,7 @@ class OneOf(RandomChoice):
 
 def child_problem(transform: Any, kinds: tuple) -> str | None:
     """Why ``transform`` (a built-in or a plugin's, of any age) cannot move ``kinds`` of targets, or None."""
-    import inspect
-
     problem = getattr(transform, "target_problem", None)
-    name = getattr(transform, "spec_name", type(transform).__name__)
     if problem is None:
         from ..targets.modes import undeclared
 
@@ -184,10 +179,7 @@ def child_problem(transform: Any, kinds: tuple) -> str | None:
     found = problem(kinds)
     if found:
         return found
-    run = getattr(type(transform), "run", None)
-    if run is not None and run is not Transform.run and "targets" not in inspect.signature(run).parameters:
-        return f"{name} overrides run() without a targets argument, so it cannot pass boxes, masks or keypoints on"
-    return None
+    return compat.old_run_problem(transform)
 
 
 augplug_register_transforms = registration_hook(__name__)

@@ -71,7 +71,7 @@ def _param_rows(params: Sequence[ParamInfo]) -> list[dict]:
 
 
 def _spec_text(info: TransformInfo, registry: Registry) -> str:
-    from ..pipeline.pipeline import _render
+    from ..pipeline.spec import render_spec as _render
 
     name = info.name if registry.resolves_to(info) else info.qualified_name
     return _render({"name": name, "params": dict(info.example)})

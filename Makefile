@@ -7,7 +7,7 @@ STAMP := $(VENV)/.augplug-installed
 SHARED ?= ../shared/data
 DEMO_OUT ?= runs/demo
 
-.PHONY: venv demo test bench clean
+.PHONY: venv demo test lint bench clean
 
 venv: $(STAMP)
 
@@ -18,7 +18,7 @@ ADAPTER_FILES := $(wildcard $(addsuffix /setup.cfg,$(ADAPTERS)) $(addsuffix /*/*
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt $(ADAPTER_FILES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[cpu,gluoncv,test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[cpu,gluoncv,test,lint]"
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt --force-reinstall --no-deps $(ADAPTERS)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt $(ADAPTERS)
 	touch $(STAMP)
@@ -37,7 +37,14 @@ demo: $(STAMP)
 	$(VENV)/bin/augplug compare $(COMPARE_ARGS) --out $(DEMO_OUT)/compare --overwrite
 	@echo "augmentation grids of the cat photo, the gallery of every installed transform ($(DEMO_OUT)/gallery/index.html) and the comparison report are in $(DEMO_OUT)/"
 
-test: $(STAMP)
+# lint (ruff), the Python versions setup.cfg claims (vermin: syntax and standard-library members; the
+# runtime typing it does not see is tests/test_python_support.py's) and the public API's types (mypy)
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(VENV)/bin/vermin --target=3.8- --violations --no-tips --quiet gluon_augplug
+	$(PY) -m mypy
+
+test: lint
 	$(PY) -m pytest
 
 # The benchmark's anchor libraries need numpy releases mxnet 1.9.1 cannot share a venv with:

@@ -39,7 +39,8 @@ def pipelines_ours(size_for):
     from gluon_augplug.batch import build_batch_pipeline
 
     norm = f"Normalize({CIFAR_MEAN}, {CIFAR_STD})"
-    color = "RandomFlipLeftRight, RandomColorJitter(0.5, 0.5, 0.5, 0.5), RandomResizedCrop({s}, scale=(0.1, 1), ratio=(0.5, 2)), ToTensor"
+    color = ("RandomFlipLeftRight, RandomColorJitter(0.5, 0.5, 0.5, 0.5), "
+             "RandomResizedCrop({s}, scale=(0.1, 1), ratio=(0.5, 2)), ToTensor")
     specs = {
         "flip": "RandomFlipLeftRight, ToTensor",
         "cifar": f"RandomCrop(32, pad=4), RandomFlipLeftRight, ToTensor, {norm}",

@@ -17,7 +17,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,7 +134,8 @@ def report(results: dict) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     keys = [("flip", "32x32"), ("cifar", "32x32"), ("color", "32x32"), ("color", "500x400 cat"),
             ("color", "224x224"), ("randaugment", "32x32")]
-    names = {"flip": "chapter: flip + ToTensor", "cifar": "GluonCV CIFAR recipe", "color": "chapter: flip + jitter 0.5 + resized crop",
+    names = {"flip": "chapter: flip + ToTensor", "cifar": "GluonCV CIFAR recipe",
+             "color": "chapter: flip + jitter 0.5 + resized crop",
              "randaugment": "RandAugment(2, 9)"}
     for pipeline, size in keys:
         ours = {r["mode"]: r["img_per_s"] for r in rows.get("ours", []) if r["pipeline"] == pipeline and r["size"] == size}
@@ -145,7 +145,8 @@ def report(results: dict) -> str:
                      f"{fmt(ours.get('batch numpy 256'))} | {fmt(ours.get('batch NDArray 128'))} / "
                      f"{fmt(ours.get('batch NDArray 256'))} | " + " | ".join(anchors) + " |")
     lines += ["", "## Ratios: ours (best mode of the kind) against each anchor", "",
-              "| pipeline | input | kind | vs MXNet | vs GluonCV | vs albumentations | vs imgaug |", "|---|---|---|---|---|---|---|"]
+              "| pipeline | input | kind | vs MXNet | vs GluonCV | vs albumentations | vs imgaug |",
+              "|---|---|---|---|---|---|---|"]
     for pipeline, size in keys:
         for kind, prefix in (("per-sample", "per-sample"), ("batch", "batch")):
             mine = best(rows, "ours", pipeline, size, prefix)
@@ -179,7 +180,8 @@ def report(results: dict) -> str:
     loader = results.get("loader", {})
     if loader:
         lines += ["", "## DataLoader over the real CIFAR-10 test set (10,000 images), GluonCV's CIFAR recipe", "",
-                  "| loader | workers | images/s | vs MXNet's transforms | peak RSS main / worker (MB) |", "|---|---|---|---|---|"]
+                  "| loader | workers | images/s | vs MXNet's transforms | peak RSS main / worker (MB) |",
+                  "|---|---|---|---|---|"]
         for key, r in sorted(loader.items()):
             if "error" in r:
                 lines.append(f"| {key} | | error: {r['error']} | | |")

@@ -54,7 +54,7 @@ def pair(t: str, name: str, value: Any, lo: float | None = None, hi: float | Non
     allowed = f"{_interval(lo, hi)}, or a (min, max) pair of them"
     if _is_number(value) and symmetric_from is not None:
         if value < 0:
-            raise ParameterError(t, name, value, f"a number >= 0 (the range is ±value), or a (min, max) pair")
+            raise ParameterError(t, name, value, "a number >= 0 (the range is ±value), or a (min, max) pair")
         low, high = symmetric_from - float(value), symmetric_from + float(value)
     elif _is_number(value):
         low = high = float(value)

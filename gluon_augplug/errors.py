@@ -130,7 +130,7 @@ def short_reason(exc: BaseException, limit: int = 200) -> str:
 def closest_names(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     """Return up to ``n`` names from ``known`` that look like ``name`` (case-insensitive)."""
     known = sorted(set(known))
-    by_lower = {}
+    by_lower: dict = {}
     for k in known:
         by_lower.setdefault(k.lower(), k)
     query = name.lower()

@@ -110,7 +110,7 @@ class RandomSource:
         return {"seed": self.seed}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["seed"])
+        self.__init__(state["seed"])  # type: ignore[misc]  # rebuilt in place, as unpickling needs
 
 
 _default_source = RandomSource()
@@ -154,7 +154,7 @@ def global_random_state(rng: np.random.Generator | int, numpy: bool = True) -> I
         finally:
             random.setstate(saved_python)
             if numpy:
-                np.random.set_state(saved_numpy)
+                np.random.set_state(saved_numpy)  # type: ignore[arg-type]  # what get_state() gave
 
 
 __all__ = ["STREAMS", "derived_seed", "seed_key", "sample_generator", "RandomSource", "default_source",

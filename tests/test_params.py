@@ -13,7 +13,7 @@ import gluon_augplug
 from gluon_augplug import Transform, build_pipeline
 from gluon_augplug import params as P
 from gluon_augplug.errors import ParameterError, SpecError
-from gluon_augplug.transforms import RandomCrop, RandomFlipTopBottom, RandomRotation, Solarize
+from gluon_augplug.transforms import RandomFlipTopBottom, RandomRotation, Solarize
 
 
 class Speckle(Transform):

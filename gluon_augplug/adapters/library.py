@@ -1,6 +1,8 @@
 """The base class of transforms that run another library's augmentation (albumentations, imgaug...)."""
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import re
 import sys
 from typing import Any, Callable, ClassVar, Mapping
@@ -143,7 +145,7 @@ def library_class(name: str, base: type, wrapped: Any, parameters: dict, *, modu
 
 def wrap_classes(classes: Mapping[str, Any], base: type, *, prefix: str, module: str, version: str,
                  parameters: Callable[[Any], dict], moves_pixels: Callable[[str, Any], bool],
-                 examples: Mapping[str, dict] = ()) -> dict[str, type]:
+                 examples: Mapping[str, dict] = MappingProxyType({})) -> dict[str, type]:
     """One :func:`library_class` per library class: ``{prefix + name: class}``.
 
     Parameters
@@ -166,11 +168,12 @@ def wrap_classes(classes: Mapping[str, Any], base: type, *, prefix: str, module:
         ``{library class name: parameters of a typical instance}``.
     """
     examples = dict(examples)
+    library: str = getattr(base, "library")  # noqa: B009 (a class attribute the base class declares)
     out = {}
     for name, wrapped in classes.items():
         doc = (wrapped.__doc__ or "").strip()
-        first = doc.splitlines()[0].strip() if doc else f"{base.library}'s {name}"
-        described = (f"{first}\n\n{base.library} {version}'s ``{name}``, seeded by the pipeline's generator; "
+        first = doc.splitlines()[0].strip() if doc else f"{library}'s {name}"
+        described = (f"{first}\n\n{library} {version}'s ``{name}``, seeded by the pipeline's generator; "
                      f"float32 images (0-255) are rounded to uint8 for it.\n\n{doc}")
         attributes: dict[str, Any] = {"target_mode": TargetMode.GEOMETRIC if moves_pixels(name, wrapped) else TargetMode.PIXEL}
         if name in examples:

@@ -7,6 +7,8 @@ is built, under the transform's name, and ``augplug transforms`` lists what is a
 """
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import enum
 import inspect
 import math
@@ -108,10 +110,11 @@ class LibraryValue(Param):
 
 # name -> (lo, hi, integer) of a library's numeric parameters, as the adapter knows them
 Ranges = Mapping[str, tuple]
+_NONE: Mapping = MappingProxyType({})
 
 
-def declare_signature(factory: Callable[..., Any], *, ranges: Ranges = (), skip: Iterable[str] = (),
-                      lists: bool = False, docs: Mapping[str, str] = (),
+def declare_signature(factory: Callable[..., Any], *, ranges: Ranges = _NONE, skip: Iterable[str] = (),
+                      lists: bool = False, docs: Mapping[str, str] = _NONE,
                       probability_names: Iterable[str] = ("p",)) -> dict[str, Param]:
     """Declared parameters for every parameter of ``factory``'s signature, in order.
 

@@ -16,7 +16,7 @@ from ..pipeline.spec import render_spec
 from ..compat import BatchTransform, batch_target_problem, run_batch_step
 from ..transforms.base import Transform
 from .._lazy import mxnet as mx
-from .state import BatchState, DeviceState, NumpyState, to_device
+from .state import DeviceState, NumpyState, to_device
 
 
 class BatchPipeline:

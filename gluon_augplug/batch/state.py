@@ -13,6 +13,8 @@ applied in one pass. Two backends share this bookkeeping:
 """
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -40,7 +42,7 @@ def _row(columns: dict, i: int) -> dict:
     return {k: (v[i] if isinstance(v, np.ndarray) and v.ndim else v) for k, v in columns.items()}
 
 
-def to_device(array: np.ndarray, ctx) -> "mx.nd.NDArray":
+def to_device(array: np.ndarray, ctx) -> Any:
     """A float32 numpy array as an NDArray on ``ctx`` (zero-copy hand-over of a fresh array on the CPU)."""
     fresh = np.array(array, dtype=np.float32, order="C")
     nd = mx.nd.from_numpy(fresh, zero_copy=True)
@@ -72,7 +74,7 @@ class BatchState:
         self.geometry: np.ndarray | None = None
         self.color: np.ndarray | None = None
         self.normalized = False
-        self.samples: list[TargetState] | None = None  # one per sample when boxes, masks or keypoints ride along
+        self.samples: Any = None  # a list of TargetState  # one per sample when boxes, masks or keypoints ride along
         self._given: dict = {}  # kind -> the padded array given (for the shapes of the result)
         self._last_step = "the input"
 
@@ -192,17 +194,18 @@ class BatchState:
         self._compose(index_inverse(np.asarray(maps, np.float64)), out_hws)
         self._last_step = transform.spec_name
         if self.samples is not None:
+            assert params is not None  # drawn per sample whenever targets ride along
             for sample, p, in_hw, out_hw in zip(self.samples, params, sizes, out_hws):
                 sample.step(transform, p, in_hw, out_hw)
 
     def add_geometry(self, inverse: np.ndarray, out_hw: tuple[int, int] | None = None) -> None:
         """Append a step given as per-sample (N, 3, 3) maps from its output pixel indices to its input pixel
         indices (the resampler's convention; for an ``apply_batch`` of one's own)."""
-        out_hw = tuple(out_hw) if out_hw is not None else self.out_hw
-        self._compose(inverse, [out_hw] * self.n)
+        hw = (int(out_hw[0]), int(out_hw[1])) if out_hw is not None else self.out_hw
+        self._compose(inverse, [hw] * self.n)
         if self.samples is not None:
             for sample, forward in zip(self.samples, forward_from_index_inverse(inverse)):
-                sample.move(forward, out_hw)
+                sample.move(forward, hw)
 
     def _compose(self, inverse: np.ndarray, out_hws: list) -> None:
         self.flush_color()
@@ -370,7 +373,7 @@ class NumpyState(BatchState):
             pixels = data
         else:  # NCHW float in [0, 1]
             pixels = np.ascontiguousarray(np.moveaxis(data.astype(np.float32, copy=False), 1, 3)) * np.float32(255)
-        super().__init__(pixels.shape[0], pixels.shape[3], pixels.shape[1:3], rng, soft_labels)
+        super().__init__(pixels.shape[0], pixels.shape[3], (pixels.shape[1], pixels.shape[2]), rng, soft_labels)
         self.pixels = pixels  # never written in place: every step makes a new array
         self.tensor: np.ndarray | None = None  # set once normalized: NCHW float32, final
 
@@ -400,7 +403,8 @@ class NumpyState(BatchState):
             return
         out = np.empty((self.n, h, w, self.channels), self.pixels.dtype)
         for i in range(self.n):
-            warped = cv2.warpAffine(np.ascontiguousarray(self.pixels[i]), maps[i, :2], (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            warped = cv2.warpAffine(np.ascontiguousarray(self.pixels[i]), maps[i, :2], (w, h),
+                                    flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             out[i] = warped.reshape(h, w, self.channels)
         self.pixels = out

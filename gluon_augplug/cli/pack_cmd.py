@@ -10,7 +10,8 @@ def cmd_pack(args: argparse.Namespace) -> int:
     from ..data.pack import pack
 
     classes = args.classes if args.classes in (None, "auto") else [c.strip() for c in args.classes.split(",")]
-    paths = pack(args.source, args.out, root=args.root, split=args.split, classes=classes, resize=args.resize, quality=args.quality,
+    paths = pack(args.source, args.out, root=args.root, split=args.split, classes=classes, resize=args.resize,
+                 quality=args.quality,
                  encoding=args.encoding, shuffle=args.shuffle, seed=args.seed, shards=args.shards,
                  threads=args.threads, overwrite=args.overwrite, progress=args.progress)
     for path in paths:

@@ -193,7 +193,8 @@ def _read_split(container: Any, split: str, choose: Chooser) -> ImageDataset:
     tree, split_dir = _tree(container, {split} if split == "train" else set(_TEST_DIRS))
     if not tree:
         raise DataFormatError(
-            f"{container.where('')!r} holds no {'data set' if not container.files else split + ' data'}: expected CIFAR-10's data_batch_*.bin/test_batch.bin, "
+            f"{container.where('')!r} holds no {'data set' if not container.files else split + ' data'}: "
+            f"expected CIFAR-10's data_batch_*.bin/test_batch.bin, "
             f"its python batches, or an image-folder tree train/<class>/*.jpg and test/<class>/*.jpg")
     if split != "train":
         train_tree, train_dir = _tree(container, {"train"})

@@ -172,7 +172,8 @@ def _decode_opencv(data: bytes, name: str, kind: str, scale: int) -> np.ndarray:
     try:
         bgr = cv2.imdecode(buffer, flag)
     except cv2.error as exc:
-        raise DataFormatError(f"{name} ({kind}, {len(data)} bytes) cannot be decoded: {exc.msg.strip()}") from None
+        reason = getattr(exc, "msg", str(exc)).strip()
+        raise DataFormatError(f"{name} ({kind}, {len(data)} bytes) cannot be decoded: {reason}") from None
     if bgr is None:
         raise DataFormatError(f"{name} ({kind}, {len(data)} bytes) is corrupt or truncated: it cannot be decoded")
     _check_pixels(bgr.shape[:2], name)

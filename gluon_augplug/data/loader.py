@@ -147,7 +147,7 @@ class _BatchMaker:
         return {"dataset": self.dataset, "threads": self.threads}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["dataset"], state["threads"])
+        self.__init__(state["dataset"], state["threads"])  # type: ignore[misc]  # rebuilt in place
 
 
 class _WholeBatches:

@@ -142,7 +142,8 @@ def read_index(path: str, rec_size: int) -> tuple[list[int], list[int]]:
     from .formats import read_bounded
 
     data = read_bounded(path, 1 << 31, "RecordIO index")
-    keys, offsets = [], []
+    keys: list = []
+    offsets: list = []
     for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
         if not line.strip():
             continue
@@ -163,7 +164,8 @@ def read_index(path: str, rec_size: int) -> tuple[list[int], list[int]]:
 
 def scan_index(records: RecordFile) -> tuple[list[int], list[int]]:
     """The index of a ``.rec`` without its ``.idx``, by one scan: keys are the headers' ``id`` fields."""
-    keys, offsets = [], []
+    keys: list = []
+    offsets: list = []
     for offset, payload in records:
         keys.append(unpack_header(payload, records.path, offset)[2] if len(payload) >= IR_SIZE else len(keys))
         offsets.append(offset)

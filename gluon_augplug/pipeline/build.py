@@ -134,7 +134,7 @@ class _Builder:
                 return items, seed
             return [node_from_dict(spec, where)], None
         if isinstance(spec, (list, tuple)):
-            items: list = []
+            items = []
             for i, element in enumerate(spec):
                 if isinstance(element, (list, tuple)):
                     raise SpecError(f"{where}, item {i + 1}: expected a transform (string, mapping or object), "

@@ -67,7 +67,7 @@ def run_encoded(root: Any, encoded: EncodedImage, rng: np.random.Generator, repl
     if first is None or encoded.format != "JPEG" or not fusable(first):
         img = encoded.decode()
         out, record = _run_root(root, img, rng, replay, state)
-        return out, record, img.shape[:2]
+        return out, record, (img.shape[0], img.shape[1])
     children = _children(root, replay)
     hw = encoded.size()
     params = first._replayed_params(children[0]) if children is not None else first.sample(rng, (*hw, 3))

@@ -188,7 +188,8 @@ class Pipeline:
             check_image(arr, HWC, "pipeline input")
         single_mask = masks is not None and not isinstance(masks, (list, tuple))
         mask_list = None if masks is None else ([masks] if single_mask else list(masks))
-        state = TargetState(img.size() if encoded else arr.shape[:2], self.target_options, boxes, mask_list,
+        hw = img.size() if encoded else (arr.shape[0], arr.shape[1])  # type: ignore[union-attr]  # arr: not encoded
+        state = TargetState(hw, self.target_options, boxes, mask_list,
                             keypoints)
         self.check_targets(state.kinds())
         out, record = self._run_encoded(img, rng, replay, state) if encoded else \

@@ -270,7 +270,7 @@ def check_structure(value: Any, where: str, max_items: int = 10_000) -> None:
     """Refuse structures nested deeper than ``MAX_DEPTH``, holding a cycle, or with more than
     ``max_items`` values (what aliases can blow up to)."""
     count = 0
-    stack = [(value, 1, ())]
+    stack: list[tuple[Any, int, tuple[int, ...]]] = [(value, 1, ())]
     while stack:
         item, depth, parents = stack.pop()
         if not isinstance(item, (list, tuple, dict)):
@@ -283,7 +283,7 @@ def check_structure(value: Any, where: str, max_items: int = 10_000) -> None:
         count += len(children)
         if count > max_items:
             raise SpecError(f"{where} holds more than {max_items:,} values (aliases that expand?)")
-        stack.extend((child, depth + 1, parents + (id(item),)) for child in children)
+        stack.extend((child, depth + 1, (*parents, id(item))) for child in children)
 
 
 def node_from_dict(item: dict, where: str) -> Node:

@@ -76,7 +76,8 @@ def _env_flag(name: str) -> bool:
 
 def _entry_points() -> list[importlib.metadata.EntryPoint]:
     eps = importlib.metadata.entry_points()
-    selected = eps.select(group=ENTRY_POINT_GROUP) if hasattr(eps, "select") else eps.get(ENTRY_POINT_GROUP, [])
+    selected = eps.select(group=ENTRY_POINT_GROUP) if hasattr(eps, "select") \
+        else eps.get(ENTRY_POINT_GROUP, [])  # type: ignore[arg-type]  # Python 3.8-3.9's dict of groups
     unique: dict[tuple[str, str], importlib.metadata.EntryPoint] = {}
     for ep in selected:  # a distribution seen twice on sys.path yields the same entry point twice
         unique.setdefault((ep.name, ep.value), ep)
@@ -244,7 +245,7 @@ class PluginSystem:
         return sorted(hooks)
 
     def _call_hooks(self, plugin: Any, registrar: Registrar) -> None:
-        arguments = {
+        arguments: dict[str, dict[str, Any]] = {
             "augplug_register_transforms": {"register": registrar.register_transform},
             "augplug_register_presets": {"register": registrar.register_preset},
             "augplug_register_batch_transforms": {"register": registrar.register_batch_transform},

@@ -190,7 +190,8 @@ class Registry:
     def remove_plugin(self, plugin: str) -> None:
         """Forget everything ``plugin`` registered."""
         self._by_kind.clear()
-        for table in (self._transforms, self._presets):
+        tables: tuple[dict, ...] = (self._transforms, self._presets)
+        for table in tables:
             for name in list(table):
                 table[name] = [i for i in table[name] if i.plugin != plugin]
                 if not table[name]:

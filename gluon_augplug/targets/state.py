@@ -33,10 +33,10 @@ class TargetState:
 
     def __init__(self, hw: tuple[int, int], options: TargetOptions, boxes: Any = None, masks: Any = None,
                  keypoints: Any = None, track_left: bool = False):
-        self.hw = tuple(hw)
+        self.hw: tuple[int, int] = (int(hw[0]), int(hw[1]))
         self.options = options
         self._pending: np.ndarray | None = None  # composed axis-aligned maps not yet applied
-        self._rows: np.ndarray | None = None  # boxes, then full: one array, so that each step is one call
+        self._rows: Any = None  # an (2N, 4+) array, or None: boxes, then full: one array, so that each step is one call
         self.ids = np.zeros(0, np.int64)
         self.left: np.ndarray | None = None
         if boxes is not None:
@@ -45,8 +45,8 @@ class TargetState:
             self.ids = np.arange(len(given))  # each remaining box's row in the input
             if options.clip:
                 self._clip()
-        self.masks = None if masks is None else [_as_mask(m, self.hw, i) for i, m in enumerate(masks)]
-        self.keypoints = None
+        self.masks: Any = None if masks is None else [_as_mask(m, self.hw, i) for i, m in enumerate(masks)]
+        self.keypoints: Any = None
         if keypoints is not None:
             points = keypoints.asnumpy() if hasattr(keypoints, "asnumpy") else np.asarray(keypoints)
             if points.ndim != 2 or points.shape[1] < 2 or points.dtype.kind not in "fiu":
@@ -60,12 +60,12 @@ class TargetState:
             self._keypoints_outside()
 
     @property
-    def boxes(self) -> np.ndarray | None:
+    def boxes(self) -> Any:
         """The boxes as moved so far, clipped after each step (pixel xyxy, extra columns kept)."""
         return None if self._rows is None else self._rows[: len(self._rows) // 2]
 
     @property
-    def full(self) -> np.ndarray | None:
+    def full(self) -> Any:
         """The same boxes moved without clipping (the reference of ``min_visibility``)."""
         return None if self._rows is None else self._rows[len(self._rows) // 2:]
 
@@ -90,7 +90,7 @@ class TargetState:
             return
         if mode is not TargetMode.GEOMETRIC:
             raise SpecError(undeclared(transform))
-        in_hw, out_hw = tuple(in_hw), tuple(out_hw)
+        in_hw, out_hw = (int(in_hw[0]), int(in_hw[1])), (int(out_hw[0]), int(out_hw[1]))
         if moves_by_geometry(transform):
             keep_boxes = getattr(transform, "keep_boxes", None)
             if keep_boxes is not None and self._rows is not None:
@@ -118,7 +118,7 @@ class TargetState:
 
     def move(self, matrix: np.ndarray, out_hw: tuple[int, int]) -> None:
         """Move every target by one step's 3x3 forward map (pixel edges) onto an ``out_hw`` image."""
-        out_hw = tuple(out_hw)
+        out_hw = (int(out_hw[0]), int(out_hw[1]))
         if _composable(matrix, self.hw, out_hw):
             self._pending = matrix if self._pending is None else matrix @ self._pending
             self.hw = out_hw
@@ -186,9 +186,9 @@ class TargetState:
 
 
 try:  # the clip ufunc itself: np.clip's argument checks cost 5x the work on a few boxes
-    _UFUNC_CLIP = np.core.umath.clip
+    _UFUNC_CLIP = np.core.umath.clip  # type: ignore[attr-defined]
 except AttributeError:  # pragma: no cover - numpy 2 moved it
-    _UFUNC_CLIP = np._core.umath.clip
+    _UFUNC_CLIP = np._core.umath.clip  # type: ignore[attr-defined]
 
 def _composable(matrix: np.ndarray, in_hw: tuple, out_hw: tuple) -> bool:
     """An axis-aligned map under which the input image covers the output image: clipping to the input

@@ -27,8 +27,8 @@ Checks (in order; a transform that does not build skips the rest):
                       keypoint are exact, a ``targets = "geometric"`` transform must move them where
                       its pixels went (IoU >= 0.7 with what the pixels say, mask ids never blended,
                       the keypoint within 3 pixels of a dot painted at it); a transform that says it
-                      cannot move a kind (``target_problem``) is checked on the others; a ``"pixel"`` one must leave them and the size as
-                      they were; an undeclared one is skipped (it cannot be used with targets)
+                      cannot move a kind (``target_problem``) is checked on the others; a ``"pixel"`` one
+                      must leave them and the size as they were; an undeclared one is skipped (it cannot be used with targets)
 """
 from __future__ import annotations
 
@@ -131,7 +131,9 @@ class _Context:
             if self.info.nested:
                 self._built = build_pipeline([self.item], registry=self.registry)[-1]
             else:
-                self._built = (self.info.factory if self.info.per_sample else self.info.batch_factory)(**self.params)
+                factory = self.info.factory if self.info.per_sample else self.info.batch_factory
+                assert factory is not None
+                self._built = factory(**self.params)
         return self._built
 
     def takes_tensors(self) -> bool:
@@ -342,7 +344,8 @@ def check_seeded(ctx: _Context) -> str | None:
 def _global_states() -> tuple:
     import random
 
-    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state: Any = np.random.get_state()  # legacy=True: the 5-tuple
+    name, keys, pos, has_gauss, cached = state
     return random.getstate(), (name, keys.tobytes(), pos, has_gauss, cached)
 
 
@@ -479,7 +482,7 @@ def check_batch(ctx: _Context) -> str | None:
     images = np.ascontiguousarray(cifar10_samples()[0][:8])
     labels = np.arange(8) % 10
     by_geometry = isinstance(t, Transform) and not overrides(t, "apply_batch") and moves_by_geometry(t)
-    if by_geometry:  # its batch path is its geometry(): output_hw() must name the size apply() makes
+    if isinstance(t, Transform) and by_geometry:  # its batch path is its geometry(): output_hw() must name the size apply() makes
         problem = _output_hw_problem(ctx, t)
         if problem:
             return problem
@@ -533,7 +536,7 @@ def check_batch(ctx: _Context) -> str | None:
     if ctx.declared_random() and all(np.array_equal(out, run(seed, images)[0]) for seed in range(1, 8)):
         # a draw that batches do not show (an interpolation: batches resample bilinearly) must still vary
         draws = [repr(t.sample_batch(np.random.default_rng(seed), 8, (32, 32, 3))) for seed in range(8)] \
-            if by_geometry else []
+            if isinstance(t, Transform) and by_geometry else []
         if len(set(draws)) < 2:
             return "declared random but seeds 0-7 give identical batches: draw from the rng sample_batch gets"
     return None
@@ -542,9 +545,10 @@ def check_batch(ctx: _Context) -> str | None:
 def _output_hw_problem(ctx: _Context, t: Transform) -> str | None:
     img = ctx.images.get("cat_small", next(iter(ctx.images.values())))
     for seed in _SEEDS[:4]:
-        params = t.sample(np.random.default_rng(seed), img.shape)
+        h, w, c = img.shape
+        params = t.sample(np.random.default_rng(seed), (h, w, c))
         made = t.apply(img, HWC, **params).shape[:2]
-        said = tuple(int(v) for v in t.output_hw(params, img.shape[:2]))
+        said = tuple(int(v) for v in t.output_hw(params, (h, w)))
         if said != tuple(made):
             return (f"output_hw() says {said} but apply() made {tuple(made)} for {params} (seed {seed}): its batch "
                     f"path (the stacked geometry()) needs output_hw() to name the output size")
@@ -581,8 +585,8 @@ def check_targets(ctx: _Context) -> str | None:
     if not kinds:
         raise Skip(f"moves none of boxes, masks, keypoints: {t.target_problem(('boxes',))}")
     img, boxes, mask, points = _painted_scene()
-    given = {"boxes": boxes, "masks": mask, "keypoints": points}
-    given = {k: (v if k in kinds else None) for k, v in given.items()}
+    scene: dict[str, Any] = {"boxes": boxes, "masks": mask, "keypoints": points}
+    given = {k: (v if k in kinds else None) for k, v in scene.items()}
     try:
         pipe = build_pipeline([ctx.item], registry=ctx.registry, targets=kinds)
     except AugplugError as exc:

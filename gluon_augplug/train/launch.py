@@ -68,7 +68,7 @@ def launch(command: Sequence[str], workers: int, servers: int = 1, host: str = "
         code = 124
         stream.write(f"launch: workers still running after {timeout} s; stopping the job\n")
     finally:
-        for name, proc in procs:  # servers and scheduler end with the workers; make sure of it
+        for _name, proc in procs:  # servers and scheduler end with the workers; make sure of it
             try:
                 proc.wait(timeout=20 if code == 0 else 1)
             except subprocess.TimeoutExpired:

@@ -226,7 +226,8 @@ class Transform(Specified):
                               default=inspect.Parameter.empty if p.required else p.default)
             for name, p in cls.parameters.items()])
         # the generated constructor's signature, unless the class writes its own __init__
-        cls.__signature__ = cls._declared_signature if _own_init(cls) is Transform.__init__ else None
+        signature = cls._declared_signature if _own_init(cls) is Transform.__init__ else None
+        cls.__signature__ = signature  # type: ignore[attr-defined]
 
     def __init__(self, *args: Any, **kwargs: Any):
         declared = type(self).parameters
@@ -394,7 +395,8 @@ class Transform(Specified):
         if replay is not None:
             params = self._replayed_params(replay)
         elif self.needs_targets:
-            params = self.sample(rng, shape, targets=targets.view() if targets is not None else None)
+            boxes = targets.view() if targets is not None else None
+            params = self.sample(rng, shape, targets=boxes)  # type: ignore[call-arg]
         else:
             params = self.sample(rng, shape)
         out = self.apply(img, layout, **params)

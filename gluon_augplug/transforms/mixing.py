@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from .. import params as P
 from .base import CHW, HWC, Transform, registration_hook

@@ -73,7 +73,8 @@ def read_boxes(source: str, box_format: str = "xyxy") -> tuple[np.ndarray, list[
     try:
         rows = [[float(v) for v in part.split(",")] for part in source.split(";") if part.strip()]
     except ValueError:
-        raise InputError(f"--boxes: {source!r} is no XML or JSON file and not boxes like '35,88,470,318;35,158,110,250'")
+        raise InputError(f"--boxes: {source!r} is no XML or JSON file and not boxes like "
+                         f"'35,88,470,318;35,158,110,250'") from None
     return _rows(rows, "--boxes"), None
 
 

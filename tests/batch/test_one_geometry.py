@@ -61,7 +61,7 @@ def test_a_batch_of_one_is_the_per_sample_step(spec, backend, scene):
         kept = moved[0][~np.all(moved[0] == -1, axis=1)]
         np.testing.assert_allclose(kept, single.boxes, atol=1e-4, err_msg=f"seed {seed}")
         np.testing.assert_array_equal(masks[0], single.masks)
-        for row, point in zip(moved_points[0], points):
+        for row in moved_points[0]:
             inside = [np.allclose(row, p, atol=1e-4) for p in single.keypoints]
             assert any(inside) or (row == -1).all(), (seed, row, single.keypoints)
 

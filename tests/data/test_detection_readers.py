@@ -3,13 +3,12 @@ shapes whose boxes and masks are known, malformed files, and augment() feeding G
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import numpy as np
 import pytest
 
-from gluon_augplug import augment, build_pipeline
+from gluon_augplug import augment
 from gluon_augplug.data import COCODetection, VOCDetection
 from gluon_augplug.data.detection import decode_segmentation, rle_counts
 from gluon_augplug.data.formats import DataFormatError

@@ -46,7 +46,7 @@ def test_an_early_stop_leaves_nothing_running(photo_rec):
 
     data = _Counting(augment(RecordDataset(str(photo_rec), encoded=True), "RandomResizedCrop(32), ToTensor", seed=0))
     loader = BatchLoader(data, 1, threads=2, prefetch=2)
-    for i, batch in enumerate(loader):
+    for i, batch in enumerate(loader):  # noqa: B007 (the last batch is read after the loop)
         if i == 1:
             break
     time.sleep(0.5)

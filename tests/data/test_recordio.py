@@ -185,7 +185,7 @@ def test_labels_come_from_the_headers_alone(photo_rec, tmp_path):
     (tmp_path / "j.rec").write_bytes(bytes(data))
     (tmp_path / "j.idx").write_text(photo_rec.with_suffix(".idx").read_text())
     with pytest.raises(RecordIOError, match=rf"no readable record 4 at offset {ds.offsets[4]}"):
-        RecordDataset(str(tmp_path / "j.rec")).labels
+        RecordDataset(str(tmp_path / "j.rec")).labels  # noqa: B018 (reading it is the test)
 
 
 def test_the_writer_leaves_nothing_under_the_final_names_on_error(tmp_path):

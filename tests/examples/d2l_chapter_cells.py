@@ -6,7 +6,7 @@ process-wide); prints one JSON line of what it saw."""
 import json
 import sys
 
-from mxnet import autograd, gluon, image, init, np, npx
+from mxnet import autograd, gluon, image, init, np, npx  # noqa: F401 (the chapter's imports, as written)
 from mxnet.gluon import nn
 
 from gluon_augplug import transforms  # the one changed import (was: transforms = gluon.data.vision.transforms)
@@ -91,7 +91,7 @@ loss = gluon.loss.SoftmaxCrossEntropyLoss()
 trainer = gluon.Trainer(net.collect_params(), "adam", {"learning_rate": 0.01})
 train_iter, test_iter = load_cifar10(True, train_augs, 64), load_cifar10(False, test_augs, 64)
 epochs = []
-for epoch in range(4):
+for epoch in range(4):  # noqa: B007 (the chapter's loop, as written)
     total_loss = total_acc = n = 0
     for features, labels in train_iter:
         l, acc = train_batch(net, features, labels, loss, trainer, devices)

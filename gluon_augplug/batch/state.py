@@ -70,7 +70,8 @@ class BatchState:
         self.rng = rng
         self.soft_labels = soft_labels  # (N x classes) when a transform mixes samples
         self.in_hw = tuple(hw)
-        self.sizes = np.tile(np.asarray(hw, np.int64), (n, 1))  # each sample's (h, w) after the pending steps
+        self._hw: tuple[int, int] | None = (int(hw[0]), int(hw[1]))  # the samples' one size after the pending steps
+        self._sizes: np.ndarray | None = None  # (n, 2): each sample's size, while they differ
         self.geometry: np.ndarray | None = None
         self.color: np.ndarray | None = None
         self.normalized = False
@@ -140,16 +141,20 @@ class BatchState:
 
     # -- geometry ------------------------------------------------------------------------
     @property
+    def sizes(self) -> np.ndarray:
+        """Each sample's (h, w) after the pending steps, (n, 2)."""
+        return self._sizes if self._sizes is not None else np.tile(np.asarray(self._hw, np.int64), (self.n, 1))
+
+    @property
     def out_hw(self) -> tuple[int, int]:
         """The samples' one size after the pending steps; an error while they differ."""
-        first = self.sizes[0]
-        if not (self.sizes == first).all():
+        if self._hw is None:
             sizes = sorted({tuple(s) for s in self.sizes.tolist()})
             raise SpecError(f"the batch's samples have different sizes after {self._last_step} "
                             f"({', '.join(f'{h}x{w}' for h, w in sizes[:4])}{', ...' if len(sizes) > 4 else ''}): "
                             f"a batch has one size, so follow it with a step that sets the size (Resize, CenterCrop, "
                             f"RandomCrop, RandomResizedCrop) before any other kind of step")
-        return int(first[0]), int(first[1])
+        return self._hw
 
     @property
     def hw(self) -> tuple[int, int]:
@@ -162,17 +167,18 @@ class BatchState:
         TargetState, the per-sample engine). This is the batch path of every such transform, built-in or
         a plugin's: they write ``sample``/``geometry``/``output_hw``, never ``apply_batch``."""
         n, c = self.n, self.channels
-        sizes = [(int(h), int(w)) for h, w in self.sizes.tolist()]
-        uniform = all(size == sizes[0] for size in sizes)
+        uniform = self._hw is not None
+        sizes = [self._hw] * n if uniform else [(int(h), int(w)) for h, w in self.sizes.tolist()]
+        out_hws: Any
         if uniform and not transform.needs_targets:
-            in_hw = sizes[0]
+            in_hw = self._hw
             drawn = transform.sample_batch(self.rng, n, (*in_hw, c)) if transform.random \
                 else transform.sample(self.rng, (*in_hw, c))
             if isinstance(drawn, dict):  # one draw for all, or columns of n values (a vectorized draw)
-                out_hw = tuple(int(v) for v in transform.output_hw(drawn, in_hw))
-                maps = np.broadcast_to(transform.geometry(drawn, in_hw, out_hw), (n, 3, 3))
+                h, w = transform.output_hw(drawn, in_hw)
+                out_hws = (int(h), int(w))  # one size for all
+                maps = np.broadcast_to(transform.geometry(drawn, in_hw, out_hws), (n, 3, 3))
                 params = [_row(drawn, i) for i in range(n)] if self.samples is not None else None
-                out_hws = [out_hw] * n
             else:
                 params = list(drawn)
                 out_hws = [tuple(int(v) for v in transform.output_hw(p, in_hw)) for p in params]
@@ -191,28 +197,35 @@ class BatchState:
                 out_hws.append(out_hw)
                 maps_list.append(transform.geometry(p, in_hw, out_hw))
             maps = np.stack(maps_list)
-        self._compose(index_inverse(np.asarray(maps, np.float64)), out_hws)
+        self._compose(index_inverse(maps), out_hws)
         self._last_step = transform.spec_name
         if self.samples is not None:
             assert params is not None  # drawn per sample whenever targets ride along
-            for sample, p, in_hw, out_hw in zip(self.samples, params, sizes, out_hws):
+            per_sample = [out_hws] * n if isinstance(out_hws, tuple) else out_hws
+            for sample, p, in_hw, out_hw in zip(self.samples, params, sizes, per_sample):
                 sample.step(transform, p, in_hw, out_hw)
 
     def add_geometry(self, inverse: np.ndarray, out_hw: tuple[int, int] | None = None) -> None:
         """Append a step given as per-sample (N, 3, 3) maps from its output pixel indices to its input pixel
         indices (the resampler's convention; for an ``apply_batch`` of one's own)."""
         hw = (int(out_hw[0]), int(out_hw[1])) if out_hw is not None else self.out_hw
-        self._compose(inverse, [hw] * self.n)
+        self._compose(inverse, hw)
         if self.samples is not None:
             for sample, forward in zip(self.samples, forward_from_index_inverse(inverse)):
                 sample.move(forward, hw)
 
-    def _compose(self, inverse: np.ndarray, out_hws: list) -> None:
+    def _compose(self, inverse: np.ndarray, out_hws: Any) -> None:
+        """Append a step's resampling maps; ``out_hws`` is its one output size (h, w) or a list of one per sample."""
         self.flush_color()
-        if self.geometry is None:
-            self.geometry = np.tile(np.eye(3), (self.n, 1, 1))
-        self.geometry = self.geometry @ inverse
-        self.sizes = np.asarray(out_hws, np.int64).reshape(self.n, 2)
+        self.geometry = inverse.copy() if self.geometry is None else self.geometry @ inverse
+        if isinstance(out_hws, tuple):
+            self._hw, self._sizes = out_hws, None
+            return
+        sizes = np.asarray(out_hws, np.int64).reshape(self.n, 2)
+        if (sizes == sizes[0]).all():
+            self._hw, self._sizes = (int(sizes[0, 0]), int(sizes[0, 1])), None
+        else:
+            self._hw, self._sizes = None, sizes
 
     def add_color(self, matrix: np.ndarray) -> None:
         """Append per-sample (N, 3, 4) affine colour maps (on values in [0, 1])."""

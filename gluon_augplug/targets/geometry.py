@@ -21,10 +21,12 @@ def invert_affine(maps: np.ndarray) -> np.ndarray:
     single = maps.ndim == 2
     stack = maps[None] if single else maps
     a, b, c, d = stack[:, 0, 0], stack[:, 0, 1], stack[:, 1, 0], stack[:, 1, 1]
+    tx, ty = stack[:, 0, 2], stack[:, 1, 2]
     det = a * d - b * c
     out = np.zeros((len(stack), 3, 3))
-    out[:, 0, 0], out[:, 0, 1], out[:, 1, 0], out[:, 1, 1] = d / det, -b / det, -c / det, a / det
-    out[:, :2, 2] = -np.einsum("nij,nj->ni", out[:, :2, :2], stack[:, :2, 2])
+    ia, ib, ic, id_ = d / det, -b / det, -c / det, a / det
+    out[:, 0, 0], out[:, 0, 1], out[:, 1, 0], out[:, 1, 1] = ia, ib, ic, id_
+    out[:, 0, 2], out[:, 1, 2] = -(ia * tx + ib * ty), -(ic * tx + id_ * ty)
     out[:, 2, 2] = 1.0
     return out[0] if single else out
 
@@ -38,11 +40,10 @@ def from_index_matrix(matrix: np.ndarray) -> np.ndarray:
 def crop_resize_matrix(x0: Any, y0: Any, w: Any, h: Any, out_wh: tuple[Any, Any] | None = None) -> np.ndarray:
     """The map of cropping the ``w`` x ``h`` window at (x0, y0) and resizing it to ``out_wh``: (3, 3), or
     (n, 3, 3) when the window's numbers are arrays of n (a batch's draws)."""
-    x0, y0, w, h = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (x0, y0, w, h)))
-    sx, sy = (np.ones_like(w), np.ones_like(h)) if out_wh is None else (out_wh[0] / w, out_wh[1] / h)
-    m = np.zeros(w.shape + (3, 3))
-    m[..., 0, 0], m[..., 0, 2] = sx, -x0 * sx
-    m[..., 1, 1], m[..., 1, 2] = sy, -y0 * sy
+    sx, sy = (1.0, 1.0) if out_wh is None else (np.divide(out_wh[0], w), np.divide(out_wh[1], h))
+    m = np.zeros(np.broadcast(x0, y0, w, h).shape + (3, 3))
+    m[..., 0, 0], m[..., 0, 2] = sx, np.multiply(x0, sx) * -1.0
+    m[..., 1, 1], m[..., 1, 2] = sy, np.multiply(y0, sy) * -1.0
     m[..., 2, 2] = 1.0
     return m
 
@@ -68,7 +69,10 @@ def index_inverse(forward: np.ndarray) -> np.ndarray:
     """Forward maps on pixel edges (input -> output, what :meth:`~gluon_augplug.Transform.geometry` gives) as
     the maps a resampler needs: output pixel index -> input pixel index (OpenCV's ``WARP_INVERSE_MAP``,
     MXNet's ``GridGenerator``). The one place where the two conventions meet; (3, 3) or (n, 3, 3)."""
-    return _TO_INDEX @ invert_affine(forward) @ _FROM_INDEX
+    inverse = invert_affine(forward)
+    # _TO_INDEX @ inverse @ _FROM_INDEX, written out: the linear part stays, the shift takes the half pixels
+    inverse[..., :2, 2] += (inverse[..., :2, 0] + inverse[..., :2, 1] - 1.0) * 0.5
+    return inverse
 
 
 def forward_from_index_inverse(inverse: np.ndarray) -> np.ndarray:

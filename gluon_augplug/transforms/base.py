@@ -208,9 +208,11 @@ class Transform(Specified):
     targets: ClassVar[str | None] = None  # the target mode's name before 0.4 (kept in step with target_mode)
     needs_targets: ClassVar[bool] = False
     _declared_signature: ClassVar[inspect.Signature] = inspect.Signature()
+    _draws: ClassVar[bool] = False  # the class writes draw(): it is sample() and sample_batch()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._draws = overrides(cls, "draw")
         mode = _declared_mode(cls)
         cls.target_mode, cls.targets = mode, (None if mode is TargetMode.UNDECLARED else mode.value)
         own = [(k, v) for k, v in vars(cls).items() if isinstance(v, Param)]
@@ -267,8 +269,12 @@ class Transform(Specified):
         """Draw this image's random parameters (JSON-friendly values) for an image of ``shape`` (H, W, C).
 
         Default: :meth:`draw` for one image when the class writes it, else no parameters."""
-        if overrides(self, "draw"):
-            return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in self.draw(rng, shape, None).items()}
+        if self._draws:
+            params = self.draw(rng, shape, None)
+            for name, value in params.items():
+                if isinstance(value, np.generic):  # JSON-friendly: numbers, not numpy scalars
+                    params[name] = value.item()
+            return params
         return {}
 
     @default_method
@@ -290,7 +296,7 @@ class Transform(Specified):
     def sample_batch(self, rng: np.random.Generator, n: int, shape: tuple[int, int, int]) -> Any:
         """Draw the parameters of ``n`` images of ``shape`` (H, W, C) at once: a list of ``n`` dicts
         (default: ``sample`` n times), or columns of n values each (default when :meth:`draw` is written)."""
-        if overrides(self, "draw"):
+        if self._draws:
             return self.draw(rng, shape, n)
         return [self.sample(rng, shape) for _ in range(n)]
 

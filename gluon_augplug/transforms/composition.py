@@ -58,7 +58,10 @@ class _Composite(Transform):
                     img, layout, skip = fused, CHW, True
                     continue
             replay = replays[i] if replays is not None else None
-            img, record = compat.run_step(child, img, rng, layout, replay, targets)
+            if targets is None:  # compat.run_step, inlined on this per-image path: 0.1's run() has no targets
+                img, record = child.run(img, rng, layout, replay)
+            else:
+                img, record = child.run(img, rng, layout, replay, targets=targets)
             layout = child.output_layout(layout)
             records.append(record)
         return img, records

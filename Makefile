@@ -7,7 +7,7 @@ STAMP := $(VENV)/.augplug-installed
 SHARED ?= ../shared/data
 DEMO_OUT ?= runs/demo
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint docs bench clean
 
 venv: $(STAMP)
 
@@ -18,7 +18,7 @@ ADAPTER_FILES := $(wildcard $(addsuffix /setup.cfg,$(ADAPTERS)) $(addsuffix /*/*
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt $(ADAPTER_FILES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[cpu,gluoncv,test,lint]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[cpu,gluoncv,test,lint,docs]"
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt --force-reinstall --no-deps $(ADAPTERS)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt $(ADAPTERS)
 	touch $(STAMP)
@@ -44,7 +44,11 @@ lint: $(STAMP)
 	$(VENV)/bin/vermin --target=3.8- --violations --no-tips --quiet gluon_augplug
 	$(PY) -m mypy
 
-test: lint
+# the documentation site, warnings as errors (links and anchors included), into runs/site/
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+test: lint docs
 	$(PY) -m pytest
 
 # The benchmark's anchor libraries need numpy releases mxnet 1.9.1 cannot share a venv with:
@@ -65,7 +69,7 @@ $(BENCH)/dali/bin/python:
 	$(BENCH)/dali/bin/pip install --quiet --disable-pip-version-check "nvidia-dali-cuda120==2.4.0" "numpy<2.3"
 
 bench: $(STAMP) $(BENCH)/albumentations/bin/python $(BENCH)/imgaug/bin/python $(BENCH)/dali/bin/python
-	$(PY) benchmarks/bench.py --out runs/bench
+	$(PY) benchmarks/bench.py --out runs/bench --docs
 
 clean:
 	rm -rf $(VENV) $(BENCH) runs .pytest_cache

@@ -11,6 +11,7 @@ libraries whose environment is missing are left out and said so.
 """
 import argparse
 import json
+import time
 import os
 import platform
 import statistics
@@ -266,11 +267,32 @@ def targets(results, rows):
     return out
 
 
+DOCS_PAGE = ROOT / "docs" / "benchmarks.md"
+_START, _END = "<!-- bench:results", "<!-- /bench:results -->"
+
+
+def write_docs_page(text: str, page: Path) -> Path:
+    """Put ``text`` (this run's tables, headings one level down) between the page's markers; the notes around
+    them are kept. Written through a temporary file, so a failed run leaves the page as it was."""
+    doc = page.read_text()
+    start, end = doc.find(_START), doc.find(_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{page}: the markers {_START} ... {_END} are missing")
+    start = doc.index("\n", start) + 1
+    tables = "\n".join("#" + line if line.startswith("## ") else line for line in text.splitlines())
+    stamp = f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}.\n\n"
+    tmp = page.with_suffix(".md.tmp")
+    tmp.write_text(doc[:start] + stamp + tables.strip() + "\n" + doc[end:])
+    os.replace(tmp, page)
+    return page
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(ROOT / "runs" / "bench"))
     p.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"))
     p.add_argument("--quick", action="store_true", help="fewer images and repeats (a smoke run)")
+    p.add_argument("--docs", action="store_true", help=f"also write the tables into {DOCS_PAGE.relative_to(ROOT)}")
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -306,7 +328,8 @@ def main():
     print(text)
     (out / "results.json").write_text(json.dumps(results, indent=1))
     (out / "results.md").write_text(text + "\n")
-    print(f"\nwritten: {out / 'results.json'}, {out / 'results.md'}")
+    page = write_docs_page(text, DOCS_PAGE) if args.docs else None
+    print(f"\nwritten: {out / 'results.json'}, {out / 'results.md'}" + (f", {page}" if page else ""))
 
 
 if __name__ == "__main__":

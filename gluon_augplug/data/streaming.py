@@ -94,6 +94,9 @@ class _Streamed(_Base):  # type: ignore[misc,valid-type]
 class RecordDataset(_Streamed):
     """Images and labels of a RecordIO file, as ``mxnet.gluon.data.vision.ImageRecordDataset`` reads them.
 
+    Items are ``(image, label)``: ``label`` a float, or a float32 array for records whose header has
+    ``flag > 0`` (vector labels, detection).
+
     Parameters
     ----------
     path : str
@@ -108,9 +111,6 @@ class RecordDataset(_Streamed):
         about, instead of raising :class:`RecordIOError` (each worker process counts its own). With
         ``encoded=True`` the record and the image header are checked here; a JPEG damaged past its
         header is found when the pipeline decodes it, an error naming the record.
-
-    Items are ``(image, label)``: ``label`` a float, or a float32 array for records whose header has
-    ``flag > 0`` (vector labels, detection).
     """
 
     def __init__(self, path: str, index: str | None = None, encoded: bool = False, skip_corrupt: bool = False):

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.conftest import shared_file
 
@@ -119,3 +120,28 @@ def test_recordio_rows_run_and_the_report_says_which_targets_are_missed(tmp_path
     text = recordio.report({"data": data, "rows": rows})
     assert "1 thread vs ImageRecordIter 1 thread: 1.50x (target 2x): MISSED by 25%" in text
     assert "2 threads vs 1 thread: not measured" in text and "the file is never held" in text
+
+
+def test_make_bench_writes_the_docs_page_between_its_markers(tmp_path):
+    """The benchmark page of the docs is written by `make bench` (bench.py --docs): this run's tables replace
+    the old ones, the notes around them stay, and a page without the markers is refused untouched."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.pop(0)
+    page = tmp_path / "benchmarks.md"
+    page.write_text("# Benchmark\n\nintro\n\n<!-- bench:results (written by make bench) -->\nold table\n"
+                    "<!-- /bench:results -->\n\nnotes on the misses\n")
+    bench.write_docs_page("## Augmentation throughput\n\n| a | b |\n|---|---|\n| 1 | 2 |", page)
+    text = page.read_text()
+    assert "old table" not in text and "### Augmentation throughput" in text and "| 1 | 2 |" in text
+    assert text.startswith("# Benchmark\n\nintro\n") and text.rstrip().endswith("notes on the misses")
+    assert "Measured by `make bench` on " in text
+    # the page the site builds from has the markers
+    assert bench._START in bench.DOCS_PAGE.read_text() and bench._END in bench.DOCS_PAGE.read_text()
+    bare = tmp_path / "bare.md"
+    bare.write_text("no markers\n")
+    with pytest.raises(SystemExit, match="markers"):
+        bench.write_docs_page("x", bare)
+    assert bare.read_text() == "no markers\n"

@@ -4,7 +4,8 @@
 
 * ``transforms-table``: the built-in transforms' table (``augplug transforms --markdown --plugin builtin``);
 * ``transforms-pages``: each built-in transform in full (``augplug transforms NAME``);
-* ``cli``: every command's ``--help``.
+* ``cli``: every command's ``--help``;
+* ``checks``: the harness's checks, from their one registry.
 
 The figures (docs/images/) are drawn in :func:`on_pre_build`, with the seed the tutorial's snippet uses.
 """
@@ -64,7 +65,17 @@ def on_pre_build(config) -> None:
     save_image(str(images / "cat-grid.png"), augmentation_grid(cat, build_pipeline(chapter, seed=0), rows=2, cols=4))
 
 
-_GENERATORS = {"transforms-table": _transforms_table, "transforms-pages": _transforms_pages, "cli": _cli}
+def _checks() -> str:
+    from gluon_augplug.testing.checks import REGISTRY
+
+    rows = ["| check | path | what it holds the transform to |", "|---|---|---|"]
+    for name, check in REGISTRY.items():
+        rows.append(f"| `{name}` | {'per sample' if check.per_sample else 'all'} | {check.doc.replace('|', '/')} |")
+    return "\n".join(rows)
+
+
+_GENERATORS = {"transforms-table": _transforms_table, "transforms-pages": _transforms_pages, "cli": _cli,
+               "checks": _checks}
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:

@@ -167,11 +167,11 @@ class BatchState:
         TargetState, the per-sample engine). This is the batch path of every such transform, built-in or
         a plugin's: they write ``sample``/``geometry``/``output_hw``, never ``apply_batch``."""
         n, c = self.n, self.channels
-        uniform = self._hw is not None
-        sizes = [self._hw] * n if uniform else [(int(h), int(w)) for h, w in self.sizes.tolist()]
+        one: Any = self._hw  # the samples' one size, or None while they differ
+        sizes = [one] * n if one is not None else [(int(h), int(w)) for h, w in self.sizes.tolist()]
         out_hws: Any
-        if uniform and not transform.needs_targets:
-            in_hw = self._hw
+        if one is not None and not transform.needs_targets:
+            in_hw = one
             drawn = transform.sample_batch(self.rng, n, (*in_hw, c)) if transform.random \
                 else transform.sample(self.rng, (*in_hw, c))
             if isinstance(drawn, dict):  # one draw for all, or columns of n values (a vectorized draw)

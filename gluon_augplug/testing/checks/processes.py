@@ -1,0 +1,105 @@
+"""The harness's checks of pickle, DataLoader workers, hybridize
+(see :mod:`gluon_augplug.testing.conformance`)."""
+from __future__ import annotations
+
+import os
+import pickle
+from typing import Any
+
+import numpy as np
+
+
+from .registry import SEEDS as _SEEDS, Skip, check
+from ..context import CheckContext, same as _same
+
+
+@check("pickle", per_sample=True, doc=(
+    'the transform and its pipeline pickle and behave the same after'))
+def check_pickle(ctx: CheckContext) -> str | None:
+    try:
+        clone = pickle.loads(pickle.dumps(ctx.transform()))
+        pipe = pickle.loads(pickle.dumps(ctx.pipeline(seed=5)))
+    except Exception as exc:
+        return (f"does not pickle ({type(exc).__name__}: {exc}); DataLoader workers and checkpoints pickle "
+                f"transforms: keep lambdas, locks, open files and generators out of attributes")
+    if not _same(ctx.outputs(pipe), ctx.outputs(ctx.pipeline(seed=5))):
+        return "a pickled copy of the pipeline gives other outputs than the original"
+    if type(clone) is not type(ctx.transform()):
+        return f"unpickles as {type(clone).__name__}"
+    return None
+
+
+def _most_varied_image(ctx: CheckContext) -> np.ndarray:
+    """The sample image whose augmentations differ most across seeds (a no-op on it would hide a bug)."""
+    pipes = [ctx.pipeline(seed=s) for s in _SEEDS]
+    best, best_count = next(iter(ctx.images.values())), 0
+    for img in ctx.images.values():
+        distinct = len({p(img).tobytes() for p in pipes})
+        if distinct > best_count:
+            best, best_count = img, distinct
+    return best
+
+
+class _WorkerProbe:
+    """A dataset whose items are ``(augmented image, pid of the process that made it)``."""
+
+    def __init__(self, image: np.ndarray, pipeline: Any, length: int):
+        self.image, self.pipeline, self.length = image, pipeline, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int):
+        return self.pipeline(self.image), np.int64(os.getpid())
+
+
+@check("dataloader", per_sample=True, doc=(
+    'it works in a ``gluon.data.DataLoader`` with 2 workers that draw distinct augmentations'))
+def check_dataloader(ctx: CheckContext, per_worker: int = 16) -> str | None:
+    from mxnet import gluon
+
+    image = _most_varied_image(ctx)
+    pipeline = ctx.pipeline(seed=0)
+    pipeline(image)  # the parent draws before forking, as a training script's sanity check would
+    dataset = _WorkerProbe(image, pipeline, 2 * per_worker)
+    loader = gluon.data.DataLoader(dataset, batch_size=1, num_workers=2)
+    by_worker: dict[int, list[np.ndarray]] = {}
+    try:
+        for data, pid in loader:
+            by_worker.setdefault(int(pid.asscalar()), []).append(data[0].asnumpy())
+    except Exception as exc:
+        return f"failed inside a DataLoader with num_workers=2: {type(exc).__name__}: {exc}"
+    finally:
+        del loader
+    if not ctx.declared_random():
+        return None
+    if len(by_worker) < 2:
+        raise Skip("one worker produced every sample; distinct streams not observable")
+    first, second = list(by_worker.values())[:2]
+    n = min(len(first), len(second))
+    if _same(first[:n], second[:n]) and per_worker < 128:
+        # a rarely applied transform (RandomGrayscale's p=0.1) can repeat 16 draws by chance: look longer
+        return check_dataloader(ctx, per_worker * 8)
+    if _same(first[:n], second[:n]):
+        return ("the two DataLoader workers produced the same sequence of augmentations: forked workers share "
+                "the global random state; draw from the rng passed to sample() (gluon_augplug reseeds it per worker)")
+    return None
+
+
+@check("hybridize", per_sample=True, doc=(
+    'a Gluon HybridBlock gives the same output hybridized'))
+def check_hybridize(ctx: CheckContext) -> str | None:
+    import mxnet as mx
+
+    if not isinstance(ctx.transform(), mx.gluon.HybridBlock):
+        raise Skip("not a Gluon HybridBlock")
+    t = ctx.info.factory(**ctx.params)  # a fresh block: hybridizing must not touch the shared one
+    inputs = [mx.nd.array(img, dtype=img.dtype) for img in ctx.raw_inputs().values()]
+    mx.random.seed(0)
+    eager = [t(x).asnumpy() for x in inputs]
+    t.hybridize()
+    mx.random.seed(0)
+    hybrid = [t(x).asnumpy() for x in inputs]
+    if not _same(eager, hybrid):
+        return "gives other outputs once hybridized: keep Python control flow out of hybrid_forward"
+    return None

@@ -1,0 +1,68 @@
+"""The harness's checks of seeded, independent of the global generators, random when declared so
+(see :mod:`gluon_augplug.testing.conformance`)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+from .registry import SEEDS as _SEEDS, Skip, check
+from ..context import CheckContext, same as _same
+
+
+@check("seeded", per_sample=True, doc=(
+    'the same seed gives the same outputs'))
+def check_seeded(ctx: CheckContext) -> str | None:
+    a, b = ctx.outputs(ctx.pipeline(seed=0)), ctx.outputs(ctx.pipeline(seed=0))
+    if not _same(a, b):
+        return ("the same seed gave different outputs: draw random numbers only from the rng passed to sample() "
+                "(subclass gluon_augplug.Transform) or to an `rng` keyword, never from np.random, random or mx.random")
+    return None
+
+
+def _global_states() -> tuple:
+    import random
+
+    state: Any = np.random.get_state()  # legacy=True: the 5-tuple
+    name, keys, pos, has_gauss, cached = state
+    return random.getstate(), (name, keys.tobytes(), pos, has_gauss, cached)
+
+
+@check("global_state", per_sample=True, doc=(
+    "the outputs do not depend on Python's or numpy's global random generators, and a call leaves both as"
+    ' it found them (wrap a library that draws from them in '
+    '``gluon_augplug.randomness.global_random_state``)'))
+def check_global_state(ctx: CheckContext) -> str | None:
+    import random
+
+    saved_python, saved_numpy = random.getstate(), np.random.get_state()
+    try:
+        random.seed(1234)
+        np.random.seed(1234)
+        before = _global_states()
+        first = ctx.outputs(ctx.pipeline(seed=0))
+        if _global_states() != before:
+            return ("a call changed Python's or numpy's global random state (it reseeds or draws from them): run "
+                    "such a library inside gluon_augplug.randomness.global_random_state(rng), which restores both")
+        random.seed(99)
+        np.random.seed(99)
+        if not _same(first, ctx.outputs(ctx.pipeline(seed=0))):
+            return ("the outputs depend on Python's or numpy's global random state: draw from the rng passed to "
+                    "sample(), or run the library inside gluon_augplug.randomness.global_random_state(rng)")
+    finally:
+        random.setstate(saved_python)
+        np.random.set_state(saved_numpy)
+    return None
+
+
+@check("random", per_sample=True, doc=(
+    'a transform declared random varies across seeds'))
+def check_random(ctx: CheckContext) -> str | None:
+    if not ctx.declared_random():
+        raise Skip("deterministic (random = False)")
+    outputs = [ctx.outputs(ctx.pipeline(seed=s)) for s in _SEEDS]
+    if all(_same(outputs[0], o) for o in outputs[1:]):
+        return (f"declared random but seeds {_SEEDS.start}-{_SEEDS.stop - 1} give identical outputs: sample() "
+                f"must draw the parameters from its rng (or set random = False)")
+    return None

@@ -1,0 +1,115 @@
+"""The harness's checks of boxes, masks and keypoints
+(see :mod:`gluon_augplug.testing.conformance`)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...errors import AugplugError
+from ...pipeline.build import build_pipeline
+from ...targets.formats import box_ious
+from ...targets.modes import TargetMode, target_mode
+from ...transforms.base import CHW, Transform
+
+from .registry import SEEDS as _SEEDS, Skip, check
+from ..context import CheckContext
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 1.0
+
+
+def _painted_scene() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A white rectangle off-centre on black (so that flips move it), its exact box, mask and centre, with a
+    yellow 4x4 dot at the centre that shows where the keypoint's pixels went."""
+    img = np.zeros((96, 128, 3), np.uint8)
+    img[17:49, 21:61] = 255  # odd edges: no resampling grid lines up with them
+    img[31:35, 39:43] = (255, 255, 0)
+    mask = np.zeros((96, 128), np.uint8)
+    mask[17:49, 21:61] = 7
+    return img, np.array([[21.0, 17.0, 61.0, 49.0, 1.0]]), mask, np.array([[41.0, 33.0]])
+
+
+@check("targets", per_sample=True, doc=(
+    'boxes, masks and keypoints: on a painted rectangle whose box, mask (id 7) and centre keypoint are '
+    'exact, a ``target_mode = "geometric"`` transform must move them where its pixels went (IoU >= 0.7 '
+    'with what the pixels say, mask ids never blended, the keypoint within 3 pixels of a dot painted at '
+    'it); a transform that says it cannot move a kind (``target_problem``) is checked on the others; a '
+    '``"pixel"`` one must leave them and the size as they were; an undeclared one is skipped (it cannot '
+    'be used with targets)'))
+def check_targets(ctx: CheckContext) -> str | None:
+    t = ctx.transform()
+    mode = target_mode(t)
+    if mode is TargetMode.UNDECLARED:
+        raise Skip("does not declare its target mode ('pixel' or 'geometric'): it cannot be used with boxes, masks "
+                   "or keypoints")
+    if ctx.takes_tensors():
+        raise Skip("works on tensors, after ToTensor")
+    # a transform that says it cannot move a kind (target_problem) is checked on the kinds it moves
+    kinds = [k for k in ("boxes", "masks", "keypoints")
+             if not isinstance(t, Transform) or t.target_problem((k,)) is None]
+    if not kinds:
+        raise Skip(f"moves none of boxes, masks, keypoints: {t.target_problem(('boxes',))}")
+    img, boxes, mask, points = _painted_scene()
+    scene: dict[str, Any] = {"boxes": boxes, "masks": mask, "keypoints": points}
+    given = {k: (v if k in kinds else None) for k, v in scene.items()}
+    try:
+        pipe = build_pipeline([ctx.item], registry=ctx.registry, targets=kinds)
+    except AugplugError as exc:
+        return str(exc)
+    for seed in _SEEDS:
+        result = pipe.apply(img, np.random.default_rng(seed), **given)
+        out = np.asarray(result.image)
+        out_mask = np.asarray(result.masks) if result.masks is not None else None
+        if mode is TargetMode.PIXEL:
+            hw = out.shape[1:] if pipe.output_layout() == CHW else out.shape[:2]
+            if tuple(hw) != img.shape[:2]:
+                return f"declared 'pixel' but changed the size {img.shape[:2]} -> {tuple(hw)} (seed {seed})"
+            continue
+        if out.ndim != 3 or out.shape[2] not in (1, 3, 4):
+            raise Skip("its output is not an HWC image")
+        gray = out.astype(np.float64).mean(axis=2)
+        region = gray > 127
+        if out_mask is None:  # a transform that cannot move masks: the rectangle's pixels stand in for the mask
+            out_mask = np.where(region, 7, 0)
+        if out_mask.shape[:2] != out.shape[:2]:
+            return f"the mask came out {out_mask.shape[:2]}, the image {out.shape[:2]} (seed {seed})"
+        blended = sorted(set(np.unique(out_mask).tolist()) - {0, 7})
+        if blended:
+            return (f"mask ids were blended: ids {{0, 7}} came out with {blended[:5]} (seed {seed}); move masks with "
+                    f"nearest-neighbour sampling (the default apply_mask does)")
+        if min(region.sum(), (~region).sum(), (out_mask == 7).sum()) < 20:
+            continue  # cropped away, or made uniform by a colour step: nothing to compare
+        if _iou(out_mask == 7, ~region) > _iou(out_mask == 7, region):  # an inverting colour step: dark rectangle
+            region = ~region
+        overlap = _iou(out_mask == 7, region)
+        if overlap < 0.7:
+            return (f"the mask does not follow the pixels: IoU {overlap:.2f} between the moved mask and where the "
+                    f"rectangle went (seed {seed})")
+        if result.boxes is None:
+            pass
+        elif not len(result.boxes):
+            return f"the box was dropped though the rectangle is still in the image (seed {seed})"
+        ys, xs = np.nonzero(region)
+        seen = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+        box_overlap = 1.0 if result.boxes is None else float(
+            box_ious(result.boxes[:1, :4], np.array([seen], np.float64))[0, 0])
+        if box_overlap < 0.7:
+            return (f"the box does not follow the pixels: {np.round(result.boxes[0, :4], 1).tolist()} where the "
+                    f"rectangle is at {list(seen)} (IoU {box_overlap:.2f}, seed {seed})")
+        if result.keypoints is not None and len(result.keypoints):
+            # the yellow dot painted at the keypoint travels with its pixels, whatever the warp (a jigsaw too)
+            dot = (out[:, :, 0] > 128) & (out[:, :, 1] > 128) & (out[:, :, 2] < 128)
+            ys, xs = np.nonzero(dot)
+            inside = len(xs) >= 4 and xs.min() > 0 and ys.min() > 0 and xs.max() < out.shape[1] - 1 \
+                and ys.max() < out.shape[0] - 1
+            if inside:
+                centre = (float(xs.mean()) + 0.5, float(ys.mean()) + 0.5)
+                if np.hypot(*(result.keypoints[0, :2] - centre)) > 3:
+                    return (f"the keypoint went to {np.round(result.keypoints[0, :2], 1).tolist()}, the pixels painted "
+                            f"at it to {np.round(centre, 1).tolist()} (seed {seed})")
+    if mode is TargetMode.PIXEL and "masks" in kinds and not np.array_equal(result.masks, mask):
+        return "declared 'pixel' but changed the mask"
+    return None

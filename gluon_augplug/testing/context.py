@@ -1,0 +1,72 @@
+"""What a check sees of the transform under test: how to build it, on which images."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..pipeline.build import build_pipeline
+from ..plugins.registry import Registry, TransformInfo
+from ..transforms.base import HWC, Transform
+
+
+class CheckContext:
+    """One transform under test: how to build it, on which images."""
+
+    def __init__(self, info: TransformInfo, registry: Registry, images: dict[str, np.ndarray]):
+        self.info = info
+        self.registry = registry
+        self.images = images
+        self.params = dict(info.example)
+        self._built: Any = None
+
+    @property
+    def item(self) -> dict:
+        return {"name": self.info.qualified_name, "params": self.params}
+
+    def pipeline(self, seed: int | None = 0, params: dict | None = None, kind: str = "sample"):
+        """The transform in a per-sample pipeline (after ToTensor if it takes tensors) or a batch pipeline."""
+        item = self.item if params is None else {"name": self.info.qualified_name, "params": params}
+        if kind == "batch":
+            from ..batch import build_batch_pipeline
+
+            return build_batch_pipeline([item], seed=seed, registry=self.registry)
+        return build_pipeline(self._prefix() + [item], seed=seed, registry=self.registry)
+
+    def transform(self) -> Any:
+        """The object the factory returns (composites are built by the builder: their children are specs)."""
+        if self._built is None:
+            if self.info.nested:
+                self._built = build_pipeline([self.item], registry=self.registry)[-1]
+            else:
+                factory = self.info.factory if self.info.per_sample else self.info.batch_factory
+                assert factory is not None
+                self._built = factory(**self.params)
+        return self._built
+
+    def takes_tensors(self) -> bool:
+        t = self.transform()
+        return isinstance(t, Transform) and HWC not in t.accepts
+
+    def _prefix(self) -> list:
+        return ["ToTensor"] if self.takes_tensors() else []
+
+    def raw_inputs(self) -> dict[str, np.ndarray]:
+        """Inputs for calling the transform directly (tensors for tensor-only transforms)."""
+        if not self.takes_tensors():
+            return {k: v.copy() for k, v in self.images.items()}
+        to_tensor = build_pipeline("ToTensor", registry=self.registry)
+        return {k: to_tensor(v) for k, v in self.images.items()}
+
+    def declared_random(self) -> bool:
+        t = self.transform()
+        if isinstance(t, Transform):
+            return bool(t.random)
+        return bool(getattr(t, "random", False))
+
+    def outputs(self, pipeline) -> list[np.ndarray]:
+        return [pipeline(img) for img in self.images.values()]
+
+
+def same(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a, b))

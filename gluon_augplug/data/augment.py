@@ -121,7 +121,7 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
 
 
 def _target_kinds(targets: Any) -> tuple[str, ...]:
-    from ..targets.state import KINDS
+    from ..targets.state import TARGET_KINDS as KINDS
 
     if targets is None:
         return ()

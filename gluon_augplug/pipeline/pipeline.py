@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..data.decode import EncodedImage
 from ..errors import InputError, InputTypeError, ReplayError, SpecError
 from ..targets.formats import TargetOptions
-from ..targets.state import TARGET_KINDS as KINDS, TargetState
+from ..targets.state import TARGET_KINDS, TargetState
 from ..transforms.base import HWC, RandomSource, Record, Transform, check_image, like_input, to_numpy
 from ..transforms.composition import Compose, child_problem
 from .fused import run_encoded
@@ -173,9 +173,9 @@ class Pipeline:
         kinds = tuple(sorted(set(kinds)))
         if kinds in self._checked:
             return
-        unknown = set(kinds) - set(KINDS)
+        unknown = set(kinds) - set(TARGET_KINDS)
         if unknown:
-            raise InputError(f"unknown target kind {sorted(unknown)[0]!r}; the kinds are {', '.join(KINDS)}")
+            raise InputError(f"unknown target kind {sorted(unknown)[0]!r}; the kinds are {', '.join(TARGET_KINDS)}")
         problem = child_problem(self._root, kinds)
         if problem:
             raise SpecError(f"this pipeline cannot move {' and '.join(kinds)}: {problem}")

@@ -17,7 +17,8 @@ from ..params import jsonable
 
 _PRESET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 TRANSFORM_METADATA = frozenset({"doc", "override", "nested", "example", "params"})
-KINDS = ("sample", "batch")
+TRANSFORM_KINDS = ("sample", "batch")  # the pipelines a transform may run in
+KINDS = TRANSFORM_KINDS  # the name before 0.4
 PRESET_METADATA = frozenset({"doc", "override"})
 
 
@@ -219,8 +220,8 @@ class Registry:
 
     def _table(self, kind: str) -> dict[str, list[TransformInfo]]:
         """The registrations usable in a ``kind`` pipeline, by name (built once per change, not per lookup)."""
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        if kind not in TRANSFORM_KINDS:
+            raise ValueError(f"kind must be one of {TRANSFORM_KINDS}, got {kind!r}")
         if kind not in self._by_kind:
             table: dict[str, list[TransformInfo]] = {}
             for name, infos in self._transforms.items():
@@ -279,7 +280,7 @@ class Registry:
 
     def conflicts(self, info: TransformInfo) -> bool:
         """True when another plugin registered the same name for a pipeline kind ``info`` serves."""
-        return any(len(self.candidates(info.name, kind)) > 1 for kind in KINDS if info.usable_in(kind))
+        return any(len(self.candidates(info.name, kind)) > 1 for kind in TRANSFORM_KINDS if info.usable_in(kind))
 
     def presets(self, plugin: str | None = None) -> list[PresetInfo]:
         return sorted(

@@ -7,7 +7,23 @@ nearest-neighbour sampling; keypoints are (N, 2+) arrays of x, y. See :class:`Ta
 """
 from .formats import BOX_FORMATS, TargetOptions, box_ious, from_xyxy, to_xyxy
 from .geometry import crop_resize_matrix, flip_matrix, from_index_matrix, warp_boxes, warp_mask, warp_points
-from .state import KINDS, TargetState
+from .modes import TargetMode
+from .state import KINDS, TARGET_KINDS, TargetState
 
-__all__ = ["BOX_FORMATS", "KINDS", "TargetOptions", "TargetState", "box_ious", "crop_resize_matrix", "flip_matrix",
-           "from_index_matrix", "from_xyxy", "to_xyxy", "warp_boxes", "warp_mask", "warp_points"]
+__all__ = [
+    "BOX_FORMATS",
+    "KINDS",
+    "TARGET_KINDS",
+    "TargetMode",
+    "TargetOptions",
+    "TargetState",
+    "box_ious",
+    "crop_resize_matrix",
+    "flip_matrix",
+    "from_index_matrix",
+    "from_xyxy",
+    "to_xyxy",
+    "warp_boxes",
+    "warp_mask",
+    "warp_points",
+]

@@ -73,7 +73,7 @@ class CallableTransform(Transform):
     def output_layout(self, layout: str) -> str:
         return layout
 
-    def get_params(self) -> dict:
+    def spec_params(self) -> dict:
         return dict(self._spec_params)
 
     def __reduce__(self):

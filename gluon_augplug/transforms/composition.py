@@ -25,8 +25,8 @@ class _Composite(Transform):
     example = {"transforms": ["RandomFlipLeftRight", "RandomBrightness(0.3)"]}
 
     # -- spec --------------------------------------------------------------------
-    def get_params(self) -> dict:
-        params = super().get_params()
+    def spec_params(self) -> dict:
+        params = super().spec_params()
         params["transforms"] = [t.to_spec() for t in self.transforms]
         return params
 

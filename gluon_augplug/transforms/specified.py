@@ -26,7 +26,14 @@ class Specified:
         return self._spec_name or type(self).__name__
 
     def get_params(self) -> dict:
-        """The constructor parameters that rebuild this transform (the values as given)."""
+        """:meth:`spec_params` under its name before 0.4 (what :meth:`to_spec` calls, so that a plugin may
+        override either)."""
+        return self.spec_params()
+
+    def spec_params(self) -> dict:
+        """The constructor parameters that rebuild this transform (the values as given), as :meth:`to_spec`
+        writes them. Not a random draw: that is :meth:`~gluon_augplug.Transform.sample` (torchvision and
+        albumentations call theirs ``get_params``)."""
         if self._spec_params is not None:
             return dict(self._spec_params)
         given = self.__dict__.get("_param_given", {})

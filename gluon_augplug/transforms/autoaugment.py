@@ -105,6 +105,7 @@ class _Policy(Transform):
         return [op, value]
 
     target_mode = TargetMode.GEOMETRIC  # its shears, translations and rotations move targets; colour operations do not
+    pixels_follow_geometry = False  # its colour operations are not in geometry(): no batch path from it
 
     def apply(self, img, layout, ops=()):
         out = img

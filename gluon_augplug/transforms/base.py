@@ -73,6 +73,12 @@ class Transform(Declared, Moving, Batching):
         :meth:`apply_keypoints`). Undeclared: the transform cannot be used with targets (a clear error,
         never wrong boxes). The name before 0.4, ``targets = "pixel"``, is read the same way, and
         ``targets`` keeps giving the mode's string.
+    pixels_follow_geometry : bool
+        For a geometric transform with :meth:`geometry`: its output pixels are the input warped by that map
+        and nothing else (default True), so it runs on batches through the map alone. One that also
+        changes values (a policy of colour and geometric operations, as RandAugment) sets it False and
+        runs per sample, or writes :meth:`apply_batch`. The harness's ``batch`` check compares a batch of
+        one with the per-sample output and says which to do.
     needs_targets : bool
         :meth:`sample` needs the image's current boxes (an IoU-constrained crop): it is called as
         ``sample(rng, shape, targets=boxes)`` with pixel xyxy boxes (N, 4+), or ``None`` when the
@@ -88,6 +94,7 @@ class Transform(Declared, Moving, Batching):
     target_mode: ClassVar[TargetMode] = TargetMode.UNDECLARED
     targets: ClassVar[str | None] = None  # the target mode's name before 0.4 (kept in step with target_mode)
     needs_targets: ClassVar[bool] = False
+    pixels_follow_geometry: ClassVar[bool] = True
     _draws: ClassVar[bool] = False  # the class writes draw(): it is sample() and sample_batch()
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)  # the declared parameters (Declared)

@@ -42,13 +42,20 @@ class Batching:
     @classmethod
     def supports_batch(cls) -> bool:
         """True when the class runs on batches: it implements :meth:`apply_batch`, or moves pixels by
-        :meth:`geometry` alone."""
-        return overrides(cls, "apply_batch") or moves_by_geometry(cls)
+        :meth:`geometry` alone (and says its pixels follow it: ``pixels_follow_geometry``)."""
+        return overrides(cls, "apply_batch") or batch_by_geometry(cls)
 
     def run_batch(self, state: Any) -> None:
         """Draw this batch's parameters from ``state.rng`` and apply them."""
-        if not overrides(self, "apply_batch") and moves_by_geometry(self):
+        if batch_by_geometry(self):
             state.geometric_step(self)  # the one geometry: this step's geometry(), stacked over the samples
             return
         h, w = state.hw
         self.apply_batch(state, self.sample_batch(state.rng, state.n, (h, w, state.channels)))
+
+
+def batch_by_geometry(transform: Any) -> bool:
+    """True when ``transform`` (an instance or a class) runs on batches through its ``geometry()``: it writes
+    no ``apply_batch``, moves pixels by that map alone and says its pixels follow it."""
+    return (not overrides(transform, "apply_batch") and moves_by_geometry(transform)
+            and bool(getattr(transform, "pixels_follow_geometry", True)))

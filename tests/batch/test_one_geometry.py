@@ -9,7 +9,7 @@ import pytest
 import gluon_augplug
 from gluon_augplug import TargetMode, build_pipeline
 from gluon_augplug.batch import build_batch_pipeline
-from gluon_augplug.errors import SpecError
+from gluon_augplug.errors import AugplugError, SpecError
 from gluon_augplug.targets.geometry import forward_from_index_inverse, index_inverse
 
 # each geometric built-in, with a size-setting step after those whose output size is the sample's own
@@ -162,3 +162,44 @@ def test_one_converter_between_edges_and_indices():
     maps = np.random.default_rng(0).normal(size=(5, 3, 3))
     maps[:, 2] = [0, 0, 1]
     np.testing.assert_allclose(forward_from_index_inverse(index_inverse(maps)), maps, atol=1e-9)
+
+
+class FlipAndDarken(gluon_augplug.Transform):
+    """Geometric, but its apply() also changes values: geometry() alone cannot be its batch path."""
+
+    target_mode = TargetMode.GEOMETRIC
+
+    def apply(self, img, layout):
+        return (img[:, ::-1] // 2).astype(img.dtype)
+
+    def geometry(self, params, in_hw, out_hw):
+        return np.array([[-1.0, 0.0, in_hw[1]], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+class HonestFlipAndDarken(FlipAndDarken):
+    pixels_follow_geometry = False
+
+
+class DarkenPlugin:
+    @gluon_augplug.hookimpl
+    def augplug_register_transforms(self, register):
+        register("FlipAndDarken", FlipAndDarken)
+        register("HonestFlipAndDarken", HonestFlipAndDarken)
+
+
+def test_the_harness_catches_a_geometric_step_whose_pixels_do_more_than_its_geometry():
+    from gluon_augplug.testing import check_plugin
+
+    report = check_plugin(DarkenPlugin(), raise_on_failure=False)
+    found = {(f.subject, f.check): f for f in report.findings}
+    assert found["FlipAndDarken", "batch"].status == "fail"
+    assert "set pixels_follow_geometry = False" in found["FlipAndDarken", "batch"].message
+    assert found["HonestFlipAndDarken", "batch"].status == "skip"  # per sample only, as it says
+    assert found["HonestFlipAndDarken", "targets"].status == "pass"
+
+
+@pytest.mark.parametrize("policy", ["RandAugment", "TrivialAugmentWide", "AutoAugment"])
+def test_policies_that_mix_colour_and_geometry_are_per_sample_only(policy):
+    assert not gluon_augplug.get_registry().get_transform(policy).batch
+    with pytest.raises(AugplugError, match=f"{policy} has no batch path: it runs per sample only"):
+        build_batch_pipeline(policy)

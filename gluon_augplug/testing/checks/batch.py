@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 
 from ...errors import ParameterError, SpecError
+from ...pipeline.build import build_pipeline
 from ...plugins.registry import factory_params
-from ...targets.modes import moves_by_geometry, overrides
+from ...transforms.batching import batch_by_geometry
 from ...transforms.base import HWC, Transform
 
 from .registry import SEEDS as _SEEDS, Skip, check
@@ -32,7 +33,7 @@ def check_batch(ctx: CheckContext) -> str | None:
         raise Skip("the object its factory returns has no batch path")
     images = np.ascontiguousarray(cifar10_samples()[0][:8])
     labels = np.arange(8) % 10
-    by_geometry = isinstance(t, Transform) and not overrides(t, "apply_batch") and moves_by_geometry(t)
+    by_geometry = isinstance(t, Transform) and batch_by_geometry(t)
     if isinstance(t, Transform) and by_geometry:  # its batch path is its geometry(): output_hw() must name the size apply() makes
         problem = _output_hw_problem(ctx, t)
         if problem:
@@ -56,6 +57,10 @@ def check_batch(ctx: CheckContext) -> str | None:
             return pipe(data, labels, classes=10)
         return pipe(data), None
 
+    if by_geometry:  # and its pixels must be the warp of that map: a batch of one against the per-sample step
+        problem = _pixels_problem(ctx, items[0])
+        if problem:
+            return problem
     try:
         run(0, images)
     except SpecError as exc:  # a size of each sample's own (RandomIoUCrop): a batch ends it with a Resize
@@ -103,4 +108,21 @@ def _output_hw_problem(ctx: CheckContext, t: Transform) -> str | None:
         if said != tuple(made):
             return (f"output_hw() says {said} but apply() made {tuple(made)} for {params} (seed {seed}): its batch "
                     f"path (the stacked geometry()) needs output_hw() to name the output size")
+    return None
+
+
+def _pixels_problem(ctx: CheckContext, item: dict) -> str | None:
+    from ...batch import build_batch_pipeline
+
+    img = ctx.images.get("cat_small", next(iter(ctx.images.values())))
+    for seed in _SEEDS[:4]:
+        single = np.asarray(build_pipeline([item], registry=ctx.registry)(img, np.random.default_rng(seed)), np.float64)
+        batch = build_batch_pipeline([item], registry=ctx.registry)(img[None], rng=np.random.default_rng(seed))
+        warped = np.moveaxis(np.asarray(batch)[0], 0, 2) * 255.0
+        if warped.shape != single.shape or np.abs(warped - single).mean() > 8:
+            differ = f"{warped.shape} against {single.shape}" if warped.shape != single.shape else \
+                f"by {np.abs(warped - single).mean():.1f} grey levels on average"
+            return (f"its batch path (its geometry() stacked over the samples) differs from apply() {differ} "
+                    f"(seed {seed}): apply() does more than warp by geometry(); set pixels_follow_geometry = False "
+                    f"(per-sample only) or write apply_batch()")
     return None

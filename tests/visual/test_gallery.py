@@ -5,7 +5,6 @@ import html
 import importlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,22 +18,13 @@ from gluon_augplug.plugins.manager import PluginSystem, get_registry
 from gluon_augplug.testing.samples import cat_image
 from gluon_augplug.visual.gallery import Scene, build_gallery
 
+from ..browser import chromium
 from ..conftest import SHARED_DATA
 
 AUGPLUG = Path(sys.executable).parent / "augplug"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--virtual-time-budget=10000"]
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        message = "Debian's chromium is not installed (`apt-get install chromium`; .ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 def browse(page: Path, query: str, tmp_path: Path, screenshot: Path | None = None) -> str:

@@ -5,7 +5,7 @@ import inspect
 from typing import Any, ClassVar
 
 from ..errors import ParameterError
-from ..params import Param
+from ..params import Param, Transforms
 from .specified import Specified
 
 
@@ -55,6 +55,10 @@ class Declared(Specified):
         param = type(self).parameters.get(name)
         if param is not None:  # a declared parameter: validated on every assignment
             value = param.assign(self, value)
+            if isinstance(param, Transforms):  # plain callables and Blocks become transforms
+                from .adapter import as_transform
+
+                value = [as_transform(t) for t in value]
         object.__setattr__(self, name, value)
 
     def setup(self) -> None:

@@ -35,3 +35,13 @@ def test_the_leaf_modules_import_nothing_of_the_package_at_import_time():
 def test_training_does_not_import_the_command_line():
     for path in sorted((PACKAGE / "train").glob("*.py")):
         assert "cli" not in imported_package_modules(path), f"train/{path.name} imports the CLI"
+
+
+def test_no_circles_between_the_targets_the_parameters_and_the_transforms():
+    """The targets layer and the declared parameters sit below the transforms: neither imports them, not even
+    inside a function (they were circles: targets/state.py and params.Transforms imported transforms/)."""
+    for path in sorted((PACKAGE / "targets").glob("*.py")):
+        assert "transforms" not in imported_package_modules(path), f"{path.relative_to(PACKAGE)} imports transforms/"
+    top_level = [n.module or "" for n in ast.walk(ast.parse((PACKAGE / "params.py").read_text()))
+                 if isinstance(n, ast.ImportFrom) and n.level == 1]  # params.py sits at the package's top
+    assert not [m for m in top_level if m.split(".")[0] == "transforms"], top_level

@@ -7,8 +7,8 @@ The current contract is :class:`~gluon_augplug.Transform` with ``sample``/``appl
 * :class:`BatchTransform`, 0.1's separate base class of batch transforms, with its hook
   ``augplug_register_batch_transforms``; a twin registered under the same name as a per-sample transform
   is joined to it at registration (``plugins.registry.Registrar.finish``: the plugin system sits below this
-  module, so the join lives there) and keeps ``TransformInfo.batch_factory``. The batch pipeline runs such
-  objects through :func:`run_batch_step`.
+  module, so the join lives there) and keeps ``TransformInfo.batch_factory``. The builder wraps what that
+  factory makes in a :class:`LegacyBatchStep`, so the batch pipeline sees one kind of step.
 * A ``run(img, rng, layout, replay)`` of one's own without the ``targets`` argument (0.1): composites call
   every child through :func:`run_step`, and :func:`old_run_problem` says why such a step cannot carry targets.
 * ``targets = "pixel"`` for the target mode (read by :func:`gluon_augplug.targets.modes.target_mode`).
@@ -45,19 +45,64 @@ class BatchTransform(Specified):
         raise NotImplementedError
 
 
-def run_batch_step(step: Any, state: Any) -> None:
-    """Run one step of a batch pipeline: a :class:`~gluon_augplug.Transform` or a 0.1 :class:`BatchTransform`."""
-    if isinstance(step, BatchTransform):
-        step.apply(state)
-    else:
-        step.run_batch(state)
+class LegacyBatchStep(Transform):
+    """A 0.1 :class:`BatchTransform` as a :class:`~gluon_augplug.Transform` whose batch path is its ``apply(state)``:
+    the builder wraps every such object (and :class:`~gluon_augplug.batch.BatchPipeline` any given to it), so the
+    batch pipeline sees one kind of step. It stands for the object it wraps: ``isinstance(step, TheirClass)``
+    holds, its attributes are the wrapped object's, and it pickles as a wrapper of it."""
+
+    batch_only = True
+
+    def __init__(self, legacy: BatchTransform):
+        object.__setattr__(self, "legacy", legacy)
+
+    # -- stand for the wrapped object -------------------------------------------------------------
+    @property  # type: ignore[misc]
+    def __class__(self):  # noqa: D105 - isinstance(step, TheirClass) is what 0.1 code checks
+        return type(self.legacy)
+
+    def __getattr__(self, name: str) -> Any:  # only for what the wrapper does not define itself
+        return getattr(object.__getattribute__(self, "legacy"), name)
+
+    def __reduce__(self):
+        return (LegacyBatchStep, (self.legacy,))
+
+    @property
+    def random(self) -> bool:  # type: ignore[override]
+        return bool(getattr(self.legacy, "random", True))
+
+    @property
+    def mixes_labels(self) -> bool:  # type: ignore[override]
+        return bool(getattr(self.legacy, "mixes_labels", False))
+
+    @property
+    def spec_name(self) -> str:
+        return self.__dict__.get("_spec_name") or self.legacy.spec_name
+
+    def to_spec(self) -> dict:
+        if self.__dict__.get("_spec_params") is not None:  # built from a spec: the names and values given
+            return super().to_spec()
+        return self.legacy.to_spec()
+
+    def __repr__(self) -> str:
+        return repr(self.legacy)
+
+    # -- the batch path: the 0.1 object's own --------------------------------------------------------
+    @classmethod
+    def supports_batch(cls) -> bool:
+        return True
+
+    def run_batch(self, state: Any) -> None:
+        self.legacy.apply(state)
+
+    def target_problem(self, kinds: tuple[str, ...]) -> str | None:
+        return f"{self.spec_name} is a 0.1 batch transform, which cannot move {' or '.join(kinds)}"
 
 
-def batch_target_problem(step: Any, kinds: tuple) -> str | None:
-    """Why a batch step cannot move ``kinds`` of targets, or None."""
-    if isinstance(step, BatchTransform):
-        return f"{step.spec_name} is a 0.1 batch transform, which cannot move {' or '.join(kinds)}"
-    return step.target_problem(kinds)
+def as_batch_step(step: Any) -> Any:
+    """``step`` as a batch pipeline's step: a 0.1 :class:`BatchTransform` wrapped, anything else as it is."""
+    return LegacyBatchStep(step) if isinstance(step, BatchTransform) and not isinstance(step, LegacyBatchStep) \
+        else step
 
 
 def run_step(child: Any, img: np.ndarray, rng: np.random.Generator, layout: str, replay: Record | None,

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import InputError, SpecError
 from ..randomness import RandomSource
 from ..pipeline.spec import render_spec
-from ..compat import BatchTransform, batch_target_problem, run_batch_step
+from ..compat import BatchTransform, as_batch_step
 from ..transforms.base import Transform
 from .._lazy import mxnet as mx
 from .state import DeviceState, NumpyState, to_device
@@ -40,9 +40,9 @@ class BatchPipeline:
     """
 
     def __init__(self, transforms: Sequence[Transform | BatchTransform], seed: int | None = None):
-        self.transforms = list(transforms)
+        self.transforms = [as_batch_step(t) for t in transforms]  # a 0.1 BatchTransform as a Transform
         for t in self.transforms:
-            if not (isinstance(t, BatchTransform) or (isinstance(t, Transform) and t.supports_batch())):
+            if not (isinstance(t, Transform) and t.supports_batch()):
                 raise SpecError(f"{getattr(t, 'spec_name', type(t).__name__)} has no batch path (apply_batch): "
                                 f"it runs per sample only")
             if isinstance(t, Transform):
@@ -71,12 +71,12 @@ class BatchPipeline:
                 raise InputError(f"{', '.join(t.spec_name for t in self.transforms if t.mixes_labels)} with "
                                  f"{' and '.join(given)}: mixing detection samples is not supported in batch pipelines")
             for t in self.transforms:
-                problem = batch_target_problem(t, tuple(given))
+                problem = t.target_problem(tuple(given))
                 if problem:
                     raise SpecError(f"this batch pipeline cannot move {' and '.join(given)}: {problem}")
             state.set_targets(**{k: v.asnumpy() if hasattr(v, "asnumpy") else np.asarray(v) for k, v in given.items()})
         for t in self.transforms:
-            run_batch_step(t, state)
+            t.run_batch(state)
         out = state.result()
         result = (out,) if labels is None else (out, state.soft_labels if state.soft_labels is not None else labels)
         for kind, moved in state.moved_targets().items():

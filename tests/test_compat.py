@@ -93,3 +93,9 @@ def test_the_old_names_still_import():
     assert state.targets is state.soft_labels
     state.targets = np.ones((2, 2))
     assert (state.soft_labels == 1).all()
+
+
+def test_apply_without_targets_takes_a_transform_that_declares_no_target_mode():
+    """pipeline.apply(img) (for its record) works with any transform; only targets need a declared mode."""
+    result = build_pipeline([Undeclared()]).apply(np.zeros((4, 4, 3), np.uint8))
+    assert result.record["children"][0]["name"] == "Undeclared" and result.boxes is None

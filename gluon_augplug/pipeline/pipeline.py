@@ -171,7 +171,7 @@ class Pipeline:
     def check_targets(self, kinds: Sequence[str]) -> None:
         """Raise :class:`SpecError` naming every step that cannot move ``kinds`` ("boxes", "masks", "keypoints")."""
         kinds = tuple(sorted(set(kinds)))
-        if kinds in self._checked:
+        if not kinds or kinds in self._checked:  # no targets: any transform will do (apply() of an image alone)
             return
         unknown = set(kinds) - set(TARGET_KINDS)
         if unknown:

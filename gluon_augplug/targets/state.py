@@ -85,6 +85,9 @@ class TargetState:
     # -- one step ----------------------------------------------------------------------
     def step(self, transform: Any, params: dict, in_hw: tuple[int, int], out_hw: tuple[int, int]) -> None:
         """Move the targets as ``transform`` moved the image (``params`` as it applied them)."""
+        if self._rows is None and self.masks is None and self.keypoints is None:  # an image alone: nothing to move
+            self.hw = (int(out_hw[0]), int(out_hw[1]))
+            return
         mode = target_mode(transform)
         if mode is TargetMode.PIXEL:
             return

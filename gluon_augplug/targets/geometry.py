@@ -22,8 +22,12 @@ def invert_affine(maps: np.ndarray) -> np.ndarray:
     stack = maps[None] if single else maps
     a, b, c, d = stack[:, 0, 0], stack[:, 0, 1], stack[:, 1, 0], stack[:, 1, 1]
     tx, ty = stack[:, 0, 2], stack[:, 1, 2]
-    det = a * d - b * c
     out = np.zeros((len(stack), 3, 3))
+    if not (b.any() or c.any()):  # flips, crops, resizes: each axis on its own (half the work, on every batch)
+        ia, id_ = 1.0 / a, 1.0 / d
+        out[:, 0, 0], out[:, 1, 1], out[:, 0, 2], out[:, 1, 2], out[:, 2, 2] = ia, id_, -tx * ia, -ty * id_, 1.0
+        return out[0] if single else out
+    det = a * d - b * c
     ia, ib, ic, id_ = d / det, -b / det, -c / det, a / det
     out[:, 0, 0], out[:, 0, 1], out[:, 1, 0], out[:, 1, 1] = ia, ib, ic, id_
     out[:, 0, 2], out[:, 1, 2] = -(ia * tx + ib * ty), -(ic * tx + id_ * ty)
@@ -69,7 +73,15 @@ def index_inverse(forward: np.ndarray) -> np.ndarray:
     """Forward maps on pixel edges (input -> output, what :meth:`~gluon_augplug.Transform.geometry` gives) as
     the maps a resampler needs: output pixel index -> input pixel index (OpenCV's ``WARP_INVERSE_MAP``,
     MXNet's ``GridGenerator``). The one place where the two conventions meet; (3, 3) or (n, 3, 3)."""
-    inverse = invert_affine(forward)
+    f = np.asarray(forward, np.float64)
+    if f.ndim == 3 and not (f[:, 0, 1].any() or f[:, 1, 0].any()):  # axis-aligned (every batch's flips and crops)
+        ia, id_ = 1.0 / f[:, 0, 0], 1.0 / f[:, 1, 1]
+        out = np.zeros(f.shape)
+        # x_in = (x_out + 0.5 - t) / a - 0.5 on each axis: the inverse and the half pixels at once
+        out[:, 0, 0], out[:, 1, 1], out[:, 2, 2] = ia, id_, 1.0
+        out[:, 0, 2], out[:, 1, 2] = (0.5 - f[:, 0, 2]) * ia - 0.5, (0.5 - f[:, 1, 2]) * id_ - 0.5
+        return out
+    inverse = invert_affine(f)
     # _TO_INDEX @ inverse @ _FROM_INDEX, written out: the linear part stays, the shift takes the half pixels
     inverse[..., :2, 2] += (inverse[..., :2, 0] + inverse[..., :2, 1] - 1.0) * 0.5
     return inverse

@@ -103,22 +103,20 @@ class Transform(Declared, Moving, Batching):
         cls.target_mode, cls.targets = mode, (None if mode is TargetMode.UNDECLARED else mode.value)
 
     # -- to implement --------------------------------------------------------
+    @default_method
     def sample(self, rng: np.random.Generator, shape: tuple[int, int, int]) -> dict:
         """Draw this image's random parameters (JSON-friendly values) for an image of ``shape`` (H, W, C).
 
         Default: :meth:`draw` for one image when the class writes it, else no parameters."""
         if self._draws:
-            params = self.draw(rng, shape, None)
-            for name, value in params.items():
-                if isinstance(value, np.generic):  # JSON-friendly: numbers, not numpy scalars
-                    params[name] = value.item()
-            return params
+            return self.draw(rng, shape, None)
         return {}
 
     @default_method
     def draw(self, rng: np.random.Generator, shape: tuple[int, int, int], size: int | None) -> dict:
-        """Optional: the random draw written once for one image (``size=None``: numbers) and for a batch of
-        ``size`` images of ``shape`` (arrays of ``size`` values, drawn at once). Written, it is both
+        """Optional: the random draw written once for one image (``size=None``: Python numbers, JSON-friendly
+        as :meth:`sample`'s) and for a batch of ``size`` images of ``shape`` (arrays of ``size`` values, drawn
+        at once: ``rng.integers(0, k, size)`` is the same stream either way). Written, it is both
         :meth:`sample` and :meth:`sample_batch`, and then :meth:`geometry` and :meth:`output_hw` take such
         columns too (arrays of n values: return (n, 3, 3) maps and the one output size)."""
         raise NotImplementedError

@@ -23,6 +23,8 @@ class Batching:
         (default: ``sample`` n times), or columns of n values each (default when :meth:`draw` is written)."""
         if self._draws:
             return self.draw(rng, shape, n)
+        if not overrides(self, "sample"):  # draws nothing (Normalize): n empty dicts, without n calls
+            return [{} for _ in range(n)]
         return [self.sample(rng, shape) for _ in range(n)]
 
     @default_method

@@ -163,8 +163,10 @@ class RandomCrop(Transform):
         left, top, right, bottom = self.pad
         pw, ph = shape[1] + left + right, shape[0] + top + bottom
         cw, ch = scale_down((pw, ph), self.size)
-        return {"x0": rng.integers(0, pw - cw + 1, size) - left, "y0": rng.integers(0, ph - ch + 1, size) - top,
-                "w": cw, "h": ch}
+        x0, y0 = rng.integers(0, pw - cw + 1, size), rng.integers(0, ph - ch + 1, size)
+        if size is None:  # one image: Python numbers, for its record
+            return {"x0": int(x0) - left, "y0": int(y0) - top, "w": cw, "h": ch}
+        return {"x0": x0 - left, "y0": y0 - top, "w": cw, "h": ch}
 
     def apply(self, img, layout, x0=0, y0=0, w=None, h=None):
         w, h = w or self.size[0], h or self.size[1]

@@ -12,12 +12,23 @@ from ..context import CheckContext, same as _same
 
 
 @check("seeded", per_sample=True, doc=(
-    'the same seed gives the same outputs'))
+    'the same seed gives the same outputs, and the drawn parameters it records are JSON numbers (records are '
+    'saved and replayed)'))
 def check_seeded(ctx: CheckContext) -> str | None:
     a, b = ctx.outputs(ctx.pipeline(seed=0)), ctx.outputs(ctx.pipeline(seed=0))
     if not _same(a, b):
         return ("the same seed gave different outputs: draw random numbers only from the rng passed to sample() "
                 "(subclass gluon_augplug.Transform) or to an `rng` keyword, never from np.random, random or mx.random")
+    import json
+
+    pipe = ctx.pipeline(seed=0)
+    for img in ctx.images.values():
+        record = pipe.apply(img).record
+        try:
+            json.dumps(record)
+        except TypeError as exc:
+            return (f"the parameters sample() (or draw(size=None)) returned do not go into JSON ({exc}): return "
+                    f"Python numbers, lists and strings (int(x), float(x), x.tolist() of numpy values)")
     return None
 
 

@@ -7,6 +7,7 @@ import pytest
 
 import gluon_augplug
 from gluon_augplug import TargetMode, build_pipeline
+from gluon_augplug.batch import BatchTransform
 from gluon_augplug.errors import SpecError
 from gluon_augplug.targets.modes import target_mode
 
@@ -99,3 +100,30 @@ def test_apply_without_targets_takes_a_transform_that_declares_no_target_mode():
     """pipeline.apply(img) (for its record) works with any transform; only targets need a declared mode."""
     result = build_pipeline([Undeclared()]).apply(np.zeros((4, 4, 3), np.uint8))
     assert result.record["children"][0]["name"] == "Undeclared" and result.boxes is None
+
+
+def test_a_0_1_batch_transform_is_wrapped_into_a_transform_that_stands_for_it():
+    import pickle
+
+    from gluon_augplug.batch import BatchPipeline
+    from gluon_augplug.compat import BatchTransform, LegacyBatchStep
+
+    class Half(BatchTransform):
+        random = False
+
+        def apply(self, state):
+            state.add_color(np.tile(np.hstack([np.eye(3) * 0.5, np.zeros((3, 1))]), (state.n, 1, 1)))
+
+    pipe = BatchPipeline([Half()])
+    step = pipe[0]
+    assert type(step) is LegacyBatchStep and isinstance(step, gluon_augplug.Transform) and isinstance(step, Half)
+    assert step.random is False and step.spec_name == "Half"
+    np.testing.assert_allclose(pipe(np.full((2, 4, 4, 3), 200, np.uint8)), 100 / 255, atol=1e-6)
+    with pytest.raises(SpecError, match="Half is a 0.1 batch transform, which cannot move boxes"):
+        pipe(np.zeros((2, 4, 4, 3), np.uint8), boxes=np.full((2, 1, 4), -1.0))
+    assert type(pickle.loads(pickle.dumps(LegacyBatchStep(Darkening())))) is LegacyBatchStep
+
+
+class Darkening(BatchTransform):
+    def apply(self, state):
+        pass

@@ -77,6 +77,7 @@ class BatchState:
         self.normalized = False
         self.samples: Any = None  # a list of TargetState  # one per sample when boxes, masks or keypoints ride along
         self._given: dict = {}  # kind -> the padded array given (for the shapes of the result)
+        self._box_rows: list = []  # per sample: the rows of the given boxes that are boxes, not -1 padding
         self._last_step = "the input"
 
     @property
@@ -104,11 +105,12 @@ class BatchState:
         self._given = {k: v for k, v in (("boxes", boxes), ("masks", masks), ("keypoints", keypoints)) if v is not None}
         options = TargetOptions(keypoints_outside="keep")  # the batch keeps every point's row
         self.samples = []
+        self._box_rows = []
         for i in range(n):
             sample_boxes = None
             if boxes is not None:
-                rows = boxes[i].astype(np.float64)
-                sample_boxes = rows[~np.all(rows[:, :4] == -1, axis=1)]
+                self._box_rows.append(np.nonzero(~np.all(boxes[i, :, :4] == -1, axis=1))[0])
+                sample_boxes = boxes[i, self._box_rows[i]].astype(np.float64)
             self.samples.append(TargetState(
                 (h, w), options, sample_boxes, None if masks is None else [masks[i]],
                 None if keypoints is None else keypoints[i].astype(np.float64), track_left=True))
@@ -122,8 +124,7 @@ class BatchState:
             boxes = np.full(given.shape, -1.0)
             for i, sample in enumerate(self.samples):
                 moved, ids = sample.result_boxes_and_ids()
-                rows = np.nonzero(~np.all(given[i, :, :4] == -1, axis=1))[0]
-                boxes[i, rows[ids]] = moved
+                boxes[i, self._box_rows[i][ids]] = moved
             out["boxes"] = boxes
         if "masks" in self._given:
             for sample in self.samples:
@@ -202,8 +203,8 @@ class BatchState:
         if self.samples is not None:
             assert params is not None  # drawn per sample whenever targets ride along
             per_sample = [out_hws] * n if isinstance(out_hws, tuple) else out_hws
-            for sample, p, in_hw, out_hw in zip(self.samples, params, sizes, per_sample):
-                sample.step(transform, p, in_hw, out_hw)
+            for sample, p, in_hw, out_hw, forward in zip(self.samples, params, sizes, per_sample, maps):
+                sample.step(transform, p, in_hw, out_hw, forward)  # the map drawn above, not geometry() again
 
     def add_geometry(self, inverse: np.ndarray, out_hw: tuple[int, int] | None = None) -> None:
         """Append a step given as per-sample (N, 3, 3) maps from its output pixel indices to its input pixel

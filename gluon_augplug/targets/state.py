@@ -83,8 +83,10 @@ class TargetState:
         return self.boxes.copy() if self.boxes is not None else np.zeros((0, 4))
 
     # -- one step ----------------------------------------------------------------------
-    def step(self, transform: Any, params: dict, in_hw: tuple[int, int], out_hw: tuple[int, int]) -> None:
-        """Move the targets as ``transform`` moved the image (``params`` as it applied them)."""
+    def step(self, transform: Any, params: dict, in_hw: tuple[int, int], out_hw: tuple[int, int],
+             matrix: np.ndarray | None = None) -> None:
+        """Move the targets as ``transform`` moved the image (``params`` as it applied them); ``matrix`` is its
+        ``geometry()`` for these parameters when the caller has it already (a batch's stacked maps)."""
         if self._rows is None and self.masks is None and self.keypoints is None:  # an image alone: nothing to move
             self.hw = (int(out_hw[0]), int(out_hw[1]))
             return
@@ -101,7 +103,7 @@ class TargetState:
                 keep = np.asarray(keep_boxes(self.boxes, params, in_hw), bool)
                 if not keep.all():
                     self._keep(keep)
-            self.move(transform.geometry(params, in_hw, out_hw), out_hw)
+            self.move(transform.geometry(params, in_hw, out_hw) if matrix is None else matrix, out_hw)
             return
         self.flush()
         if self._rows is not None:

@@ -52,3 +52,32 @@ def augplug_register_presets(register):
                                      "short side 600 within 1000, flip, normalize")
     register("imagenet-test", f"Resize(256, keep_ratio=True), CenterCrop(224), ToTensor, {imagenet_norm}",
              doc="ImageNet evaluation: short side 256, centre 224 crop")
+
+
+@hookimpl(specname="augplug_register_presets")
+def register_video_presets(register):
+    """GluonCV's action-recognition transforms (``gluoncv.data.transforms.video``), for clips: every step draws
+    once for all the frames. The frame sampling (segments, clip length, step) is the clip data set's."""
+    norm = f"Normalize(mean={IMAGENET_MEAN}, std={IMAGENET_STD})"
+    tail = f"RandomFlipLeftRight, ToTensor, {norm}"
+    tsn = f"MultiScaleCrop(224), {tail}"
+    register("tsn-train", tsn, doc="GluonCV's VideoGroupTrainTransform((224, 224), [1, .875, .75, .66]) (data_aug v1, "
+                                   "TSN): multi-scale corner crop of 13 points, resize to 224, flip, normalize")
+    register("i3d-train", tsn, doc="GluonCV's I3D Kinetics-400 recipe (data_aug v1 on 340x256 frames, 32-frame clips "
+                                   "with step 2 from the data set): the same transform as tsn-train")
+    register("tsn-train-v2", f"Resize(256, keep_ratio=True), {tsn}",
+             doc="GluonCV's VideoGroupTrainTransformV2 (short side 256, then tsn-train's crop; mmaction's style)")
+    register("slowfast-train", f"RandomShortSideScale(256, 320), RandomCrop(224), {tail}",
+             doc="GluonCV's VideoGroupTrainTransformV3(224, 256, 320) (PySlowFast's): short side jittered in "
+                 "[256, 320], random 224 crop, flip, normalize")
+    register("video-train-v4", f"RandomResizedCrop(224), {tail}",
+             doc="GluonCV's VideoGroupTrainTransformV4 (mmaction's SlowFast recipe): random resized crop to 224, flip")
+    register("video-val", f"CenterCrop(224, offset='round'), ToTensor, {norm}",
+             doc="GluonCV's VideoGroupValTransform(224): centre 224 crop, normalize")
+    register("video-val-v2", f"Resize(256, keep_ratio=True), CenterCrop(224, offset='ceil'), ToTensor, {norm}",
+             doc="GluonCV's VideoGroupValTransformV2((224, 224), 256): short side 256, centre crop, normalize")
+    register("video-three-crop", f"Resize(224, keep_ratio=True), ThreeCrop(224), ToTensor, {norm}",
+             doc="GluonCV's test_recognizer.py --three-crop (3D models, data_aug v2-v4): short side 224, three "
+                 "views along the long side (3T frames)")
+    register("video-ten-crop", f"TenCrop(224), ToTensor, {norm}",
+             doc="GluonCV's test_recognizer.py --ten-crop (data_aug v1): ten views of each frame (10T frames)")

@@ -19,6 +19,9 @@ from .._lazy import mxnet as mx
 from .state import DeviceState, NumpyState, to_device
 
 
+CLIP_LAYOUTS = ("BCTHW", "BTCHW", "(BT)CHW")
+
+
 class BatchPipeline:
     """Augment whole batches: ``pipeline(data)`` or ``pipeline(data, labels, classes=10)``.
 
@@ -37,6 +40,10 @@ class BatchPipeline:
     ``keypoints=`` (N, P, 2+) padded points move too (a point that leaves becomes a -1 row); they
     follow the boxes in the result, in that order. An NDArray batch gets its targets back as
     NDArrays on its device. The targets' arithmetic runs on the host: a few numbers per sample.
+
+    A 5-D batch is a batch of clips, (B, T, H, W, C) uint8 or (B, T, C, H, W) float: each clip gets one draw for
+    all its frames, and ``clip_layout`` ("BCTHW", the default, for 3-D networks; "BTCHW"; "(BT)CHW" for TSN) says
+    how it comes out. Targets then have a (B, T) prefix (boxes (B, T, M, 4+)).
     """
 
     def __init__(self, transforms: Sequence[Transform | BatchTransform], seed: int | None = None):
@@ -53,10 +60,51 @@ class BatchPipeline:
 
     def __call__(self, data: Any, labels: Any = None, classes: int | None = None, smoothing: float = 0.0,
                  rng: np.random.Generator | None = None, boxes: Any = None, masks: Any = None,
-                 keypoints: Any = None) -> Any:
-        is_numpy = isinstance(data, np.ndarray)
+                 keypoints: Any = None, clip_layout: str = "BCTHW") -> Any:
+        if getattr(data, "ndim", None) == 5:
+            return self._clips(data, labels, classes, smoothing, rng, boxes, masks, keypoints, clip_layout)
         if data.ndim != 4:
-            raise InputError(f"batch transforms take a 4-D batch (NHWC uint8 or NCHW float), got shape {data.shape}")
+            raise InputError(f"batch transforms take a 4-D batch (NHWC uint8 or NCHW float) or a 5-D batch of clips "
+                             f"(B, T, H, W, C), got shape {data.shape}")
+        return self._run(data, labels, classes, smoothing, rng, boxes, masks, keypoints, 1)
+
+    def _clips(self, data, labels, classes, smoothing, rng, boxes, masks, keypoints, clip_layout):
+        """A batch of clips (B, T, H, W, C) uint8 or (B, T, C, H, W) float: every frame of a clip gets its clip's
+        draw; out in ``clip_layout``: ``"BCTHW"`` (I3D, SlowFast, R2+1D), ``"BTCHW"``, or ``"(BT)CHW"`` (TSN's
+        frames as one batch, as GluonCV's train_recognizer.py reshapes them)."""
+        if clip_layout not in CLIP_LAYOUTS:
+            raise InputError(f"clip_layout must be one of {', '.join(CLIP_LAYOUTS)}, got {str(clip_layout)[:40]!r}")
+        mixing = [t.spec_name for t in self.transforms if t.mixes_labels]
+        if mixing:
+            raise SpecError(f"{', '.join(mixing)} mixes samples: batch pipelines of clips do not mix (use it on frames)")
+        b, t = int(data.shape[0]), int(data.shape[1])
+        frames = data.reshape((b * t,) + tuple(data.shape[2:]))
+
+        def flat(target: Any, kind: str) -> Any:
+            if target is None:
+                return None
+            if target.ndim < 3 or tuple(target.shape[:2]) != (b, t):
+                raise InputError(f"clip batch {kind}: expected ({b}, {t}, ...) (per clip, per frame), got shape "
+                                 f"{tuple(target.shape)}")
+            return target.reshape((b * t,) + tuple(target.shape[2:]))
+
+        result = self._run(frames, labels, classes, smoothing, rng, flat(boxes, "boxes"), flat(masks, "masks"),
+                           flat(keypoints, "keypoints"), t)
+        parts = list(result) if isinstance(result, tuple) else [result]
+        out = parts[0]
+        c, h, w = (int(v) for v in out.shape[1:])
+        if clip_layout == "BCTHW":
+            out = out.reshape((b, t, c, h, w)).transpose((0, 2, 1, 3, 4))
+            out = np.ascontiguousarray(out) if isinstance(out, np.ndarray) else out
+        elif clip_layout == "BTCHW":
+            out = out.reshape((b, t, c, h, w))
+        parts[0] = out
+        first_target = 1 if labels is None else 2
+        parts[first_target:] = [p.reshape((b, t) + tuple(p.shape[1:])) for p in parts[first_target:]]
+        return parts[0] if len(parts) == 1 else tuple(parts)
+
+    def _run(self, data, labels, classes, smoothing, rng, boxes, masks, keypoints, clip_length):
+        is_numpy = isinstance(data, np.ndarray)
         soft_labels = None
         if labels is not None and (self.mixes_labels or smoothing):
             soft_labels = self._soft_targets(labels, classes, smoothing, None if is_numpy else data.context)
@@ -65,6 +113,7 @@ class BatchPipeline:
                              f"call the pipeline with labels")
         rng = rng if rng is not None else self._source.generator()
         state = NumpyState(data, rng, soft_labels) if is_numpy else DeviceState(data, rng, soft_labels)
+        state.clip_length = clip_length
         given = {k: v for k, v in (("boxes", boxes), ("masks", masks), ("keypoints", keypoints)) if v is not None}
         if given:
             if self.mixes_labels:

@@ -42,6 +42,17 @@ def _row(columns: dict, i: int) -> dict:
     return {k: (v[i] if isinstance(v, np.ndarray) and v.ndim else v) for k, v in columns.items()}
 
 
+def repeat_draws(transform: Any, drawn: Any, t: int, clips: int) -> Any:
+    """Draws for ``clips`` samples given to each sample's ``t`` frames in turn (columns repeated, dicts reused)."""
+    if isinstance(drawn, dict):
+        return {k: (np.repeat(v, t, axis=0) if isinstance(v, np.ndarray) and v.ndim and len(v) == clips else v)
+                for k, v in drawn.items()}
+    if isinstance(drawn, list) and len(drawn) == clips:
+        return [p for p in drawn for _ in range(t)]
+    raise SpecError(f"{transform.spec_name}'s batch draw ({type(drawn).__name__}) has no per-sample form this "
+                    f"package can give a clip's frames: it cannot run on batches of clips")
+
+
 def to_device(array: np.ndarray, ctx) -> Any:
     """A float32 numpy array as an NDArray on ``ctx`` (zero-copy hand-over of a fresh array on the CPU)."""
     fresh = np.array(array, dtype=np.float32, order="C")
@@ -79,6 +90,7 @@ class BatchState:
         self._given: dict = {}  # kind -> the padded array given (for the shapes of the result)
         self._box_rows: list = []  # per sample: the rows of the given boxes that are boxes, not -1 padding
         self._last_step = "the input"
+        self.clip_length = 1  # > 1: the batch is B clips of this many frames, and each clip gets one draw
 
     @property
     def targets(self):
@@ -140,6 +152,14 @@ class BatchState:
             out["keypoints"] = np.stack(points)
         return out
 
+    # -- draws ------------------------------------------------------------------------------
+    def draw(self, transform: Any, shape: tuple[int, int, int]) -> Any:
+        """``transform``'s parameters for every sample (``sample_batch``); for a batch of clips, one draw per clip
+        given to each of its frames."""
+        t = self.clip_length
+        drawn = transform.sample_batch(self.rng, self.n // t, shape)
+        return drawn if t == 1 else repeat_draws(transform, drawn, t, self.n // t)
+
     # -- geometry ------------------------------------------------------------------------
     @property
     def sizes(self) -> np.ndarray:
@@ -173,7 +193,7 @@ class BatchState:
         out_hws: Any
         if one is not None and not transform.needs_targets:
             in_hw = one
-            drawn = transform.sample_batch(self.rng, n, (*in_hw, c)) if transform.random \
+            drawn = self.draw(transform, (*in_hw, c)) if transform.random \
                 else transform.sample(self.rng, (*in_hw, c))
             if isinstance(drawn, dict):  # one draw for all, or columns of n values (a vectorized draw)
                 h, w = transform.output_hw(drawn, in_hw)
@@ -188,7 +208,9 @@ class BatchState:
             params, out_hws, maps_list = [], [], []
             for i, in_hw in enumerate(sizes):
                 shape = (*in_hw, c)
-                if transform.needs_targets:
+                if i % self.clip_length:  # a clip's later frames: its first frame's draw
+                    p = params[-1]
+                elif transform.needs_targets:
                     p = transform.sample(self.rng, shape,
                                          targets=self.samples[i].view() if self.samples is not None else None)
                 else:

@@ -1,5 +1,5 @@
-"""Data: offline readers of CIFAR-10, image trees, Pascal VOC and COCO, and per-sample seeded
-augmentation of any data set (images with their boxes and masks too).
+"""Data: offline readers of CIFAR-10, image trees, Pascal VOC, COCO and video clips (frame folders, video
+files), and per-sample seeded augmentation of any data set (images with their boxes and masks too).
 
 Names are imported on first use (MXNet is not imported by ``import gluon_augplug.data``).
 """
@@ -16,6 +16,11 @@ _LAZY = {
     "VOCDetection": "gluon_augplug.data.detection",
     "COCODetection": "gluon_augplug.data.detection",
     "VOC_CLASSES": "gluon_augplug.data.detection",
+    "ClipDataset": "gluon_augplug.data.clips",
+    "clip_layout": "gluon_augplug.data.clips",
+    "read_video": "gluon_augplug.data.video",
+    "read_frames_folder": "gluon_augplug.data.video",
+    "write_video": "gluon_augplug.data.video",
 }
 
 __all__ = sorted(_LAZY)

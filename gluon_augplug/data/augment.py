@@ -50,6 +50,13 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
         second element looks like boxes or a mask, under a pipeline that moves pixels, is an error:
         boxes are never passed through a crop or a flip unchanged. ``targets=()`` says the extra
         elements are not targets.
+    clip_layout : str, optional
+        For clips (items whose image is a (T, H, W, C) array or a list of frames): "CTHW" transposes each
+        augmented (T, C, H, W) clip for 3-D networks (I3D, SlowFast); default: as the pipeline gives it.
+
+    A data set that draws while reading (:class:`~gluon_augplug.data.clips.ClipDataset` samples its frames)
+    gives its items through ``sample_item(index, rng)``: it draws from the sample's generator before the
+    pipeline does, so the frames chosen are seeded by (seed, index, epoch) too.
 
     Notes
     -----
@@ -57,8 +64,12 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
     MXNet's DataLoader forked when it was created.
     """
 
-    def __init__(self, dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0, targets: Any = None):
+    def __init__(self, dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0, targets: Any = None,
+                 clip_layout: str | None = None):
         check_seed(seed, "augment: seed", InputError, optional=False)
+        if clip_layout not in (None, "TCHW", "CTHW"):
+            raise InputError(f"augment: clip_layout must be None, 'TCHW' or 'CTHW', got {str(clip_layout)[:40]!r}")
+        self.clip_layout = clip_layout
         self._dataset = dataset
         self.pipeline = pipeline if isinstance(pipeline, Pipeline) else build_pipeline(pipeline)
         self.targets = _target_kinds(targets)
@@ -94,8 +105,17 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
             raise ItemIndexError(f"augment: item {str(index)[:40]} is out of range for {n} items")
         if index < 0:
             index += n
-        item = self._dataset[index]
         rng = self.generator(int(index))
+        sample_item = getattr(self._dataset, "sample_item", None)
+        item = sample_item(index, rng) if callable(sample_item) else self._dataset[index]
+        if self.clip_layout == "CTHW" and isinstance(item, tuple) and item:
+            from .clips import clip_layout
+
+            first = self._augment(item, index, rng)
+            return (clip_layout(first[0], "CTHW"),) + tuple(first[1:])
+        return self._augment(item, index, rng)
+
+    def _augment(self, item: Any, index: int, rng: np.random.Generator) -> Any:
         if not isinstance(item, tuple):
             return self.pipeline(item, rng=rng)
         if self.targets:
@@ -162,7 +182,8 @@ def _refuse_unnamed_targets(item: tuple, index: int) -> None:
                      f"the image, or targets=() if it is not a target")
 
 
-def augment(dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0, targets: Any = None) -> AugmentedDataset:
+def augment(dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0, targets: Any = None,
+            clip_layout: str | None = None) -> AugmentedDataset:
     """Wrap ``dataset`` so that ``pipeline`` augments each image reproducibly (see :class:`AugmentedDataset`).
 
     Examples
@@ -172,4 +193,4 @@ def augment(dataset: Any, pipeline: Any, seed: int = 0, epoch: int = 0, targets:
     ...     train.set_epoch(epoch)
     ...     for data, label in gluon.data.DataLoader(train, 128, num_workers=2): ...
     """
-    return AugmentedDataset(dataset, pipeline, seed=seed, epoch=epoch, targets=targets)
+    return AugmentedDataset(dataset, pipeline, seed=seed, epoch=epoch, targets=targets, clip_layout=clip_layout)

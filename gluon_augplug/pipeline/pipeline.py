@@ -14,6 +14,7 @@ from ..targets.formats import TargetOptions
 from ..targets.state import TARGET_KINDS, TargetState
 from ..transforms.base import HWC, RandomSource, Record, Transform, check_image, like_input, to_numpy
 from ..transforms.composition import Compose, child_problem
+from .clips import is_clip, like_clip, per_frame, to_clip
 from .fused import run_encoded
 from .spec import render_spec
 
@@ -123,6 +124,58 @@ class Pipeline:
             return self._run(img, rng, None)[0]
         return self.apply(img, rng, boxes=boxes, masks=masks, keypoints=keypoints).as_tuple()
 
+    def apply_clip(self, clip: Any, rng: np.random.Generator | None = None, *, boxes: Any = None, masks: Any = None,
+                   keypoints: Any = None, replay: Record | None = None) -> Augmented:
+        """Augment a video clip with one draw for all its frames; return an :class:`Augmented` whose image is the
+        clip.
+
+        ``pipeline(clip)``, :meth:`apply`, :meth:`apply_with_params` and :meth:`replay` do the same when given a
+        clip: a (T, H, W, C) numpy array or NDArray, or a list of HWC frames. Every step draws once, from the
+        first frame's shape, and applies that draw to each frame, so the clip's frames are exactly what
+        :meth:`replay` of the first frame's record gives on each of them. The clip comes back in the form given
+        ((T, H, W, C), or (T, C, H, W) after ``ToTensor``; a list of frames for a list); ``ThreeCrop`` and
+        ``TenCrop`` return ``views * T`` frames in GluonCV's order.
+
+        Parameters
+        ----------
+        boxes, masks, keypoints : list, optional
+            One entry per frame (each as :meth:`apply` takes it); they come back as lists.
+        replay : dict, optional
+            A record (of a clip or of one image) to apply instead of drawing.
+        """
+        frames = to_clip(clip)
+        targets = {k: per_frame(v, len(frames), k) for k, v in (("boxes", boxes), ("masks", masks),
+                                                                ("keypoints", keypoints))}
+        states = None
+        if any(v is not None for v in targets.values()):
+            states = []
+            for i in range(len(frames)):
+                mask = targets["masks"][i] if targets["masks"] is not None else None
+                states.append(TargetState(frames.shape[1:3], self.target_options,
+                                          targets["boxes"][i] if targets["boxes"] is not None else None,
+                                          None if mask is None else [mask],
+                                          targets["keypoints"][i] if targets["keypoints"] is not None else None))
+            self.check_targets(states[0].kinds())
+        if replay is not None:
+            _check_record(replay)
+        out, record = self._root.run_clip(frames, None if replay is not None else self._generator(rng), HWC,
+                                          replay, states)
+        record["in_hw"] = list(frames.shape[1:3])
+        record["frames"] = int(len(frames))
+        if out is frames or np.may_share_memory(out, clip if isinstance(clip, np.ndarray) else frames):
+            out = out.copy()
+        result = Augmented(image=like_clip(out, clip), record=record)
+        if states is not None:
+            for state in states:
+                state.flush()
+            if boxes is not None:
+                result.boxes = [_like(s.result_boxes(), b) for s, b in zip(states, targets["boxes"])]
+            if masks is not None:
+                result.masks = [_like(s.masks[0], m) for s, m in zip(states, targets["masks"])]
+            if keypoints is not None:
+                result.keypoints = [_like(s.keypoints, k) for s, k in zip(states, targets["keypoints"])]
+        return result
+
     def apply(self, img: Any, rng: np.random.Generator | None = None, *, boxes: Any = None, masks: Any = None,
               keypoints: Any = None) -> Augmented:
         """Augment ``img`` and its targets together; return an :class:`Augmented` (image, boxes, masks,
@@ -137,7 +190,11 @@ class Pipeline:
             Label masks of the image's size: moved with nearest-neighbour sampling, never recoloured.
         keypoints : array (N, 2+), optional
             x, y (then any extra columns), in pixels.
+
+        A clip (a (T, H, W, C) array or a list of frames) goes to :meth:`apply_clip`.
         """
+        if is_clip(img):
+            return self.apply_clip(img, rng, boxes=boxes, masks=masks, keypoints=keypoints)
         return self._apply(img, rng, None, boxes, masks, keypoints)
 
     def apply_with_params(self, img: Any, rng: np.random.Generator | None = None) -> tuple[Any, Record]:
@@ -153,6 +210,9 @@ class Pipeline:
         alone use :meth:`replay_targets` (replaying the image steps onto a mask would recolour it).
         """
         _check_record(record)
+        if is_clip(img):
+            done = self.apply_clip(img, boxes=boxes, masks=masks, keypoints=keypoints, replay=record)
+            return done.image if boxes is None and masks is None and keypoints is None else done.as_tuple()
         if boxes is None and masks is None and keypoints is None:
             return self._run(img, None, record)[0]
         return self._apply(img, None, record, boxes, masks, keypoints).as_tuple()
@@ -206,6 +266,9 @@ class Pipeline:
         )
 
     def _run(self, img: Any, rng: np.random.Generator | None, replay: Record | None) -> tuple[Any, Record]:
+        if is_clip(img):
+            done = self.apply_clip(img, rng, replay=replay)
+            return done.image, done.record
         if isinstance(img, EncodedImage):
             return self._run_encoded(img, rng, replay, None)
         arr = to_numpy(img)
@@ -276,6 +339,15 @@ class Pipeline:
 
     def output_layout(self) -> str:
         return self._root.output_layout(HWC)
+
+    @property
+    def clips_only(self) -> bool:
+        """A step makes several views of each frame (ThreeCrop, TenCrop): the pipeline takes clips only."""
+        def views(steps: Any) -> bool:
+            return any(int(getattr(t, "views", 1) or 1) > 1 or views(getattr(t, "transforms", None) or ())
+                       for t in steps)
+
+        return views(self._root.transforms)
 
     def __len__(self) -> int:
         return len(self._root.transforms)

@@ -84,6 +84,11 @@ class TransformInfo:
             return "batch"
         return "sample+batch" if self.batch else "sample"
 
+    @property
+    def clips_only(self) -> bool:
+        """It makes several views of each frame (ThreeCrop, TenCrop), so it runs on clips only."""
+        return int(getattr(self.factory, "views", 1) or 1) > 1
+
     def usable_in(self, kind: str) -> bool:
         """It may run in a ``kind`` ("sample" or "batch") pipeline."""
         if kind == "sample":
@@ -103,6 +108,7 @@ class TransformInfo:
             "kind": self.kind,
             "per_sample": self.usable_in("sample"),
             "batch": self.batch,
+            "clips_only": self.clips_only,
             "qualified_name": self.qualified_name,
             "plugin": self.plugin,
             "distribution": self.distribution,

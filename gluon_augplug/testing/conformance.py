@@ -73,6 +73,9 @@ class Report:
 def run_check(check: str, ctx: CheckContext) -> Finding:
     if check in PER_SAMPLE_CHECKS and not ctx.info.usable_in("sample"):
         return Finding(ctx.info.name, check, "skip", "works on whole batches only")
+    if check not in ("builds", "clips") and ctx.info.clips_only:
+        return Finding(ctx.info.name, check, "skip", "runs on clips only (several views per frame): the clips check "
+                                                     "covers it")
     try:
         message = REGISTRY[check].function(ctx)
     except Skip as skip:
@@ -145,7 +148,11 @@ def check_plugin(plugin: Any, checks: Sequence[str] = CHECKS, raise_on_failure: 
             report.findings.extend(check_transform(info, system.registry, checks))
         for preset in presets:
             try:
-                build_pipeline(preset.name, registry=system.registry)(sample_images()["cat_small"])
+                preset_pipeline = build_pipeline(preset.name, registry=system.registry)
+                if preset_pipeline.clips_only:  # test-time views of full-size frames
+                    preset_pipeline(np.stack([sample_images()["cat"]] * 2))
+                else:
+                    preset_pipeline(sample_images()["cat_small"])
                 report.findings.append(Finding(preset.name, "preset", "pass"))
             except Exception as exc:
                 report.findings.append(Finding(preset.name, "preset", "fail", f"{type(exc).__name__}: {exc}"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from ..errors import ReplayError
 from ..targets.modes import TargetMode, target_mode
 from .base import CHW, HWC, Transform, is_ndarray, to_numpy
+from .clips import stack_frames
 
 
 def _is_gluon_block(obj: Any) -> bool:
@@ -44,6 +46,7 @@ class CallableTransform(Transform):
         self.random = True if self._takes_rng else getattr(fn, "random", None)
         # a callable may say it changes pixel values only (target_mode = "pixel", or targets = "pixel"); it cannot move targets
         self.target_mode = TargetMode.PIXEL if target_mode(fn) is TargetMode.PIXEL else TargetMode.UNDECLARED
+        self._warned_clip = False
 
     def run(self, img, rng, layout, replay=None, targets=None):
         params = None
@@ -69,6 +72,21 @@ class CallableTransform(Transform):
         if out is img:  # keep the pipeline's promise never to hand back (and so expose) the input
             out = out.copy()
         return out, {"name": self.spec_name, "params": params}
+
+    def run_clip(self, clip, rng, layout, replay=None, targets=None):
+        """One call per frame; a callable with an ``rng`` keyword gets the same seed for every frame (one draw).
+        One without it cannot be given a draw: it is called anew on each frame (a warning says so once)."""
+        if self._takes_rng or self.random is False:
+            return super().run_clip(clip, rng, layout, replay, targets)
+        if not self._warned_clip:
+            self._warned_clip = True
+            warnings.warn(f"{self.spec_name} is a plain callable without an `rng` keyword: it is called anew on each "
+                          f"frame of a clip, so if it draws random numbers the frames get different draws (give it an "
+                          f"`rng` keyword, or `random = False` if it draws none)", stacklevel=2)
+        out = stack_frames(self.run(clip[0], rng, layout)[0], len(clip))
+        for i in range(1, len(clip)):
+            out[i] = self.run(clip[i], rng, layout)[0]
+        return out, {"name": self.spec_name, "params": None}
 
     def output_layout(self, layout: str) -> str:
         return layout

@@ -22,6 +22,7 @@ from ..targets.modes import TargetMode, _mode, default_method, overrides
 from .arrays import (CHW, HWC, check_image, guess_layout, hwc_shape, is_ndarray, like_input,  # noqa: F401
                      to_numpy, _PIXEL_TYPES)
 from .batching import Batching
+from .clips import Clips
 from .declared import Declared, _own_init  # noqa: F401
 from .moving import DecodeWindow, Moving, _TARGET_METHODS  # noqa: F401
 from .specified import Specified, _equal, _plain  # noqa: F401
@@ -29,7 +30,7 @@ from .specified import Specified, _equal, _plain  # noqa: F401
 Record = dict  # {"name": str, "params": dict | None, "children": [Record]}
 
 
-class Transform(Declared, Moving, Batching):
+class Transform(Declared, Moving, Batching, Clips):
     """Base class of gluon_augplug transforms (built-in and third-party).
 
     Subclasses implement :meth:`apply` and, if random, :meth:`sample`. Parameters are
@@ -45,10 +46,11 @@ class Transform(Declared, Moving, Batching):
     implementing :meth:`apply_batch` (and :meth:`sample_batch` to draw a batch's parameters at
     once); without either it is per-sample only.
 
-    Its members come in four parts, a module each: the declared parameters
+    Its members come in five parts, a module each: the declared parameters
     (:class:`~gluon_augplug.transforms.declared.Declared`), drawing and applying (here), the geometry
-    and targets (:class:`~gluon_augplug.transforms.moving.Moving`) and the batch path
-    (:class:`~gluon_augplug.transforms.batching.Batching`).
+    and targets (:class:`~gluon_augplug.transforms.moving.Moving`), the batch path
+    (:class:`~gluon_augplug.transforms.batching.Batching`) and the clip path
+    (:class:`~gluon_augplug.transforms.clips.Clips`: one draw for every frame of a video clip).
 
     Class attributes
     ----------------

@@ -53,7 +53,9 @@ class Batching:
             state.geometric_step(self)  # the one geometry: this step's geometry(), stacked over the samples
             return
         h, w = state.hw
-        self.apply_batch(state, self.sample_batch(state.rng, state.n, (h, w, state.channels)))
+        draw = getattr(state, "draw", None)  # a BatchState gives a batch of clips one draw per clip
+        shape = (h, w, state.channels)
+        self.apply_batch(state, draw(self, shape) if draw is not None else self.sample_batch(state.rng, state.n, shape))
 
 
 def batch_by_geometry(transform: Any) -> bool:

@@ -8,6 +8,7 @@ from .. import params as P
 from ..targets.modes import TargetMode
 from .. import compat  # the 0.1 run() signature (compat imports this layer: its names are read when called)
 from .base import CHW, HWC, Transform, registration_hook
+from .clips import run_clip_step, stack_frames
 from .tensor import Normalize, ToTensor
 
 
@@ -66,6 +67,30 @@ class _Composite(Transform):
             records.append(record)
         return img, records
 
+    def _run_clip_sequence(self, children, clip, rng, layout, replays, targets=None):
+        """:meth:`_run_sequence` on a clip: each child draws once for all the frames."""
+        records = []
+        skip = False
+        for i, child in enumerate(children):
+            if skip:
+                skip = False
+                continue
+            following = children[i + 1] if i + 1 < len(children) else None
+            if type(child) is ToTensor and type(following) is Normalize and layout == HWC:
+                first = following.from_pixels(clip[0])  # the fused pass of _run_sequence, frame by frame
+                if first is not None:
+                    out = stack_frames(first, len(clip))
+                    for k in range(1, len(clip)):
+                        following.from_pixels(clip[k], out=out[k])
+                    records += [{"name": child.spec_name, "params": {}}, {"name": following.spec_name, "params": {}}]
+                    clip, layout, skip = out, CHW, True
+                    continue
+            replay = replays[i] if replays is not None else None
+            clip, record = run_clip_step(child, clip, rng, layout, replay, targets)
+            layout = child.output_layout(layout)
+            records.append(record)
+        return clip, records
+
     def _replay_parts(self, replay):
         if replay is None:
             return None, None
@@ -99,6 +124,13 @@ class Compose(_Composite):
         out, records = self._run_sequence(self.transforms, img, rng, layout, children, targets)
         return out, {"name": self.spec_name, "params": {}, "children": records}
 
+    def run_clip(self, clip, rng, layout, replay=None, targets=None):
+        _, children = self._replay_parts(replay)
+        if children is not None and len(children) != len(self.transforms):
+            raise ReplayError(f"recorded Compose has {len(children)} steps, this one {len(self.transforms)}")
+        out, records = self._run_clip_sequence(self.transforms, clip, rng, layout, children, targets)
+        return out, {"name": self.spec_name, "params": {}, "children": records}
+
     def output_layout(self, layout: str) -> str:
         return self._sequence_layout(self.transforms, layout)
 
@@ -116,6 +148,14 @@ class RandomApply(_Composite):
         if applied:
             img, records = self._run_sequence(self.transforms, img, rng, layout, children, targets)
         return img, {"name": self.spec_name, "params": {"apply": applied}, "children": records}
+
+    def run_clip(self, clip, rng, layout, replay=None, targets=None):
+        params, children = self._replay_parts(replay)
+        applied = bool(rng.random() < self.p) if params is None else bool(params.get("apply"))
+        records = []
+        if applied:
+            clip, records = self._run_clip_sequence(self.transforms, clip, rng, layout, children, targets)
+        return clip, {"name": self.spec_name, "params": {"apply": applied}, "children": records}
 
     def output_layout(self, layout: str) -> str:
         return self._check_layout_kept(layout)
@@ -150,6 +190,14 @@ class RandomChoice(_Composite):
         if index is not None:
             img, records = self._run_sequence([self.transforms[index]], img, rng, layout, children, targets)
         return img, {"name": self.spec_name, "params": {"index": index}, "children": records}
+
+    def run_clip(self, clip, rng, layout, replay=None, targets=None):
+        params, children = self._replay_parts(replay)
+        index = self._pick(rng) if params is None else params.get("index")
+        records = []
+        if index is not None:
+            clip, records = self._run_clip_sequence([self.transforms[index]], clip, rng, layout, children, targets)
+        return clip, {"name": self.spec_name, "params": {"index": index}, "children": records}
 
     def output_layout(self, layout: str) -> str:
         return self._check_layout_kept(layout)

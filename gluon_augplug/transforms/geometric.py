@@ -90,17 +90,27 @@ class Resize(Transform):
         return DecodeWindow(0, 0, in_hw[1], in_hw[0], (h, w), self.interpolation)
 
 
+_HALF = {"floor": lambda v: v // 2, "round": lambda v: int(round(v / 2.0)), "ceil": lambda v: -(-v // 2)}
+
+
 class CenterCrop(Transform):
-    """Crop the centre to ``size`` (int or (width, height)); smaller images are cropped then resized up."""
+    """Crop the centre to ``size`` (int or (width, height)); smaller images are cropped then resized up.
+
+    ``offset`` says how an odd margin is halved: ``"floor"`` (MXNet's ``center_crop``), ``"round"``
+    (Python's round, half to even: GluonCV's ``VideoCenterCrop`` and ``VideoGroupValTransform``) or
+    ``"ceil"`` (GluonCV's ``VideoGroupValTransformV2``)."""
 
     size = P.Size(doc="output size: an integer (square) or (width, height)")
     interpolation = P.Interpolation(1)
+    offset = P.Choice("floor", tuple(_HALF), "how an odd margin is halved: floor (MXNet), round or ceil (GluonCV's "
+                                             "video transforms)")
     example = {"size": 24}
     target_mode = TargetMode.GEOMETRIC
 
     def _window(self, h: int, w: int) -> tuple[int, int, int, int]:
         cw, ch = scale_down((w, h), self.size)
-        return (w - cw) // 2, (h - ch) // 2, cw, ch
+        half = _HALF[self.offset]
+        return half(w - cw), half(h - ch), cw, ch
 
     def apply(self, img, layout):
         return F.crop_resize(img, *self._window(*img.shape[:2]), self.size, self.interpolation)

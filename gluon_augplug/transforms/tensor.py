@@ -50,13 +50,15 @@ class Normalize(Transform):
                         zip(np.broadcast_to(self._mean, (4,)) if self._mean.size == 1 else self._mean,
                             np.broadcast_to(self._inv_std, (4,)) if self._inv_std.size == 1 else self._inv_std)]
 
-    def from_pixels(self, img: np.ndarray) -> np.ndarray | None:
+    def from_pixels(self, img: np.ndarray, out: np.ndarray | None = None) -> np.ndarray | None:
         """ToTensor followed by this Normalize on a uint8 HWC image, in one pass (one OpenCV look-up per
-        channel); None when that does not apply (other dtypes, a channel count the mean/std do not fit)."""
+        channel), into ``out`` (a C-contiguous float32 CHW array) if given; None when that does not apply
+        (other dtypes, a channel count the mean/std do not fit)."""
         h, w, c = img.shape
         if img.dtype != np.uint8 or self._mean.size not in (1, c) or self._inv_std.size not in (1, c):
             return None  # the two steps' own path raises the clear error for a mismatch
-        out = np.empty((c, h, w), np.float32)
+        if out is None:
+            out = np.empty((c, h, w), np.float32)
         for k, plane in enumerate(cv2.split(img) if c > 1 else [np.ascontiguousarray(img[:, :, 0])]):
             cv2.LUT(plane, self._tables[k], dst=out[k])
         return out

@@ -27,7 +27,7 @@ def run(spec, data, seed=0, labels=None):
     return pipe(data)
 
 
-PER_SAMPLE_SIZES = ("RandomExpand", "RandomIoUCrop", "ResizeShortWithin")
+PER_SAMPLE_SIZES = ("RandomExpand", "RandomIoUCrop", "ResizeShortWithin", "RandomShortSideScale")
 
 
 def test_every_builtin_batch_transform_is_registered_with_its_kind():
@@ -37,7 +37,7 @@ def test_every_builtin_batch_transform_is_registered_with_its_kind():
             "RandomGrayscale", "RandomLighting", "Normalize", "Cutout", "RandomErasing", "Mixup", "CutMix",
             # the geometric built-ins run on batches through their geometry() alone
             "Resize", "CenterCrop", "RandomExpand", "RandomIoUCrop", "RandomInterpolationResize",
-            "ResizeShortWithin"} <= names
+            "ResizeShortWithin", "MultiScaleCrop", "RandomShortSideScale"} <= names
     # one class per transform: per-sample and batch, except the mixing ones (batches only)
     assert all(i.kind == ("batch" if i.name in MIXING else "sample+batch") for i in BATCH)
     assert all(i.factory is REGISTRY.get_transform(i.name).factory for i in BATCH if i.name not in MIXING)
@@ -71,7 +71,8 @@ def test_every_batch_transform_on_numpy_and_on_ndarray(info, cifar_test_images):
     np.testing.assert_array_equal(again[0] if mixing else again, out_np)
     # batches resample bilinearly (RandomInterpolationResize's draw is the interpolation), and a random short
     # side resized back to 32 is the same picture
-    if info.factory.random and info.name not in ("RandomInterpolationResize", "ResizeShortWithin"):
+    if info.factory.random and info.name not in ("RandomInterpolationResize", "ResizeShortWithin",
+                                                 "RandomShortSideScale"):
         other = run(spec, data, seed=1, labels=labels if mixing else None)
         assert not np.array_equal(other[0] if mixing else other, out_np)
 

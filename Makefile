@@ -18,7 +18,7 @@ ADAPTER_FILES := $(wildcard $(addsuffix /setup.cfg,$(ADAPTERS)) $(addsuffix /*/*
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt $(ADAPTER_FILES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[cpu,gluoncv,test,lint,docs]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[cpu,gluoncv,test,lint,docs,video]"
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt --force-reinstall --no-deps $(ADAPTERS)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt $(ADAPTERS)
 	touch $(STAMP)

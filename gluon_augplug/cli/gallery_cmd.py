@@ -48,7 +48,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     from ..data.images import read_image
     from ..plugins.manager import get_plugin_system
     from ..testing.samples import cat_image
-    from ..visual.gallery import Scene, build_gallery
+    from ..visual.gallery import Scene, build_gallery, panned_clip
 
     if not 32 <= args.width <= 2048:
         raise AugplugError(f"--width must be in [32, 2048], got {args.width}")
@@ -62,7 +62,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
         raise AugplugError(f"--plugin {unknown[0]!r}: no such plugin is installed"
                            + (f"; closest: {', '.join(hint)}" if hint else f"; installed: {', '.join(sorted(known))}"))
     image, _ = _resized(read_image(args.image) if args.image else cat_image(), None, args.width)
-    scene = Scene(image)
+    scene = Scene(image, clip=panned_clip(image))
     if args.voc:
         voc_image, boxes, names = _voc_scene(args.voc)
         scene.voc_image, scene.voc_boxes = _resized(voc_image, boxes, args.width)

@@ -182,6 +182,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         if not 1 <= getattr(args, name) <= MAX_GRID_SIDE:
             raise AugplugError(f"--{name} must be in [1, {MAX_GRID_SIDE}], got {getattr(args, name)}")
     check_output_path(args.output)
+    if args.clip:
+        return _show_clip(args)
     boxes = names = mask = None
     targets = {"kinds": [], "options": {"box_format": args.box_format}}
     if args.boxes:
@@ -208,6 +210,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     drawn = " with its " + " and ".join(k for k in ("boxes", "mask") if (boxes if k == "boxes" else mask) is not None) \
         if boxes is not None or mask is not None else ""
     print(f"wrote {args.output}: {args.rows}x{args.cols} grid of {pipeline.to_string()}{drawn} "
+          f"({grid.shape[1]}x{grid.shape[0]} px)")
+    return 0
+
+
+def _show_clip(args: argparse.Namespace) -> int:
+    from ..pipeline.build import build_pipeline
+    from ..visual.grid import clip_strips, read_clip, save_image
+
+    if args.boxes or args.mask:
+        raise AugplugError("--boxes and --mask are for images: with --clip, show the frames alone")
+    clip = read_clip(args.image, args.frames)
+    pipeline = build_pipeline(args.pipeline, seed=args.seed, strict=args.strict)
+    grid = clip_strips(clip, pipeline, args.rows)
+    save_image(args.output, grid)
+    print(f"wrote {args.output}: {args.rows} copies of a {len(clip)}-frame clip, a row each, of {pipeline.to_string()} "
           f"({grid.shape[1]}x{grid.shape[0]} px)")
     return 0
 
@@ -279,8 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_gallery(sub)
     add_pack(sub)
 
-    p = sub.add_parser("show", help="a grid of augmented copies of one image (PNG, JPEG, BMP or WebP by -o's suffix)")
-    p.add_argument("image")
+    p = sub.add_parser("show", help="a grid of augmented copies of one image, or strips of a clip's frames (PNG, JPEG, "
+                                    "BMP or WebP by -o's suffix)")
+    p.add_argument("image", help="an image; with --clip a video file or a folder of frame images")
     p.add_argument("--pipeline", "-p", required=True, help="spec string, preset name, or YAML/JSON file")
     p.add_argument("--rows", type=int, default=2)
     p.add_argument("--cols", type=int, default=4)
@@ -289,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "[x0, y0, x1, y1(, class)], or literal '35,88,470,318;35,158,110,250'")
     p.add_argument("--box-format", default="xyxy", help="format of --boxes: xyxy (default), coco, yolo, xyxy_norm")
     p.add_argument("--mask", help="a label mask image (palette PNG or gray) of the image's size, tinted on each copy")
+    p.add_argument("--clip", action="store_true",
+                   help="IMAGE is a video (decord or PyAV) or a frame folder: --rows copies of the clip, each a row of "
+                        "its frames with the copy's one draw")
+    p.add_argument("--frames", type=int, default=6, help="with --clip: how many evenly spaced frames (default 6)")
     p.add_argument("-o", "--output", default="augmented.png")
     p.set_defaults(func=cmd_show)
     return parser

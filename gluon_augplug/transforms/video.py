@@ -165,6 +165,7 @@ class ThreeCrop(_Views):
     view after view (as GluonCV's)."""
 
     views = 3
+    example = {"size": 224}  # frames with a 224 short side (the gallery's clip; the harness makes its own)
 
     def windows(self, h, w):
         tw, th = self.size

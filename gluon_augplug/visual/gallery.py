@@ -1,6 +1,7 @@
 """``augplug gallery``: a static HTML catalog of every installed transform and preset.
 
 For each transform: a grid of the cat photo augmented at its example parameters (the seed shown),
+strips of a clip made of the cat (a row per draw: every frame of a copy gets that copy's one draw),
 and where it moves targets a grid of the VOC cat with its boxes moved; its parameters with their
 allowed values and defaults; its plugin, distribution and version; the one-line spec to copy. One
 ``index.html`` with its images beside it, readable from disk (no server, no network).
@@ -20,6 +21,7 @@ from ..plugins.registry import ParamInfo, PresetInfo, Registry, TransformInfo
 from .gallery_page import render_page
 
 ROWS, COLS = 2, 4
+CLIP_COPIES = 2
 TAIL_STEPS = ("ToTensor", "Normalize")  # shown before these: a normalized tensor is not a picture
 
 
@@ -49,6 +51,19 @@ class Scene:
     voc_image: np.ndarray | None = None
     voc_boxes: np.ndarray | None = None
     voc_names: list[str] | None = None
+    clip: np.ndarray | None = None  # (T, H, W, 3): each transform is also shown on it, one draw per copy
+
+
+def panned_clip(image: np.ndarray, frames: int = 4, short: int = 224) -> np.ndarray:
+    """A clip made of ``image``: resized to a ``short`` short side and panned a few pixels each frame."""
+    import cv2
+
+    h, w = image.shape[:2]
+    size = (int(w * short / h), short) if h <= w else (short, int(h * short / w))
+    base = cv2.resize(np.ascontiguousarray(image), size, interpolation=cv2.INTER_AREA)
+    step = max(1, base.shape[1] // 40)
+    width = base.shape[1] - step * (frames - 1)
+    return np.stack([base[:, step * t:step * t + width] for t in range(frames)])
 
 
 def _slug(text: str) -> str:
@@ -96,11 +111,20 @@ def _draw(entry: Entry, spec: Any, scene: Scene, seed: int, out_dir: Path, moves
     from .grid import augmentation_grid
 
     pipeline, dropped = _shown(build_pipeline(spec, seed=seed, registry=registry), seed, strip=strip)
-    grid = augmentation_grid(scene.image, pipeline, ROWS, COLS)
-    path = f"images/{_slug(entry.plugin)}/{_slug(entry.name)}.jpg"
-    save(str(out_dir / path), grid)
     tail = f", shown before {', '.join(dropped)}" if dropped else ""
-    entry.images.append((path, f"{ROWS * COLS} draws, seed {seed}{tail}"))
+    if not pipeline.clips_only:
+        grid = augmentation_grid(scene.image, pipeline, ROWS, COLS)
+        path = f"images/{_slug(entry.plugin)}/{_slug(entry.name)}.jpg"
+        save(str(out_dir / path), grid)
+        entry.images.append((path, f"{ROWS * COLS} draws, seed {seed}{tail}"))
+    if scene.clip is not None:
+        from .grid import clip_strips
+
+        strips = clip_strips(scene.clip, pipeline.reseed(seed), CLIP_COPIES)
+        path = f"images/{_slug(entry.plugin)}/{_slug(entry.name)}-clip.jpg"
+        save(str(out_dir / path), strips)
+        entry.images.append((path, f"a {len(scene.clip)}-frame clip, {CLIP_COPIES} draws (a row each: one draw for "
+                                   f"all its frames), seed {seed}{tail}"))
     if moves_targets and scene.voc_image is not None:
         targeted, _ = _shown(build_pipeline(spec, seed=seed, registry=registry, targets=["boxes"]), seed,
                              targets=["boxes"], strip=strip)

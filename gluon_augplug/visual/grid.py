@@ -77,6 +77,47 @@ def augmentation_grid(image: np.ndarray, pipeline: Any, rows: int, cols: int, bo
     return make_grid(images, rows, cols)
 
 
+def clip_strips(clip: np.ndarray, pipeline: Any, copies: int) -> np.ndarray:
+    """``copies`` augmented copies of ``clip`` (T frames), a row each: a strip of its frames, so that the one
+    draw every frame of a copy gets is seen across the row (views of ThreeCrop/TenCrop make the row longer)."""
+    from ..errors import InputError
+
+    rows, total = [], 0
+    for _ in range(copies):
+        out = pipeline(clip)
+        total += int(np.prod(getattr(out, "shape", ()))) * 4
+        if total > MAX_GRID_BYTES:
+            raise InputError(f"{copies} copies of this clip would need more than {MAX_GRID_BYTES >> 20} MB: use "
+                             f"fewer rows or frames")
+        rows.append(list(out))
+    return make_grid([frame for row in rows for frame in row], copies, len(rows[0]))
+
+
+def read_clip(path: str, frames: int) -> np.ndarray:
+    """``frames`` evenly spaced frames of a video file or of a folder of frame images (sorted by name)."""
+    import os
+
+    from ..data.formats import DataFormatError
+    from ..data.images import read_image
+    from ..data.video import read_video, video_length
+    from ..errors import InputError
+
+    if not 1 <= frames <= MAX_GRID_SIDE:
+        raise InputError(f"--frames must be in [1, {MAX_GRID_SIDE}], got {frames}")
+    if os.path.isdir(path):
+        names = sorted(n for n in os.listdir(path) if os.path.splitext(n)[1].lower() in
+                       (".jpg", ".jpeg", ".png", ".bmp", ".webp"))
+        if not names:
+            raise DataFormatError(f"{path!r} holds no frame images (.jpg, .png, .bmp, .webp)")
+        picks = np.linspace(0, len(names) - 1, min(frames, len(names))).round().astype(int)
+        clip = [read_image(os.path.join(path, names[i])) for i in picks]
+        if len({f.shape for f in clip}) > 1:
+            raise DataFormatError(f"the frames of {path!r} have different sizes")
+        return np.stack(clip)
+    length = video_length(path)
+    return read_video(path, np.linspace(0, length - 1, min(frames, length)).round().astype(int).tolist())
+
+
 def check_output_path(path: str) -> str:
     """The image format ``path``'s suffix asks for; its folder must exist (nothing is created).
 

@@ -195,6 +195,11 @@ def report(results: dict) -> str:
         import recordio
 
         lines += [""] + recordio.report(results["recordio"]).splitlines()
+    if results.get("video"):
+        sys.path.insert(0, str(HERE))
+        import video
+
+        lines += [""] + video.report(results["video"]).splitlines()
     s = results.get("startup", {})
     if s:
         lines += ["", f"Start-up: `import gluon_augplug` {s['import_ms']:.0f} ms; discovery of 20 installed plugins "
@@ -258,6 +263,11 @@ def targets(results, rows):
         out.append(check(f"DataLoader, {w} workers, NDArray in and out through transform_first, vs GluonCV's recipe",
                          nd / theirs if nd and theirs else None, 8)
                    + (f" (a transform that does nothing: {floor / theirs:.1f}x)" if floor and theirs else ""))
+    if results.get("video"):
+        sys.path.insert(0, str(HERE))
+        import video
+
+        out += video.targets(results["video"])
     s = results.get("startup", {})
     if s:
         out.append(f"import gluon_augplug: {s['import_ms']:.1f} ms (target < 50 ms): "
@@ -322,6 +332,10 @@ def main():
     import recordio
 
     results["recordio"] = recordio.measure(out / "recordio", Path(args.shared), args.quick)
+    print("video clips ...", flush=True)
+    import video
+
+    results["video"] = video.measure(Path(args.shared), args.quick)
     print("start-up ...", flush=True)
     results["startup"] = startup(3 if args.quick else 7)
     text = report(results)

@@ -145,3 +145,20 @@ def test_make_bench_writes_the_docs_page_between_its_markers(tmp_path):
     with pytest.raises(SystemExit, match="markers"):
         bench.write_docs_page("x", bare)
     assert bare.read_text() == "no markers\n"
+
+
+def test_video_rows_run_and_the_targets_are_judged(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import video
+    finally:
+        sys.path.pop(0)
+    clip = tmp_path / "clip.npy"
+    video.make_clip(clip, shared_file("cat1.jpg").parent)
+    rows = {row: video.run_row(row, str(clip), 1) for row in ("ours clip", "ours 32 single calls", "gluoncv")}
+    assert all(r["clips_per_s"] > 0 and r["frames_per_s"] == 32 * r["clips_per_s"] for r in rows.values()), rows
+    rows["gluoncv"]["clips_per_s"] = rows["ours clip"]["clips_per_s"] / 4  # judged, not timed: a 4x row
+    results = {"rows": rows}
+    assert "vs gluoncv: 4.0x (target 5x): MISSED" in "\n".join(video.targets(results))
+    assert "vs albumentations: not measured" in "\n".join(video.targets(results))
+    assert "| gluoncv |" in video.report(results) and "4.00x" in video.report(results)

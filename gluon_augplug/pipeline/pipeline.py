@@ -181,6 +181,8 @@ class Pipeline:
         """Augment ``img`` and its targets together; return an :class:`Augmented` (image, boxes, masks,
         keypoints, record).
 
+        A clip (a (T, H, W, C) array or a list of frames) goes to :meth:`apply_clip`.
+
         Parameters
         ----------
         boxes : array (N, 4+), optional
@@ -190,8 +192,6 @@ class Pipeline:
             Label masks of the image's size: moved with nearest-neighbour sampling, never recoloured.
         keypoints : array (N, 2+), optional
             x, y (then any extra columns), in pixels.
-
-        A clip (a (T, H, W, C) array or a list of frames) goes to :meth:`apply_clip`.
         """
         if is_clip(img):
             return self.apply_clip(img, rng, boxes=boxes, masks=masks, keypoints=keypoints)

@@ -7,7 +7,7 @@ missing, not a video, or shorter than asked.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import Any, Sequence
 
 import cv2
 import numpy as np
@@ -150,7 +150,7 @@ def write_video(path: str, frames: np.ndarray, fps: int = 25, codec: str = "mpeg
 
     frames = np.asarray(frames, np.uint8)
     with av.open(path, "w") as container:
-        stream = container.add_stream(codec, rate=fps)
+        stream: Any = container.add_stream(codec, rate=fps)  # a video stream (av's stubs type it as any stream)
         stream.height, stream.width = int(frames.shape[1]), int(frames.shape[2])
         stream.pix_fmt = "yuv420p"
         stream.options = {"qscale": "2"} if codec == "mpeg4" else {}

@@ -27,7 +27,7 @@ def to_clip(obj: Any) -> np.ndarray:
             raise InputError("clip: a clip needs at least one frame, got an empty list")
         if len(obj) > MAX_FRAMES:
             raise InputError(f"clip: at most {MAX_FRAMES} frames, got {len(obj)}")
-        frames = []
+        frames: list[np.ndarray] = []
         for i, frame in enumerate(obj):
             try:
                 arr = to_numpy(frame)

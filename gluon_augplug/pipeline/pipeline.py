@@ -151,7 +151,7 @@ class Pipeline:
             states = []
             for i in range(len(frames)):
                 mask = targets["masks"][i] if targets["masks"] is not None else None
-                states.append(TargetState(frames.shape[1:3], self.target_options,
+                states.append(TargetState((int(frames.shape[1]), int(frames.shape[2])), self.target_options,
                                           targets["boxes"][i] if targets["boxes"] is not None else None,
                                           None if mask is None else [mask],
                                           targets["keypoints"][i] if targets["keypoints"] is not None else None))
@@ -168,12 +168,13 @@ class Pipeline:
         if states is not None:
             for state in states:
                 state.flush()
-            if boxes is not None:
-                result.boxes = [_like(s.result_boxes(), b) for s, b in zip(states, targets["boxes"])]
-            if masks is not None:
-                result.masks = [_like(s.masks[0], m) for s, m in zip(states, targets["masks"])]
-            if keypoints is not None:
-                result.keypoints = [_like(s.keypoints, k) for s, k in zip(states, targets["keypoints"])]
+            given = {k: v for k, v in targets.items() if v is not None}
+            if "boxes" in given:
+                result.boxes = [_like(s.result_boxes(), b) for s, b in zip(states, given["boxes"])]
+            if "masks" in given:
+                result.masks = [_like(s.masks[0], m) for s, m in zip(states, given["masks"])]
+            if "keypoints" in given:
+                result.keypoints = [_like(s.keypoints, k) for s, k in zip(states, given["keypoints"])]
         return result
 
     def apply(self, img: Any, rng: np.random.Generator | None = None, *, boxes: Any = None, masks: Any = None,

@@ -37,7 +37,6 @@ class Clips:
     views: ClassVar[int] = 1
 
     if TYPE_CHECKING:  # given by Transform
-        spec_name: str
         needs_targets: ClassVar[bool]
         produces: ClassVar[str | None]
 
@@ -83,7 +82,8 @@ class Clips:
         if targets:
             for state in targets:
                 state.step(self, params, shape[:2], out_hw)
-        return out, {"name": self.spec_name, "params": params, "in_hw": list(shape[:2]), "out_hw": list(out_hw)}
+        name = getattr(self, "spec_name", type(self).__name__)
+        return out, {"name": name, "params": params, "in_hw": list(shape[:2]), "out_hw": list(out_hw)}
 
 
 def replay_frames(step: Any, clip: np.ndarray, rng: np.random.Generator, layout: str, replay: dict | None,

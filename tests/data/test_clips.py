@@ -8,7 +8,8 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_augplug.data import ClipDataset, augment
+from gluon_augplug import augment
+from gluon_augplug.data import ClipDataset
 from gluon_augplug.data.clips import frame_indices, sample_offsets, slowfast_indices
 from gluon_augplug.data.formats import DataFormatError
 from gluon_augplug.data.video import read_video, video_length

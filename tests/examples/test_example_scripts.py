@@ -158,3 +158,29 @@ def test_train_recognizer_learns_drawn_clips_on_two_devices(tmp_path):
     assert max(accuracy[-3:]) > 0.5, accuracy  # three classes: chance is 1/3
     assert "clips/sec" in log
     assert (tmp_path / "params" / "resnet18_v1b_009.params").stat().st_size > 1_000_000
+
+
+def test_train_recognizer_takes_gluoncvs_presets_by_name_and_feeds_i3d(tmp_path):
+    """--train-aug tsn-train / --val-aug video-val at GluonCV's 224 for one epoch, and the I3D path: clips in
+    (C, T, H, W) through GluonCV's random-weight i3d_resnet50_v1_kinetics400."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_recognizer", ROOT / "examples" / "train_recognizer.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    losses = script.main(["--make-data", str(tmp_path / "clips"), "--num-classes", "2", "--num-segments", "2",
+                          "--train-aug", "tsn-train", "--val-aug", "video-val", "--batch-size", "4", "-j", "0",
+                          "--num-epochs", "1", "--log-interval", "0", "--ctx", "cpu:0,cpu:1"])
+    assert len(losses) == 1 and np.isfinite(losses[0])
+    import mxnet as mx
+    from gluon_augplug import augment
+    from gluon_augplug.data import ClipDataset
+
+    args = script.parse_args(["--model", "i3d_resnet50_v1_kinetics400", "--num-classes", "2", "--new-length", "8"])
+    net = script.get_network(args, [mx.cpu()])
+    clips = augment(ClipDataset(str(tmp_path / "clips" / "setting.txt"), str(tmp_path / "clips" / "rawframes"),
+                                new_length=8, new_width=128, new_height=96, train=False),
+                    "CenterCrop(64), ToTensor, Normalize(0.45, 0.225)", clip_layout="CTHW")
+    batch = mx.nd.array(np.stack([clips[0][0], clips[1][0]]))
+    assert batch.shape == (2, 3, 8, 64, 64)
+    assert net(batch).shape == (2, 2)

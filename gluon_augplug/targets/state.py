@@ -103,7 +103,8 @@ class TargetState:
                 keep = np.asarray(keep_boxes(self.boxes, params, in_hw), bool)
                 if not keep.all():
                     self._keep(keep)
-            self.move(transform.geometry(params, in_hw, out_hw) if matrix is None else matrix, out_hw)
+            self.move(transform.geometry(params, in_hw, out_hw) if matrix is None else matrix, out_hw,
+                      getattr(transform, "mask_fill", 0))
             return
         self.flush()
         if self._rows is not None:
@@ -121,9 +122,18 @@ class TargetState:
         if self.keypoints is not None:
             self._keypoints_outside()
 
-    def move(self, matrix: np.ndarray, out_hw: tuple[int, int]) -> None:
-        """Move every target by one step's 3x3 forward map (pixel edges) onto an ``out_hw`` image."""
+    def move(self, matrix: np.ndarray, out_hw: tuple[int, int], mask_fill: Any = 0) -> None:
+        """Move every target by one step's 3x3 forward map (pixel edges) onto an ``out_hw`` image; mask pixels from
+        outside the input get ``mask_fill`` (a step's ``mask_fill`` attribute: PadIfNeeded's ignore label)."""
         out_hw = (int(out_hw[0]), int(out_hw[1]))
+        if mask_fill != 0 and self.masks is not None:  # its own fill: this step's masks cannot wait to be composed
+            self.flush()
+            masks = [warp_mask(m, matrix, out_hw, _mask_fill(m, mask_fill)) for m in self.masks]
+            self.masks = None
+            self._pending, self.hw = matrix, out_hw
+            self.flush()
+            self.masks = masks
+            return
         if _composable(matrix, self.hw, out_hw):
             self._pending = matrix if self._pending is None else matrix @ self._pending
             self.hw = out_hw
@@ -213,6 +223,18 @@ def _clip_to(boxes: np.ndarray, h: float, w: float) -> np.ndarray:
     corners = boxes[:, :4]
     _UFUNC_CLIP(corners, 0.0, np.array((w, h, w, h), np.float64), out=corners)
     return boxes
+
+
+def _mask_fill(mask: np.ndarray, fill: Any) -> Any:
+    """``fill`` as a value of ``mask``'s dtype, or an InputError when the dtype cannot hold it."""
+    if mask.dtype.kind in "iu":
+        info = np.iinfo(mask.dtype)
+        if not info.min <= fill <= info.max:
+            raise InputError(f"mask_fill={fill} does not fit a mask of dtype {mask.dtype} (it holds {info.min}..{info.max}): "
+                             f"give the masks a wider dtype or choose another mask_fill")
+    elif mask.dtype == bool and fill not in (0, 1):
+        raise InputError(f"mask_fill={fill} does not fit a boolean mask (0 or 1): give the masks an integer dtype")
+    return fill
 
 
 def _as_mask(mask: Any, hw: tuple[int, int], index: int) -> np.ndarray:

@@ -9,6 +9,7 @@ from .erasing import Cutout, RandomErasing
 from .mixing import CutMix, Mixup
 from .geometric import (CenterCrop, RandomAffine, RandomCrop, RandomFlipLeftRight, RandomFlipTopBottom,
                         RandomResizedCrop, RandomRotation, Resize)
+from .sizing import PadIfNeeded, RandomResizeSide
 from .tensor import Normalize, ToTensor
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "Compose", "RandomApply", "RandomChoice", "OneOf",
     "RandAugment", "TrivialAugmentWide", "AutoAugment", "Mixup", "CutMix",
     "RandomExpand", "RandomIoUCrop", "RandomColorDistort", "RandomInterpolationResize", "ResizeShortWithin",
+    "RandomResizeSide", "PadIfNeeded",
 ]

@@ -328,22 +328,27 @@ class Sharpness(_MaybeApply):
 
 
 class GaussianBlur(Transform):
-    """Blur with an odd ``kernel_size`` and a sigma drawn uniformly from ``sigma`` (number or (min, max))."""
+    """Blur with an odd ``kernel_size`` and a sigma drawn uniformly from ``sigma`` (number or (min, max)).
+
+    ``kernel_size=0`` sizes the kernel from the sigma drawn (3 sigma each side): then sigma means what PIL's
+    ``ImageFilter.GaussianBlur(radius)`` calls the radius, and ``GaussianBlur(0, sigma=(0.001, 1))`` under
+    ``RandomApply(p=0.5)`` is GluonCV's segmentation blur (its radius is uniform in [0, 1))."""
 
     random = True
     target_mode = TargetMode.PIXEL
-    kernel_size = P.Number(5, 1, 255, integer=True, doc="odd side of the kernel in pixels")
+    kernel_size = P.Number(5, 0, 255, integer=True, doc="odd side of the kernel in pixels; 0: 3 sigma each side")
     sigma = P.Range((0.1, 2.0), 1e-3, None, doc="standard deviation, or a (min, max) range to draw it from")
 
     def setup(self):
-        if self.kernel_size % 2 == 0:
-            raise self.invalid("kernel_size", "an odd integer in [1, 255]")
+        if self.kernel_size % 2 == 0 and self.kernel_size != 0:
+            raise self.invalid("kernel_size", "0 (sized from sigma) or an odd integer in [1, 255]")
 
     def sample(self, rng, shape):
         return {"sigma": float(rng.uniform(*self.sigma))}
 
     def apply(self, img, layout, sigma=1.0):
-        return F.gaussian_blur(img, self.kernel_size, sigma)
+        size = self.kernel_size or 2 * int(np.ceil(3 * sigma)) + 1
+        return F.gaussian_blur(img, size, sigma)
 
 
 augplug_register_transforms = registration_hook(__name__)

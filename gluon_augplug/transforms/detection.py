@@ -69,12 +69,7 @@ class RandomExpand(Transform):
                              f"{w * h * img.shape[2] * img.itemsize:,} bytes) is more than the limit of "
                              f"{MAX_CANVAS_PIXELS:,} pixels or {MAX_CANVAS_BYTES:,} bytes; lower max_ratio (now "
                              f"{self.max_ratio}) or resize the image first")
-        fill = np.broadcast_to(np.asarray(self.fill, np.float64), (4,)) if np.ndim(self.fill) == 0 \
-            else np.asarray(self.fill, np.float64)
-        value = [float(np.rint(v)) if img.dtype == np.uint8 else float(v) for v in fill[: img.shape[2]]]
-        # one OpenCV pass writes the canvas and the image (a numpy fill of a 4x canvas costs 4x more)
-        return F.keep_channels(cv2.copyMakeBorder(np.ascontiguousarray(img), y0, h - ih - y0, x0, w - iw - x0,
-                                                  cv2.BORDER_CONSTANT, value=value + [0.0] * (4 - len(value))), img)
+        return F.pad_constant(img, x0, y0, w - iw - x0, h - ih - y0, self.fill)
 
     def geometry(self, params, in_hw, out_hw):
         return np.array([[1.0, 0.0, params["x0"]], [0.0, 1.0, params["y0"]], [0.0, 0.0, 1.0]])

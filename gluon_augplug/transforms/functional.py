@@ -258,6 +258,16 @@ def _overshoot(out: np.ndarray, interpolation: int) -> np.ndarray:
     return clip255(out) if out.dtype.kind == "f" and interpolation in (cv2.INTER_CUBIC, cv2.INTER_LANCZOS4) else out
 
 
+def pad_constant(img: np.ndarray, left: int, top: int, right: int, bottom: int,
+                 fill: float | tuple[float, ...]) -> np.ndarray:
+    """``img`` on a canvas with ``left``, ``top``, ``right`` and ``bottom`` pixels of ``fill`` (one number or one per
+    channel, rounded for uint8) around it: one OpenCV pass writes the canvas and the image."""
+    values = np.broadcast_to(np.asarray(fill, np.float64), (4,)) if np.ndim(fill) == 0 else np.asarray(fill, np.float64)
+    value = [float(np.rint(v)) if img.dtype == np.uint8 else float(v) for v in values[: img.shape[2]]]
+    return keep_channels(cv2.copyMakeBorder(np.ascontiguousarray(img), int(top), int(bottom), int(left), int(right),
+                                            cv2.BORDER_CONSTANT, value=value + [0.0] * (4 - len(value))), img)
+
+
 def resize(img: np.ndarray, size_wh: tuple[int, int], interpolation: int) -> np.ndarray:
     if (img.shape[1], img.shape[0]) == tuple(size_wh):
         return img.copy()

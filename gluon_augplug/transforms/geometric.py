@@ -148,7 +148,8 @@ class RandomCrop(Transform):
 
     ``pad`` is an int, ``(pad_x, pad_y)`` or ``(left, top, right, bottom)``: GluonCV's
     CIFAR-10 recipe is ``RandomCrop(32, pad=4)``. A window larger than the padded image is
-    scaled down to fit and resized back up, as MXNet's ``random_crop``.
+    scaled down to fit and resized back up, as MXNet's ``random_crop``; with ``upscale=False`` it is
+    never resized (GluonCV's segmentation crop, after ``PadIfNeeded``).
     """
 
     random = True
@@ -156,6 +157,8 @@ class RandomCrop(Transform):
     pad = P.Custom(None, _padding, _PAD_ALLOWED, "padding added around the image first", type_name="padding")
     pad_value = P.Fill(0, "colour of the padding (0-255)")
     interpolation = P.Interpolation(1)
+    upscale = P.Flag(True, "a window larger than the padded image is shrunk to fit and resized back up (MXNet); "
+                           "False: never resized, it reaches past the bottom and right into pad_value")
     example = {"size": 32, "pad": 4}
     target_mode = TargetMode.GEOMETRIC
 
@@ -172,8 +175,8 @@ class RandomCrop(Transform):
     def draw(self, rng, shape, size):
         left, top, right, bottom = self.pad
         pw, ph = shape[1] + left + right, shape[0] + top + bottom
-        cw, ch = scale_down((pw, ph), self.size)
-        x0, y0 = rng.integers(0, pw - cw + 1, size), rng.integers(0, ph - ch + 1, size)
+        cw, ch = scale_down((pw, ph), self.size) if self.upscale else self.size
+        x0, y0 = rng.integers(0, max(pw - cw, 0) + 1, size), rng.integers(0, max(ph - ch, 0) + 1, size)
         if size is None:  # one image: Python numbers, for its record
             return {"x0": int(x0) - left, "y0": int(y0) - top, "w": cw, "h": ch}
         return {"x0": x0 - left, "y0": y0 - top, "w": cw, "h": ch}

@@ -2,7 +2,7 @@
 window a fused decode needs."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -79,6 +79,10 @@ class Moving:
         says so decodes a JPEG at 1/2, 1/4 or 1/8 scale when the window still has at least the output's
         pixels (a draw on the full size, the decode at the reduced one). Default None: every pixel is needed."""
         return None
+
+    #: The label given to mask pixels that the step brings in from outside its input (a pad, a canvas); 0 unless
+    #: the transform says otherwise (PadIfNeeded's ``mask_fill``, the ignore label). Read for geometry()-only steps.
+    mask_fill: Any = 0
 
     # Optional: ``keep_boxes(boxes, params, in_hw) -> bool array``, which boxes (pixel xyxy, before this step)
     # survive it (RandomIoUCrop's centre rule). Defined, it lets a geometry()-only step drop boxes and still be

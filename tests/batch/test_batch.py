@@ -27,7 +27,7 @@ def run(spec, data, seed=0, labels=None):
     return pipe(data)
 
 
-PER_SAMPLE_SIZES = ("RandomExpand", "RandomIoUCrop", "ResizeShortWithin", "RandomShortSideScale")
+PER_SAMPLE_SIZES = ("RandomExpand", "RandomIoUCrop", "ResizeShortWithin", "RandomShortSideScale", "RandomResizeSide")
 
 
 def test_every_builtin_batch_transform_is_registered_with_its_kind():
@@ -37,12 +37,12 @@ def test_every_builtin_batch_transform_is_registered_with_its_kind():
             "RandomGrayscale", "RandomLighting", "Normalize", "Cutout", "RandomErasing", "Mixup", "CutMix",
             # the geometric built-ins run on batches through their geometry() alone
             "Resize", "CenterCrop", "RandomExpand", "RandomIoUCrop", "RandomInterpolationResize",
-            "ResizeShortWithin", "MultiScaleCrop", "RandomShortSideScale"} <= names
+            "ResizeShortWithin", "MultiScaleCrop", "RandomShortSideScale", "RandomResizeSide", "PadIfNeeded"} <= names
     # one class per transform: per-sample and batch, except the mixing ones (batches only)
     assert all(i.kind == ("batch" if i.name in MIXING else "sample+batch") for i in BATCH)
     assert all(i.factory is REGISTRY.get_transform(i.name).factory for i in BATCH if i.name not in MIXING)
     crop = REGISTRY.get_transform("RandomCrop", "batch")
-    assert [p.name for p in crop.params] == ["size", "pad", "pad_value", "interpolation"]
+    assert [p.name for p in crop.params] == ["size", "pad", "pad_value", "interpolation", "upscale"]
 
 
 @pytest.mark.parametrize("info", BATCH, ids=lambda i: i.name)
@@ -70,9 +70,9 @@ def test_every_batch_transform_on_numpy_and_on_ndarray(info, cifar_test_images):
     again = run(spec, data, labels=labels if mixing else None)
     np.testing.assert_array_equal(again[0] if mixing else again, out_np)
     # batches resample bilinearly (RandomInterpolationResize's draw is the interpolation), and a random short
-    # side resized back to 32 is the same picture
+    # side resized back to 32 is the same picture; PadIfNeeded's example pads at the top left
     if info.factory.random and info.name not in ("RandomInterpolationResize", "ResizeShortWithin",
-                                                 "RandomShortSideScale"):
+                                                 "RandomShortSideScale", "RandomResizeSide", "PadIfNeeded"):
         other = run(spec, data, seed=1, labels=labels if mixing else None)
         assert not np.array_equal(other[0] if mixing else other, out_np)
 

@@ -19,6 +19,8 @@ GEOMETRIC = [
     "RandomRotation(30)", "Resize((40, 30))", "Resize(28, keep_ratio=True)", "CenterCrop((30, 40))",
     "RandomInterpolationResize((48, 40), interpolations=[1])", "RandomExpand(max_ratio=2, p=1), Resize((64, 48))",
     "RandomIoUCrop, Resize((64, 48))", "ResizeShortWithin(short=(40, 60), max_size=90), Resize((64, 48))",
+    "RandomResizeSide((60, 150)), Resize((64, 48))", "RandomResizeSide((60, 150), side='short'), Resize((64, 48))",
+    "PadIfNeeded((150, 110), position='random')", "PadIfNeeded(140, position='top_left'), RandomCrop(110, upscale=False)",
 ]
 
 

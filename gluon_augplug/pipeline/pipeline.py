@@ -119,10 +119,45 @@ class Pipeline:
     def __call__(self, img: Any, rng: np.random.Generator | None = None, *, boxes: Any = None, masks: Any = None,
                  keypoints: Any = None) -> Any:
         """The augmented image; with ``boxes=``, ``masks=`` or ``keypoints=``, a tuple of the image and
-        those targets, in that order (``img, boxes = pipeline(img, boxes=boxes)``, as GluonCV's transforms)."""
+        those targets, in that order (``img, boxes = pipeline(img, boxes=boxes)``, as GluonCV's transforms).
+
+        ``pipeline(img, label)``, as Gluon's ``dataset.transform(pipeline)`` calls it on ``(img, label)`` items,
+        gives ``(img, label)`` back: a label of the image's height and width is a mask, moved with the image (a
+        segmentation item); an (N, 4+) array is boxes with their extra columns (a detection item, as GluonCV's
+        ``VOCDetection`` gives); a class id is returned as it is."""
+        if rng is not None and not isinstance(rng, np.random.Generator) and boxes is None and masks is None \
+                and keypoints is None:
+            return self._call_with_label(img, rng)
         if boxes is None and masks is None and keypoints is None:
             return self._run(img, rng, None)[0]
         return self.apply(img, rng, boxes=boxes, masks=masks, keypoints=keypoints).as_tuple()
+
+    def _call_with_label(self, img: Any, label: Any) -> tuple[Any, Any]:
+        """``pipeline(img, label)``: the label read as a mask, boxes or a class id (see :meth:`__call__`)."""
+        if isinstance(label, (int, float, np.integer, np.floating)) and not isinstance(label, bool):
+            return self._run(img, None, None)[0], label
+        given = label
+        if type(label).__module__.split(".")[0] == "PIL" or isinstance(label, (list, tuple)):
+            given = np.asarray(label)  # GluonCV's segmentation sets read PIL masks
+        if not (isinstance(given, np.ndarray) or hasattr(given, "asnumpy")) or \
+                (isinstance(given, np.ndarray) and given.dtype.kind not in "biuf"):
+            raise InputTypeError(f"pipeline(img, label): the second argument is a random generator or a label, got "
+                                 f"{type(label).__module__}.{type(label).__name__}; a label is a class id, a mask of "
+                                 f"the image's size or an (N, 4+) box array; other targets go by keyword: "
+                                 f"pipeline(img, boxes=..., masks=..., keypoints=...)")
+        shape = tuple(given.shape)
+        if len(shape) == 0 or shape == (1,):
+            return self._run(img, None, None)[0], label
+        if isinstance(img, EncodedImage):
+            hw = tuple(img.size())
+        else:
+            hw = tuple(img.shape[:2]) if hasattr(img, "shape") else tuple(to_numpy(img).shape[:2])
+        if len(shape) in (2, 3) and shape[:2] == hw:
+            return self.apply(img, masks=given).as_tuple()
+        if len(shape) == 2 and shape[1] >= 4:
+            return self.apply(img, boxes=given).as_tuple()
+        raise InputTypeError(f"pipeline(img, label): a label of shape {shape} is neither a mask of the image's size "
+                             f"{hw[0]}x{hw[1]} (height x width) nor (N, 4+) boxes nor a class id")
 
     def apply_clip(self, clip: Any, rng: np.random.Generator | None = None, *, boxes: Any = None, masks: Any = None,
                    keypoints: Any = None, replay: Record | None = None) -> Augmented:

@@ -2,6 +2,7 @@
 ground truth is known: a drawn rectangle whose box and mask are exact."""
 from __future__ import annotations
 
+import mxnet as mx
 import numpy as np
 import pytest
 
@@ -11,6 +12,10 @@ from gluon_augplug.targets import TargetOptions
 
 H, W = 120, 160
 RECT = (40, 30, 100, 70)  # x0, y0, x1, y1 in pixel edges
+
+
+def to_np(array):
+    return array.asnumpy() if hasattr(array, "asnumpy") else np.asarray(array)
 
 
 def scene():
@@ -214,8 +219,10 @@ def test_a_transform_that_cannot_move_targets_is_named_at_build_time():
 def test_bad_target_input_is_a_clear_error():
     img, boxes, mask, _ = scene()
     pipe = build_pipeline("RandomFlipLeftRight")
-    with pytest.raises(InputTypeError, match="the second argument is the random generator"):
-        pipe(img, boxes)
+    with pytest.raises(InputTypeError, match="the second argument is a random generator or a label, got builtins.str"):
+        pipe(img, "boxes")
+    with pytest.raises(InputTypeError, match=r"a label of shape \(1, 3\) is neither a mask .* 120x160"):
+        pipe(img, boxes[:, :3])
     with pytest.raises(InputError, match=r"expected an \(N, 4\+\) array of boxes"):
         pipe(img, boxes=boxes[:, :3])
     with pytest.raises(InputError, match="mask 0: expected an .* of the image's size 120x160"):
@@ -226,3 +233,21 @@ def test_bad_target_input_is_a_clear_error():
         TargetOptions(min_visibility=2)
     with pytest.raises(InputError, match="did you mean 'min_area'"):
         build_pipeline("RandomFlipLeftRight", targets={"options": {"min_aera": 3}})
+
+
+def test_a_pipeline_is_the_fn_of_gluon_dataset_transform():
+    """``dataset.transform(pipeline)`` calls ``pipeline(img, label)`` on (img, label) items, as GluonCV's transforms."""
+    from mxnet.gluon.data import SimpleDataset
+    img, boxes, mask, _ = scene()
+    flip = build_pipeline("RandomFlipLeftRight(p=1)")
+    seg = SimpleDataset([(img, mask), (mx.nd.array(img, dtype="uint8"), mx.nd.array(mask, dtype="uint8"))])
+    for out_img, out_mask in seg.transform(flip):
+        assert np.array_equal(to_np(out_mask), mask[:, ::-1]) and np.array_equal(to_np(out_img), img[:, ::-1])
+    det = SimpleDataset([(img, boxes), (img, boxes.tolist())]).transform(flip)
+    for out_img, out_boxes in det:
+        assert np.array_equal(np.asarray(out_boxes)[0], [W - RECT[2], RECT[1], W - RECT[0], RECT[3], 3, 0])
+    cls = SimpleDataset([(img, 4), (img, np.float32(2.0)), (img, np.array([5.0]))]).transform(flip)
+    assert [float(np.asarray(label).ravel()[0]) for _, label in cls] == [4.0, 2.0, 5.0]
+    seeded = build_pipeline("RandomFlipLeftRight", seed=3)
+    again = build_pipeline("RandomFlipLeftRight", seed=3)
+    assert all(np.array_equal(seeded(img, mask)[1], again.apply(img, masks=[mask]).masks[0]) for _ in range(6))

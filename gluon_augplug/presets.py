@@ -81,3 +81,22 @@ def register_video_presets(register):
                  "views along the long side (3T frames)")
     register("video-ten-crop", f"TenCrop(224), ToTensor, {norm}",
              doc="GluonCV's test_recognizer.py --ten-crop (data_aug v1): ten views of each frame (10T frames)")
+
+
+@hookimpl(specname="augplug_register_presets")
+def register_segmentation_presets(register):
+    """GluonCV's semantic-segmentation transforms (``SegmentationDataset._sync_transform`` and
+    ``_val_sync_transform``, then ``scripts/segmentation/train.py``'s ToTensor and Normalize), for an image and its
+    mask: ``pipeline.apply(img, masks=[mask])`` or ``dataset.transform(pipeline)`` on ``(img, mask)`` items."""
+    norm = f"Normalize(mean={IMAGENET_MEAN}, std={IMAGENET_STD})"
+    for prefix, base, crop, what in (("seg", 520, 480, "VOC, ADE20K and COCO"), ("seg-citys", 2048, 768, "Cityscapes")):
+        register(f"{prefix}-train",
+                 f"RandomFlipLeftRight, RandomResizeSide(({base // 2}, {base * 2})), "
+                 f"PadIfNeeded({crop}, position='top_left'), RandomCrop({crop}, upscale=False), "
+                 f"RandomApply(GaussianBlur(0, sigma=(0.001, 1)), p=0.5), ToTensor, {norm}",
+                 doc=f"GluonCV's segmentation training transform with base_size={base}, crop_size={crop} ({what}): "
+                     f"flip, long side in [{base // 2}, {base * 2}], pad to {crop} at the bottom and right (image and "
+                     f"mask with 0), random {crop} crop, PIL-radius blur with p 0.5, normalize")
+        register(f"{prefix}-val", f"Resize({crop}, keep_ratio=True), CenterCrop({crop}, offset='round'), ToTensor, {norm}",
+                 doc=f"GluonCV's segmentation validation transform with crop_size={crop} ({what}): short side {crop}, "
+                     f"centre {crop} crop, normalize")

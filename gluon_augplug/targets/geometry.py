@@ -131,19 +131,24 @@ def warp_mask(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int], fil
     oh, ow = out_hw
     h, w = mask.shape[:2]
     xs, ys = np.arange(ow) + 0.5, np.arange(oh) + 0.5
-    out = np.empty((oh, ow) + mask.shape[2:], mask.dtype)
+    if h == 0 or w == 0:
+        return np.full((oh, ow) + mask.shape[2:], fill, mask.dtype)
     if inverse[0, 1] == 0 and inverse[1, 0] == 0:  # flips, crops, resizes: one index per row and per column
-        sx = np.floor(inverse[0, 0] * xs + inverse[0, 2]).astype(np.int64)
-        sy = np.floor(inverse[1, 1] * ys + inverse[1, 2]).astype(np.int64)
+        sx = np.floor(inverse[0, 0] * xs + inverse[0, 2]).astype(np.intp)
+        sy = np.floor(inverse[1, 1] * ys + inverse[1, 2]).astype(np.intp)
         inside_x, inside_y = (sx >= 0) & (sx < w), (sy >= 0) & (sy < h)
-        out[...] = fill
-        rows, cols = np.nonzero(inside_y)[0], np.nonzero(inside_x)[0]
-        out[np.ix_(rows, cols)] = mask[np.ix_(sy[rows], sx[cols])]
+        # rows then columns: two 1-D gathers, several times faster than one np.ix_ gather (and np.clip's
+        # argument checks cost more than these minimum/maximum)
+        out = mask[np.minimum(np.maximum(sy, 0), h - 1)][:, np.minimum(np.maximum(sx, 0), w - 1)]
+        if not inside_y.all():
+            out[~inside_y] = fill
+        if not inside_x.all():
+            out[:, ~inside_x] = fill
         return out
     gx = inverse[0, 0] * xs[None, :] + inverse[0, 1] * ys[:, None] + inverse[0, 2]
     gy = inverse[1, 0] * xs[None, :] + inverse[1, 1] * ys[:, None] + inverse[1, 2]
     sx, sy = np.floor(gx).astype(np.int64), np.floor(gy).astype(np.int64)
     inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
-    out[...] = fill
+    out = np.full((oh, ow) + mask.shape[2:], fill, mask.dtype)
     out[inside] = mask[sy[inside], sx[inside]]
     return out

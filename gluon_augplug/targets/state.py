@@ -26,9 +26,10 @@ class TargetState:
     (when the options say so), and ``full``, never clipped, against which ``min_visibility``
     measures what is left. A step that drops a box (a NaN row) drops it from both.
 
-    Consecutive flips, crops and resizes (axis-aligned maps whose output lies inside the moved
-    input) are composed and applied once: clipping commutes with them, so the result is the
-    same as step by step, at the cost of one step (SSD's recipe has five geometric steps).
+    Consecutive flips, crops, pads and resizes (axis-aligned maps whose output lies inside the moved
+    input, or which follow maps that lost nothing of the image) are composed and applied once:
+    clipping commutes with them, so the result is the same as step by step, at the cost of one step
+    (SSD's recipe has five geometric steps).
     """
 
     def __init__(self, hw: tuple[int, int], options: TargetOptions, boxes: Any = None, masks: Any = None,
@@ -36,6 +37,7 @@ class TargetState:
         self.hw: tuple[int, int] = (int(hw[0]), int(hw[1]))
         self.options = options
         self._pending: np.ndarray | None = None  # composed axis-aligned maps not yet applied
+        self._pending_from: tuple[int, int] = self.hw  # the image size the pending maps start from
         self._rows: Any = None  # an (2N, 4+) array, or None: boxes, then full: one array, so that each step is one call
         self.ids = np.zeros(0, np.int64)
         self.left: np.ndarray | None = None
@@ -134,7 +136,9 @@ class TargetState:
             self.flush()
             self.masks = masks
             return
-        if _composable(matrix, self.hw, out_hw):
+        if _composable(matrix, self.hw, out_hw) or (_axis_aligned(matrix) and self._pending_keeps_all()):
+            if self._pending is None:
+                self._pending_from = self.hw
             self._pending = matrix if self._pending is None else matrix @ self._pending
             self.hw = out_hw
             return
@@ -142,6 +146,18 @@ class TargetState:
         self._pending = matrix
         self.hw = out_hw
         self.flush()
+
+    def _pending_keeps_all(self) -> bool:
+        """The pending maps put the whole image they start from inside the current one (a resize, a pad): clipping
+        to the current image would cut nothing, so any next axis-aligned map composes with them exactly. This
+        keeps GluonCV's segmentation recipe (resize, pad, crop) to one mask warp at the crop's size."""
+        if self._pending is None:
+            return True
+        (a, _, tx), (_, d, ty) = self._pending[:2].tolist()
+        h0, w0 = self._pending_from
+        h1, w1 = self.hw
+        xs, ys = (tx, a * w0 + tx), (ty, d * h0 + ty)
+        return min(xs) >= -1e-9 and max(xs) <= w1 + 1e-9 and min(ys) >= -1e-9 and max(ys) <= h1 + 1e-9
 
     def flush(self) -> None:
         """Apply the composed pending maps (boxes, masks, keypoints), then clip and drop as after a step."""
@@ -204,6 +220,10 @@ try:  # the clip ufunc itself: np.clip's argument checks cost 5x the work on a f
     _UFUNC_CLIP = np.core.umath.clip  # type: ignore[attr-defined]
 except AttributeError:  # pragma: no cover - numpy 2 moved it
     _UFUNC_CLIP = np._core.umath.clip  # type: ignore[attr-defined]
+
+def _axis_aligned(matrix: np.ndarray) -> bool:
+    return bool(matrix[0, 1] == 0 and matrix[1, 0] == 0 and matrix[0, 0] != 0 and matrix[1, 1] != 0)
+
 
 def _composable(matrix: np.ndarray, in_hw: tuple, out_hw: tuple) -> bool:
     """An axis-aligned map under which the input image covers the output image: clipping to the input

@@ -1,5 +1,5 @@
-"""Data: offline readers of CIFAR-10, image trees, Pascal VOC, COCO and video clips (frame folders, video
-files), and per-sample seeded augmentation of any data set (images with their boxes and masks too).
+"""Data: offline readers of CIFAR-10, image trees, Pascal VOC (detection and segmentation), COCO and video clips
+(frame folders, video files), and per-sample seeded augmentation of any data set (images with their boxes and masks too).
 
 Names are imported on first use (MXNet is not imported by ``import gluon_augplug.data``).
 """
@@ -16,6 +16,8 @@ _LAZY = {
     "VOCDetection": "gluon_augplug.data.detection",
     "COCODetection": "gluon_augplug.data.detection",
     "VOC_CLASSES": "gluon_augplug.data.detection",
+    "VOCSegmentation": "gluon_augplug.data.segmentation",
+    "read_label_png": "gluon_augplug.data.segmentation",
     "ClipDataset": "gluon_augplug.data.clips",
     "clip_layout": "gluon_augplug.data.clips",
     "read_video": "gluon_augplug.data.video",

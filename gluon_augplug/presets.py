@@ -83,20 +83,47 @@ def register_video_presets(register):
              doc="GluonCV's test_recognizer.py --ten-crop (data_aug v1): ten views of each frame (10T frames)")
 
 
+def segmentation_spec(stage: str = "train", base_size: int = 520, crop_size: int = 480, mask_fill: int = 0) -> str:
+    """The spec of GluonCV's segmentation transform for any ``base_size`` and ``crop_size`` (what
+    ``seg-train``/``seg-val`` are at 520/480): GluonCV's ``--base-size`` and ``--crop-size`` flags.
+
+    Parameters
+    ----------
+    stage : {"train", "val"}
+        ``SegmentationDataset._sync_transform`` (flip, long side in ``[base_size // 2, base_size * 2]``, pad to
+        ``crop_size`` at the bottom and right, random crop, blur with p 0.5) or ``_val_sync_transform`` (short side
+        ``crop_size``, centre crop), each followed by ToTensor and ImageNet's Normalize.
+    base_size, crop_size : int
+        GluonCV's meanings, in pixels.
+    mask_fill : int
+        The label of padded mask pixels: 0 as GluonCV (background), or the ignore label (255 for VOC's void).
+
+    Examples
+    --------
+    >>> segmentation_spec("val", crop_size=96).split(", ToTensor")[0]
+    "Resize(96, keep_ratio=True), CenterCrop(96, offset='round')"
+    """
+    norm = f"Normalize(mean={IMAGENET_MEAN}, std={IMAGENET_STD})"
+    if stage == "val":
+        return f"Resize({crop_size}, keep_ratio=True), CenterCrop({crop_size}, offset='round'), ToTensor, {norm}"
+    if stage != "train":
+        raise ValueError(f"segmentation_spec: stage={stage!r} is invalid; allowed: 'train' or 'val'")
+    fill = f", mask_fill={mask_fill}" if mask_fill else ""
+    return (f"RandomFlipLeftRight, RandomResizeSide(({base_size // 2}, {base_size * 2})), "
+            f"PadIfNeeded({crop_size}, position='top_left'{fill}), RandomCrop({crop_size}, upscale=False), "
+            f"RandomApply(GaussianBlur(0, sigma=(0.001, 1)), p=0.5), ToTensor, {norm}")
+
+
 @hookimpl(specname="augplug_register_presets")
 def register_segmentation_presets(register):
     """GluonCV's semantic-segmentation transforms (``SegmentationDataset._sync_transform`` and
     ``_val_sync_transform``, then ``scripts/segmentation/train.py``'s ToTensor and Normalize), for an image and its
     mask: ``pipeline.apply(img, masks=[mask])`` or ``dataset.transform(pipeline)`` on ``(img, mask)`` items."""
-    norm = f"Normalize(mean={IMAGENET_MEAN}, std={IMAGENET_STD})"
     for prefix, base, crop, what in (("seg", 520, 480, "VOC, ADE20K and COCO"), ("seg-citys", 2048, 768, "Cityscapes")):
-        register(f"{prefix}-train",
-                 f"RandomFlipLeftRight, RandomResizeSide(({base // 2}, {base * 2})), "
-                 f"PadIfNeeded({crop}, position='top_left'), RandomCrop({crop}, upscale=False), "
-                 f"RandomApply(GaussianBlur(0, sigma=(0.001, 1)), p=0.5), ToTensor, {norm}",
+        register(f"{prefix}-train", segmentation_spec("train", base, crop),
                  doc=f"GluonCV's segmentation training transform with base_size={base}, crop_size={crop} ({what}): "
                      f"flip, long side in [{base // 2}, {base * 2}], pad to {crop} at the bottom and right (image and "
                      f"mask with 0), random {crop} crop, PIL-radius blur with p 0.5, normalize")
-        register(f"{prefix}-val", f"Resize({crop}, keep_ratio=True), CenterCrop({crop}, offset='round'), ToTensor, {norm}",
+        register(f"{prefix}-val", segmentation_spec("val", base, crop),
                  doc=f"GluonCV's segmentation validation transform with crop_size={crop} ({what}): short side {crop}, "
                      f"centre {crop} crop, normalize")

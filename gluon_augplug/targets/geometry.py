@@ -123,6 +123,20 @@ def warp_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return out
 
 
+def _gather_rows_cols(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``mask[rows][:, cols]``. Gathering whole rows is a copy of contiguous memory, gathering columns is not: for
+    the 1- and 2-byte label maps of segmentation, columns are gathered as rows of the transposed mask (OpenCV's
+    transposes are vectorized), about 2.5x faster than numpy's column gather at 480x480."""
+    if mask.ndim == 2 and mask.dtype in _CV2_TRANSPOSABLE:
+        import cv2
+
+        return cv2.transpose(cv2.transpose(mask[rows])[cols])
+    return mask[rows][:, cols]  # two 1-D gathers: several times faster than one np.ix_ gather
+
+
+_CV2_TRANSPOSABLE = (np.dtype(np.uint8), np.dtype(np.int8), np.dtype(np.uint16), np.dtype(np.int16))
+
+
 def warp_mask(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int], fill: float = 0) -> np.ndarray:
     """A label mask (H, W) or (H, W, K) of any dtype moved by ``matrix`` with nearest-neighbour
     sampling: every output value is one of the input's (or ``fill`` where the output pixel's centre
@@ -137,9 +151,8 @@ def warp_mask(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int], fil
         sx = np.floor(inverse[0, 0] * xs + inverse[0, 2]).astype(np.intp)
         sy = np.floor(inverse[1, 1] * ys + inverse[1, 2]).astype(np.intp)
         inside_x, inside_y = (sx >= 0) & (sx < w), (sy >= 0) & (sy < h)
-        # rows then columns: two 1-D gathers, several times faster than one np.ix_ gather (and np.clip's
-        # argument checks cost more than these minimum/maximum)
-        out = mask[np.minimum(np.maximum(sy, 0), h - 1)][:, np.minimum(np.maximum(sx, 0), w - 1)]
+        rows, cols = np.minimum(np.maximum(sy, 0), h - 1), np.minimum(np.maximum(sx, 0), w - 1)
+        out = _gather_rows_cols(mask, rows, cols)
         if not inside_y.all():
             out[~inside_y] = fill
         if not inside_x.all():

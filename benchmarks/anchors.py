@@ -13,6 +13,7 @@ import sys
 import time
 
 import numpy as np
+from segmentation import segmentation_rows  # benchmarks/, the script's own folder
 
 
 def _constants():
@@ -191,6 +192,7 @@ def main():
                 rows.extend(time_mode(args.library, name, size, mode, fn, images, n, args.repeats))
         del batch_inputs
     rows.extend(detection_rows(args.library, data, args.repeats, args.scale))
+    rows.extend(segmentation_rows(args.library, data, args.repeats, args.scale, median_rate))
     print(json.dumps({"library": args.library, "version": version(args.library), "numpy": np.__version__,
                       "rows": rows}))
 

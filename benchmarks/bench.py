@@ -164,6 +164,12 @@ def report(results: dict) -> str:
         cost = f"{100 * (r['image only'] / r['replay'] - 1):+.0f}%" if r["replay"] and r["image only"] else "-"
         lines.append(f"| {size} | {fmt(mine)} | {fmt(gcv)} | {fmt(albu)} | {ratio(mine, gcv)} | {ratio(mine, albu)} | "
                      f"{cost} |")
+    sys.path.insert(0, str(HERE))
+    import segmentation
+
+    seg = segmentation.report(rows, best, fmt, ratio)
+    if seg:
+        lines += [""] + seg
     adapters = results.get("adapters", {})
     if adapters.get("rows"):
         versions = adapters.get("versions", {})
@@ -248,6 +254,10 @@ def targets(results, rows):
             cost = 100 * (image_only / replay - 1)
             out.append(f"SSD recipe, {size}: boxes add {cost:.0f}% to the image-only time (target < 10%): "
                        f"{'met' if cost < 10 else 'MISSED'}")
+    sys.path.insert(0, str(HERE))
+    import segmentation
+
+    out += segmentation.targets(rows, best, check)
     for r in results.get("adapters", {}).get("rows", []):
         cost = 100 * (r["direct"] / r["adapter"] - 1)
         out.append(f"{r['library']} adapter, {r['pipeline']} {r['size']}: costs {cost:.0f}% over the library called "

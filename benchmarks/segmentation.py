@@ -1,0 +1,179 @@
+"""The semantic-segmentation rows: GluonCV's seg-train recipe on an image and its mask, per sample.
+
+Run inside each library's process by anchors.py (ours, GluonCV's ``SegmentationDataset._sync_transform``,
+albumentations 2.0.8's closest pipeline); bench.py formats the table and checks the targets.
+"""
+import time
+
+
+def quadrant_mask(image):
+    """A label map of the image's size: the quadrants 1-4 (uint8)."""
+    import numpy as np
+
+    h, w = image.shape[:2]
+    mask = np.ones((h, w), np.uint8)
+    mask[:, w // 2:] += 1
+    mask[h // 2:] += 2
+    return mask
+
+
+def segmentation_calls(library, image, mask):
+    """seg-train (base 520, crop 480) on one image and its mask, as each library writes it."""
+    import numpy as np
+
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    if library == "ours":
+        from gluon_augplug import build_pipeline
+
+        pipe = build_pipeline("seg-train", seed=0)
+        # the mask's own cost: the same recorded draws replayed with and without it
+        records = [pipe.apply(image, masks=[mask]).record for _ in range(16)]
+        cycle = iter(range(10**9))
+        return {"per-sample mask": lambda: pipe(image, mask),
+                "per-sample replay mask": lambda: pipe.replay(image, records[next(cycle) % 16], masks=[mask]),
+                "per-sample replay image only": lambda: pipe.replay(image, records[next(cycle) % 16])}
+    if library == "gluoncv":
+        import tempfile
+
+        from gluoncv.data.segbase import SegmentationDataset
+        from mxnet.gluon.data.vision import transforms
+        from PIL import Image
+
+        norm = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)])
+        dataset = SegmentationDataset(tempfile.gettempdir(), "train", "train", norm, base_size=520, crop_size=480)
+        pil_image, pil_mask = Image.fromarray(image), Image.fromarray(mask)  # GluonCV's readers give PIL images
+
+        def call():
+            img, target = dataset._sync_transform(pil_image, pil_mask)
+            return dataset.transform(img).wait_to_read(), target.wait_to_read()
+
+        return {"per-sample mask": call}
+    if library == "albumentations":
+        import albumentations as A
+        import cv2
+
+        # the closest albumentations 2.0.8 recipe: flip, the long side drawn from [260, 1040], pad to 480 at the
+        # bottom and right, a 480 crop, blur sized from sigma with p 0.5, normalize; the mask through its targets
+        pipe = A.Compose([A.HorizontalFlip(p=0.5), A.LongestMaxSize(max_size=list(range(260, 1041))),
+                          A.PadIfNeeded(480, 480, position="top_left", border_mode=cv2.BORDER_CONSTANT, fill=0,
+                                        fill_mask=0),
+                          A.RandomCrop(480, 480), A.GaussianBlur(blur_limit=0, sigma_limit=(0.001, 1.0), p=0.5),
+                          A.Normalize(mean, std, max_pixel_value=255)])
+
+        def call():
+            out = pipe(image=image, mask=mask)
+            return np.ascontiguousarray(out["image"].transpose(2, 0, 1), dtype=np.float32), out["mask"]
+
+        return {"per-sample mask": call}
+    return {}
+
+
+def segmentation_rows(library, data, repeats, scale, median_rate):
+    image = data["det_cat"][0]
+    mask = quadrant_mask(image)
+    n = max(10, int(40 * scale))
+    rows = []
+    for mode, call in segmentation_calls(library, image, mask).items():
+        for _ in range(5):
+            call()
+
+        def run():
+            for _ in range(n):
+                call()
+
+        rows.append({"pipeline": "seg-train", "size": f"{image.shape[1]}x{image.shape[0]} cat + mask", "mode": mode,
+                     "img_per_s": median_rate(run, n, repeats)})
+    return rows
+
+
+def rates(rows, best):
+    size = next((r["size"] for r in rows.get("ours", []) if r["pipeline"] == "seg-train"), None)
+    return {"size": size, "ours": best(rows, "ours", "seg-train", size, "per-sample mask"),
+            "replay": best(rows, "ours", "seg-train", size, "per-sample replay mask"),
+            "image only": best(rows, "ours", "seg-train", size, "per-sample replay image only"),
+            "gluoncv": best(rows, "gluoncv", "seg-train", size, ""),
+            "albumentations": best(rows, "albumentations", "seg-train", size, "")}
+
+
+def report(rows, best, fmt, ratio):
+    r = rates(rows, best)
+    if r["ours"] is None:
+        return []
+    cost = f"{100 * (r['image only'] / r['replay'] - 1):+.0f}%" if r["replay"] and r["image only"] else "-"
+    return ["## Semantic segmentation: seg-train with its mask (per sample, images/second)", "",
+            "| input | ours with mask | GluonCV _sync_transform + ToTensor/Normalize | albumentations mask pipeline | "
+            "vs GluonCV | vs albumentations | mask cost (same draws replayed) |", "|---|---|---|---|---|---|---|",
+            f"| {r['size']} | {fmt(r['ours'])} | {fmt(r['gluoncv'])} | {fmt(r['albumentations'])} | "
+            f"{ratio(r['ours'], r['gluoncv'])} | {ratio(r['ours'], r['albumentations'])} | {cost} |"]
+
+
+def targets(rows, best, check):
+    r = rates(rows, best)
+    out = [check("seg-train with mask vs GluonCV", r["ours"] / r["gluoncv"] if r["ours"] and r["gluoncv"] else None, 3),
+           check("seg-train with mask vs albumentations",
+                 r["ours"] / r["albumentations"] if r["ours"] and r["albumentations"] else None, 1)]
+    if r["replay"] and r["image only"]:
+        cost = 100 * (r["image only"] / r["replay"] - 1)
+        out.append(f"seg-train: the mask adds {cost:.0f}% to the image-only time (target < 10%): "
+                   f"{'met' if cost < 10 else 'MISSED'}")
+    return out
+
+
+def _median_rate(fn, n, repeats):
+    import statistics
+
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append(n / (time.perf_counter() - start))
+    return statistics.median(out)
+
+
+def main(argv):
+    """``segmentation.py LIBRARY``: that library's rows as JSON, in this interpreter. ``segmentation.py``: every
+    library in its own environment, one after the other, then the table and the targets (``make bench`` has the
+    same rows among the others)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    cat = here.parent.parent / "shared" / "data" / "voc-cat" / "JPEGImages" / "cat1.jpg"
+    if argv:
+        import cv2  # every benchmark environment has OpenCV; not all have our package
+
+        image = cv2.imread(str(cat))[:, :, ::-1].copy()
+        print(json.dumps(segmentation_rows(argv[0], {"det_cat": image[None]}, 5, 1.0, _median_rate)))
+        return 0
+    sys.path.insert(0, str(here))
+    import bench
+
+    rows = {}
+    for library in ("ours", "gluoncv", "albumentations"):
+        python = bench.LIBRARIES[library]
+        if not Path(python).exists():
+            print(f"{library}: no environment at {python} (make bench sets it up); left out")
+            continue
+        proc = subprocess.run([python, str(here / "segmentation.py"), library], capture_output=True, text=True)
+        if proc.returncode:
+            print(f"{library}: failed: {proc.stderr.strip().splitlines()[-1:]}")
+            continue
+        rows[library] = json.loads(proc.stdout.strip().splitlines()[-1])
+    print("\n".join(report(rows, bench.best, bench.fmt, bench.ratio)))
+    print("\n".join(f"- {t}" for t in targets(rows, bench.best, _check)))
+    return 0
+
+
+def _check(label, value, goal):
+    """bench.py's wording of a target."""
+    if value is None:
+        return f"{label}: not measured"
+    return f"{label}: {value:.1f}x (target {goal}x): {'met' if value >= goal else f'MISSED by {100 * (1 - value / goal):.0f}%'}"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

@@ -30,8 +30,11 @@ def test_anchor_timings_for_our_library_and_mxnet(tmp_path, cifar_test_images, c
         if library == "ours":
             assert ("cifar", "32x32", "batch numpy 128") in modes and ("color", "224x224", "per-sample NDArray") in modes
             assert {("ssd", "300x300", "per-sample boxes"), ("ssd", "300x300", "per-sample replay image only")} <= modes
+            assert {("seg-train", "500x400 cat + mask", m) for m in ("per-sample mask", "per-sample replay mask",
+                                                                      "per-sample replay image only")} <= modes
         if library == "gluoncv":
             assert ("ssd", "500x400 cat", "per-sample boxes") in modes
+            assert ("seg-train", "500x400 cat + mask", "per-sample mask") in modes
 
 
 def test_loader_benchmark_reports_rate_and_memory():
@@ -77,6 +80,25 @@ def test_report_has_the_detection_row_and_its_targets():
     assert "SSD recipe with boxes, 300x300, vs GluonCV: 5.0x (target 3x): met" in text
     assert "SSD recipe with boxes, 300x300, vs albumentations: 0.9x (target 1x): MISSED by 9%" in text
     assert "SSD recipe, 300x300: boxes add 15% to the image-only time (target < 10%): MISSED" in text
+
+
+def test_report_has_the_segmentation_row_and_its_targets():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.pop(0)
+    seg = lambda mode, rate: {"pipeline": "seg-train", "size": "500x400 cat + mask", "mode": mode,  # noqa: E731
+                              "img_per_s": rate}
+    results = {"machine": "test", "loader": {}, "libraries": {
+        "ours": {"rows": [seg("per-sample mask", 400.0), seg("per-sample replay mask", 500.0),
+                          seg("per-sample replay image only", 700.0)]},
+        "gluoncv": {"rows": [seg("per-sample mask", 80.0)]}, "albumentations": {"rows": [seg("per-sample mask", 500.0)]}}}
+    text = bench.report(results)
+    assert "| 500x400 cat + mask | 400 | 80 | 500 | 5.0x | 0.8x | +40% |" in text
+    assert "seg-train with mask vs GluonCV: 5.0x (target 3x): met" in text
+    assert "seg-train with mask vs albumentations: 0.8x (target 1x): MISSED by 20%" in text
+    assert "seg-train: the mask adds 40% to the image-only time (target < 10%): MISSED" in text
 
 
 def test_adapter_benchmark_times_each_library_directly_and_through_its_plugin(tmp_path, cifar_test_images, cat):

@@ -53,6 +53,9 @@ def read_label_png(path: str) -> np.ndarray:
 class VOCSegmentation(_Detection):
     """Pascal VOC semantic segmentation from a local folder; never downloads.
 
+    Items are ``(image, mask)``, the mask (H, W) ``uint8`` class ids in ``0..20`` and 255 on VOC's void border
+    (GluonCV turns 255 into -1 after its transform, for ``MixSoftmaxCrossEntropyLoss(ignore_label=-1)``).
+
     Parameters
     ----------
     root : str
@@ -65,9 +68,6 @@ class VOCSegmentation(_Detection):
         ``transform(image, mask) -> item``, as Gluon datasets take it.
     as_ndarray : bool
         Images as ``mx.nd.NDArray`` or numpy arrays (HWC RGB uint8 either way); masks are numpy ``uint8``.
-
-    Items are ``(image, mask)``, the mask (H, W) ``uint8`` class ids in ``0..20`` and 255 on VOC's void border
-    (GluonCV turns 255 into -1 after its transform, for ``MixSoftmaxCrossEntropyLoss(ignore_label=-1)``).
     """
 
     classes = VOC_SEGMENTATION_CLASSES

@@ -245,6 +245,7 @@ def test_a_pipeline_is_the_fn_of_gluon_dataset_transform():
         assert np.array_equal(to_np(out_mask), mask[:, ::-1]) and np.array_equal(to_np(out_img), img[:, ::-1])
     det = SimpleDataset([(img, boxes), (img, boxes.tolist())]).transform(flip)
     for out_img, out_boxes in det:
+        assert to_np(out_img).shape == img.shape
         assert np.array_equal(np.asarray(out_boxes)[0], [W - RECT[2], RECT[1], W - RECT[0], RECT[3], 3, 0])
     cls = SimpleDataset([(img, 4), (img, np.float32(2.0)), (img, np.array([5.0]))]).transform(flip)
     assert [float(np.asarray(label).ravel()[0]) for _, label in cls] == [4.0, 2.0, 5.0]

@@ -7,7 +7,8 @@ from typing import Any, Sequence
 
 from .errors import ParameterError
 
-INTERPOLATIONS = {0: "nearest", 1: "bilinear", 2: "bicubic", 3: "area", 4: "lanczos"}
+INTERPOLATIONS = {0: "nearest", 1: "bilinear", 2: "bicubic", 3: "area", 4: "lanczos",
+                  9: "auto: bicubic to enlarge, area to shrink, else bilinear (MXNet's interp=9)"}
 # the largest image side a size parameter may ask for: OpenCV's warps and remaps index pixels with
 # 16-bit integers, and an image this size is already 3 GB as RGB
 MAX_SIDE = 32767
@@ -82,7 +83,7 @@ def size_wh(t: str, name: str, value: Any) -> tuple[int, int]:
 
 
 def interpolation(t: str, value: Any, name: str = "interpolation") -> int:
-    """An OpenCV/MXNet interpolation code 0-4."""
+    """An OpenCV/MXNet interpolation code 0-4, or MXNet's 9 (chosen from the sizes when resampling)."""
     allowed = ", ".join(f"{k} ({v})" for k, v in INTERPOLATIONS.items())
     if not (_is_number(value) and int(value) == value and int(value) in INTERPOLATIONS):
         raise ParameterError(t, name, value, allowed)

@@ -207,7 +207,8 @@ class Size(Param):
 
 
 class Interpolation(Param):
-    """An OpenCV/MXNet interpolation code: 0 nearest, 1 bilinear, 2 bicubic, 3 area, 4 lanczos."""
+    """An OpenCV/MXNet interpolation code: 0 nearest, 1 bilinear, 2 bicubic, 3 area, 4 lanczos, or MXNet's 9
+    (auto: bicubic to enlarge, area to shrink, else bilinear)."""
 
     type_name = "interpolation"
 

@@ -44,9 +44,13 @@ def augplug_register_presets(register):
         register(name, ssd.format(fill=fill, size=size),
                  doc=f"GluonCV's {what} without anchor targets: colour distortion, expand (p 0.5, mean fill), "
                      f"IoU-constrained crop, resize to {size} with a random interpolation, flip, normalize")
-    register("ssd-val", f"Resize(300, interpolation=3), ToTensor, {imagenet_norm}",
-             doc="GluonCV's SSDDefaultValTransform(300, 300) for images larger than 300 (its automatic "
-                 "interpolation picks area when shrinking): resize, normalize")
+    register("ssd-val", f"Resize(300, interpolation=9), ToTensor, {imagenet_norm}",
+             doc="GluonCV's SSDDefaultValTransform(300, 300): resize with MXNet's automatic interpolation (area "
+                 "to shrink, bicubic to enlarge), normalize")
+    for name, size in (("yolo3-val", 416), ("yolo3-320-val", 320), ("yolo3-608-val", 608)):
+        register(name, f"Resize({size}, interpolation=9), ToTensor, {imagenet_norm}",
+                 doc=f"GluonCV's YOLO3DefaultValTransform({size}, {size}): resize with MXNet's automatic "
+                     f"interpolation, normalize; boxes are resized with the image")
     register("faster-rcnn-train", f"ResizeShortWithin(600, max_size=1000), RandomFlipLeftRight, ToTensor, "
              f"{imagenet_norm}", doc="GluonCV's FasterRCNNDefaultTrainTransform(600, 1000) without anchor targets: "
                                      "short side 600 within 1000, flip, normalize")

@@ -22,6 +22,7 @@ import numpy as np
 from ..data.decode import SCALES, EncodedImage
 from ..errors import ReplayError
 from ..transforms.base import HWC, DecodeWindow, Record, Transform
+from ..transforms.functional import resolve_interpolation
 
 # the largest mean absolute difference (0-255 levels) from full decode + the same step on photographs.
 # Measured on the cat (500x375): 0 at scale 1 (always for ImageNet's 224 crops of such images), 1.6 for
@@ -54,7 +55,8 @@ def resample(small: np.ndarray, window: DecodeWindow, scale: int) -> np.ndarray:
     sx, sy = window.w / (scale * out_w), window.h / (scale * out_h)
     inverse = np.array([[sx, 0.0, 0.5 * sx + window.x0 / scale - 0.5],
                         [0.0, sy, 0.5 * sy + window.y0 / scale - 0.5]])
-    flags = cv2.INTER_LINEAR if window.interpolation == cv2.INTER_AREA else int(window.interpolation)
+    code = resolve_interpolation(int(window.interpolation), (window.w, window.h), (out_w, out_h))
+    flags = cv2.INTER_LINEAR if code == cv2.INTER_AREA else code
     out = cv2.warpAffine(small, inverse, (out_w, out_h), flags=flags | cv2.WARP_INVERSE_MAP,
                          borderMode=cv2.BORDER_REPLICATE)
     return out[:, :, None] if out.ndim == 2 else out

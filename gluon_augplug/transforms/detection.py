@@ -250,7 +250,7 @@ class RandomInterpolationResize(Transform):
     target_mode = TargetMode.GEOMETRIC
     size = P.Size(doc="output size: an integer (square) or (width, height)")
     interpolations = P.Custom((0, 1, 2, 3, 4), lambda owner, name, value: _interpolations(owner, name, value),
-                              "a non-empty list of interpolation codes 0-4", "the interpolations picked from",
+                              "a non-empty list of interpolation codes (0-4, 9)", "the interpolations picked from",
                               type_name="interpolations")
     example = {"size": 300}
 
@@ -274,7 +274,7 @@ def _interpolations(owner: str, name: str, value: Any) -> tuple:
     from .._validate import interpolation
 
     if not isinstance(value, (list, tuple)) or not value:
-        raise P.ParameterError(owner, name, value, "a non-empty list of interpolation codes 0-4")
+        raise P.ParameterError(owner, name, value, "a non-empty list of interpolation codes (0-4, 9)")
     return tuple(interpolation(owner, v, name) for v in value)
 
 

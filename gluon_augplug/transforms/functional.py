@@ -244,9 +244,27 @@ def gaussian_blur(img: np.ndarray, kernel_size: int, sigma: float) -> np.ndarray
     )
 
 
+AUTO_INTERPOLATION = 9
+
+
+def resolve_interpolation(code: int, src_wh: tuple[int, int], dst_wh: tuple[int, int]) -> int:
+    """OpenCV's code for an interpolation code: MXNet's 9 (auto) is bicubic when both sides grow, area when both
+    shrink and bilinear otherwise (``mxnet.image._get_interp_method``, which GluonCV's ``imresize`` applies);
+    others are themselves."""
+    if code != AUTO_INTERPOLATION:
+        return code
+    (sw, sh), (dw, dh) = src_wh, dst_wh
+    if dw > sw and dh > sh:
+        return cv2.INTER_CUBIC
+    if dw < sw and dh < sh:
+        return cv2.INTER_AREA
+    return cv2.INTER_LINEAR
+
+
 def warp_affine(img: np.ndarray, matrix: np.ndarray, size_wh: tuple[int, int], interpolation: int,
                 fill: float | tuple[float, ...]) -> np.ndarray:
     """One affine resample with a constant border (``matrix`` maps output -> input pixels inverted as OpenCV)."""
+    interpolation = resolve_interpolation(interpolation, (img.shape[1], img.shape[0]), tuple(size_wh))
     border = tuple(fill) if isinstance(fill, tuple) else (fill,) * 4
     out = keep_channels(cv2.warpAffine(img, matrix.astype(np.float64), size_wh, flags=interpolation,
                                        borderMode=cv2.BORDER_CONSTANT, borderValue=border), img)
@@ -271,6 +289,7 @@ def pad_constant(img: np.ndarray, left: int, top: int, right: int, bottom: int,
 def resize(img: np.ndarray, size_wh: tuple[int, int], interpolation: int) -> np.ndarray:
     if (img.shape[1], img.shape[0]) == tuple(size_wh):
         return img.copy()
+    interpolation = resolve_interpolation(interpolation, (img.shape[1], img.shape[0]), tuple(size_wh))
     return _overshoot(keep_channels(cv2.resize(img, tuple(size_wh), interpolation=interpolation), img), interpolation)
 
 
@@ -280,6 +299,7 @@ def crop_resize(img: np.ndarray, x0: int, y0: int, w: int, h: int, size_wh: tupl
     region = img[y0 : y0 + h, x0 : x0 + w]
     if size_wh is None or (w, h) == tuple(size_wh):
         return region.copy()
+    interpolation = resolve_interpolation(interpolation, (w, h), tuple(size_wh))
     out = keep_channels(cv2.resize(np.ascontiguousarray(region), tuple(size_wh), interpolation=interpolation), img)
     return _overshoot(out, interpolation)
 

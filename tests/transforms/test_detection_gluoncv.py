@@ -182,3 +182,33 @@ def test_faster_rcnn_preset_equals_gluoncvs_transform(cat):
         assert np.abs(img - their_img).max() < 0.03  # within rounding of the resize, after normalization
     heads = [round(float(b[1, 0]), 3) for _, b in ours]
     assert 0.25 < np.mean([h == max(by_head) for h in heads]) < 0.75
+
+
+@pytest.mark.parametrize("hw", [(400, 500), (200, 250), (280, 350)])
+def test_interp_9_is_mxnets_automatic_choice(cat, hw):
+    """MXNet's interp=9 (``mx.image._get_interp_method``, which GluonCV's ``imresize`` applies; MXNet's own
+    ``imresize`` refuses 9): bicubic when both sides grow, area when both shrink, bilinear otherwise."""
+    img = np.ascontiguousarray(cat[: hw[0], : hw[1]])
+    for size in ((300, 300), (416, 416), (300, 500)):
+        ours = build_pipeline(f"Resize({list(size)}, interpolation=9)")(img)
+        theirs = gimage.imresize(mx.nd.array(img, dtype="uint8"), *size, interp=9).asnumpy()
+        assert ours.shape == theirs.shape
+        assert np.abs(ours.astype(int) - theirs).max() <= 1, (hw, size)
+
+
+@pytest.mark.parametrize("preset, make, size", [
+    ("ssd-val", lambda: presets.ssd.SSDDefaultValTransform(300, 300), 300),
+    ("yolo3-val", lambda: presets.yolo.YOLO3DefaultValTransform(416, 416), 416),
+    ("yolo3-608-val", lambda: presets.yolo.YOLO3DefaultValTransform(608, 608), 608),
+])
+def test_detection_val_presets_equal_gluoncvs_val_transforms(cat, preset, make, size):
+    for img in (cat, np.ascontiguousarray(cat[:250, :300])):  # shrunk (area) and enlarged (bicubic)
+        boxes = BOXES.copy()
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, img.shape[1])
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, img.shape[0])
+        their_img, their_boxes = make()(mx.nd.array(img, dtype="uint8"), boxes)[:2]
+        our_img, our_boxes = build_pipeline(preset, targets="boxes")(img, boxes=boxes)
+        assert our_img.shape == their_img.shape == (3, size, size)
+        assert np.abs(our_img - their_img.asnumpy()).max() < 0.03  # one level of 255 after normalization
+        np.testing.assert_allclose(our_boxes, their_boxes.asnumpy() if hasattr(their_boxes, "asnumpy") else their_boxes,
+                                   atol=1e-3)

@@ -247,7 +247,7 @@ def gaussian_blur(img: np.ndarray, kernel_size: int, sigma: float) -> np.ndarray
 AUTO_INTERPOLATION = 9
 
 
-def resolve_interpolation(code: int, src_wh: tuple[int, int], dst_wh: tuple[int, int]) -> int:
+def resolve_interpolation(code: int, src_wh: tuple[float, float], dst_wh: tuple[float, float]) -> int:
     """OpenCV's code for an interpolation code: MXNet's 9 (auto) is bicubic when both sides grow, area when both
     shrink and bilinear otherwise (``mxnet.image._get_interp_method``, which GluonCV's ``imresize`` applies);
     others are themselves."""

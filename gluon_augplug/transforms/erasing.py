@@ -73,7 +73,10 @@ class RandomErasing(Transform):
 
     ``value``: a number, one per channel, or ``"random"`` (per-pixel noise: uniform 0-255
     on uint8 images, standard normal on float tensors, as torchvision after Normalize).
-    Works before or after ToTensor.
+    Works before or after ToTensor. The aspect ratio is drawn log-uniformly and up to ``attempts`` rectangles
+    are drawn until one fits (torchvision's); GluonCV's ``RandomErasing(probability, s_min, s_max, ratio, mean)``
+    is ``RandomErasing(p=probability, scale=(s_min, s_max), ratio=(ratio, 1 / ratio), value=mean, attempts=1,
+    log_ratio=False)``: one draw, a uniform aspect ratio, nothing erased when it does not fit.
     """
 
     random = True
@@ -84,15 +87,17 @@ class RandomErasing(Transform):
     ratio = P.Range((0.3, 3.3), 1e-6, None, doc="aspect ratio of the rectangle")
     value = P.Custom(0, _erase_value, "a number, one per channel, or 'random' (noise)",
                      "value written into the rectangle", type_name="fill")
+    attempts = P.Number(10, 1, 100, integer=True, doc="rectangles drawn until one fits (GluonCV: 1)")
+    log_ratio = P.Flag(True, "draw the aspect ratio log-uniformly (torchvision); False: uniformly (GluonCV)")
 
     def sample(self, rng, shape):
         h, w = shape[:2]
         if rng.random() >= self.p:
             return {"boxes": []}
         log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
-        for _ in range(10):
+        for _ in range(self.attempts):
             area = rng.uniform(*self.scale) * h * w
-            aspect = math.exp(rng.uniform(*log_ratio))
+            aspect = math.exp(rng.uniform(*log_ratio)) if self.log_ratio else rng.uniform(*self.ratio)
             eh, ew = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
             if 0 < eh < h and 0 < ew < w:
                 box = [int(rng.integers(0, w - ew + 1)), int(rng.integers(0, h - eh + 1)), ew, eh]

@@ -28,6 +28,7 @@ class Augmented:
     masks: Any = None
     keypoints: Any = None
     record: Any = None
+    label: Any = None  # a pose item's moved label (Pipeline.apply_pose)
 
     def as_tuple(self) -> tuple:
         """The image, then the targets that were given, in the order boxes, masks, keypoints."""
@@ -116,21 +117,60 @@ class Pipeline:
             self.check_targets(kinds)
 
     # -- applying ------------------------------------------------------------------
-    def __call__(self, img: Any, rng: np.random.Generator | None = None, *, boxes: Any = None, masks: Any = None,
-                 keypoints: Any = None) -> Any:
+    def __call__(self, img: Any, rng: np.random.Generator | None = None, *extra: Any, boxes: Any = None,
+                 masks: Any = None, keypoints: Any = None) -> Any:
         """The augmented image; with ``boxes=``, ``masks=`` or ``keypoints=``, a tuple of the image and
         those targets, in that order (``img, boxes = pipeline(img, boxes=boxes)``, as GluonCV's transforms).
 
         ``pipeline(img, label)``, as Gluon's ``dataset.transform(pipeline)`` calls it on ``(img, label)`` items,
         gives ``(img, label)`` back: a label of the image's height and width is a mask, moved with the image (a
         segmentation item); an (N, 4+) array is boxes with their extra columns (a detection item, as GluonCV's
-        ``VOCDetection`` gives); a class id is returned as it is."""
+        ``VOCDetection`` gives); a class id is returned as it is. ``pipeline(img, label, img_id)`` on a pose item
+        (GluonCV's ``COCOKeyPoints``: a dict label with ``"bbox"`` and ``"joints_3d"``) gives ``(img, label,
+        img_id)`` back with the box and joints moved (see :meth:`apply_pose`); any further items pass through."""
         if rng is not None and not isinstance(rng, np.random.Generator) and boxes is None and masks is None \
                 and keypoints is None:
+            if isinstance(rng, dict) and "joints_3d" in rng:
+                done = self.apply_pose(img, rng)
+                return (done.image, done.label, *extra)
+            if extra:
+                return (*self._call_with_label(img, rng), *extra)
             return self._call_with_label(img, rng)
         if boxes is None and masks is None and keypoints is None:
             return self._run(img, rng, None)[0]
         return self.apply(img, rng, boxes=boxes, masks=masks, keypoints=keypoints).as_tuple()
+
+    def apply_pose(self, img: Any, label: dict, rng: np.random.Generator | None = None) -> Augmented:
+        """Augment a pose item: ``label["bbox"]`` (the person, GluonCV's pixel indices) and ``label["joints_3d"]``
+        ((K, 3, 2)) move with the image; the moved label (a copy, other keys kept) is ``augmented.label``.
+
+        Every joint keeps its row (``keypoints_outside="drop"`` reads as ``"keep"``, ``"mark"`` zeroes the
+        visibility of joints that leave the image) and the box is not clipped, as in GluonCV. A step that mirrors
+        the image needs the target options' ``flip_pairs`` (GluonCV's ``joint_pairs``): without them the left and
+        right joints would keep their rows, so that raises an InputError.
+        """
+        from dataclasses import replace
+
+        from ..targets.joints import joints_3d_to_keypoints, keypoints_to_joints_3d, pose_box_to_xyxy, \
+            xyxy_to_pose_box
+
+        if "bbox" not in label:
+            raise InputError(f"pose label: expected the keys 'bbox' and 'joints_3d', got {sorted(map(str, label))}")
+        options = self.target_options
+        options = replace(options, clip=False, keypoints_outside="keep" if options.keypoints_outside == "drop"
+                          else options.keypoints_outside)
+        done, state = self._apply_with_state(img, rng, None, pose_box_to_xyxy(label["bbox"]), None,
+                                             joints_3d_to_keypoints(label["joints_3d"]), options)
+        if state.mirrored and not options.flip_pairs:
+            raise InputError("pose label: a step mirrored the image but the target options declare no flip_pairs, so "
+                             "the left and right joints would keep their rows: build the pipeline with targets="
+                             "{'kinds': ['boxes', 'keypoints'], 'options': {'flip_pairs': dataset.joint_pairs}} "
+                             "(gluon_augplug.constants.COCO_FLIP_PAIRS for COCO's 17 joints)")
+        moved = dict(label)
+        moved["bbox"] = xyxy_to_pose_box(done.boxes) if len(done.boxes) else tuple(np.asarray(label["bbox"]))
+        moved["joints_3d"] = keypoints_to_joints_3d(done.keypoints)
+        done.label = moved
+        return done
 
     def _call_with_label(self, img: Any, label: Any) -> tuple[Any, Any]:
         """``pipeline(img, label)``: the label read as a mask, boxes or a class id (see :meth:`__call__`)."""
@@ -278,6 +318,9 @@ class Pipeline:
         self._checked.add(kinds)
 
     def _apply(self, img, rng, replay, boxes, masks, keypoints) -> Augmented:
+        return self._apply_with_state(img, rng, replay, boxes, masks, keypoints)[0]
+
+    def _apply_with_state(self, img, rng, replay, boxes, masks, keypoints, options=None) -> tuple[Augmented, Any]:
         encoded = isinstance(img, EncodedImage)
         arr = None if encoded else to_numpy(img)
         if arr is not None:
@@ -285,8 +328,7 @@ class Pipeline:
         single_mask = masks is not None and not isinstance(masks, (list, tuple))
         mask_list = None if masks is None else ([masks] if single_mask else list(masks))
         hw = img.size() if encoded else (arr.shape[0], arr.shape[1])  # type: ignore[union-attr]  # arr: not encoded
-        state = TargetState(hw, self.target_options, boxes, mask_list,
-                            keypoints)
+        state = TargetState(hw, options or self.target_options, boxes, mask_list, keypoints)
         self.check_targets(state.kinds())
         out, record = self._run_encoded(img, rng, replay, state) if encoded else \
             self._run_numpy(arr, rng, replay, state)
@@ -299,7 +341,7 @@ class Pipeline:
                                               else [_like(m, o) for m, o in zip(state.masks, masks)]),
             keypoints=None if keypoints is None else _like(state.keypoints, keypoints),
             record=record,
-        )
+        ), state
 
     def _run(self, img: Any, rng: np.random.Generator | None, replay: Record | None) -> tuple[Any, Record]:
         if is_clip(img):

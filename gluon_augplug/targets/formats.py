@@ -50,6 +50,11 @@ class TargetOptions:
     keypoints_outside : str
         A keypoint that leaves the image is dropped (``"drop"``), kept with its visibility column
         set to 0 (``"mark"``: a third column is appended to ``(N, 2)`` keypoints), or kept (``"keep"``).
+    flip_pairs : sequence of (int, int)
+        Rows of the keypoints that trade places when a step mirrors the image (a flip, or any map of negative
+        determinant): the left and right joints of a skeleton, GluonCV's ``joint_pairs``
+        (``COCOKeyPoints.joint_pairs``). Rows are those of the keypoints as given; after a mirror the point that was
+        joint ``i`` is joint ``j``. Empty (the default): rows keep their ids, as albumentations does.
     """
 
     box_format: str = "xyxy"
@@ -57,8 +62,10 @@ class TargetOptions:
     min_area: float = 0.0
     min_visibility: float = 0.0
     keypoints_outside: str = "drop"
+    flip_pairs: Any = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "flip_pairs", _flip_pairs(self.flip_pairs))
         object.__setattr__(self, "box_format", box_format(self.box_format))
         if not isinstance(self.clip, bool):
             raise ParameterError("TargetOptions", "clip", self.clip, "True or False")
@@ -91,6 +98,24 @@ class TargetOptions:
                 raise InputError(f"unknown target option {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
             return cls(**value)
         raise InputError(f"target options: expected None, a dict or TargetOptions, got {type(value).__name__}")
+
+
+def _flip_pairs(value: Any) -> tuple[tuple[int, int], ...]:
+    allowed = "pairs (i, j) of distinct keypoint rows >= 0, each row in at most one pair"
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        raise ParameterError("TargetOptions", "flip_pairs", value, allowed)
+    pairs: list[tuple[int, int]] = []
+    seen: set[int] = set()
+    for pair in value:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(
+                isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < MAX_BOXES for v in pair) \
+                or pair[0] == pair[1] or {int(pair[0]), int(pair[1])} & seen:
+            raise ParameterError("TargetOptions", "flip_pairs", value, allowed + f" (the pair {pair!r} is not)")
+        seen |= {int(pair[0]), int(pair[1])}
+        pairs.append((int(pair[0]), int(pair[1])))
+    return tuple(pairs)
 
 
 MAX_BOXES = 100_000  # for one image: COCO's most crowded has under 100; each box is copied a few times per step

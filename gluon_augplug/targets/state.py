@@ -41,6 +41,7 @@ class TargetState:
         self._rows: Any = None  # an (2N, 4+) array, or None: boxes, then full: one array, so that each step is one call
         self.ids = np.zeros(0, np.int64)
         self.left: np.ndarray | None = None
+        self.mirrored = False  # a step mirrored the keypoints (whose left and right joints then trade places)
         if boxes is not None:
             given = to_xyxy(as_box_array(boxes), options.box_format, self.hw)
             self._rows = np.concatenate([given, given])
@@ -55,6 +56,8 @@ class TargetState:
                 raise InputError(f"keypoints: expected an (N, 2+) array of x, y (then any extra columns), "
                                  f"got shape {tuple(points.shape)}")
             self.keypoints = points.astype(np.float64)
+            self.keypoint_ids = np.arange(len(points))  # each remaining point's joint: its row in the input
+            self._swap = _swap_table(options.flip_pairs, len(points))
             # a batch keeps every point's row: those that left (or were -1 padding) are marked, not dropped
             self.left = np.all(self.keypoints[:, :2] == -1, axis=1) if track_left else None
             if options.keypoints_outside == "mark" and self.keypoints.shape[1] == 2:
@@ -172,7 +175,20 @@ class TargetState:
             self.masks = [warp_mask(m, matrix, self.hw) for m in self.masks]
         if self.keypoints is not None:
             self.keypoints = warp_points(self.keypoints, matrix)
+            if np.linalg.det(matrix[:2, :2]) < 0:
+                self.mirrored = not self.mirrored
+                if self._swap is not None:
+                    self._mirror_ids()
             self._keypoints_outside()
+
+    def _mirror_ids(self) -> None:
+        """A mirror turns each declared left joint into its right one: relabel, then restore the rows' order."""
+        assert self._swap is not None
+        ids = self._swap[self.keypoint_ids]
+        order = np.argsort(ids, kind="stable")
+        self.keypoints, self.keypoint_ids = self.keypoints[order], ids[order]
+        if self.left is not None:
+            self.left = self.left[order]
 
     def _clip(self) -> None:
         h, w = self.hw
@@ -190,6 +206,7 @@ class TargetState:
         mode = self.options.keypoints_outside
         if mode == "drop":
             self.keypoints = self.keypoints[~outside]
+            self.keypoint_ids = self.keypoint_ids[~outside]
             if self.left is not None:
                 self.left = self.left[~outside]
         elif mode == "mark":
@@ -220,6 +237,18 @@ try:  # the clip ufunc itself: np.clip's argument checks cost 5x the work on a f
     _UFUNC_CLIP = np.core.umath.clip  # type: ignore[attr-defined]
 except AttributeError:  # pragma: no cover - numpy 2 moved it
     _UFUNC_CLIP = np._core.umath.clip  # type: ignore[attr-defined]
+
+def _swap_table(pairs: tuple, n: int) -> np.ndarray | None:
+    """The joint each joint becomes under a mirror (None: no pairs declared)."""
+    if not pairs:
+        return None
+    table = np.arange(n)
+    for i, j in pairs:
+        if max(i, j) >= n:
+            raise InputError(f"flip_pairs names keypoint row {max(i, j)}, but there are {n} keypoints (rows 0..{n - 1})")
+        table[i], table[j] = j, i
+    return table
+
 
 def _axis_aligned(matrix: np.ndarray) -> bool:
     return bool(matrix[0, 1] == 0 and matrix[1, 0] == 0 and matrix[0, 0] != 0 and matrix[1, 1] != 0)

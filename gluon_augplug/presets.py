@@ -131,3 +131,55 @@ def register_segmentation_presets(register):
         register(f"{prefix}-val", segmentation_spec("val", base, crop),
                  doc=f"GluonCV's segmentation validation transform with crop_size={crop} ({what}): short side {crop}, "
                      f"centre {crop} crop, normalize")
+
+
+def pose_spec(stage: str = "train", input_size: tuple[int, int] = (256, 192)) -> str:
+    """The spec of GluonCV's SimplePose transform (SimplePose and MobilePose) for an ``input_size`` of (height,
+    width), GluonCV's ``--input-size``: what ``simple-pose-train``/``simple-pose-val`` are at 256x192.
+
+    Parameters
+    ----------
+    stage : {"train", "val"}
+        ``SimplePoseDefaultTrainTransform`` (a flip that swaps the left and right joints, then the window around
+        the person's box: margin 1.25, scale factor 0.25, rotation factor 30 with p 0.6) or
+        ``SimplePoseDefaultValTransform`` (the window alone), each followed by ToTensor and ImageNet's Normalize.
+    input_size : (int, int)
+        Height and width of the network's input, in pixels.
+
+    Examples
+    --------
+    >>> pose_spec("val", (128, 96)).split(", ToTensor")[0]
+    'BoxWarp((96, 128))'
+    """
+    height, width = (int(v) for v in input_size)
+    norm = f"Normalize(mean={IMAGENET_MEAN}, std={IMAGENET_STD})"
+    if stage == "val":
+        return f"BoxWarp(({width}, {height})), ToTensor, {norm}"
+    if stage != "train":
+        raise ValueError(f"pose_spec: stage={stage!r} is invalid; allowed: 'train' or 'val'")
+    return (f"RandomFlipLeftRight, RandomBoxWarp(({width}, {height}), margin=1.25, scale_factor=0.25, "
+            f"rotation_factor=30, rotation_p=0.6), ToTensor, {norm}")
+
+
+@hookimpl(specname="augplug_register_presets")
+def register_keypoint_presets(register):
+    """GluonCV's CenterNet and SimplePose transforms, stopping at image and targets (chain GluonCV's
+    ``CenterNetTargetGenerator`` or ``SimplePoseGaussianTargetGenerator`` after them)."""
+    norm = f"Normalize(mean={IMAGENET_MEAN}, std={IMAGENET_STD})"
+    for size, suffix in ((512, ""), (384, "-384")):
+        register(f"center-net{suffix}-train",
+                 f"RandomFlipLeftRight, RandomCenterWarp({size}, border=128, scale_factor=0.4), RandomColorJitter("
+                 f"brightness=0.4, contrast=0.4, saturation=0.4), RandomLighting(0.1, eigen='coco'), ToTensor, {norm}",
+                 doc=f"GluonCV's CenterNetDefaultTrainTransform({size}, {size}) without heatmap targets: flip, a "
+                     f"square window of the long side times 1 +- 0.4 (clipped normal) around a random centre warped "
+                     f"to {size}, brightness/contrast/saturation 0.4 in random order, COCO's PCA lighting, normalize")
+        register(f"center-net{suffix}-val", f"Letterbox({size}), ToTensor, {norm}",
+                 doc=f"GluonCV's CenterNetDefaultValTransform({size}, {size}): the image centred in a {size} square "
+                     f"(long side to {size}, black around), normalize")
+    register("simple-pose-train", pose_spec("train"),
+             doc="GluonCV's SimplePoseDefaultTrainTransform at 256x192 without heatmaps: flip (left and right joints "
+                 "swapped by the targets' flip_pairs), the person's box with margin 1.25, scale 1 +- 0.25, rotation "
+                 "N(0, 30) clipped to +-60 with p 0.6, warped to 192x256, normalize")
+    register("simple-pose-val", pose_spec("val"),
+             doc="GluonCV's SimplePoseDefaultValTransform at 256x192: the person's box with margin 1.25 warped to "
+                 "192x256, normalize")

@@ -35,7 +35,7 @@ BUILTIN_PLUGINS = (("builtin", (
     "gluon_augplug.transforms.geometric", "gluon_augplug.transforms.color", "gluon_augplug.transforms.erasing",
     "gluon_augplug.transforms.tensor", "gluon_augplug.transforms.composition", "gluon_augplug.transforms.autoaugment",
     "gluon_augplug.transforms.mixing", "gluon_augplug.transforms.detection", "gluon_augplug.transforms.video",
-    "gluon_augplug.transforms.sizing",
+    "gluon_augplug.transforms.sizing", "gluon_augplug.transforms.warps",
     "gluon_augplug.presets",
 )),)
 ENV_LOAD = "GLUON_AUGPLUG_LOAD_PLUGINS"

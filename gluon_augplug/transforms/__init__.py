@@ -11,6 +11,7 @@ from .geometric import (CenterCrop, RandomAffine, RandomCrop, RandomFlipLeftRigh
                         RandomResizedCrop, RandomRotation, Resize)
 from .sizing import PadIfNeeded, RandomResizeSide
 from .tensor import Normalize, ToTensor
+from .warps import BoxWarp, Letterbox, RandomBoxWarp, RandomCenterWarp
 
 __all__ = [
     "Transform", "RandomSource", "HWC", "CHW",
@@ -22,5 +23,5 @@ __all__ = [
     "Compose", "RandomApply", "RandomChoice", "OneOf",
     "RandAugment", "TrivialAugmentWide", "AutoAugment", "Mixup", "CutMix",
     "RandomExpand", "RandomIoUCrop", "RandomColorDistort", "RandomInterpolationResize", "ResizeShortWithin",
-    "RandomResizeSide", "PadIfNeeded",
+    "RandomResizeSide", "PadIfNeeded", "RandomCenterWarp", "Letterbox", "RandomBoxWarp", "BoxWarp",
 ]

@@ -9,7 +9,7 @@ from . import functional as F
 from .. import params as P
 from ..targets.modes import TargetMode
 from .base import Transform, registration_hook
-from .functional import LIGHTING_EIG, color_step, color_steps, then, then_batch
+from .functional import LIGHTING_EIGS, color_step, color_steps, then, then_batch
 
 
 class _ColorMap:
@@ -228,21 +228,26 @@ def _fused_jitter(img: np.ndarray, steps) -> np.ndarray:
 
 
 class RandomLighting(_ColorMap, Transform):
-    """AlexNet-style PCA lighting noise with per-channel coefficients drawn from N(0, alpha)."""
+    """AlexNet-style PCA lighting noise with per-channel coefficients drawn from N(0, alpha).
+
+    ``eigen`` names the principal components: ImageNet's (MXNet's ``RandomLighting``) or COCO's (CornerNet's, as
+    GluonCV's ``CenterNetDefaultTrainTransform`` adds them)."""
 
     random = True
     alpha = P.Number(0.1, 0.0, None, doc="standard deviation of the PCA coefficients")
+    eigen = P.Choice("imagenet", tuple(LIGHTING_EIGS), "whose principal components: ImageNet's or COCO's (CenterNet)")
 
     def color_maps(self, params, means):
         maps = np.tile(np.hstack([np.eye(3), np.zeros((3, 1))]), (len(params), 1, 1))
-        maps[:, :, 3] = np.array([p["alpha"] for p in params]) @ LIGHTING_EIG.T.astype(np.float64) / 255.0
+        eig = LIGHTING_EIGS[self.eigen].astype(np.float64)
+        maps[:, :, 3] = np.array([p["alpha"] for p in params]) @ eig.T / 255.0
         return maps
 
     def sample(self, rng, shape):
         return {"alpha": [float(a) for a in rng.normal(0.0, self.alpha, size=3)]}
 
     def apply(self, img, layout, alpha=(0.0, 0.0, 0.0)):
-        return F.adjust_lighting(img, tuple(alpha))
+        return F.adjust_lighting(img, tuple(alpha), LIGHTING_EIGS[self.eigen])
 
 
 class _MaybeApply(Transform):

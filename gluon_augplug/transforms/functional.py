@@ -23,6 +23,13 @@ LIGHTING_EIG = np.array(
      [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]],
     dtype=np.float32,
 )
+# CornerNet's and CenterNet's (COCO's) PCA lighting, eigenvalues of 0-1 images scaled to 0-255; GluonCV's
+# CenterNetDefaultTrainTransform adds them to its RGB images as CornerNet computed them
+COCO_LIGHTING_EIG = (np.array([[-0.58752847, -0.69563484, 0.41340352],
+                               [-0.5832747, 0.00994535, -0.81221408],
+                               [-0.56089297, 0.71832671, 0.41158938]], np.float64)
+                     * np.array([0.2141788, 0.01817699, 0.00341571]) * 255.0).astype(np.float32)
+LIGHTING_EIGS = {"imagenet": LIGHTING_EIG, "coco": COCO_LIGHTING_EIG}
 
 
 def keep_channels(out: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -154,11 +161,11 @@ def _scratch(hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return buffers
 
 
-def adjust_lighting(img: np.ndarray, alpha: tuple[float, float, float]) -> np.ndarray:
-    """Add AlexNet's PCA colour noise ``LIGHTING_EIG @ alpha`` to each RGB pixel."""
+def adjust_lighting(img: np.ndarray, alpha: tuple[float, float, float], eig: np.ndarray = LIGHTING_EIG) -> np.ndarray:
+    """Add AlexNet's PCA colour noise ``eig @ alpha`` (``LIGHTING_EIG``: ImageNet's) to each RGB pixel."""
     if img.shape[2] == 1:
         return img.copy()
-    offset = LIGHTING_EIG @ np.asarray(alpha, np.float32)
+    offset = eig @ np.asarray(alpha, np.float32)
     if img.dtype == np.uint8 and img.flags.c_contiguous:
         # one saturating pass, rounding as the table below does (3x faster than three channel look-ups)
         return cv2.add(img, (float(offset[0]), float(offset[1]), float(offset[2]), 0.0))

@@ -133,7 +133,8 @@ def register_segmentation_presets(register):
                      f"centre {crop} crop, normalize")
 
 
-def pose_spec(stage: str = "train", input_size: tuple[int, int] = (256, 192)) -> str:
+def pose_spec(stage: str = "train", input_size: tuple[int, int] = (256, 192), scale_factor: float = 0.25,
+              rotation_factor: float = 30) -> str:
     """The spec of GluonCV's SimplePose transform (SimplePose and MobilePose) for an ``input_size`` of (height,
     width), GluonCV's ``--input-size``: what ``simple-pose-train``/``simple-pose-val`` are at 256x192.
 
@@ -145,6 +146,8 @@ def pose_spec(stage: str = "train", input_size: tuple[int, int] = (256, 192)) ->
         ``SimplePoseDefaultValTransform`` (the window alone), each followed by ToTensor and ImageNet's Normalize.
     input_size : (int, int)
         Height and width of the network's input, in pixels.
+    scale_factor, rotation_factor : float
+        GluonCV's meanings (the class's defaults; ``train_simple_pose.py`` passes 0.30 and 40).
 
     Examples
     --------
@@ -157,8 +160,8 @@ def pose_spec(stage: str = "train", input_size: tuple[int, int] = (256, 192)) ->
         return f"BoxWarp(({width}, {height})), ToTensor, {norm}"
     if stage != "train":
         raise ValueError(f"pose_spec: stage={stage!r} is invalid; allowed: 'train' or 'val'")
-    return (f"RandomFlipLeftRight, RandomBoxWarp(({width}, {height}), margin=1.25, scale_factor=0.25, "
-            f"rotation_factor=30, rotation_p=0.6), ToTensor, {norm}")
+    return (f"RandomFlipLeftRight, RandomBoxWarp(({width}, {height}), margin=1.25, scale_factor={scale_factor}, "
+            f"rotation_factor={rotation_factor}, rotation_p=0.6), ToTensor, {norm}")
 
 
 @hookimpl(specname="augplug_register_presets")

@@ -49,7 +49,8 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
         pipeline's (``build_pipeline(..., targets={"options": {...}})``). Without it, an item whose
         second element looks like boxes or a mask, under a pipeline that moves pixels, is an error:
         boxes are never passed through a crop or a flip unchanged. ``targets=()`` says the extra
-        elements are not targets.
+        elements are not targets. A pose item (GluonCV's ``COCOKeyPoints``: ``(image, {"bbox": ...,
+        "joints_3d": ...}, img_id)``) is recognised by its label and moved by :meth:`Pipeline.apply_pose`.
     clip_layout : str, optional
         For clips (items whose image is a (T, H, W, C) array or a list of frames): "CTHW" transposes each
         augmented (T, C, H, W) clip for 3-D networks (I3D, SlowFast); default: as the pipeline gives it.
@@ -125,6 +126,9 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
                                  f"the image and {n} target(s)")
             given = dict(zip(self.targets, item[1:1 + n]))
             return self.pipeline(item[0], rng, **given) + item[1 + n:]
+        if len(item) > 1 and isinstance(item[1], dict) and "joints_3d" in item[1]:  # a pose item (COCOKeyPoints)
+            done = self.pipeline.apply_pose(item[0], item[1], rng)
+            return (done.image, done.label) + item[2:]
         if self._moves_pixels and len(item) > 1:
             _refuse_unnamed_targets(item, index)
         return (self.pipeline(item[0], rng=rng),) + item[1:]

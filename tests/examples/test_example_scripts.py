@@ -159,6 +159,27 @@ def test_segmentation_script_trains_a_gluoncv_fcn_on_a_drawn_voc_folder(tmp_path
     assert len(saved) == 8 and saved[-1].startswith("epoch_0007_mIoU_") and saved[-1].endswith(".params"), saved
 
 
+def test_simple_pose_script_trains_on_drawn_figures_on_two_devices(tmp_path):
+    """GluonCV's SimplePose loop on two CPU devices with simple-pose-train's recipe (the script's scale 0.30 and
+    rotation 40, at 128x96): a random-weight simple_pose_resnet18_v1b learns the stick figures' five joints; the
+    loss falls, validation heatmap accuracy rises from 0, and the last epoch's checkpoint is written whole."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "train_simple_pose.py"), "--make-data", "48", "--input-size", "128,96",
+         "--num-epochs", "10", "--batch-size", "8", "--ctx", "cpu:0,cpu:1", "-j", "0", "--log-interval", "0",
+         "--save-dir", str(tmp_path / "params")],
+        capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stderr
+    assert ("train augmentation: RandomFlipLeftRight, RandomBoxWarp(size=[96, 128], margin=1.25, scale_factor=0.3, "
+            "rotation_factor=40, rotation_p=0.6)") in log
+    losses = [float(v) for v in re.findall(r"Epoch \d+: training loss ([\d.]+)", log)]
+    assert len(losses) == 10 and np.mean(losses[-2:]) < 0.7 * losses[0], losses
+    accuracy = [float(v) for v in re.findall(r"validation accuracy ([\d.]+)", log)]
+    assert max(accuracy[-4:]) > 0.25 and max(accuracy[-4:]) > accuracy[0] + 0.2, accuracy
+    saved = sorted(p.name for p in (tmp_path / "params").iterdir())
+    assert saved == ["simple_pose_resnet18_v1b-9.params"], saved
+
+
 def test_train_recognizer_learns_drawn_clips_on_two_devices(tmp_path):
     """GluonCV-style TSN training (random-weight ResNet-18 v1b, 3 segments) on a drawn clip set, on two CPU
     devices, with the clip augmentation picked by name: the loss falls and validation beats chance."""

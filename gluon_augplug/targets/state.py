@@ -83,9 +83,18 @@ class TargetState:
                 if v is not None]
 
     def view(self) -> np.ndarray:
-        """The current boxes (pixel xyxy, (N, 4+)), for transforms whose sampling needs them."""
-        self.flush()
-        return self.boxes.copy() if self.boxes is not None else np.zeros((0, 4))
+        """The current boxes (pixel xyxy, (N, 4+)), for transforms whose sampling needs them: moved through the
+        pending maps on a copy, so that the masks and keypoints stay composed."""
+        if self._rows is None:
+            return np.zeros((0, 4))
+        if self._pending is None:
+            return self.boxes.copy()
+        rows = warp_boxes(self._rows, self._pending)
+        boxes = rows[: len(rows) // 2]
+        if self.options.clip:
+            boxes = _clip_to(boxes, *self.hw)
+            boxes = boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])]
+        return boxes.copy()
 
     # -- one step ----------------------------------------------------------------------
     def step(self, transform: Any, params: dict, in_hw: tuple[int, int], out_hw: tuple[int, int],
@@ -139,7 +148,7 @@ class TargetState:
             self.flush()
             self.masks = masks
             return
-        if _composable(matrix, self.hw, out_hw) or (_axis_aligned(matrix) and self._pending_keeps_all()):
+        if _composable(matrix, self.hw, out_hw) or self._pending_keeps_all():
             if self._pending is None:
                 self._pending_from = self.hw
             self._pending = matrix if self._pending is None else matrix @ self._pending
@@ -151,11 +160,15 @@ class TargetState:
         self.flush()
 
     def _pending_keeps_all(self) -> bool:
-        """The pending maps put the whole image they start from inside the current one (a resize, a pad): clipping
-        to the current image would cut nothing, so any next axis-aligned map composes with them exactly. This
-        keeps GluonCV's segmentation recipe (resize, pad, crop) to one mask warp at the crop's size."""
+        """The pending maps are axis-aligned and put the whole image they start from inside the current one (a
+        flip, a resize, a pad): clipping to the current image would cut nothing, and they map boxes to boxes, so
+        any next map (a crop, a rotation, a warp) composes with them exactly. This keeps GluonCV's segmentation
+        recipe (resize, pad, crop) to one mask warp at the crop's size, and a pose recipe (flip, warp) to one
+        move of its box and joints."""
         if self._pending is None:
             return True
+        if not _axis_aligned(self._pending):
+            return False
         (a, _, tx), (_, d, ty) = self._pending[:2].tolist()
         h0, w0 = self._pending_from
         h1, w1 = self.hw
@@ -198,12 +211,14 @@ class TargetState:
             self._keep(keep)
 
     def _keypoints_outside(self) -> None:
+        mode = self.options.keypoints_outside
+        if mode == "keep" and self.left is None:  # nothing to drop, mark or track
+            return
         h, w = self.hw
         x, y = self.keypoints[:, 0], self.keypoints[:, 1]
         outside = (x < 0) | (x >= w) | (y < 0) | (y >= h) | np.isnan(x) | np.isnan(y)
         if self.left is not None:
             self.left |= outside
-        mode = self.options.keypoints_outside
         if mode == "drop":
             self.keypoints = self.keypoints[~outside]
             self.keypoint_ids = self.keypoint_ids[~outside]

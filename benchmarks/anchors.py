@@ -13,7 +13,8 @@ import sys
 import time
 
 import numpy as np
-from segmentation import segmentation_rows  # benchmarks/, the script's own folder
+from pose import pose_rows  # benchmarks/, the script's own folder
+from segmentation import segmentation_rows
 
 
 def _constants():
@@ -193,6 +194,7 @@ def main():
         del batch_inputs
     rows.extend(detection_rows(args.library, data, args.repeats, args.scale))
     rows.extend(segmentation_rows(args.library, data, args.repeats, args.scale, median_rate))
+    rows.extend(pose_rows(args.library, data, args.repeats, args.scale, median_rate))
     print(json.dumps({"library": args.library, "version": version(args.library), "numpy": np.__version__,
                       "rows": rows}))
 

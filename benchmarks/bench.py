@@ -165,11 +165,12 @@ def report(results: dict) -> str:
         lines.append(f"| {size} | {fmt(mine)} | {fmt(gcv)} | {fmt(albu)} | {ratio(mine, gcv)} | {ratio(mine, albu)} | "
                      f"{cost} |")
     sys.path.insert(0, str(HERE))
+    import pose
     import segmentation
 
-    seg = segmentation.report(rows, best, fmt, ratio)
-    if seg:
-        lines += [""] + seg
+    for family_lines in (segmentation.report(rows, best, fmt, ratio), pose.report(rows, best, fmt, ratio)):
+        if family_lines:
+            lines += [""] + family_lines
     adapters = results.get("adapters", {})
     if adapters.get("rows"):
         versions = adapters.get("versions", {})
@@ -255,9 +256,10 @@ def targets(results, rows):
             out.append(f"SSD recipe, {size}: boxes add {cost:.0f}% to the image-only time (target < 10%): "
                        f"{'met' if cost < 10 else 'MISSED'}")
     sys.path.insert(0, str(HERE))
+    import pose
     import segmentation
 
-    out += segmentation.targets(rows, best, check)
+    out += segmentation.targets(rows, best, check) + pose.targets(rows, best, check)
     for r in results.get("adapters", {}).get("rows", []):
         cost = 100 * (r["direct"] / r["adapter"] - 1)
         out.append(f"{r['library']} adapter, {r['pipeline']} {r['size']}: costs {cost:.0f}% over the library called "

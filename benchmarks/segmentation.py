@@ -3,7 +3,7 @@
 Run inside each library's process by anchors.py (ours, GluonCV's ``SegmentationDataset._sync_transform``,
 albumentations 2.0.8's closest pipeline); bench.py formats the table and checks the targets.
 """
-import time
+from family import main, timed_rows  # benchmarks/, the script's own folder
 
 
 def quadrant_mask(image):
@@ -70,20 +70,8 @@ def segmentation_calls(library, image, mask):
 
 def segmentation_rows(library, data, repeats, scale, median_rate):
     image = data["det_cat"][0]
-    mask = quadrant_mask(image)
-    n = max(10, int(40 * scale))
-    rows = []
-    for mode, call in segmentation_calls(library, image, mask).items():
-        for _ in range(5):
-            call()
-
-        def run():
-            for _ in range(n):
-                call()
-
-        rows.append({"pipeline": "seg-train", "size": f"{image.shape[1]}x{image.shape[0]} cat + mask", "mode": mode,
-                     "img_per_s": median_rate(run, n, repeats)})
-    return rows
+    calls = segmentation_calls(library, image, quadrant_mask(image))
+    return timed_rows("seg-train", f"{image.shape[1]}x{image.shape[0]} cat + mask", calls, repeats, max(10, int(40 * scale)))
 
 
 def rates(rows, best):
@@ -119,61 +107,7 @@ def targets(rows, best, check):
     return out
 
 
-def _median_rate(fn, n, repeats):
-    import statistics
-
-    out = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        out.append(n / (time.perf_counter() - start))
-    return statistics.median(out)
-
-
-def main(argv):
-    """``segmentation.py LIBRARY``: that library's rows as JSON, in this interpreter. ``segmentation.py``: every
-    library in its own environment, one after the other, then the table and the targets (``make bench`` has the
-    same rows among the others)."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    here = Path(__file__).resolve().parent
-    cat = here.parent.parent / "shared" / "data" / "voc-cat" / "JPEGImages" / "cat1.jpg"
-    if argv:
-        import cv2  # every benchmark environment has OpenCV; not all have our package
-
-        image = cv2.imread(str(cat))[:, :, ::-1].copy()
-        print(json.dumps(segmentation_rows(argv[0], {"det_cat": image[None]}, 5, 1.0, _median_rate)))
-        return 0
-    sys.path.insert(0, str(here))
-    import bench
-
-    rows = {}
-    for library in ("ours", "gluoncv", "albumentations"):
-        python = bench.LIBRARIES[library]
-        if not Path(python).exists():
-            print(f"{library}: no environment at {python} (make bench sets it up); left out")
-            continue
-        proc = subprocess.run([python, str(here / "segmentation.py"), library], capture_output=True, text=True)
-        if proc.returncode:
-            print(f"{library}: failed: {proc.stderr.strip().splitlines()[-1:]}")
-            continue
-        rows[library] = json.loads(proc.stdout.strip().splitlines()[-1])
-    print("\n".join(report(rows, bench.best, bench.fmt, bench.ratio)))
-    print("\n".join(f"- {t}" for t in targets(rows, bench.best, _check)))
-    return 0
-
-
-def _check(label, value, goal):
-    """bench.py's wording of a target."""
-    if value is None:
-        return f"{label}: not measured"
-    return f"{label}: {value:.1f}x (target {goal}x): {'met' if value >= goal else f'MISSED by {100 * (1 - value / goal):.0f}%'}"
-
-
 if __name__ == "__main__":
     import sys
 
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main("segmentation.py", segmentation_rows, report, targets, sys.argv[1:]))

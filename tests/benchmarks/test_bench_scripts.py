@@ -32,7 +32,11 @@ def test_anchor_timings_for_our_library_and_mxnet(tmp_path, cifar_test_images, c
             assert {("ssd", "300x300", "per-sample boxes"), ("ssd", "300x300", "per-sample replay image only")} <= modes
             assert {("seg-train", "500x400 cat + mask", m) for m in ("per-sample mask", "per-sample replay mask",
                                                                       "per-sample replay image only")} <= modes
+            pose = "500x400 cat + box + 17 joints"
+            assert {("simple-pose-train", pose, m) for m in ("per-sample joints", "per-sample replay joints",
+                                                             "per-sample replay image only")} <= modes
         if library == "gluoncv":
+            assert ("simple-pose-train", "500x400 cat + box + 17 joints", "per-sample joints") in modes
             assert ("ssd", "500x400 cat", "per-sample boxes") in modes
             assert ("seg-train", "500x400 cat + mask", "per-sample mask") in modes
 
@@ -99,6 +103,27 @@ def test_report_has_the_segmentation_row_and_its_targets():
     assert "seg-train with mask vs GluonCV: 5.0x (target 3x): met" in text
     assert "seg-train with mask vs albumentations: 0.8x (target 1x): MISSED by 20%" in text
     assert "seg-train: the mask adds 40% to the image-only time (target < 10%): MISSED" in text
+
+
+def test_report_has_the_pose_row_and_its_targets():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.pop(0)
+    size = "500x400 cat + box + 17 joints"
+    pose = lambda mode, rate: {"pipeline": "simple-pose-train", "size": size, "mode": mode,  # noqa: E731
+                               "img_per_s": rate}
+    results = {"machine": "test", "loader": {}, "libraries": {
+        "ours": {"rows": [pose("per-sample joints", 1200.0), pose("per-sample replay joints", 1500.0),
+                          pose("per-sample replay image only", 1575.0)]},
+        "gluoncv": {"rows": [pose("per-sample joints", 500.0)]},
+        "albumentations": {"rows": [pose("per-sample joints", 600.0)]}}}
+    text = bench.report(results)
+    assert f"| {size} | 1.2k | 500 | 600 | 2.4x | 2.0x | +5% |" in text
+    assert "simple-pose-train with joints vs GluonCV: 2.4x (target 3x): MISSED by 20%" in text
+    assert "simple-pose-train with joints vs albumentations: 2.0x (target 1x): met" in text
+    assert "simple-pose-train: the box and joints add 5% to the image-only time (target < 10%): met" in text
 
 
 def test_adapter_benchmark_times_each_library_directly_and_through_its_plugin(tmp_path, cifar_test_images, cat):

@@ -54,6 +54,9 @@ def augplug_register_presets(register):
     register("faster-rcnn-train", f"ResizeShortWithin(600, max_size=1000), RandomFlipLeftRight, ToTensor, "
              f"{imagenet_norm}", doc="GluonCV's FasterRCNNDefaultTrainTransform(600, 1000) without anchor targets: "
                                      "short side 600 within 1000, flip, normalize")
+    register("faster-rcnn-val", f"ResizeShortWithin(600, max_size=1000), ToTensor, {imagenet_norm}",
+             doc="GluonCV's FasterRCNNDefaultValTransform(600, 1000) (and Mask R-CNN's): short side 600 within 1000, "
+                 "normalize; gluon_augplug.data.WithImScale adds its im_scale")
     register("imagenet-test", f"Resize(256, keep_ratio=True), CenterCrop(224), ToTensor, {imagenet_norm}",
              doc="ImageNet evaluation: short side 256, centre 224 crop")
 

@@ -16,6 +16,8 @@ _LAZY = {
     "VOCDetection": "gluon_augplug.data.detection",
     "COCODetection": "gluon_augplug.data.detection",
     "VOC_CLASSES": "gluon_augplug.data.detection",
+    "MixupDetection": "gluon_augplug.data.mixup",
+    "WithImScale": "gluon_augplug.data.rcnn",
     "VOCSegmentation": "gluon_augplug.data.segmentation",
     "read_label_png": "gluon_augplug.data.segmentation",
     "ClipDataset": "gluon_augplug.data.clips",

@@ -212,3 +212,19 @@ def test_detection_val_presets_equal_gluoncvs_val_transforms(cat, preset, make, 
         assert np.abs(our_img - their_img.asnumpy()).max() < 0.03  # one level of 255 after normalization
         np.testing.assert_allclose(our_boxes, their_boxes.asnumpy() if hasattr(their_boxes, "asnumpy") else their_boxes,
                                    atol=1e-3)
+
+
+def test_faster_rcnn_val_with_im_scale_is_gluoncvs_val_transform(cat):
+    from gluon_augplug.data import WithImScale
+
+    src = mx.nd.array(cat, dtype="uint8")
+    their_img, their_boxes, their_scale = presets.rcnn.FasterRCNNDefaultValTransform(600, 1000)(src, BOXES.copy())
+    img, boxes, im_scale = WithImScale()(src, BOXES)
+    assert img.shape == their_img.shape == (3, 600, 750) and isinstance(img, mx.nd.NDArray)
+    assert np.abs(img.asnumpy() - their_img.asnumpy()).max() < 0.03  # within rounding of the resize
+    np.testing.assert_allclose(boxes, their_boxes, atol=1e-4)
+    assert boxes.dtype == np.float32
+    np.testing.assert_allclose(im_scale.asnumpy(), their_scale.asnumpy())
+    # through a Gluon dataset's transform, as GluonCV's eval loop reads it
+    dataset = mx.gluon.data.SimpleDataset([(src, BOXES.copy())]).transform(WithImScale())
+    assert float(dataset[0][2].asscalar()) == pytest.approx(400 / 600)

@@ -189,3 +189,15 @@ def register_keypoint_presets(register):
     register("simple-pose-val", pose_spec("val"),
              doc="GluonCV's SimplePoseDefaultValTransform at 256x192: the person's box with margin 1.25 warped to "
                  "192x256, normalize")
+
+
+@hookimpl(specname="augplug_register_presets")
+def register_tracking_presets(register):
+    """GluonCV's SiamRPN training augmentation (``TrkDataset``'s ``SiamRPNaugmentation`` settings), for the
+    template and search crops and the target's box, stopping at image and box (no anchors). pysot blurs the
+    search crop with p 0.2 where GluonCV does not: add ``MotionBlur(p=0.2)``."""
+    for name, size, shift, scale, what in (("siamrpn-template", 127, 4, 0.05, "template"),
+                                           ("siamrpn-search", 255, 64, 0.18, "search region")):
+        register(name, f"RandomShiftScaleCrop({size}, shift={shift}, scale={scale}), RandomLighting(1.0, eigen='siamrpn')",
+                 doc=f"GluonCV's SiamRPN {what} augmentation: the centre {size} window shifted by up to {shift} "
+                     f"pixels and each side scaled by up to {scale}, pysot's colour offset")

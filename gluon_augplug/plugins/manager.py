@@ -36,6 +36,7 @@ BUILTIN_PLUGINS = (("builtin", (
     "gluon_augplug.transforms.tensor", "gluon_augplug.transforms.composition", "gluon_augplug.transforms.autoaugment",
     "gluon_augplug.transforms.mixing", "gluon_augplug.transforms.detection", "gluon_augplug.transforms.video",
     "gluon_augplug.transforms.sizing", "gluon_augplug.transforms.warps",
+    "gluon_augplug.transforms.tracking",
     "gluon_augplug.presets",
 )),)
 ENV_LOAD = "GLUON_AUGPLUG_LOAD_PLUGINS"

@@ -11,6 +11,7 @@ from .geometric import (CenterCrop, RandomAffine, RandomCrop, RandomFlipLeftRigh
                         RandomResizedCrop, RandomRotation, Resize)
 from .sizing import PadIfNeeded, RandomResizeSide
 from .tensor import Normalize, ToTensor
+from .tracking import MotionBlur, RandomChannelGain, RandomShiftScaleCrop
 from .warps import BoxWarp, Letterbox, RandomBoxWarp, RandomCenterWarp
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "RandAugment", "TrivialAugmentWide", "AutoAugment", "Mixup", "CutMix",
     "RandomExpand", "RandomIoUCrop", "RandomColorDistort", "RandomInterpolationResize", "ResizeShortWithin",
     "RandomResizeSide", "PadIfNeeded", "RandomCenterWarp", "Letterbox", "RandomBoxWarp", "BoxWarp",
+    "RandomShiftScaleCrop", "MotionBlur", "RandomChannelGain",
 ]

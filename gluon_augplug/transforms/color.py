@@ -230,12 +230,13 @@ def _fused_jitter(img: np.ndarray, steps) -> np.ndarray:
 class RandomLighting(_ColorMap, Transform):
     """AlexNet-style PCA lighting noise with per-channel coefficients drawn from N(0, alpha).
 
-    ``eigen`` names the principal components: ImageNet's (MXNet's ``RandomLighting``) or COCO's (CornerNet's, as
-    GluonCV's ``CenterNetDefaultTrainTransform`` adds them)."""
+    ``eigen`` names the principal components: ImageNet's (MXNet's ``RandomLighting``), COCO's (CornerNet's, as
+    GluonCV's ``CenterNetDefaultTrainTransform`` adds them) or SiamRPN's (pysot's ``rgbVar``, which GluonCV's
+    ``SiamRPNaugmentation`` subtracts with coefficients from N(0, 1): ``alpha=1``)."""
 
     random = True
     alpha = P.Number(0.1, 0.0, None, doc="standard deviation of the PCA coefficients")
-    eigen = P.Choice("imagenet", tuple(LIGHTING_EIGS), "whose principal components: ImageNet's or COCO's (CenterNet)")
+    eigen = P.Choice("imagenet", tuple(LIGHTING_EIGS), "whose principal components: ImageNet's, COCO's (CenterNet) or SiamRPN's")
 
     def color_maps(self, params, means):
         maps = np.tile(np.hstack([np.eye(3), np.zeros((3, 1))]), (len(params), 1, 1))

@@ -29,7 +29,11 @@ COCO_LIGHTING_EIG = (np.array([[-0.58752847, -0.69563484, 0.41340352],
                                [-0.5832747, 0.00994535, -0.81221408],
                                [-0.56089297, 0.71832671, 0.41158938]], np.float64)
                      * np.array([0.2141788, 0.01817699, 0.00341571]) * 255.0).astype(np.float32)
-LIGHTING_EIGS = {"imagenet": LIGHTING_EIG, "coco": COCO_LIGHTING_EIG}
+# pysot's and GluonCV's SiamRPN colour offset (rgbVar, for BGR images, subtracted): as an RGB lighting matrix
+SIAMRPN_LIGHTING_EIG = -np.array([[-0.55919361, 0.98062831, -0.41940627],
+                                  [1.72091413, 0.19879334, -1.82968581],
+                                  [4.64467907, 4.73710203, 4.88324118]], np.float32)[::-1].copy()
+LIGHTING_EIGS = {"imagenet": LIGHTING_EIG, "coco": COCO_LIGHTING_EIG, "siamrpn": SIAMRPN_LIGHTING_EIG}
 
 
 def keep_channels(out: np.ndarray, like: np.ndarray) -> np.ndarray:

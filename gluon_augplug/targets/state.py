@@ -129,7 +129,7 @@ class TargetState:
         if self.masks is not None:
             self.masks = [transform.apply_mask(m, params, in_hw, out_hw) for m in self.masks]
         if self.keypoints is not None:
-            self.keypoints = transform.apply_keypoints(self.keypoints, params, in_hw, out_hw)
+            self._move_keypoints_by(transform, params, in_hw, out_hw)
         self.hw = out_hw
         if self._rows is not None and self.options.clip:
             self._clip()
@@ -194,6 +194,25 @@ class TargetState:
                     self._mirror_ids()
             self._keypoints_outside()
 
+    def _move_keypoints_by(self, transform: Any, params: dict, in_hw: tuple[int, int], out_hw: tuple[int, int]) -> None:
+        """A step's own ``apply_keypoints``, with three probe points riding along: whether they come back turned the
+        other way round tells a mirror (whose declared left and right joints then trade places), as a negative
+        determinant does for ``geometry()``."""
+        n, h, w = len(self.keypoints), in_hw[0], in_hw[1]
+        probes = np.zeros((3, self.keypoints.shape[1]))
+        probes[:, :2] = [[w * 0.25, h * 0.25], [w * 0.75, h * 0.25], [w * 0.25, h * 0.75]]
+        moved = np.asarray(transform.apply_keypoints(np.vstack([self.keypoints, probes]), params, in_hw, out_hw))
+        if moved.ndim != 2 or len(moved) != n + 3:  # it dropped points itself: the probes cannot be told apart
+            self.keypoints = np.asarray(transform.apply_keypoints(self.keypoints, params, in_hw, out_hw))
+            if len(self.keypoints) != len(self.keypoint_ids):  # which rows went is unknown: number them anew
+                self.keypoint_ids = np.arange(len(self.keypoints))
+            return
+        self.keypoints = moved[:n]
+        if _orientation(moved[n:, :2]) * _orientation(probes[:, :2]) < 0:
+            self.mirrored = not self.mirrored
+            if self._swap is not None:
+                self._mirror_ids()
+
     def _mirror_ids(self) -> None:
         """A mirror turns each declared left joint into its right one: relabel, then restore the rows' order."""
         assert self._swap is not None
@@ -252,6 +271,12 @@ try:  # the clip ufunc itself: np.clip's argument checks cost 5x the work on a f
     _UFUNC_CLIP = np.core.umath.clip  # type: ignore[attr-defined]
 except AttributeError:  # pragma: no cover - numpy 2 moved it
     _UFUNC_CLIP = np._core.umath.clip  # type: ignore[attr-defined]
+
+def _orientation(points: np.ndarray) -> float:
+    """The sign of the turn from the first point to the second and the third (negative once mirrored)."""
+    (ax, ay), (bx, by), (cx, cy) = points[:3].tolist()
+    return float(np.sign((bx - ax) * (cy - ay) - (by - ay) * (cx - ax)))
+
 
 def _swap_table(pairs: tuple, n: int) -> np.ndarray | None:
     """The joint each joint becomes under a mirror (None: no pairs declared)."""

@@ -237,3 +237,25 @@ def test_coco_lighting_adds_gluoncvs_center_net_offset(cat):
     np.testing.assert_allclose(ours, np.clip(expected, 0, 255), atol=1e-3)
     imagenet = build_pipeline("RandomLighting(0.1)")[0].apply(img, "HWC", alpha=list(alpha))
     assert np.abs(imagenet - ours).max() > 0.5
+
+
+def test_a_mirror_through_apply_keypoints_swaps_the_pairs_too():
+    """A plugin flip that moves keypoints with its own apply_keypoints: the engine's probe points tell the mirror."""
+    from gluon_augplug import Transform
+    from gluon_augplug.pipeline.pipeline import Pipeline
+    from gluon_augplug.targets import TargetOptions
+
+    class OwnFlip(Transform):
+        targets = "geometric"
+
+        def apply(self, img, layout):
+            return np.ascontiguousarray(img[:, ::-1])
+
+        def apply_keypoints(self, points, params, in_hw, out_hw):
+            out = points.copy()
+            out[:, 0] = in_hw[1] - out[:, 0]
+            return out
+
+    pipe = Pipeline([OwnFlip()], targets=TargetOptions(flip_pairs=((0, 1),)))
+    moved = pipe(np.zeros((20, 30, 3), np.uint8), keypoints=np.array([[5.0, 5, 0], [25, 5, 1], [10, 10, 2]]))[1]
+    np.testing.assert_array_equal(moved, [[5, 5, 1], [25, 5, 0], [20, 10, 2]])

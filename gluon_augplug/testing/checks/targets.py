@@ -113,3 +113,69 @@ def check_targets(ctx: CheckContext) -> str | None:
     if mode is TargetMode.PIXEL and "masks" in kinds and not np.array_equal(result.masks, mask):
         return "declared 'pixel' but changed the mask"
     return None
+
+
+def _dots_scene() -> tuple[np.ndarray, np.ndarray]:
+    """Three 4x4 dots on gray, red (a left joint), green (its right partner) and blue, as three keypoints."""
+    img = np.full((96, 128, 3), 96, np.uint8)
+    points = np.array([[40.0, 30.0], [88.0, 30.0], [40.0, 66.0]])
+    for (x, y), colour in zip(points.astype(int), ((255, 0, 0), (0, 255, 0), (0, 0, 255))):
+        img[y - 2:y + 2, x - 2:x + 2] = colour
+    return img, points
+
+
+def _find_dots(out: np.ndarray) -> list | None:
+    """The centres of the red, green and blue dots in an HWC image, or None where one cannot be told."""
+    r, g, b = (out[:, :, c].astype(np.float64) for c in range(3))
+    found = []
+    for mine, other1, other2 in ((r, g, b), (g, r, b), (b, r, g)):
+        ys, xs = np.nonzero((mine > 160) & (other1 < 110) & (other2 < 110))
+        if len(xs) < 4 or xs.min() == 0 or ys.min() == 0 or xs.max() >= out.shape[1] - 1 or ys.max() >= out.shape[0] - 1:
+            return None
+        found.append((float(xs.mean()) + 0.5, float(ys.mean()) + 0.5))
+    return found
+
+
+@check("flip_pairs", per_sample=True, doc=(
+    "keypoints' flip_pairs: on three coloured dots (a left joint, its right partner, a third), a geometric transform "
+    "that moves keypoints must give each row the point whose pixels it names: when its pixels come out mirrored "
+    "(the dots turned the other way round), the left joint's row holds the point on the right dot's pixels, as "
+    "GluonCV's joint_pairs swap them; otherwise each row keeps its own dot (within 3 pixels)"))
+def check_flip_pairs(ctx: CheckContext) -> str | None:
+    t = ctx.transform()
+    if target_mode(t) is not TargetMode.GEOMETRIC:
+        raise Skip("does not move targets (not 'geometric')")
+    if ctx.takes_tensors():
+        raise Skip("works on tensors, after ToTensor")
+    if isinstance(t, Transform) and t.target_problem(("keypoints",)) is not None:
+        raise Skip(f"does not move keypoints: {t.target_problem(('keypoints',))}")
+    img, points = _dots_scene()
+    try:
+        pipe = build_pipeline([ctx.item], registry=ctx.registry, targets={
+            "kinds": ["keypoints"], "options": {"flip_pairs": [[0, 1]], "keypoints_outside": "keep"}})
+    except AugplugError as exc:
+        return str(exc)
+    for seed in _SEEDS:
+        result = pipe.apply(img, np.random.default_rng(seed), keypoints=points)
+        out = np.asarray(result.image)
+        if out.ndim != 3 or out.shape[2] < 3:
+            raise Skip("its output is not an RGB HWC image")
+        dots = _find_dots(out)
+        if dots is None or len(result.keypoints) != 3:
+            continue  # a dot cropped away or recoloured: nothing to compare
+        mirrored = _turn(dots) * _turn(points.tolist()) < 0
+        expected = [dots[1], dots[0], dots[2]] if mirrored else dots
+        for row, (want, what) in enumerate(zip(expected, ("left", "right", "third"))):
+            got = result.keypoints[row, :2]
+            if np.hypot(got[0] - want[0], got[1] - want[1]) > 3:
+                return (f"keypoint row {row} (the {what} joint) went to {np.round(got, 1).tolist()}, but the dot it "
+                        f"names is at {np.round(want, 1).tolist()}: the pixels came out {'' if mirrored else 'not '}"
+                        f"mirrored, so rows 0 and 1 (declared flip_pairs) should {'' if mirrored else 'not '}trade "
+                        f"places (seed {seed}); move keypoints through geometry(), or return them from apply_keypoints "
+                        f"as the pixels went and let the engine relabel the pairs")
+    return None
+
+
+def _turn(points: list) -> float:
+    (ax, ay), (bx, by), (cx, cy) = points[:3]
+    return float(np.sign((bx - ax) * (cy - ay) - (by - ay) * (cx - ax)))

@@ -8,12 +8,11 @@ numpy<1.24). Every library gets the same images (an .npz written by bench.py).
 """
 import argparse
 import json
-import statistics
 import sys
-import time
 
 import numpy as np
-from pose import pose_rows  # benchmarks/, the script's own folder
+from family import median_rate  # benchmarks/, the script's own folder
+from pose import pose_rows
 from segmentation import segmentation_rows
 
 
@@ -153,15 +152,6 @@ def detection_rows(library, data, repeats, scale):
 
             rows.append({"pipeline": "ssd", "size": size, "mode": mode, "img_per_s": median_rate(run, n, repeats)})
     return rows
-
-
-def median_rate(fn, n_images, repeats):
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        rates.append(n_images / (time.perf_counter() - start))
-    return statistics.median(rates)
 
 
 def main():

@@ -24,11 +24,43 @@ except ImportError:  # pragma: no cover - gluon_augplug works on numpy without M
     _Base = object
 
 
+class SharedEpoch:
+    """An epoch (and any other ``_SHARED`` counters) in shared memory, so that ``set_epoch`` reaches the worker
+    processes MXNet's DataLoader forked when it was created; a pickled copy gets its own."""
+
+    _SHARED = {"_epoch": "q"}
+
+    def _share(self, **values: int) -> None:
+        for name, code in self._SHARED.items():
+            setattr(self, name, multiprocessing.RawValue(code, int(values[name.lstrip("_")])))
+
+    @property
+    def epoch(self) -> int:
+        return int(self._epoch.value)  # type: ignore[attr-defined]
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose draws the next items get."""
+        if not isinstance(epoch, (int, np.integer)) or epoch < 0:
+            raise InputError(f"set_epoch: epoch must be a non-negative integer, got {epoch!r}")
+        self._epoch.value = int(epoch)  # type: ignore[attr-defined]
+
+    def __getstate__(self) -> dict:  # RawValue is shared by fork only
+        state = self.__dict__.copy()
+        for name in self._SHARED:
+            state[name] = int(getattr(self, name).value)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        values = {name.lstrip("_"): state.pop(name) for name in self._SHARED}
+        self.__dict__.update(state)
+        self._share(**values)
+
+
 class ItemIndexError(AugplugError, IndexError):
     """An item number that is not an integer in range (an IndexError, so iteration stops as usual)."""
 
 
-class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
+class AugmentedDataset(SharedEpoch, _Base):  # type: ignore[misc,valid-type]
     """Apply ``pipeline`` to the first element of each item of ``dataset``, seeded per sample.
 
     Parameters
@@ -79,17 +111,7 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
         self._moves_pixels = targets is None and _moves_pixels(self.pipeline)
         self.seed = seed
         self._key = seed_key(seed)
-        self._epoch = multiprocessing.RawValue("q", int(epoch))
-
-    @property
-    def epoch(self) -> int:
-        return int(self._epoch.value)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose augmentations the next items get."""
-        if not isinstance(epoch, (int, np.integer)) or epoch < 0:
-            raise InputError(f"set_epoch: epoch must be a non-negative integer, got {epoch!r}")
-        self._epoch.value = int(epoch)
+        self._share(epoch=epoch)
 
     def generator(self, index: int, epoch: int | None = None) -> np.random.Generator:
         return sample_generator(self._key, index, self.epoch if epoch is None else epoch)
@@ -133,15 +155,6 @@ class AugmentedDataset(_Base):  # type: ignore[misc,valid-type]
             _refuse_unnamed_targets(item, index)
         return (self.pipeline(item[0], rng=rng),) + item[1:]
 
-    def __getstate__(self) -> dict:  # RawValue is shared by fork only; a pickled copy gets its own
-        state = self.__dict__.copy()
-        state["_epoch"] = self.epoch
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        epoch = state.pop("_epoch")
-        self.__dict__.update(state)
-        self._epoch = multiprocessing.RawValue("q", int(epoch))
 
 
 def _target_kinds(targets: Any) -> tuple[str, ...]:

@@ -2,7 +2,6 @@
 weight drawn from (seed, index, epoch) instead of NumPy's global stream."""
 from __future__ import annotations
 
-import multiprocessing
 from typing import Any
 
 import numpy as np
@@ -11,12 +10,12 @@ from ..errors import InputError
 from ..errors import ParameterError
 from ..pipeline.build import check_seed
 from ..randomness import seed_key
-from .augment import _Base  # type: ignore[attr-defined]
+from .augment import SharedEpoch, _Base  # type: ignore[attr-defined]
 
 _MIXUP_STREAM = 1  # the third counter word: these draws never meet the pipeline's (word 0) for the same seed
 
 
-class MixupDetection(_Base):  # type: ignore[misc,valid-type]
+class MixupDetection(SharedEpoch, _Base):  # type: ignore[misc,valid-type]
     """Blend each ``(img, boxes)`` item with a partner drawn from the rest of the data set, weight ``lambda`` drawn
     from Beta(``alpha``, ``beta``) and clipped to [0, 1], as GluonCV's ``MixupDetection(dataset, np.random.beta,
     1.5, 1.5)``: both images on the larger canvas (``img1 * lambda + img2 * (1 - lambda)``, truncated to uint8),
@@ -38,24 +37,15 @@ class MixupDetection(_Base):  # type: ignore[misc,valid-type]
         The draws' seed and the initial epoch (:meth:`set_epoch`, shared with forked workers).
     """
 
+    _SHARED = {"_epoch": "q", "_on": "b"}
+
     def __init__(self, dataset: Any, alpha: float = 1.5, beta: float = 1.5, seed: int = 0, epoch: int = 0):
         check_seed(seed, "MixupDetection: seed", InputError, optional=False)
         self._dataset = dataset
         self.seed = seed
         self._key = np.array(seed_key(seed), dtype=np.uint64)
-        self._epoch = multiprocessing.RawValue("q", int(epoch))
-        self._on = multiprocessing.RawValue("b", 1)
+        self._share(epoch=epoch, on=1)
         self.alpha, self.beta = _positive("alpha", alpha), _positive("beta", beta)
-
-    @property
-    def epoch(self) -> int:
-        return int(self._epoch.value)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose draws the next items get."""
-        if not isinstance(epoch, (int, np.integer)) or epoch < 0:
-            raise InputError(f"set_epoch: epoch must be a non-negative integer, got {epoch!r}")
-        self._epoch.value = int(epoch)
 
     def set_mixup(self, on: bool) -> None:
         """Turn mixup on or off (off: every item keeps its image, with a weight column of ones)."""
@@ -106,16 +96,6 @@ class MixupDetection(_Base):  # type: ignore[misc,valid-type]
             return mx.nd.array(mixed, dtype="uint8", ctx=img1.context), boxes
         return mixed, boxes
 
-    def __getstate__(self) -> dict:  # RawValue is shared by fork only; a pickled copy gets its own
-        state = self.__dict__.copy()
-        state["_epoch"], state["_on"] = self.epoch, int(self._on.value)
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        epoch, on = state.pop("_epoch"), state.pop("_on")
-        self.__dict__.update(state)
-        self._epoch = multiprocessing.RawValue("q", int(epoch))
-        self._on = multiprocessing.RawValue("b", int(on))
 
 
 def _positive(name: str, value: Any) -> float:

@@ -84,6 +84,9 @@ EXAMPLES = {
 # classes that move a box by painting it into a mask and reading it back: a box must lie inside the image (the
 # unclipped copy that min_visibility measures against is clipped for them)
 BOXES_BY_MASK = frozenset({"ElasticTransform", "GridDistortion", "OpticalDistortion"})
+# classes that keep the keypoints outside their holes through a set(): the order comes back shuffled (and equal
+# points merged), so each point goes through alone
+KEYPOINTS_AS_A_SET = frozenset({"CoarseDropout"})
 # scalar OpenCV codes (a sequence would fail at the first image, in OpenCV)
 CODES = {"interpolation": (0, 1, 2, 3, 4), "mask_interpolation": (0, 1, 2, 3, 4), "border_mode": (0, 1, 2, 3, 4)}
 

@@ -118,9 +118,11 @@ class AlbumentationsTransform(LibraryTransform):
             return points
         # albumentations counts from pixel centres (a flip maps x to W - 1 - x), gluon_augplug from pixel edges
         given = [(x - 0.5, y - 0.5, 0.0, 1.0) for x, y in points[:, :2].tolist()]
-        moved = self.wrapped.apply_to_keypoints(given, **drawn)
-        if len(moved) != len(given):  # it removed some (CoarseDropout's holes): find which, one by one
-            moved = [(self.wrapped.apply_to_keypoints([k], **drawn) or [(np.nan, np.nan)])[0] for k in given]
+        moved = None
+        if type(self.wrapped).__name__ not in catalog.KEYPOINTS_AS_A_SET:
+            moved = self.wrapped.apply_to_keypoints(given, **drawn)
+        if moved is None or len(moved) != len(given):  # it removed some (CoarseDropout's holes): find which, one by one
+            moved = [(list(self.wrapped.apply_to_keypoints([k], **drawn)) or [(np.nan, np.nan)])[0] for k in given]
         out = points.astype(np.float64, copy=True)
         out[:, :2] = np.asarray([k[:2] for k in moved], np.float64).reshape(-1, 2) + 0.5
         return out

@@ -201,10 +201,16 @@ def test_keypoints_count_from_pixel_edges_and_holes_drop_them():
     np.testing.assert_allclose(flipped.keypoints, [[19.5, 0.5], [17.0, 4.0]])  # as the built-in flip: x -> W - x
     rng = np.random.default_rng(0)
     image, points = rng.integers(0, 255, (100, 120, 3)).astype(np.uint8), rng.uniform(0, 100, (120, 2))
+    points[1] = points[0]  # albumentations 1.3 keeps them in a set(), which would merge these and shuffle the rest
     result = build_pipeline("AlbuCoarseDropout(max_holes=8, max_height=16, max_width=16, p=1)").apply(
         image, keypoints=points)
-    assert 0 < len(result.keypoints) < 120  # those in a hole are dropped, the others kept where they were
-    assert {tuple(p) for p in result.keypoints} <= {tuple(p) for p in points}
+    assert 0 < len(result.keypoints) < 120  # those in a hole are dropped, the others kept where they were, in order
+    kept = {tuple(p) for p in result.keypoints}
+    np.testing.assert_array_equal(result.keypoints, [p for p in points if tuple(p) in kept])
+    joints = np.array([[90.0, 10.0], [10.0, 10.0], [50.0, 80.0], [10.0, 60.0], [70.0, 40.0]])
+    untouched = build_pipeline("AlbuCoarseDropout(max_holes=1, max_height=1, max_width=1, p=1)", seed=3).apply(
+        image, keypoints=joints)  # no hole reaches a joint: all come back, in their rows
+    np.testing.assert_array_equal(untouched.keypoints, joints)
 
 
 def test_boxes_of_the_mask_based_warps_stay_whole_when_they_reach_outside():

@@ -7,14 +7,16 @@ from .base import BatchPipeline, BatchTransform
 from .state import BatchState
 
 
-def build_batch_pipeline(spec, seed=None, *, registry=None, strict=None) -> BatchPipeline:
+def build_batch_pipeline(spec, seed=None, *, registry=None, strict=None, targets=None) -> BatchPipeline:
     """Build a :class:`BatchPipeline` from a spec (string, list, dict or YAML/JSON file) of transforms that
-    have a batch path (``augplug transforms --kind batch``)."""
+    have a batch path (``augplug transforms --kind batch``); ``targets=`` as :func:`~gluon_augplug.build_pipeline`'s
+    (kinds checked now; the options ``flip_pairs``, ``instance_masks``, ``box_format``, ``min_area`` and
+    ``min_visibility`` hold for every sample)."""
     from ..pipeline.build import build_transforms, check_seed
 
     check_seed(seed, "seed")
     transforms, spec_seed = build_transforms(spec, kind="batch", registry=registry, strict=strict)
-    return BatchPipeline(transforms, spec_seed if seed is None else seed)
+    return BatchPipeline(transforms, spec_seed if seed is None else seed, targets=targets)
 
 
 __all__ = ["BatchPipeline", "BatchTransform", "BatchState", "build_batch_pipeline"]

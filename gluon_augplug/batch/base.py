@@ -14,6 +14,8 @@ from ..errors import InputError, SpecError
 from ..randomness import RandomSource
 from ..pipeline.spec import render_spec
 from ..compat import BatchTransform, as_batch_step
+from ..targets.formats import declared_targets
+from ..targets.state import TARGET_KINDS
 from ..transforms.base import Transform
 from .._lazy import mxnet as mx
 from .state import DeviceState, NumpyState, to_device
@@ -46,7 +48,7 @@ class BatchPipeline:
     how it comes out. Targets then have a (B, T) prefix (boxes (B, T, M, 4+)).
     """
 
-    def __init__(self, transforms: Sequence[Transform | BatchTransform], seed: int | None = None):
+    def __init__(self, transforms: Sequence[Transform | BatchTransform], seed: int | None = None, targets: Any = None):
         self.transforms = [as_batch_step(t) for t in transforms]  # a 0.1 BatchTransform as a Transform
         for t in self.transforms:
             if not (isinstance(t, Transform) and t.supports_batch()):
@@ -57,6 +59,18 @@ class BatchPipeline:
         self.seed = seed
         self._source = RandomSource(seed)
         self.mixes_labels = any(t.mixes_labels for t in self.transforms)
+        kinds, self.target_options = declared_targets(targets)
+        if kinds:
+            self._check_targets(kinds)
+
+    def _check_targets(self, kinds: Sequence[str]) -> None:
+        unknown = set(kinds) - set(TARGET_KINDS)
+        if unknown:
+            raise InputError(f"unknown target kind {sorted(unknown)[0]!r}; the kinds are {', '.join(TARGET_KINDS)}")
+        for t in self.transforms:
+            problem = t.target_problem(tuple(kinds))
+            if problem:
+                raise SpecError(f"this batch pipeline cannot move {' and '.join(kinds)}: {problem}")
 
     def __call__(self, data: Any, labels: Any = None, classes: int | None = None, smoothing: float = 0.0,
                  rng: np.random.Generator | None = None, boxes: Any = None, masks: Any = None,
@@ -119,11 +133,9 @@ class BatchPipeline:
             if self.mixes_labels:
                 raise InputError(f"{', '.join(t.spec_name for t in self.transforms if t.mixes_labels)} with "
                                  f"{' and '.join(given)}: mixing detection samples is not supported in batch pipelines")
-            for t in self.transforms:
-                problem = t.target_problem(tuple(given))
-                if problem:
-                    raise SpecError(f"this batch pipeline cannot move {' and '.join(given)}: {problem}")
-            state.set_targets(**{k: v.asnumpy() if hasattr(v, "asnumpy") else np.asarray(v) for k, v in given.items()})
+            self._check_targets(tuple(given))
+            state.set_targets(**{k: v.asnumpy() if hasattr(v, "asnumpy") else np.asarray(v) for k, v in given.items()},
+                              options=self.target_options)
         for t in self.transforms:
             t.run_batch(state)
         out = state.result()

@@ -13,6 +13,7 @@ applied in one pass. Two backends share this bookkeeping:
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import cv2
@@ -89,6 +90,7 @@ class BatchState:
         self.samples: Any = None  # a list of TargetState  # one per sample when boxes, masks or keypoints ride along
         self._given: dict = {}  # kind -> the padded array given (for the shapes of the result)
         self._box_rows: list = []  # per sample: the rows of the given boxes that are boxes, not -1 padding
+        self._instance = False  # the masks are (N, M, H, W), one per box row
         self._last_step = "the input"
         self.clip_length = 1  # > 1: the batch is B clips of this many frames, and each clip gets one draw
 
@@ -103,19 +105,32 @@ class BatchState:
 
     # -- targets: one TargetState per sample ------------------------------------------------
     def set_targets(self, boxes: np.ndarray | None = None, masks: np.ndarray | None = None,
-                    keypoints: np.ndarray | None = None) -> None:
+                    keypoints: np.ndarray | None = None, options: TargetOptions | None = None) -> None:
         """Per-sample targets that every geometric step moves with the pixels: boxes (N, M, 4+) and keypoints
-        (N, P, 2+) padded with -1 rows (GluonCV's ``Pad(pad_val=-1)``), label masks (N, H, W[, K])."""
+        (N, P, 2+) padded with -1 rows (GluonCV's ``Pad(pad_val=-1)``), label masks (N, H, W[, K]), or with
+        ``options.instance_masks`` one mask per box row, (N, M, H, W) (zeros under the -1 rows)."""
         n, (h, w) = self.n, self.in_hw
+        options = options or TargetOptions()
+        instance = options.instance_masks and masks is not None
         if boxes is not None and (boxes.ndim != 3 or boxes.shape[0] != n or boxes.shape[2] < 4):
             raise InputError(f"batch boxes: expected ({n}, M, 4+) boxes padded with -1 rows, got shape {boxes.shape}")
-        if masks is not None and (masks.ndim not in (3, 4) or masks.shape[0] != n or tuple(masks.shape[1:3]) != (h, w)):
+        if masks is not None and instance and (boxes is None or masks.ndim != 4 or masks.shape[:2] != boxes.shape[:2]
+                                               or tuple(masks.shape[2:]) != (h, w)):
+            m = "M" if boxes is None else boxes.shape[1]
+            raise InputError(f"batch instance masks: expected ({n}, {m}, {h}, {w}), one mask per box row (the boxes "
+                             f"given too), got shape {masks.shape}")
+        if masks is not None and not instance and (masks.ndim not in (3, 4) or masks.shape[0] != n
+                                                   or tuple(masks.shape[1:3]) != (h, w)):
             raise InputError(f"batch masks: expected ({n}, {h}, {w}[, K]) label masks, got shape {masks.shape}")
         if keypoints is not None and (keypoints.ndim != 3 or keypoints.shape[0] != n or keypoints.shape[2] < 2):
             raise InputError(f"batch keypoints: expected ({n}, P, 2+) keypoints padded with -1 rows, got shape "
                              f"{keypoints.shape}")
+        if options.keypoints_outside != "drop":
+            raise InputError(f"keypoints_outside={options.keypoints_outside!r}: in a batch every point keeps its row, "
+                             f"and one that leaves the image becomes a -1 row (GluonCV's padding); leave the default")
         self._given = {k: v for k, v in (("boxes", boxes), ("masks", masks), ("keypoints", keypoints)) if v is not None}
-        options = TargetOptions(keypoints_outside="keep")  # the batch keeps every point's row
+        self._instance = instance
+        per_sample = replace(options, keypoints_outside="keep")  # the batch keeps every point's row
         self.samples = []
         self._box_rows = []
         for i in range(n):
@@ -123,13 +138,14 @@ class BatchState:
             if boxes is not None:
                 self._box_rows.append(np.nonzero(~np.all(boxes[i, :, :4] == -1, axis=1))[0])
                 sample_boxes = boxes[i, self._box_rows[i]].astype(np.float64)
+            sample_masks = None if masks is None else list(masks[i, self._box_rows[i]]) if instance else [masks[i]]
             self.samples.append(TargetState(
-                (h, w), options, sample_boxes, None if masks is None else [masks[i]],
+                (h, w), per_sample, sample_boxes, sample_masks,
                 None if keypoints is None else keypoints[i].astype(np.float64), track_left=True))
 
     def moved_targets(self) -> dict:
         """The targets moved so far, padded as given: boxes that left the image (or were padding) and points
-        that left it are -1 rows, in their rows of the input."""
+        that left it are -1 rows, in their rows of the input; an instance mask whose box left is zeros."""
         out: dict = {}
         if "boxes" in self._given:
             given = self._given["boxes"]
@@ -139,9 +155,19 @@ class BatchState:
                 boxes[i, self._box_rows[i][ids]] = moved
             out["boxes"] = boxes
         if "masks" in self._given:
-            for sample in self.samples:
-                sample.flush()
-            out["masks"] = np.stack([sample.masks[0] for sample in self.samples])
+            if self._instance:
+                h, w = self.samples[0].hw
+                masks = np.zeros(self._given["masks"].shape[:2] + (h, w), self._given["masks"].dtype)
+                for i, sample in enumerate(self.samples):
+                    ids = sample.result_boxes_and_ids()[1]
+                    kept = sample.result_masks()
+                    if kept:
+                        masks[i, self._box_rows[i][ids]] = np.stack(kept)
+                out["masks"] = masks
+            else:
+                for sample in self.samples:
+                    sample.flush()
+                out["masks"] = np.stack([sample.masks[0] for sample in self.samples])
         if "keypoints" in self._given:
             points = []
             for sample in self.samples:

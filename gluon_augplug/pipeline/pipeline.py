@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..data.decode import EncodedImage
 from ..errors import InputError, InputTypeError, ReplayError, SpecError
-from ..targets.formats import TargetOptions
+from ..targets.formats import TargetOptions, declared_targets
 from ..targets.state import TARGET_KINDS, TargetState
 from ..transforms.base import HWC, RandomSource, Record, Transform, check_image, like_input, to_numpy
 from ..transforms.composition import Compose, child_problem
@@ -49,24 +49,17 @@ def _like(array: np.ndarray, original: Any) -> Any:
     return array
 
 
+def _instance_masks_like(state: TargetState, given: Any) -> Any:
+    """The kept boxes' masks as the caller gave them: a list, or one (N, H, W) array (NDArray) of the kept ones."""
+    moved = state.result_masks()
+    if isinstance(given, (list, tuple)):
+        return [_like(m, o) for m, o in zip(moved, given)]
+    return _like(np.stack(moved) if moved else np.zeros((0, *state.hw), np.dtype(given.dtype)), given)
+
+
 def _check_record(record: Any) -> None:
     if not isinstance(record, dict) or "children" not in record:
         raise ReplayError("expected the record returned by Pipeline.apply_with_params or Pipeline.apply")
-
-
-def _declared_targets(targets: Any) -> tuple[tuple[str, ...], TargetOptions]:
-    """``targets=`` of build_pipeline: a kind ("boxes"), kinds, or {"kinds": [...], "options": {...}}."""
-    if isinstance(targets, TargetOptions):
-        return (), targets
-    if isinstance(targets, str):
-        return (targets,), TargetOptions()
-    if isinstance(targets, dict):
-        kinds = targets.get("kinds", ())
-        return (tuple([kinds]) if isinstance(kinds, str) else tuple(kinds)), TargetOptions.of(targets.get("options"))
-    if isinstance(targets, (list, tuple)):
-        return tuple(targets), TargetOptions()
-    raise InputError(f"targets: expected a kind ('boxes', 'masks', 'keypoints'), a list of them, or "
-                     f"{{'kinds': [...], 'options': {{...}}}}, got {type(targets).__name__}")
 
 
 class Pipeline:
@@ -112,7 +105,7 @@ class Pipeline:
         self.target_options = TargetOptions()
         self._checked: set = set()
         if targets is not None:  # the kinds of targets this pipeline will move: checked now, at build time
-            kinds, options = _declared_targets(targets)
+            kinds, options = declared_targets(targets)
             self.target_options = options
             self.check_targets(kinds)
 
@@ -325,10 +318,11 @@ class Pipeline:
         arr = None if encoded else to_numpy(img)
         if arr is not None:
             check_image(arr, HWC, "pipeline input")
-        single_mask = masks is not None and not isinstance(masks, (list, tuple))
-        mask_list = None if masks is None else ([masks] if single_mask else list(masks))
+        options = options or self.target_options
+        single_mask = masks is not None and not isinstance(masks, (list, tuple)) and not options.instance_masks
+        mask_list = None if masks is None else ([masks] if single_mask else list(masks))  # (N, H, W) gives N masks
         hw = img.size() if encoded else (arr.shape[0], arr.shape[1])  # type: ignore[union-attr]  # arr: not encoded
-        state = TargetState(hw, options or self.target_options, boxes, mask_list, keypoints)
+        state = TargetState(hw, options, boxes, mask_list, keypoints)
         self.check_targets(state.kinds())
         out, record = self._run_encoded(img, rng, replay, state) if encoded else \
             self._run_numpy(arr, rng, replay, state)
@@ -338,6 +332,7 @@ class Pipeline:
             image=out,
             boxes=None if boxes is None else _like(state.result_boxes(), boxes),
             masks=None if masks is None else (_like(state.masks[0], masks) if single_mask
+                                              else _instance_masks_like(state, masks) if options.instance_masks
                                               else [_like(m, o) for m, o in zip(state.masks, masks)]),
             keypoints=None if keypoints is None else _like(state.keypoints, keypoints),
             record=record,

@@ -55,6 +55,10 @@ class TargetOptions:
         determinant): the left and right joints of a skeleton, GluonCV's ``joint_pairs``
         (``COCOKeyPoints.joint_pairs``). Rows are those of the keypoints as given; after a mirror the point that was
         joint ``i`` is joint ``j``. Empty (the default): rows keep their ids, as albumentations does.
+    instance_masks : bool
+        The masks are one (H, W) mask per box, in the boxes' order (Mask R-CNN's ``(N, H, W)`` instance masks): a box
+        a step drops (or the final filters drop) takes its mask with it, so the masks that come back are those of
+        the boxes that come back, in their order. Default False: masks are label maps, independent of the boxes.
     """
 
     box_format: str = "xyxy"
@@ -63,9 +67,12 @@ class TargetOptions:
     min_visibility: float = 0.0
     keypoints_outside: str = "drop"
     flip_pairs: Any = ()
+    instance_masks: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "flip_pairs", _flip_pairs(self.flip_pairs))
+        if not isinstance(self.instance_masks, bool):
+            raise ParameterError("TargetOptions", "instance_masks", self.instance_masks, "True or False")
         object.__setattr__(self, "box_format", box_format(self.box_format))
         if not isinstance(self.clip, bool):
             raise ParameterError("TargetOptions", "clip", self.clip, "True or False")
@@ -187,3 +194,21 @@ def box_ious(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     inter = np.prod(np.maximum(bottom_right - top_left, 0), axis=2)
     union = box_area(a)[:, None] + box_area(b)[None, :] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def declared_targets(targets: Any) -> tuple[tuple[str, ...], TargetOptions]:
+    """``targets=`` of build_pipeline and BatchPipeline: None, a kind ("boxes"), kinds, TargetOptions, or
+    {"kinds": [...], "options": {...}}: the kinds to check at build time and the options."""
+    if targets is None:
+        return (), TargetOptions()
+    if isinstance(targets, TargetOptions):
+        return (), targets
+    if isinstance(targets, str):
+        return (targets,), TargetOptions()
+    if isinstance(targets, dict):
+        kinds = targets.get("kinds", ())
+        return (tuple([kinds]) if isinstance(kinds, str) else tuple(kinds)), TargetOptions.of(targets.get("options"))
+    if isinstance(targets, (list, tuple)):
+        return tuple(targets), TargetOptions()
+    raise InputError(f"targets: expected a kind ('boxes', 'masks', 'keypoints'), a list of them, or "
+                     f"{{'kinds': [...], 'options': {{...}}}}, got {type(targets).__name__}")

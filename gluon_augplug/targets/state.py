@@ -42,13 +42,15 @@ class TargetState:
         self.ids = np.zeros(0, np.int64)
         self.left: np.ndarray | None = None
         self.mirrored = False  # a step mirrored the keypoints (whose left and right joints then trade places)
+        self.masks: Any = None if masks is None else [_as_mask(m, self.hw, i) for i, m in enumerate(masks)]
         if boxes is not None:
             given = to_xyxy(as_box_array(boxes), options.box_format, self.hw)
             self._rows = np.concatenate([given, given])
             self.ids = np.arange(len(given))  # each remaining box's row in the input
-            if options.clip:
-                self._clip()
-        self.masks: Any = None if masks is None else [_as_mask(m, self.hw, i) for i, m in enumerate(masks)]
+        if options.instance_masks and self.masks is not None:
+            _check_instance_masks(self.masks, self.boxes)
+        if boxes is not None and options.clip:
+            self._clip()
         self.keypoints: Any = None
         if keypoints is not None:
             points = keypoints.asnumpy() if hasattr(keypoints, "asnumpy") else np.asarray(keypoints)
@@ -77,6 +79,8 @@ class TargetState:
     def _keep(self, keep: np.ndarray) -> None:
         self._rows = np.concatenate([self.boxes[keep], self.full[keep]])
         self.ids = self.ids[keep]
+        if self.options.instance_masks and self.masks is not None:  # a dropped box's mask goes with it, unwarped
+            self.masks = [m for m, k in zip(self.masks, np.asarray(keep, bool).tolist()) if k]
 
     def kinds(self) -> list[str]:
         return [k for k, v in (("boxes", self.boxes), ("masks", self.masks), ("keypoints", self.keypoints))
@@ -143,9 +147,11 @@ class TargetState:
         if mask_fill != 0 and self.masks is not None:  # its own fill: this step's masks cannot wait to be composed
             self.flush()
             masks = [warp_mask(m, matrix, out_hw, _mask_fill(m, mask_fill)) for m in self.masks]
-            self.masks = None
+            self.masks, before = None, self.ids
             self._pending, self.hw = matrix, out_hw
             self.flush()
+            if self.options.instance_masks and len(self.ids) < len(before):  # the boxes this step dropped
+                masks = [m for m, k in zip(masks, np.isin(before, self.ids).tolist()) if k]
             self.masks = masks
             return
         if _composable(matrix, self.hw, out_hw) or self._pending_keeps_all():
@@ -251,6 +257,15 @@ class TargetState:
         """The boxes in the caller's format after the final filters (min_area, min_visibility)."""
         return self.result_boxes_and_ids()[0]
 
+    def result_masks(self) -> Any:
+        """The masks as moved; with ``instance_masks``, those of the boxes :meth:`result_boxes` keeps, in its order."""
+        self.flush()
+        if self.masks is None or not self.options.instance_masks:
+            return self.masks
+        ids = self.result_boxes_and_ids()[1]
+        where = {i: k for k, i in enumerate(self.ids.tolist())}
+        return [self.masks[where[i]] for i in ids.tolist()]
+
     def result_boxes_and_ids(self) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`result_boxes`, and each kept box's row in the input."""
         self.flush()
@@ -324,6 +339,18 @@ def _mask_fill(mask: np.ndarray, fill: Any) -> Any:
     elif mask.dtype == bool and fill not in (0, 1):
         raise InputError(f"mask_fill={fill} does not fit a boolean mask (0 or 1): give the masks an integer dtype")
     return fill
+
+
+def _check_instance_masks(masks: list, boxes: Any) -> None:
+    if boxes is None:
+        raise InputError("instance_masks: the masks belong to boxes, one mask per box: pass the boxes too")
+    if len(masks) != len(boxes):
+        raise InputError(f"instance_masks: {len(masks)} masks for {len(boxes)} boxes; give one (H, W) mask per box, "
+                         f"in the boxes' order")
+    flat = [i for i, m in enumerate(masks) if m.ndim != 2]
+    if flat:
+        raise InputError(f"instance_masks: mask {flat[0]} has shape {tuple(masks[flat[0]].shape)}; each instance mask "
+                         f"is one (H, W) array")
 
 
 def _as_mask(mask: Any, hw: tuple[int, int], index: int) -> np.ndarray:

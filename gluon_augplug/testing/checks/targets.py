@@ -179,3 +179,54 @@ def check_flip_pairs(ctx: CheckContext) -> str | None:
 def _turn(points: list) -> float:
     (ax, ay), (bx, by), (cx, cy) = points[:3]
     return float(np.sign((bx - ax) * (cy - ay) - (by - ay) * (cx - ax)))
+
+
+def _two_instances() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two rectangles, the right one first in the rows (a step that sorts its boxes reorders them), their boxes
+    (class 0, 1) and one instance mask each."""
+    img = np.full((96, 128, 3), 40, np.uint8)
+    boxes = np.array([[70.0, 20.0, 110.0, 60.0, 0.0], [14.0, 40.0, 50.0, 84.0, 1.0]])
+    masks = np.zeros((2, 96, 128), np.uint8)
+    for i, ((x0, y0, x1, y1, _), colour) in enumerate(zip(boxes.astype(int), ((230, 60, 60), (60, 60, 230)))):
+        img[y0:y1, x0:x1] = colour
+        masks[i, y0:y1, x0:x1] = 1
+    return img, boxes, masks
+
+
+@check("instance_masks", per_sample=True, doc=(
+    "instance masks tied to box rows (``instance_masks=True``): on two rectangles given with one mask each, a "
+    "geometric transform that moves boxes and masks must give back as many masks as boxes, each kept box's mask "
+    "inside that box (80% of its pixels): a step that drops a box drops it as a NaN row (or through ``keep_boxes``), "
+    "keeping the others in their order, so that the engine drops its mask with it"))
+def check_instance_masks(ctx: CheckContext) -> str | None:
+    t = ctx.transform()
+    if target_mode(t) is not TargetMode.GEOMETRIC:
+        raise Skip("does not move targets (not 'geometric')")
+    if ctx.takes_tensors():
+        raise Skip("works on tensors, after ToTensor")
+    if isinstance(t, Transform) and t.target_problem(("boxes", "masks")) is not None:
+        raise Skip(f"does not move boxes and masks: {t.target_problem(('boxes', 'masks'))}")
+    img, boxes, masks = _two_instances()
+    try:
+        pipe = build_pipeline([ctx.item], registry=ctx.registry,
+                              targets={"kinds": ["boxes", "masks"], "options": {"instance_masks": True}})
+    except AugplugError as exc:
+        return str(exc)
+    for seed in _SEEDS:
+        result = pipe.apply(img, np.random.default_rng(seed), boxes=boxes, masks=masks)
+        out_boxes, out_masks = np.asarray(result.boxes), np.asarray(result.masks)
+        if len(out_masks) != len(out_boxes):
+            return f"{len(out_boxes)} boxes came back with {len(out_masks)} masks (seed {seed})"
+        for box, mask in zip(out_boxes, out_masks):
+            h, w = mask.shape[:2]
+            x0, y0 = (int(np.clip(np.floor(v), 0, n)) for v, n in zip(box[:2], (w, h)))
+            x1, y1 = (int(np.clip(np.ceil(v), 0, n)) for v, n in zip(box[2:4], (w, h)))
+            drawn = np.zeros(mask.shape[:2], bool)
+            drawn[y0:y1, x0:x1] = True
+            on = mask > 0
+            inside = float((on & drawn).sum() / on.sum()) if on.sum() >= 20 else 1.0
+            if inside < 0.8:  # a rotated rectangle fills less of its box, but stays inside it
+                return (f"the mask that came back with box {np.round(box[:4], 1).tolist()} (class {box[4]:.0f}) lies "
+                        f"outside it ({inside:.0%} inside, seed {seed}): the rows came back in another order, so the "
+                        f"masks belong to other boxes; return the boxes in their rows (NaN for one dropped)")
+    return None

@@ -57,6 +57,10 @@ def augplug_register_presets(register):
     register("faster-rcnn-val", f"ResizeShortWithin(600, max_size=1000), ToTensor, {imagenet_norm}",
              doc="GluonCV's FasterRCNNDefaultValTransform(600, 1000) (and Mask R-CNN's): short side 600 within 1000, "
                  "normalize; gluon_augplug.data.WithImScale adds its im_scale")
+    register("mask-rcnn-train", f"ResizeShortWithin(600, max_size=1000), RandomFlipLeftRight, ToTensor, "
+             f"{imagenet_norm}", doc="GluonCV's MaskRCNNDefaultTrainTransform(600, 1000) without anchor targets: short "
+                                     "side 600 within 1000, flip, normalize; its instance masks move with their boxes "
+                                     "under targets={'kinds': ['boxes', 'masks'], 'options': {'instance_masks': True}}")
     register("imagenet-test", f"Resize(256, keep_ratio=True), CenterCrop(224), ToTensor, {imagenet_norm}",
              doc="ImageNet evaluation: short side 256, centre 224 crop")
 

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import AugplugError, InputError
 from ..pipeline.build import build_pipeline, check_seed
 from ..pipeline.pipeline import Pipeline
+from ..targets.formats import declared_targets
 from ..targets.modes import TargetMode, target_mode
 from ..randomness import sample_generator, seed_key  # noqa: F401  (their home before 0.2)
 
@@ -78,7 +79,9 @@ class AugmentedDataset(SharedEpoch, _Base):  # type: ignore[misc,valid-type]
         ``(image, label)`` detection items (label (N, 5+) boxes with class id and any extra
         columns), ``"masks"`` for ``(image, mask)`` segmentation items, or a sequence such as
         ``("boxes", "masks")`` for ``(image, label, masks)``. Box format and filters are the
-        pipeline's (``build_pipeline(..., targets={"options": {...}})``). Without it, an item whose
+        pipeline's (``build_pipeline(..., targets={"options": {...}})``), or given here as
+        ``{"kinds": [...], "options": {...}}`` with a spec (``{"kinds": ["boxes", "masks"], "options":
+        {"instance_masks": True}}`` for Mask R-CNN's items). Without it, an item whose
         second element looks like boxes or a mask, under a pipeline that moves pixels, is an error:
         boxes are never passed through a crop or a flip unchanged. ``targets=()`` says the extra
         elements are not targets. A pose item (GluonCV's ``COCOKeyPoints``: ``(image, {"bbox": ...,
@@ -104,7 +107,16 @@ class AugmentedDataset(SharedEpoch, _Base):  # type: ignore[misc,valid-type]
             raise InputError(f"augment: clip_layout must be None, 'TCHW' or 'CTHW', got {str(clip_layout)[:40]!r}")
         self.clip_layout = clip_layout
         self._dataset = dataset
-        self.pipeline = pipeline if isinstance(pipeline, Pipeline) else build_pipeline(pipeline)
+        options = None
+        if isinstance(targets, dict):  # {"kinds": [...], "options": {...}}, as build_pipeline's targets=
+            kinds, options = declared_targets(targets)
+            targets = kinds
+        if not isinstance(pipeline, Pipeline):
+            pipeline = build_pipeline(pipeline, targets=None if options is None else options)
+        elif options is not None and options != pipeline.target_options:
+            raise InputError("augment: target options given to augment() differ from the built pipeline's; give "
+                             "them to build_pipeline(..., targets=...) or pass the spec to augment()")
+        self.pipeline = pipeline
         self.targets = _target_kinds(targets)
         if self.targets:
             self.pipeline.check_targets(self.targets)

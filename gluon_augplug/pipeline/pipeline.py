@@ -49,12 +49,32 @@ def _like(array: np.ndarray, original: Any) -> Any:
     return array
 
 
-def _instance_masks_like(state: TargetState, given: Any) -> Any:
-    """The kept boxes' masks as the caller gave them: a list, or one (N, H, W) array (NDArray) of the kept ones."""
+def _channels_last(masks: Any, hw: tuple[int, int]) -> bool:
+    """Instance masks given as one (H, W, N) array (the COCO reader's) rather than (N, H, W) (GluonCV's)."""
+    shape = tuple(getattr(masks, "shape", ()))
+    return len(shape) == 3 and shape[:2] == tuple(hw) and shape[1:] != tuple(hw)
+
+
+def _instance_list(masks: Any, hw: tuple[int, int]) -> list:
+    """Instance masks (a list, an (N, H, W) or an (H, W, N) array) as a list of (H, W) masks."""
+    if isinstance(masks, (list, tuple)):
+        return list(masks)
+    if _channels_last(masks, hw):
+        return [masks[:, :, k] for k in range(masks.shape[2])]
+    return list(masks)
+
+
+def _instance_masks_like(state: TargetState, given: Any, hw: tuple[int, int]) -> Any:
+    """The kept boxes' masks as the caller gave them: a list, or one (N, H, W) or (H, W, N) array (NDArray)."""
     moved = state.result_masks()
     if isinstance(given, (list, tuple)):
         return [_like(m, o) for m, o in zip(moved, given)]
-    return _like(np.stack(moved) if moved else np.zeros((0, *state.hw), np.dtype(given.dtype)), given)
+    last = _channels_last(given, hw)
+    if not moved:
+        stacked = np.zeros((*state.hw, 0) if last else (0, *state.hw), np.dtype(given.dtype))
+    else:
+        stacked = np.stack(moved, axis=2 if last else 0)
+    return _like(stacked, given)
 
 
 def _check_record(record: Any) -> None:
@@ -320,8 +340,8 @@ class Pipeline:
             check_image(arr, HWC, "pipeline input")
         options = options or self.target_options
         single_mask = masks is not None and not isinstance(masks, (list, tuple)) and not options.instance_masks
-        mask_list = None if masks is None else ([masks] if single_mask else list(masks))  # (N, H, W) gives N masks
         hw = img.size() if encoded else (arr.shape[0], arr.shape[1])  # type: ignore[union-attr]  # arr: not encoded
+        mask_list = None if masks is None else [masks] if single_mask else _instance_list(masks, hw)
         state = TargetState(hw, options, boxes, mask_list, keypoints)
         self.check_targets(state.kinds())
         out, record = self._run_encoded(img, rng, replay, state) if encoded else \
@@ -332,7 +352,7 @@ class Pipeline:
             image=out,
             boxes=None if boxes is None else _like(state.result_boxes(), boxes),
             masks=None if masks is None else (_like(state.masks[0], masks) if single_mask
-                                              else _instance_masks_like(state, masks) if options.instance_masks
+                                              else _instance_masks_like(state, masks, hw) if options.instance_masks
                                               else [_like(m, o) for m, o in zip(state.masks, masks)]),
             keypoints=None if keypoints is None else _like(state.keypoints, keypoints),
             record=record,

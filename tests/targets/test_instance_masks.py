@@ -7,7 +7,7 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_augplug import build_pipeline
+from gluon_augplug import augment, build_pipeline
 from gluon_augplug.batch import build_batch_pipeline
 from gluon_augplug.errors import InputError, ParameterError
 from gluon_augplug.targets import TargetOptions
@@ -139,3 +139,20 @@ def test_batches_swap_declared_flip_pairs_as_samples_do():
     with pytest.raises(InputError, match="keypoints_outside='mark': in a batch every point keeps its row"):
         build_batch_pipeline("RandomFlipLeftRight", targets={"options": {"keypoints_outside": "mark"}})(
             np.stack([img] * 4), keypoints=points)
+
+
+def test_the_coco_readers_channels_last_masks_through_augment():
+    """COCODetection(masks=True) gives (H, W, N) masks; augment() takes the options with the kinds."""
+    img, boxes, masks = instances()
+    dataset = mx.gluon.data.SimpleDataset([(img, boxes.astype(np.float32), masks.transpose(1, 2, 0))])
+    targets = {"kinds": ["boxes", "masks"], "options": {"instance_masks": True}}
+    train = augment(dataset, "RandomFlipLeftRight, CenterCrop(300)", seed=0, targets=targets)
+    out, moved_boxes, moved_masks = train[0]
+    assert moved_masks.shape == (300, 300, len(moved_boxes)) and 0 < len(moved_boxes) < 4
+    assert_paired(moved_boxes, moved_masks.transpose(2, 0, 1))
+    mask_rcnn = augment(dataset, "mask-rcnn-train", seed=0, targets=targets)
+    out, moved_boxes, moved_masks = mask_rcnn[0]
+    assert out.shape == (3, 600, 750) and moved_masks.shape == (600, 750, 4)
+    assert_paired(moved_boxes, moved_masks.transpose(2, 0, 1), tolerance=2.0)
+    with pytest.raises(InputError, match="target options given to augment\\(\\) differ from the built pipeline's"):
+        augment(dataset, build_pipeline("RandomFlipLeftRight"), targets=targets)

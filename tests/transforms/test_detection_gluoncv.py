@@ -228,3 +228,35 @@ def test_faster_rcnn_val_with_im_scale_is_gluoncvs_val_transform(cat):
     # through a Gluon dataset's transform, as GluonCV's eval loop reads it
     dataset = mx.gluon.data.SimpleDataset([(src, BOXES.copy())]).transform(WithImScale())
     assert float(dataset[0][2].asscalar()) == pytest.approx(400 / 600)
+
+
+def test_mask_rcnn_preset_moves_instance_masks_as_gluoncvs_transform_moves_polygons(cat):
+    """GluonCV's MaskRCNNDefaultTrainTransform resizes and flips each instance's polygons, then rasterises them
+    (pycocotools); ours moves the instance masks rasterised before (nearest neighbour): boxes and pixels equal to
+    one of GluonCV's two outputs, each mask within a pixel's rim of GluonCV's (IoU >= 0.95), paired with its box."""
+    from gluoncv.data.transforms import mask as gmask
+
+    segm = [[np.array([[60, 100], [300, 95], [460, 200], [400, 310], [120, 300], [40, 220]], np.float64)],
+            [np.array([[40, 165], [105, 160], [70, 245]], np.float64),
+             np.array([[80, 200], [100, 200], [100, 220]], np.float64)]]  # the head: two polygons
+    given = np.stack([gmask.to_mask(polys, (500, 400)) for polys in segm])  # (N, H, W), as GluonCV's
+    transform = presets.rcnn.MaskRCNNDefaultTrainTransform(600, 1000)
+    seed_gluoncv()
+    src = mx.nd.array(cat, dtype="uint8")
+    theirs = [transform(src, BOXES.copy(), [[p.copy() for p in polys] for polys in segm]) for _ in range(20)]
+    by_head = {round(float(b[1, 0]), 3): (img.asnumpy(), b, m.asnumpy()) for img, b, m in theirs}
+    assert len(by_head) == 2
+    pipe = build_pipeline("mask-rcnn-train", seed=0,
+                          targets={"kinds": ["boxes", "masks"], "options": {"instance_masks": True}})
+    flips = set()
+    for _ in range(12):
+        img, boxes, masks = pipe(cat, boxes=BOXES, masks=given)
+        their_img, their_boxes, their_masks = by_head[round(float(boxes[1, 0]), 3)]
+        flips.add(round(float(boxes[1, 0]), 3))
+        np.testing.assert_allclose(boxes, their_boxes, atol=1e-4)
+        assert np.abs(img - their_img).max() < 0.03
+        assert masks.shape == their_masks.shape == (2, 600, 750) and masks.dtype == np.uint8
+        for ours_one, theirs_one in zip(masks, their_masks):
+            inter = np.logical_and(ours_one, theirs_one).sum()
+            assert inter / np.logical_or(ours_one, theirs_one).sum() >= 0.95
+    assert len(flips) == 2

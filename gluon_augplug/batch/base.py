@@ -64,6 +64,9 @@ class BatchPipeline:
             self._check_targets(kinds)
 
     def _check_targets(self, kinds: Sequence[str]) -> None:
+        if "polygons" in kinds:
+            raise InputError("polygons move per sample (build_pipeline); a batch's targets are boxes, masks and "
+                             "keypoints")
         unknown = set(kinds) - set(TARGET_KINDS)
         if unknown:
             raise InputError(f"unknown target kind {sorted(unknown)[0]!r}; the kinds are {', '.join(TARGET_KINDS)}")

@@ -29,10 +29,12 @@ class Augmented:
     keypoints: Any = None
     record: Any = None
     label: Any = None  # a pose item's moved label (Pipeline.apply_pose)
+    polygons: Any = None
 
     def as_tuple(self) -> tuple:
-        """The image, then the targets that were given, in the order boxes, masks, keypoints."""
-        return (self.image,) + tuple(t for t in (self.boxes, self.masks, self.keypoints) if t is not None)
+        """The image, then the targets that were given, in the order boxes, masks, keypoints, polygons."""
+        return (self.image,) + tuple(t for t in (self.boxes, self.masks, self.keypoints, self.polygons)
+                                     if t is not None)
 
 
 def _like(array: np.ndarray, original: Any) -> Any:
@@ -131,7 +133,7 @@ class Pipeline:
 
     # -- applying ------------------------------------------------------------------
     def __call__(self, img: Any, rng: np.random.Generator | None = None, *extra: Any, boxes: Any = None,
-                 masks: Any = None, keypoints: Any = None) -> Any:
+                 masks: Any = None, keypoints: Any = None, polygons: Any = None) -> Any:
         """The augmented image; with ``boxes=``, ``masks=`` or ``keypoints=``, a tuple of the image and
         those targets, in that order (``img, boxes = pipeline(img, boxes=boxes)``, as GluonCV's transforms).
 
@@ -142,16 +144,16 @@ class Pipeline:
         (GluonCV's ``COCOKeyPoints``: a dict label with ``"bbox"`` and ``"joints_3d"``) gives ``(img, label,
         img_id)`` back with the box and joints moved (see :meth:`apply_pose`); any further items pass through."""
         if rng is not None and not isinstance(rng, np.random.Generator) and boxes is None and masks is None \
-                and keypoints is None:
+                and keypoints is None and polygons is None:
             if isinstance(rng, dict) and "joints_3d" in rng:
                 done = self.apply_pose(img, rng)
                 return (done.image, done.label, *extra)
             if extra:
                 return (*self._call_with_label(img, rng), *extra)
             return self._call_with_label(img, rng)
-        if boxes is None and masks is None and keypoints is None:
+        if boxes is None and masks is None and keypoints is None and polygons is None:
             return self._run(img, rng, None)[0]
-        return self.apply(img, rng, boxes=boxes, masks=masks, keypoints=keypoints).as_tuple()
+        return self.apply(img, rng, boxes=boxes, masks=masks, keypoints=keypoints, polygons=polygons).as_tuple()
 
     def apply_pose(self, img: Any, label: dict, rng: np.random.Generator | None = None) -> Augmented:
         """Augment a pose item: ``label["bbox"]`` (the person, GluonCV's pixel indices) and ``label["joints_3d"]``
@@ -266,7 +268,7 @@ class Pipeline:
         return result
 
     def apply(self, img: Any, rng: np.random.Generator | None = None, *, boxes: Any = None, masks: Any = None,
-              keypoints: Any = None) -> Augmented:
+              keypoints: Any = None, polygons: Any = None) -> Augmented:
         """Augment ``img`` and its targets together; return an :class:`Augmented` (image, boxes, masks,
         keypoints, record).
 
@@ -281,17 +283,24 @@ class Pipeline:
             Label masks of the image's size: moved with nearest-neighbour sampling, never recoloured.
         keypoints : array (N, 2+), optional
             x, y (then any extra columns), in pixels.
+        polygons : list, optional
+            One list of polygons per instance (GluonCV's ``segm``: (K, 2) x, y arrays; or COCO's flat lists), moved
+            exactly, vertex by vertex, and not clipped; with boxes, one instance per box, dropped with its box.
+            :func:`gluon_augplug.targets.rasterize_polygons` makes the masks.
         """
         if is_clip(img):
+            if polygons is not None:
+                raise InputError("polygons move with single images; a clip's targets are boxes, masks and keypoints")
             return self.apply_clip(img, rng, boxes=boxes, masks=masks, keypoints=keypoints)
-        return self._apply(img, rng, None, boxes, masks, keypoints)
+        return self._apply(img, rng, None, boxes, masks, keypoints, polygons)
 
     def apply_with_params(self, img: Any, rng: np.random.Generator | None = None) -> tuple[Any, Record]:
         """Transform ``img`` and return ``(output, record)``; ``record`` holds every parameter applied
         and each step's input and output size."""
         return self._run(img, rng, None)
 
-    def replay(self, img: Any, record: Record, *, boxes: Any = None, masks: Any = None, keypoints: Any = None) -> Any:
+    def replay(self, img: Any, record: Record, *, boxes: Any = None, masks: Any = None, keypoints: Any = None,
+               polygons: Any = None) -> Any:
         """Apply exactly the parameters in ``record`` (from :meth:`apply_with_params`) to ``img``, and to
         its ``boxes``/``masks``/``keypoints`` if given (then a tuple, as :meth:`__call__` returns).
 
@@ -302,11 +311,12 @@ class Pipeline:
         if is_clip(img):
             done = self.apply_clip(img, boxes=boxes, masks=masks, keypoints=keypoints, replay=record)
             return done.image if boxes is None and masks is None and keypoints is None else done.as_tuple()
-        if boxes is None and masks is None and keypoints is None:
+        if boxes is None and masks is None and keypoints is None and polygons is None:
             return self._run(img, None, record)[0]
-        return self._apply(img, None, record, boxes, masks, keypoints).as_tuple()
+        return self._apply(img, None, record, boxes, masks, keypoints, polygons).as_tuple()
 
-    def replay_targets(self, record: Record, *, boxes: Any = None, masks: Any = None, keypoints: Any = None) -> Any:
+    def replay_targets(self, record: Record, *, boxes: Any = None, masks: Any = None, keypoints: Any = None,
+                       polygons: Any = None) -> Any:
         """Move ``boxes``, ``masks`` or ``keypoints`` of the recorded image exactly as the record moved the
         image (its sizes are in the record): the targets, alone or as a tuple in that order."""
         _check_record(record)
@@ -314,7 +324,7 @@ class Pipeline:
             raise ReplayError("this record has no image size (it was made before records carried sizes): replay it with "
                               "pipeline.replay(img, record, boxes=..., masks=...)")
         blank = np.zeros((*record["in_hw"], 3), np.uint8)
-        result = self._apply(blank, None, record, boxes, masks, keypoints).as_tuple()[1:]
+        result = self._apply(blank, None, record, boxes, masks, keypoints, polygons).as_tuple()[1:]
         return result[0] if len(result) == 1 else result
 
     def check_targets(self, kinds: Sequence[str]) -> None:
@@ -325,15 +335,17 @@ class Pipeline:
         unknown = set(kinds) - set(TARGET_KINDS)
         if unknown:
             raise InputError(f"unknown target kind {sorted(unknown)[0]!r}; the kinds are {', '.join(TARGET_KINDS)}")
-        problem = child_problem(self._root, kinds)
+        # polygons move as points: a step that moves keypoints moves them
+        problem = child_problem(self._root, tuple(sorted({"keypoints" if k == "polygons" else k for k in kinds})))
         if problem:
             raise SpecError(f"this pipeline cannot move {' and '.join(kinds)}: {problem}")
         self._checked.add(kinds)
 
-    def _apply(self, img, rng, replay, boxes, masks, keypoints) -> Augmented:
-        return self._apply_with_state(img, rng, replay, boxes, masks, keypoints)[0]
+    def _apply(self, img, rng, replay, boxes, masks, keypoints, polygons=None) -> Augmented:
+        return self._apply_with_state(img, rng, replay, boxes, masks, keypoints, polygons=polygons)[0]
 
-    def _apply_with_state(self, img, rng, replay, boxes, masks, keypoints, options=None) -> tuple[Augmented, Any]:
+    def _apply_with_state(self, img, rng, replay, boxes, masks, keypoints, options=None,
+                          polygons=None) -> tuple[Augmented, Any]:
         encoded = isinstance(img, EncodedImage)
         arr = None if encoded else to_numpy(img)
         if arr is not None:
@@ -342,7 +354,7 @@ class Pipeline:
         single_mask = masks is not None and not isinstance(masks, (list, tuple)) and not options.instance_masks
         hw = img.size() if encoded else (arr.shape[0], arr.shape[1])  # type: ignore[union-attr]  # arr: not encoded
         mask_list = None if masks is None else [masks] if single_mask else _instance_list(masks, hw)
-        state = TargetState(hw, options, boxes, mask_list, keypoints)
+        state = TargetState(hw, options, boxes, mask_list, keypoints, polygons=polygons)
         self.check_targets(state.kinds())
         out, record = self._run_encoded(img, rng, replay, state) if encoded else \
             self._run_numpy(arr, rng, replay, state)
@@ -356,6 +368,7 @@ class Pipeline:
                                               else [_like(m, o) for m, o in zip(state.masks, masks)]),
             keypoints=None if keypoints is None else _like(state.keypoints, keypoints),
             record=record,
+            polygons=state.result_polygons(),
         ), state
 
     def _run(self, img: Any, rng: np.random.Generator | None, replay: Record | None) -> tuple[Any, Record]:

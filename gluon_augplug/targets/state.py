@@ -14,8 +14,9 @@ from ..errors import InputError, SpecError
 from .formats import TargetOptions, as_box_array, box_area, from_xyxy, to_xyxy
 from .geometry import warp_boxes, warp_mask, warp_points
 from .modes import TargetMode, moves_by_geometry, target_mode, undeclared
+from .polygons import as_polygons, flatten, unflatten
 
-TARGET_KINDS = ("boxes", "masks", "keypoints")
+TARGET_KINDS = ("boxes", "masks", "keypoints", "polygons")
 KINDS = TARGET_KINDS  # the name before 0.4
 
 
@@ -33,7 +34,7 @@ class TargetState:
     """
 
     def __init__(self, hw: tuple[int, int], options: TargetOptions, boxes: Any = None, masks: Any = None,
-                 keypoints: Any = None, track_left: bool = False):
+                 keypoints: Any = None, track_left: bool = False, polygons: Any = None):
         self.hw: tuple[int, int] = (int(hw[0]), int(hw[1]))
         self.options = options
         self._pending: np.ndarray | None = None  # composed axis-aligned maps not yet applied
@@ -49,6 +50,11 @@ class TargetState:
             self.ids = np.arange(len(given))  # each remaining box's row in the input
         if options.instance_masks and self.masks is not None:
             _check_instance_masks(self.masks, self.boxes)
+        # one list of polygons per instance, moved vertex by vertex; tied to the boxes' rows when boxes are given
+        self.polygons: Any = None if polygons is None else as_polygons(polygons)
+        if self.polygons is not None and self.boxes is not None and len(self.polygons) != len(self.boxes):
+            raise InputError(f"polygons: {len(self.polygons)} instances for {len(self.boxes)} boxes; give one list of "
+                             f"polygons per box, in the boxes' order")
         if boxes is not None and options.clip:
             self._clip()
         self.keypoints: Any = None
@@ -81,10 +87,12 @@ class TargetState:
         self.ids = self.ids[keep]
         if self.options.instance_masks and self.masks is not None:  # a dropped box's mask goes with it, unwarped
             self.masks = [m for m, k in zip(self.masks, np.asarray(keep, bool).tolist()) if k]
+        if self.polygons is not None:
+            self.polygons = [p for p, k in zip(self.polygons, np.asarray(keep, bool).tolist()) if k]
 
     def kinds(self) -> list[str]:
-        return [k for k, v in (("boxes", self.boxes), ("masks", self.masks), ("keypoints", self.keypoints))
-                if v is not None]
+        return [k for k, v in (("boxes", self.boxes), ("masks", self.masks), ("keypoints", self.keypoints),
+                               ("polygons", self.polygons)) if v is not None]
 
     def view(self) -> np.ndarray:
         """The current boxes (pixel xyxy, (N, 4+)), for transforms whose sampling needs them: moved through the
@@ -105,7 +113,7 @@ class TargetState:
              matrix: np.ndarray | None = None) -> None:
         """Move the targets as ``transform`` moved the image (``params`` as it applied them); ``matrix`` is its
         ``geometry()`` for these parameters when the caller has it already (a batch's stacked maps)."""
-        if self._rows is None and self.masks is None and self.keypoints is None:  # an image alone: nothing to move
+        if self._rows is None and self.masks is None and self.keypoints is None and self.polygons is None:  # an image alone
             self.hw = (int(out_hw[0]), int(out_hw[1]))
             return
         mode = target_mode(transform)
@@ -134,6 +142,8 @@ class TargetState:
             self.masks = [transform.apply_mask(m, params, in_hw, out_hw) for m in self.masks]
         if self.keypoints is not None:
             self._move_keypoints_by(transform, params, in_hw, out_hw)
+        if self.polygons:
+            self._move_polygons_by(transform, params, in_hw, out_hw)
         self.hw = out_hw
         if self._rows is not None and self.options.clip:
             self._clip()
@@ -192,6 +202,8 @@ class TargetState:
                 self._clip()
         if self.masks is not None:
             self.masks = [warp_mask(m, matrix, self.hw) for m in self.masks]
+        if self.polygons:
+            self.polygons = unflatten(warp_points(flatten(self.polygons), matrix), self.polygons)
         if self.keypoints is not None:
             self.keypoints = warp_points(self.keypoints, matrix)
             if np.linalg.det(matrix[:2, :2]) < 0:
@@ -218,6 +230,17 @@ class TargetState:
             self.mirrored = not self.mirrored
             if self._swap is not None:
                 self._mirror_ids()
+
+    def _move_polygons_by(self, transform: Any, params: dict, in_hw: tuple[int, int], out_hw: tuple[int, int]) -> None:
+        """A step's own ``apply_keypoints`` on every vertex: one that drops a point (or loses it, NaN) would break
+        an outline, so it cannot move polygons."""
+        points = flatten(self.polygons)
+        moved = np.asarray(transform.apply_keypoints(points, params, in_hw, out_hw), np.float64)
+        if moved.shape[:1] != points.shape[:1] or moved.ndim != 2 or np.isnan(moved[:, :2]).any():
+            raise SpecError(f"{getattr(transform, 'spec_name', type(transform).__name__)} cannot move polygons: its "
+                            f"apply_keypoints dropped or lost vertices ({len(points)} in, "
+                            f"{int(np.isfinite(moved[:, :2]).all(axis=1).sum()) if moved.ndim == 2 else 0} came back)")
+        self.polygons = unflatten(moved[:, :2], self.polygons)
 
     def _mirror_ids(self) -> None:
         """A mirror turns each declared left joint into its right one: relabel, then restore the rows' order."""
@@ -265,6 +288,16 @@ class TargetState:
         ids = self.result_boxes_and_ids()[1]
         where = {i: k for k, i in enumerate(self.ids.tolist())}
         return [self.masks[where[i]] for i in ids.tolist()]
+
+    def result_polygons(self) -> Any:
+        """The polygons as moved (not clipped: rasterising clips them); tied to boxes, those of the boxes
+        :meth:`result_boxes` keeps, in its order."""
+        self.flush()
+        if self.polygons is None or self._rows is None:
+            return self.polygons
+        ids = self.result_boxes_and_ids()[1]
+        where = {i: k for k, i in enumerate(self.ids.tolist())}
+        return [self.polygons[where[i]] for i in ids.tolist()]
 
     def result_boxes_and_ids(self) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`result_boxes`, and each kept box's row in the input."""

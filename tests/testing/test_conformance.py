@@ -39,6 +39,7 @@ def test_a_good_plugin_passes_every_check():
     ("flips_not_boxes", "targets", "the mask does not follow the pixels"),
     ("blends_mask_ids", "targets", "mask ids were blended"),
     ("keypoints_not_moved", "targets", "the pixels painted at it to"),
+    ("keypoints_not_moved", "polygons", "the polygon does not follow the pixels"),
     ("swaps_pairs_itself", "flip_pairs", "rows 0 and 1 (declared flip_pairs) should trade places"),
     ("sorts_boxes", "instance_masks", "lies outside it (0% inside, seed 0): the rows came back in another order"),
     ("floats_as_unit", "output_contract", "read float images on gluon_augplug's 0-255 scale"),

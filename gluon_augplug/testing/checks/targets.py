@@ -230,3 +230,43 @@ def check_instance_masks(ctx: CheckContext) -> str | None:
                         f"outside it ({inside:.0%} inside, seed {seed}): the rows came back in another order, so the "
                         f"masks belong to other boxes; return the boxes in their rows (NaN for one dropped)")
     return None
+
+
+@check("polygons", per_sample=True, doc=(
+    "polygons: the painted rectangle's outline given as a polygon must come back, rasterised, where the rectangle's "
+    "pixels went (IoU >= 0.7), for a geometric transform that moves keypoints (polygons move vertex by vertex "
+    "through ``geometry()`` or ``apply_keypoints``, which must keep every vertex)"))
+def check_polygons(ctx: CheckContext) -> str | None:
+    from ...targets.polygons import rasterize_polygons
+
+    t = ctx.transform()
+    if target_mode(t) is not TargetMode.GEOMETRIC:
+        raise Skip("does not move targets (not 'geometric')")
+    if ctx.takes_tensors():
+        raise Skip("works on tensors, after ToTensor")
+    if isinstance(t, Transform) and t.target_problem(("keypoints",)) is not None:
+        raise Skip(f"does not move keypoints, so neither polygons: {t.target_problem(('keypoints',))}")
+    img, _, _, _ = _painted_scene()
+    outline = [[np.array([[21.0, 17.0], [61.0, 17.0], [61.0, 49.0], [21.0, 49.0]])]]
+    try:
+        pipe = build_pipeline([ctx.item], registry=ctx.registry, targets=["polygons"])
+    except AugplugError as exc:
+        return str(exc)
+    for seed in _SEEDS:
+        try:
+            result = pipe.apply(img, np.random.default_rng(seed), polygons=outline)
+        except AugplugError as exc:
+            return f"{exc} (seed {seed})"
+        out = np.asarray(result.image)
+        if out.ndim != 3 or out.shape[2] not in (1, 3, 4):
+            raise Skip("its output is not an HWC image")
+        region = out[:, :, :3].astype(np.float64).mean(axis=2) > 127
+        if min(region.sum(), (~region).sum()) < 20:
+            continue  # cropped away, or made uniform by a colour step
+        drawn = rasterize_polygons(result.polygons, (out.shape[0], out.shape[1]))[0] > 0
+        if _iou(drawn, ~region) > _iou(drawn, region):  # an inverting colour step
+            region = ~region
+        if _iou(drawn, region) < 0.7:
+            return (f"the polygon does not follow the pixels: IoU {_iou(drawn, region):.2f} between the moved outline, "
+                    f"rasterised, and where the rectangle went (seed {seed})")
+    return None

@@ -136,25 +136,33 @@ def _find_dots(out: np.ndarray) -> list | None:
     return found
 
 
+def _geometric_pipeline(ctx: CheckContext, moves: tuple[str, ...], targets: Any) -> Any:
+    """The one-step pipeline a target check runs (``targets=`` as build_pipeline's), or the error message of
+    building it; Skip unless the transform is geometric, works on HWC images and moves ``moves``."""
+    t = ctx.transform()
+    if target_mode(t) is not TargetMode.GEOMETRIC:
+        raise Skip("does not move targets (not 'geometric')")
+    if ctx.takes_tensors():
+        raise Skip("works on tensors, after ToTensor")
+    if isinstance(t, Transform) and t.target_problem(moves) is not None:
+        raise Skip(f"does not move {' and '.join(moves)}: {t.target_problem(moves)}")
+    try:
+        return build_pipeline([ctx.item], registry=ctx.registry, targets=targets)
+    except AugplugError as exc:
+        return str(exc)
+
+
 @check("flip_pairs", per_sample=True, doc=(
     "keypoints' flip_pairs: on three coloured dots (a left joint, its right partner, a third), a geometric transform "
     "that moves keypoints must give each row the point whose pixels it names: when its pixels come out mirrored "
     "(the dots turned the other way round), the left joint's row holds the point on the right dot's pixels, as "
     "GluonCV's joint_pairs swap them; otherwise each row keeps its own dot (within 3 pixels)"))
 def check_flip_pairs(ctx: CheckContext) -> str | None:
-    t = ctx.transform()
-    if target_mode(t) is not TargetMode.GEOMETRIC:
-        raise Skip("does not move targets (not 'geometric')")
-    if ctx.takes_tensors():
-        raise Skip("works on tensors, after ToTensor")
-    if isinstance(t, Transform) and t.target_problem(("keypoints",)) is not None:
-        raise Skip(f"does not move keypoints: {t.target_problem(('keypoints',))}")
+    pipe = _geometric_pipeline(ctx, ("keypoints",), {
+        "kinds": ["keypoints"], "options": {"flip_pairs": [[0, 1]], "keypoints_outside": "keep"}})
+    if isinstance(pipe, str):
+        return pipe
     img, points = _dots_scene()
-    try:
-        pipe = build_pipeline([ctx.item], registry=ctx.registry, targets={
-            "kinds": ["keypoints"], "options": {"flip_pairs": [[0, 1]], "keypoints_outside": "keep"}})
-    except AugplugError as exc:
-        return str(exc)
     for seed in _SEEDS:
         result = pipe.apply(img, np.random.default_rng(seed), keypoints=points)
         out = np.asarray(result.image)
@@ -199,19 +207,11 @@ def _two_instances() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "inside that box (80% of its pixels): a step that drops a box drops it as a NaN row (or through ``keep_boxes``), "
     "keeping the others in their order, so that the engine drops its mask with it"))
 def check_instance_masks(ctx: CheckContext) -> str | None:
-    t = ctx.transform()
-    if target_mode(t) is not TargetMode.GEOMETRIC:
-        raise Skip("does not move targets (not 'geometric')")
-    if ctx.takes_tensors():
-        raise Skip("works on tensors, after ToTensor")
-    if isinstance(t, Transform) and t.target_problem(("boxes", "masks")) is not None:
-        raise Skip(f"does not move boxes and masks: {t.target_problem(('boxes', 'masks'))}")
+    pipe = _geometric_pipeline(ctx, ("boxes", "masks"),
+                               {"kinds": ["boxes", "masks"], "options": {"instance_masks": True}})
+    if isinstance(pipe, str):
+        return pipe
     img, boxes, masks = _two_instances()
-    try:
-        pipe = build_pipeline([ctx.item], registry=ctx.registry,
-                              targets={"kinds": ["boxes", "masks"], "options": {"instance_masks": True}})
-    except AugplugError as exc:
-        return str(exc)
     for seed in _SEEDS:
         result = pipe.apply(img, np.random.default_rng(seed), boxes=boxes, masks=masks)
         out_boxes, out_masks = np.asarray(result.boxes), np.asarray(result.masks)
@@ -239,19 +239,11 @@ def check_instance_masks(ctx: CheckContext) -> str | None:
 def check_polygons(ctx: CheckContext) -> str | None:
     from ...targets.polygons import rasterize_polygons
 
-    t = ctx.transform()
-    if target_mode(t) is not TargetMode.GEOMETRIC:
-        raise Skip("does not move targets (not 'geometric')")
-    if ctx.takes_tensors():
-        raise Skip("works on tensors, after ToTensor")
-    if isinstance(t, Transform) and t.target_problem(("keypoints",)) is not None:
-        raise Skip(f"does not move keypoints, so neither polygons: {t.target_problem(('keypoints',))}")
+    pipe = _geometric_pipeline(ctx, ("keypoints",), ["polygons"])  # polygons move as keypoints do
+    if isinstance(pipe, str):
+        return pipe
     img, _, _, _ = _painted_scene()
     outline = [[np.array([[21.0, 17.0], [61.0, 17.0], [61.0, 49.0], [21.0, 49.0]])]]
-    try:
-        pipe = build_pipeline([ctx.item], registry=ctx.registry, targets=["polygons"])
-    except AugplugError as exc:
-        return str(exc)
     for seed in _SEEDS:
         try:
             result = pipe.apply(img, np.random.default_rng(seed), polygons=outline)

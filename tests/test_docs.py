@@ -110,7 +110,8 @@ PRINTED = {
     "how-to/recordio.md": ["(4, 3, 224, 224) (4,)", "6 ['class_0', 'class_1']"],
     "explanation/coordinates.md": ["[-1.  0. 20.]", "[-1.  0. 19.]", "True\nTrue"],
     "how-to/batches.md": ["(128, 3, 32, 32) float32"],
-    "how-to/detection.md": ["[0.] (1, 224, 224)", "(3, 600, 750) (2, 600, 750) uint8", "(1, 3, 300, 300) (1, 2268) (1, 2268, 4)", "(3, 416, 416) 7"],
+    "how-to/detection.md": ["[0.] (1, 224, 224)", "(3, 600, 750) (2, 600, 750) uint8",
+                            "(1, 3, 300, 300) (1, 2268) (1, 2268, 4)", "(3, 416, 416) 7"],
     "how-to/segmentation.md": ["(3, 480, 480) float32 (480, 480) uint8\n[0, 8]",
                                "RandomFlipLeftRight, RandomResizeSide((52, 208)), PadIfNeeded(96, position='top_left', "
                                "mask_fill=255), RandomCrop(96, upscale=False)"],

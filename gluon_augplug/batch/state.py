@@ -159,10 +159,9 @@ class BatchState:
                 h, w = self.samples[0].hw
                 masks = np.zeros(self._given["masks"].shape[:2] + (h, w), self._given["masks"].dtype)
                 for i, sample in enumerate(self.samples):
-                    ids = sample.result_boxes_and_ids()[1]
                     kept = sample.result_masks()
                     if kept:
-                        masks[i, self._box_rows[i][ids]] = np.stack(kept)
+                        masks[i, self._box_rows[i][sample.result_boxes_and_ids()[1]]] = np.stack(kept)
                 out["masks"] = masks
             else:
                 for sample in self.samples:

@@ -112,7 +112,7 @@ class AugmentedDataset(SharedEpoch, _Base):  # type: ignore[misc,valid-type]
             kinds, options = declared_targets(targets)
             targets = kinds
         if not isinstance(pipeline, Pipeline):
-            pipeline = build_pipeline(pipeline, targets=None if options is None else options)
+            pipeline = build_pipeline(pipeline, targets=options)
         elif options is not None and options != pipeline.target_options:
             raise InputError("augment: target options given to augment() differ from the built pipeline's; give "
                              "them to build_pipeline(..., targets=...) or pass the spec to augment()")

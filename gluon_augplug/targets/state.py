@@ -113,8 +113,8 @@ class TargetState:
              matrix: np.ndarray | None = None) -> None:
         """Move the targets as ``transform`` moved the image (``params`` as it applied them); ``matrix`` is its
         ``geometry()`` for these parameters when the caller has it already (a batch's stacked maps)."""
-        if self._rows is None and self.masks is None and self.keypoints is None and self.polygons is None:  # an image alone
-            self.hw = (int(out_hw[0]), int(out_hw[1]))
+        if self._rows is None and self.masks is None and self.keypoints is None and self.polygons is None:
+            self.hw = (int(out_hw[0]), int(out_hw[1]))  # an image alone: nothing to move
             return
         mode = target_mode(transform)
         if mode is TargetMode.PIXEL:
@@ -236,10 +236,10 @@ class TargetState:
         an outline, so it cannot move polygons."""
         points = flatten(self.polygons)
         moved = np.asarray(transform.apply_keypoints(points, params, in_hw, out_hw), np.float64)
-        if moved.shape[:1] != points.shape[:1] or moved.ndim != 2 or np.isnan(moved[:, :2]).any():
+        kept = int((~np.isnan(moved[:, :2]).any(axis=1)).sum()) if moved.ndim == 2 else 0
+        if kept != len(points) or len(moved) != len(points):
             raise SpecError(f"{getattr(transform, 'spec_name', type(transform).__name__)} cannot move polygons: its "
-                            f"apply_keypoints dropped or lost vertices ({len(points)} in, "
-                            f"{int(np.isfinite(moved[:, :2]).all(axis=1).sum()) if moved.ndim == 2 else 0} came back)")
+                            f"apply_keypoints dropped or lost vertices ({len(points)} in, {kept} came back)")
         self.polygons = unflatten(moved[:, :2], self.polygons)
 
     def _mirror_ids(self) -> None:
@@ -283,21 +283,20 @@ class TargetState:
     def result_masks(self) -> Any:
         """The masks as moved; with ``instance_masks``, those of the boxes :meth:`result_boxes` keeps, in its order."""
         self.flush()
-        if self.masks is None or not self.options.instance_masks:
-            return self.masks
-        ids = self.result_boxes_and_ids()[1]
-        where = {i: k for k, i in enumerate(self.ids.tolist())}
-        return [self.masks[where[i]] for i in ids.tolist()]
+        return self._of_kept_boxes(self.masks) if self.masks is not None and self.options.instance_masks else self.masks
 
     def result_polygons(self) -> Any:
         """The polygons as moved (not clipped: rasterising clips them); tied to boxes, those of the boxes
         :meth:`result_boxes` keeps, in its order."""
         self.flush()
-        if self.polygons is None or self._rows is None:
-            return self.polygons
+        return self._of_kept_boxes(self.polygons) if self.polygons is not None and self._rows is not None \
+            else self.polygons
+
+    def _of_kept_boxes(self, items: list) -> list:
+        """Of ``items`` (one per remaining box, in the order of ``ids``), those of the boxes the final filters keep."""
         ids = self.result_boxes_and_ids()[1]
         where = {i: k for k, i in enumerate(self.ids.tolist())}
-        return [self.polygons[where[i]] for i in ids.tolist()]
+        return [items[where[i]] for i in ids.tolist()]
 
     def result_boxes_and_ids(self) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`result_boxes`, and each kept box's row in the input."""

@@ -328,15 +328,15 @@ class Pipeline:
         return result[0] if len(result) == 1 else result
 
     def check_targets(self, kinds: Sequence[str]) -> None:
-        """Raise :class:`SpecError` naming every step that cannot move ``kinds`` ("boxes", "masks", "keypoints")."""
+        """Raise :class:`SpecError` naming every step that cannot move ``kinds`` ("boxes", "masks", "keypoints",
+        "polygons")."""
         kinds = tuple(sorted(set(kinds)))
         if not kinds or kinds in self._checked:  # no targets: any transform will do (apply() of an image alone)
             return
         unknown = set(kinds) - set(TARGET_KINDS)
         if unknown:
             raise InputError(f"unknown target kind {sorted(unknown)[0]!r}; the kinds are {', '.join(TARGET_KINDS)}")
-        # polygons move as points: a step that moves keypoints moves them
-        problem = child_problem(self._root, tuple(sorted({"keypoints" if k == "polygons" else k for k in kinds})))
+        problem = child_problem(self._root, kinds)
         if problem:
             raise SpecError(f"this pipeline cannot move {' and '.join(kinds)}: {problem}")
         self._checked.add(kinds)

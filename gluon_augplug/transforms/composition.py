@@ -227,10 +227,25 @@ def child_problem(transform: Any, kinds: tuple) -> str | None:
         from ..targets.modes import undeclared
 
         return undeclared(transform)
-    found = problem(kinds)
+    found = asked_problem(problem, kinds)
     if found:
         return found
     return compat.old_run_problem(transform)
+
+
+def asked_problem(target_problem: Any, kinds: tuple) -> str | None:
+    """``target_problem(kinds)`` asked so that a plugin's override from before polygons were a kind can answer.
+
+    Polygons move as keypoints do: first the question every override understands (polygons as keypoints), then
+    polygons alone, which a step may refuse (a tile shuffle tears an outline apart); an override that does not
+    know the kind (a KeyError, a ValueError) lets them move as its keypoints."""
+    found = target_problem(tuple(sorted({"keypoints" if k == "polygons" else k for k in kinds})))
+    if not found and "polygons" in kinds:
+        try:
+            found = target_problem(("polygons",))
+        except (KeyError, ValueError):
+            found = None
+    return found or None
 
 
 augplug_register_transforms = registration_hook(__name__)

@@ -89,7 +89,10 @@ class Moving:
     # composed with its neighbours (and run on batches); the same can be done by returning NaN rows from apply_boxes.
 
     def target_problem(self, kinds: tuple[str, ...]) -> str | None:
-        """Why this transform cannot move ``kinds`` of targets ("boxes", "masks", "keypoints"), or None."""
+        """Why this transform cannot move ``kinds`` of targets ("boxes", "masks", "keypoints", "polygons"), or None.
+
+        Polygons move vertex by vertex, as keypoints do; override this to refuse them where a step moves points
+        but would tear an outline (a tile shuffle) or remove its vertices (a dropout that drops covered points)."""
         mode = target_mode(self)
         if mode is TargetMode.PIXEL:
             return None
@@ -104,4 +107,5 @@ class Moving:
         return None
 
 
-_TARGET_METHODS = {"boxes": "apply_boxes", "masks": "apply_mask", "keypoints": "apply_keypoints"}
+_TARGET_METHODS = {"boxes": "apply_boxes", "masks": "apply_mask", "keypoints": "apply_keypoints",
+                   "polygons": "apply_keypoints"}

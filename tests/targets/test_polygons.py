@@ -116,3 +116,37 @@ def test_bad_polygons_and_steps_that_cannot_move_them_are_named():
     drops = build_pipeline([DropsPoints()])
     with pytest.raises(SpecError, match="DropsPoints cannot move polygons: its apply_keypoints dropped or lost"):
         drops(img, polygons=SEGM)
+
+
+def test_a_plugins_target_problem_from_before_polygons_lets_them_move_as_its_keypoints():
+    """0.1-era overrides index a table of the kinds they knew; asked about polygons they raise KeyError."""
+
+    class OldFlip(Transform):
+        """A mirror whose target_problem predates the polygons kind."""
+
+        targets = "geometric"
+        known = {"boxes": None, "masks": None, "keypoints": None}
+
+        def apply(self, img, layout):
+            return img[:, ::-1]
+
+        def geometry(self, params, in_hw, out_hw):
+            h, w = in_hw
+            return np.array([[-1.0, 0, w], [0, 1, 0], [0, 0, 1]])
+
+        def target_problem(self, kinds):
+            return next((self.known[k] for k in kinds), None)
+
+    img = cat_image()
+    _, polygons = build_pipeline([OldFlip()], targets=["polygons"])(img, polygons=SEGM)
+    np.testing.assert_allclose(polygons[0][0], np.array(SEGM[0][0]) * [-1, 1] + [500, 0])
+
+    class RefusesThem(OldFlip):
+        """A tile shuffle would refuse polygons though it moves single points."""
+
+        def target_problem(self, kinds):
+            return "tiles tear outlines apart" if "polygons" in kinds else None
+
+    with pytest.raises(SpecError, match="tiles tear outlines apart"):
+        build_pipeline([RefusesThem()], targets=["polygons"])
+    build_pipeline([RefusesThem()], targets=["keypoints"])

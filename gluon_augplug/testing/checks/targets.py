@@ -11,6 +11,7 @@ from ...pipeline.build import build_pipeline
 from ...targets.formats import box_ious
 from ...targets.modes import TargetMode, target_mode
 from ...transforms.base import CHW, Transform
+from ...transforms.composition import asked_problem
 
 from .registry import SEEDS as _SEEDS, Skip, check
 from ..context import CheckContext
@@ -144,8 +145,9 @@ def _geometric_pipeline(ctx: CheckContext, moves: tuple[str, ...], targets: Any)
         raise Skip("does not move targets (not 'geometric')")
     if ctx.takes_tensors():
         raise Skip("works on tensors, after ToTensor")
-    if isinstance(t, Transform) and t.target_problem(moves) is not None:
-        raise Skip(f"does not move {' and '.join(moves)}: {t.target_problem(moves)}")
+    problem = asked_problem(t.target_problem, moves) if isinstance(t, Transform) else None
+    if problem is not None:
+        raise Skip(f"does not move {' and '.join(moves)}: {problem}")
     try:
         return build_pipeline([ctx.item], registry=ctx.registry, targets=targets)
     except AugplugError as exc:
@@ -234,12 +236,13 @@ def check_instance_masks(ctx: CheckContext) -> str | None:
 
 @check("polygons", per_sample=True, doc=(
     "polygons: the painted rectangle's outline given as a polygon must come back, rasterised, where the rectangle's "
-    "pixels went (IoU >= 0.7), for a geometric transform that moves keypoints (polygons move vertex by vertex "
-    "through ``geometry()`` or ``apply_keypoints``, which must keep every vertex)"))
+    "pixels went (IoU >= 0.7), for a geometric transform that moves them (polygons move vertex by vertex "
+    "through ``geometry()`` or ``apply_keypoints``, which must keep every vertex; a step that tears outlines or "
+    "drops covered points says so in ``target_problem(('polygons',))``)"))
 def check_polygons(ctx: CheckContext) -> str | None:
     from ...targets.polygons import rasterize_polygons
 
-    pipe = _geometric_pipeline(ctx, ("keypoints",), ["polygons"])  # polygons move as keypoints do
+    pipe = _geometric_pipeline(ctx, ("polygons",), ["polygons"])
     if isinstance(pipe, str):
         return pipe
     img, _, _, _ = _painted_scene()

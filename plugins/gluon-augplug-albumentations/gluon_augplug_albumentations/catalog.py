@@ -87,6 +87,12 @@ BOXES_BY_MASK = frozenset({"ElasticTransform", "GridDistortion", "OpticalDistort
 # classes that keep the keypoints outside their holes through a set(): the order comes back shuffled (and equal
 # points merged), so each point goes through alone
 KEYPOINTS_AS_A_SET = frozenset({"CoarseDropout"})
+# classes that move keypoints but cannot move a polygon: why (its vertices must all come back, in order, and the
+# outline must stay whole)
+CANNOT_MOVE_POLYGONS = {
+    "CoarseDropout": "it removes the points under its holes, and a polygon cannot lose a vertex",
+    "RandomGridShuffle": "it shuffles the image's tiles, which tears an outline apart",
+}
 # scalar OpenCV codes (a sequence would fail at the first image, in OpenCV)
 CODES = {"interpolation": (0, 1, 2, 3, 4), "mask_interpolation": (0, 1, 2, 3, 4), "border_mode": (0, 1, 2, 3, 4)}
 

@@ -89,12 +89,16 @@ class AlbumentationsTransform(LibraryTransform):
         if self.targets != "geometric":
             return super().target_problem(kinds)
         cls = type(self.wrapped)
+        asked = {"keypoints" if k == "polygons" else k for k in kinds}  # polygons move as keypoints
         missing = [kind for kind, one, many in (("boxes", "apply_to_bbox", "apply_to_bboxes"),
                                                 ("keypoints", "apply_to_keypoint", "apply_to_keypoints"))
-                   if kind in kinds and getattr(cls, one) is getattr(DualTransform, one)
+                   if kind in asked and getattr(cls, one) is getattr(DualTransform, one)
                    and getattr(cls, many) is getattr(DualTransform, many)]
         if missing:
             return f"{self.spec_name}: albumentations' {cls.__name__} cannot move {' or '.join(missing)}"
+        if "polygons" in kinds and cls.__name__ in catalog.CANNOT_MOVE_POLYGONS:
+            return (f"{self.spec_name} cannot move polygons: "
+                    f"{catalog.CANNOT_MOVE_POLYGONS[cls.__name__]}")
         return None
 
     def apply_boxes(self, boxes: np.ndarray, params: dict, in_hw: tuple[int, int],

@@ -113,6 +113,9 @@ def test_a_transform_that_cannot_move_a_target_kind_is_refused_by_name():
     with pytest.raises(SpecError, match="albumentations' GridDistortion cannot move keypoints"):
         build_pipeline("AlbuGridDistortion", targets=["keypoints"])
     build_pipeline("AlbuGridDistortion", targets=["boxes", "masks"])  # those it moves
+    with pytest.raises(SpecError, match="AlbuCoarseDropout cannot move polygons: it removes the points under"):
+        build_pipeline("AlbuCoarseDropout", targets=["polygons"])
+    build_pipeline("AlbuCoarseDropout", targets=["keypoints"])  # a keypoint may be dropped, a vertex may not
 
 
 def test_bad_parameters_name_the_transform_the_parameter_and_what_is_allowed():

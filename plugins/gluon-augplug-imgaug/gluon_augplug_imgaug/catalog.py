@@ -83,7 +83,7 @@ GEOMETRIC = frozenset({"AveragePooling", "MaxPooling", "MedianPooling", "MinPool
 
 # targets imgaug 0.4 refuses for an augmenter (it raises when asked)
 CANNOT_MOVE = {
-    "Jigsaw": ("boxes",),
+    "Jigsaw": ("boxes", "polygons"),  # its tiles move points, but tear an outline apart
     "RandAugment": ("boxes", "masks", "keypoints"),  # its PIL-like affine steps take images only
 }
 

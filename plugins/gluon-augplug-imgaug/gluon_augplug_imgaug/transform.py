@@ -58,7 +58,8 @@ class ImgaugTransform(LibraryTransform):
                 global_rng.set_state_(saved)
 
     def target_problem(self, kinds: tuple[str, ...]) -> str | None:
-        unsupported = [k for k in kinds if k in catalog.CANNOT_MOVE.get(type(self.wrapped).__name__, ())]
+        cannot = catalog.CANNOT_MOVE.get(type(self.wrapped).__name__, ())
+        unsupported = [k for k in kinds if k in cannot or (k == "polygons" and "keypoints" in cannot)]
         if unsupported:
             return f"{self.spec_name}: imgaug's {type(self.wrapped).__name__} cannot move {' or '.join(unsupported)}"
         return super().target_problem(kinds)

@@ -123,6 +123,8 @@ def test_targets_imgaug_cannot_move_are_refused_by_name():
     with pytest.raises(SpecError, match="imgaug's Jigsaw cannot move boxes"):
         build_pipeline("IaaJigsaw", targets=["boxes"])
     build_pipeline("IaaJigsaw", targets=["masks", "keypoints"])
+    with pytest.raises(SpecError, match="imgaug's Jigsaw cannot move polygons"):
+        build_pipeline("IaaJigsaw", targets=["polygons"])
 
 
 def test_bad_parameters_name_the_transform_the_parameter_and_what_is_allowed():

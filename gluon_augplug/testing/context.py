@@ -64,8 +64,25 @@ class CheckContext:
             return bool(t.random)
         return bool(getattr(t, "random", False))
 
+    def boxes_for(self, img: np.ndarray) -> np.ndarray | None:
+        """The box a transform that samples from the boxes (``needs_targets``) is shown: the image's centre half
+        (a crop around the person or the objects would otherwise see the whole image, and draw nothing); None
+        for every other transform, which is called on the image alone."""
+        t = self.transform()
+        if not getattr(t, "needs_targets", False):
+            return None
+        h, w = img.shape[:2]
+        return np.array([[w / 4, h / 4, 3 * w / 4, 3 * h / 4]], np.float32)
+
+    def augment(self, pipeline, img: np.ndarray) -> np.ndarray:
+        """The pipeline's output image for ``img`` (given :meth:`boxes_for`'s box when it takes one)."""
+        boxes = self.boxes_for(img)
+        if boxes is None:
+            return pipeline(img)
+        return pipeline(img, boxes=boxes)[0]
+
     def outputs(self, pipeline) -> list[np.ndarray]:
-        return [pipeline(img) for img in self.images.values()]
+        return [self.augment(pipeline, img) for img in self.images.values()]
 
 
 def same(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> bool:

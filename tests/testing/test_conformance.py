@@ -22,6 +22,14 @@ def test_a_good_plugin_passes_every_check():
     assert "RandomShift" in str(report) and "checks:" in str(report)
 
 
+def test_a_crop_around_the_boxes_is_shown_a_box():
+    # without a box its window is the whole image for every seed: random, dataloader and batch would fail
+    report = check_plugin(sample_plugin("crops_around_boxes"))
+    assert report.ok, str(report)
+    passed = {f.check for f in report.findings if f.status == "pass" and f.subject == "BoxJitterCrop"}
+    assert {"random", "dataloader", "batch", "targets", "clips"} <= passed, str(report)
+
+
 @pytest.mark.parametrize("plugin, check, message", [
     ("mutates", "no_mutation", "wrote into its numpy input"),
     ("unpicklable", "pickle", "does not pickle"),

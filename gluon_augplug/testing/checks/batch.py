@@ -92,7 +92,11 @@ def check_batch(ctx: CheckContext) -> str | None:
     if ctx.declared_random() and all(np.array_equal(out, run(seed, images)[0]) for seed in range(1, 8)):
         # a draw that batches do not show (an interpolation: batches resample bilinearly) must still vary
         draws = [repr(t.sample_batch(np.random.default_rng(seed), 8, (32, 32, 3))) for seed in range(8)] \
-            if isinstance(t, Transform) and by_geometry else []
+            if isinstance(t, Transform) and by_geometry and not t.needs_targets else []
+        if isinstance(t, Transform) and by_geometry and t.needs_targets:  # a draw around the boxes: show it one
+            boxes = ctx.boxes_for(images[0])
+            draws = [repr(t.sample(np.random.default_rng(seed), (32, 32, 3), targets=boxes))  # type: ignore[call-arg]
+                     for seed in range(8)]
         if len(set(draws)) < 2:
             return "declared random but seeds 0-7 give identical batches: draw from the rng sample_batch gets"
     return None

@@ -55,7 +55,10 @@ def check_clips(ctx: CheckContext) -> str | None:
                 return (f"frame {k} of a clip differs from replaying the clip's record on that frame (seed {seed}): "
                         f"an apply_clip() of its own must give what apply() gives on each frame")
     if ctx.declared_random():
-        seen = {np.asarray(ctx.pipeline(seed)(sample_clip(img, 2))).tobytes() for seed in SEEDS}
+        box = ctx.boxes_for(img)
+        boxes = None if box is None else [box, box]  # a clip's boxes: one array per frame
+        seen = {np.asarray(ctx.pipeline(seed).apply_clip(sample_clip(img, 2), boxes=boxes).image).tobytes()
+                for seed in SEEDS}
         if len(seen) < 2:
             raise Skip("seeds 0-7 gave the same clip (a draw that changes nothing on this clip)")
     return None

@@ -34,7 +34,7 @@ def _most_varied_image(ctx: CheckContext) -> np.ndarray:
     pipes = [ctx.pipeline(seed=s) for s in _SEEDS]
     best, best_count = next(iter(ctx.images.values())), 0
     for img in ctx.images.values():
-        distinct = len({p(img).tobytes() for p in pipes})
+        distinct = len({ctx.augment(p, img).tobytes() for p in pipes})
         if distinct > best_count:
             best, best_count = img, distinct
     return best
@@ -43,14 +43,16 @@ def _most_varied_image(ctx: CheckContext) -> np.ndarray:
 class _WorkerProbe:
     """A dataset whose items are ``(augmented image, pid of the process that made it)``."""
 
-    def __init__(self, image: np.ndarray, pipeline: Any, length: int):
-        self.image, self.pipeline, self.length = image, pipeline, length
+    def __init__(self, image: np.ndarray, pipeline: Any, length: int, boxes: np.ndarray | None = None):
+        self.image, self.pipeline, self.length, self.boxes = image, pipeline, length, boxes
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, index: int):
-        return self.pipeline(self.image), np.int64(os.getpid())
+        if self.boxes is None:
+            return self.pipeline(self.image), np.int64(os.getpid())
+        return self.pipeline(self.image, boxes=self.boxes)[0], np.int64(os.getpid())
 
 
 @check("dataloader", per_sample=True, doc=(
@@ -60,8 +62,8 @@ def check_dataloader(ctx: CheckContext, per_worker: int = 16) -> str | None:
 
     image = _most_varied_image(ctx)
     pipeline = ctx.pipeline(seed=0)
-    pipeline(image)  # the parent draws before forking, as a training script's sanity check would
-    dataset = _WorkerProbe(image, pipeline, 2 * per_worker)
+    ctx.augment(pipeline, image)  # the parent draws before forking, as a training script's sanity check would
+    dataset = _WorkerProbe(image, pipeline, 2 * per_worker, ctx.boxes_for(image))
     loader = gluon.data.DataLoader(dataset, batch_size=1, num_workers=2)
     by_worker: dict[int, list[np.ndarray]] = {}
     try:

@@ -72,3 +72,4 @@ class Dim(Transform):
 @gluon_augplug.hookimpl(specname="augplug_register_transforms")
 def register_dim(register):
     register("Dim", Dim)
+

@@ -171,6 +171,33 @@ def pose_spec(stage: str = "train", input_size: tuple[int, int] = (256, 192), sc
             f"rotation_factor={rotation_factor}, rotation_p=0.6), ToTensor, {norm}")
 
 
+def alpha_pose_spec(input_size: tuple[int, int] = (256, 192), scale_factor: tuple[float, float] = (0.2, 0.3),
+                    rotation_factor: float = 40) -> str:
+    """The spec of GluonCV's ``AlphaPoseDefaultTrainTransform`` for an ``input_size`` of (height, width), with
+    ``train_alpha_pose.py``'s settings by default: what ``alpha-pose-train`` is.
+
+    Parameters
+    ----------
+    input_size : (int, int)
+        Height and width of the network's input, in pixels (the script's ``--input-size``, 256,192).
+    scale_factor : (float, float)
+        The range of the box's enlargement, a fraction of its size (``scale_factor``).
+    rotation_factor : float
+        The angle's standard deviation in degrees, clipped at twice it (the script passes 40; the class's
+        default is 30).
+
+    Examples
+    --------
+    >>> alpha_pose_spec((320, 256), rotation_factor=30).split(", RandomFlipLeftRight")[0]
+    'RandomChannelGain((0.7, 1.3)), RandomBoxCrop((256, 320), enlarge=(0.2, 0.3))'
+    """
+    height, width = (int(v) for v in input_size)
+    low, high = (float(v) for v in scale_factor)
+    return (f"RandomChannelGain((0.7, 1.3)), RandomBoxCrop(({width}, {height}), enlarge=({low:g}, {high:g})), "
+            f"RandomFlipLeftRight, RandomNormalRotation({rotation_factor:g}, limit={2 * rotation_factor:g}, p=0.6), "
+            f"ToTensor, Normalize(mean=(0.406, 0.457, 0.48), std=1)")
+
+
 @hookimpl(specname="augplug_register_presets")
 def register_keypoint_presets(register):
     """GluonCV's CenterNet and SimplePose transforms, stopping at image and targets (chain GluonCV's
@@ -190,6 +217,11 @@ def register_keypoint_presets(register):
              doc="GluonCV's SimplePoseDefaultTrainTransform at 256x192 without heatmaps: flip (left and right joints "
                  "swapped by the targets' flip_pairs), the person's box with margin 1.25, scale 1 +- 0.25, rotation "
                  "N(0, 30) clipped to +-60 with p 0.6, warped to 192x256, normalize")
+    register("alpha-pose-train", alpha_pose_spec(),
+             doc="GluonCV's AlphaPoseDefaultTrainTransform as train_alpha_pose.py sets it (256x192, scale (0.2, "
+                 "0.3), rotation 40) without heatmaps: per-channel gains in [0.7, 1.3], the person's box enlarged by "
+                 "U(0.2, 0.3) and blacked around, fitted to 192x256, flip (joints swapped by flip_pairs), rotation "
+                 "N(0, 40) clipped to +-80 with p 0.6, AlphaPose's mean subtracted")
     register("simple-pose-val", pose_spec("val"),
              doc="GluonCV's SimplePoseDefaultValTransform at 256x192: the person's box with margin 1.25 warped to "
                  "192x256, normalize")

@@ -116,7 +116,7 @@ PRINTED = {
                                "RandomFlipLeftRight, RandomResizeSide((52, 208)), PadIfNeeded(96, position='top_left', "
                                "mask_fill=255), RandomCrop(96, upscale=False)"],
     "how-to/keypoints.md": ["(3, 512, 512) float32 (2, 5)", "(20, 128, 128) (2, 128, 128)", "(3, 256, 192) (5, 3, 2) 0",
-                            "(5, 64, 48) (5, 1, 1)"],
+                            "(5, 64, 48) (5, 1, 1)", "(3, 256, 192) True True"],
     "how-to/video.md": ["(8, 3, 224, 224)\nTrue", "(3, 3, 224, 224) 0", "(3, 8, 224, 224)",
                         "(4, 3, 8, 112, 112) (32, 3, 112, 112)"],
     "README.md": ["(3, 32, 32)", "(3, 300, 300) (2, 6)", "(8, 3, 224, 224)"],

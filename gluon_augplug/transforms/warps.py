@@ -1,5 +1,5 @@
-"""Warps of a window onto a fixed output: CenterNet's random centre and scale (and its letterbox), and the pose
-recipes' crop around a person's box with scale and rotation jitter.
+"""Warps of a window onto a fixed output: CenterNet's random centre and scale (and its letterbox), the pose
+recipes' crop around a person's box with scale and rotation jitter, and AlphaPose's enlarged box crop.
 
 Each window is a centre, a width and an angle; it is warped to the output so that its centre lands on output
 pixel ``(width // 2, height // 2)`` and its width fills the output's width, as GluonCV's
@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import cv2
 import numpy as np
 
 from . import functional as F
 from .. import params as P
+from ..errors import InputError
 from ..targets.geometry import from_index_matrix
 from ..targets.modes import TargetMode
 from .base import Transform, registration_hook
@@ -182,6 +184,129 @@ class BoxWarp(RandomBoxWarp):
     def sample(self, rng, shape, targets=None):
         cx, cy, width = self._window(shape, targets)
         return {"center": [cx, cy], "width": width, "angle": 0.0}
+
+
+def box_crop_matrix(ul: tuple[int, int], br: tuple[int, int], out_wh: tuple[int, int]) -> np.ndarray:
+    """The 2x3 forward matrix on pixel indices of AlphaPose's ``cv_cropBox(img, ul, br, out_h, out_w)``: the
+    pixels from ``ul`` up to (not including) ``br``, padded evenly to the output's aspect ratio, with the
+    padded window's first and last pixel centres on the output's. As GluonCV computes it (three float32 points,
+    the third at right angles, through ``cv2.getAffineTransform``), so the pixels are its pixels."""
+    out_w, out_h = out_wh
+    x0, y0 = ul
+    x1, y1 = br[0] - 1, br[1] - 1
+    len_h = max(y1 - y0, (x1 - x0) * out_h / out_w)
+    len_w = len_h * out_w / out_h
+    pad_y, pad_x = (len_h - (y1 - y0)) // 2, (len_w - (x1 - x0)) // 2
+    src = np.array([[x0 - pad_x, y0 - pad_y], [x1 + pad_x, y1 + pad_y]], np.float32)
+    return _two_point_matrix(src, np.array([[0, 0], [out_w - 1, out_h - 1]], np.float32))
+
+
+def _two_point_matrix(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The rotation, scale and shift taking two float32 points onto two others, as GluonCV's pose code computes it
+    (each pair given a third point at right angles, through ``cv2.getAffineTransform``): OpenCV resamples this
+    float32-rounded matrix, so a double one would put a few edge pixels a grey level or more elsewhere."""
+
+    def third(points: np.ndarray) -> np.ndarray:  # GluonCV's get_3rd_point
+        d = points[0] - points[1]
+        return np.vstack([points, points[1] + np.array([-d[1], d[0]], np.float32)])
+
+    return cv2.getAffineTransform(third(src), third(dst)).astype(np.float64)
+
+
+class RandomBoxCrop(_WindowWarp):
+    """AlphaPose's crop: box ``box`` (the person) enlarged on each side by half of a fraction drawn uniformly from
+    ``enlarge`` of its width and height, clipped to the image, everything outside it set to ``fill``, then fitted
+    into ``size`` keeping its aspect ratio (padded evenly; one warp, its corner pixels on the output's corners).
+
+    ``RandomBoxCrop((192, 256))`` is ``AlphaPoseDefaultTrainTransform``'s ``cv_cropBox`` after its box scaling,
+    with GluonCV's integer box corners (its pose labels count pixel indices; boxes here are edge coordinates).
+    Without boxes the box is the whole image. Joints outside the enlarged box keep their places, in the filled
+    margin or beyond the output (GluonCV draws no heatmap for them: count them invisible there). Masks are moved,
+    not filled.
+    """
+
+    random = True
+    needs_targets = True
+    pixels_follow_geometry = False  # it also fills everything outside the box: no batch path
+    size = P.Size(doc="output size: an integer (square) or (width, height)")
+    box = P.Number(0, 0, 99_999, integer=True, doc="which box (row of the boxes) is cropped")
+    enlarge = P.Range((0.2, 0.3), 0.0, 10.0, doc="(min, max) of the enlargement, a fraction of the box's size")
+    interpolation = P.Interpolation(1)
+    fill = P.Fill(0, "colour outside the box and the input (0-255), one number or one per channel")
+    example = {"size": 32}
+
+    def corners(self, shape: tuple, targets: Any, fraction: float) -> tuple[list[int], list[int]]:
+        """The crop's integer corners ``ul`` and ``br`` (exclusive) for an enlargement ``fraction``, as GluonCV
+        computes them: the box's ``int()`` corners, moved out by half the fraction of its size, clipped."""
+        h, w = int(shape[0]), int(shape[1])
+        if targets is not None and len(targets) > self.box:
+            edges = [float(v) for v in targets[self.box, :4]]
+        else:
+            edges = [0.0, 0.0, float(w), float(h)]
+        x0, y0, x1, y1 = (int(v - 0.5) for v in edges)  # GluonCV's int() of its index coordinates
+        bw, bh = x1 - x0, y1 - y0
+        ul = [int(max(0, x0 - bw * fraction / 2)), int(max(0, y0 - bh * fraction / 2))]
+        br = [int(min(w - 1, x1 + bw * fraction / 2)), int(min(h - 1, y1 + bh * fraction / 2))]
+        if br[0] - ul[0] < 1 or br[1] - ul[1] < 1 or max(br[0] - ul[0], br[1] - ul[1]) < 2:
+            raise InputError(f"{self.spec_name}: box {self.box} ({', '.join(f'{v:g}' for v in edges)}) keeps no "
+                             f"more than one pixel of the {w}x{h} image; give a box of at least 2 pixels inside it")
+        return ul, br
+
+    def sample(self, rng, shape, targets=None):
+        fraction = float(rng.uniform(*self.enlarge))
+        ul, br = self.corners(shape, targets, fraction)
+        return {"ul": ul, "br": br}
+
+    def _matrix(self, params: dict) -> np.ndarray:
+        return box_crop_matrix(tuple(params["ul"]), tuple(params["br"]), tuple(self.size))
+
+    def apply(self, img, layout, **params):
+        (x0, y0), (x1, y1) = params["ul"], params["br"]
+        matrix = self._matrix(params)
+        matrix[:, 2] += matrix[:, :2] @ np.array([x0, y0], np.float64)  # warp the box alone: the rest is fill
+        return F.warp_affine(img[y0:y1, x0:x1], matrix, tuple(self.size), self.interpolation, self.fill)
+
+
+class RandomNormalRotation(_WindowWarp):
+    """Rotate about the image's centre by ``clip(N(0, 1) * std, -limit, limit)`` degrees (counter-clockwise for
+    positive angles) with probability ``p``, else not at all; the output keeps the input's size, ``fill`` around.
+
+    ``RandomNormalRotation(40, limit=80, p=0.6)`` is ``AlphaPoseDefaultTrainTransform``'s ``cv_rotate`` after its
+    crop and flip, for ``train_alpha_pose.py``'s rotation factor 40 (GluonCV clips at twice the factor).
+    """
+
+    random = True
+    size = None  # not a parameter: the output keeps the input's size
+    std = P.Number(30.0, 0.0, 180.0, doc="standard deviation of the angle in degrees")
+    limit = P.Number(60.0, 0.0, 360.0, doc="the largest angle in degrees either way")
+    p = P.Probability(0.6, "probability of rotating")
+    interpolation = P.Interpolation(1)
+    fill = P.Fill(0, "colour outside the input (0-255), one number or one per channel")
+    example = {"std": 30.0, "p": 1.0}
+
+    def sample(self, rng, shape):
+        rotate = self.p > 0 and rng.random() < self.p
+        return {"angle": clipped_normal(rng, self.std, self.limit) if rotate and self.std else 0.0}
+
+    def _turn(self, params: dict, in_hw: tuple) -> np.ndarray:
+        """AlphaPose's ``cv_rotate``: the point above the centre, turned by the angle, goes back above it."""
+        h, w = int(in_hw[0]), int(in_hw[1])
+        t = math.radians(params["angle"])
+        centre = np.array([(w - 1) * 0.5, (h - 1) * 0.5], np.float32)
+        up = np.array([0.0, (h - 1) * -0.5])
+        turned = np.array([up[0] * math.cos(t) - up[1] * math.sin(t), up[0] * math.sin(t) + up[1] * math.cos(t)])
+        return _two_point_matrix(np.array([centre, centre + turned], np.float32),
+                                 np.array([centre, centre + up], np.float32))
+
+    def output_hw(self, params, in_hw):
+        return int(in_hw[0]), int(in_hw[1])
+
+    def geometry(self, params, in_hw, out_hw):
+        return from_index_matrix(self._turn(params, in_hw))
+
+    def apply(self, img, layout, **params):
+        h, w = img.shape[:2]
+        return F.warp_affine(img, self._turn(params, (h, w)), (w, h), self.interpolation, self.fill)
 
 
 augplug_register_transforms = registration_hook(__name__)

@@ -227,6 +227,19 @@ def register_keypoint_presets(register):
                  "192x256, normalize")
 
 
+def siamrpn_spec(size: int, shift: float, scale: float) -> str:
+    """The spec of GluonCV's ``SiamRPNaugmentation(shift, scale, blur=0, flip=0, color=1.0)`` for a crop of
+    ``size`` (its tracking data set's settings: no blur, flip or grey).
+
+    >>> siamrpn_spec(255, 64, 0.18)
+    "RandomShiftScaleCrop(255, shift=64, scale=0.18), RandomLighting(1.0, eigen='siamrpn')"
+    """
+    return f"RandomShiftScaleCrop({size}, shift={shift:g}, scale={scale:g}), RandomLighting(1.0, eigen='siamrpn')"
+
+
+SIAMRPN_SEARCH = siamrpn_spec(255, 64, 0.18)
+
+
 @hookimpl(specname="augplug_register_presets")
 def register_tracking_presets(register):
     """GluonCV's SiamRPN training augmentation (``TrkDataset``'s ``SiamRPNaugmentation`` settings), for the
@@ -234,6 +247,9 @@ def register_tracking_presets(register):
     search crop with p 0.2 where GluonCV does not: add ``MotionBlur(p=0.2)``."""
     for name, size, shift, scale, what in (("siamrpn-template", 127, 4, 0.05, "template"),
                                            ("siamrpn-search", 255, 64, 0.18, "search region")):
-        register(name, f"RandomShiftScaleCrop({size}, shift={shift}, scale={scale}), RandomLighting(1.0, eigen='siamrpn')",
+        register(name, siamrpn_spec(size, shift, scale),
                  doc=f"GluonCV's SiamRPN {what} augmentation: the centre {size} window shifted by up to {shift} "
                      f"pixels and each side scaled by up to {scale}, pysot's colour offset")
+    register("siamrpn-train", SIAMRPN_SEARCH,
+             doc="GluonCV's SiamRPN training augmentation of the search region, whose box the anchors are made from "
+                 "(siamrpn-search; the template crop is siamrpn-template)")

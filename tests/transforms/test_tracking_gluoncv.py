@@ -55,6 +55,16 @@ def test_siamrpn_search_preset_draws_its_window_as_gluoncv(square):
         assert abs(ours[:, k].mean() - theirs[:, k].mean()) < 3 and abs(ours[:, k].std() - theirs[:, k].std()) < 3
 
 
+def test_siamrpn_train_is_the_search_crops_augmentation(square):
+    box = np.array([[150.5, 150.5, 250.5, 250.5]])
+    search, train = (build_pipeline(name, seed=3, targets="boxes") for name in ("siamrpn-search", "siamrpn-train"))
+    for _ in range(3):
+        (img_s, box_s), (img_t, box_t) = search(square, boxes=box), train(square, boxes=box)
+        np.testing.assert_array_equal(img_s, img_t)
+        np.testing.assert_array_equal(box_s, box_t)
+    assert img_t.shape == (255, 255, 3)
+
+
 def test_motion_blur_is_pysots_streak_kernel(square):
     aug = SiamRPNaugmentation(0, 0, 1, 0, 0)
     for seed in range(5):

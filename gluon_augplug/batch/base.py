@@ -15,7 +15,7 @@ from ..randomness import RandomSource
 from ..pipeline.spec import render_spec
 from ..compat import BatchTransform, as_batch_step
 from ..targets.formats import declared_targets
-from ..targets.state import TARGET_KINDS
+from ..targets.state import check_kinds
 from ..transforms.base import Transform
 from .._lazy import mxnet as mx
 from .state import DeviceState, NumpyState, to_device
@@ -67,9 +67,7 @@ class BatchPipeline:
         if "polygons" in kinds:
             raise InputError("polygons move per sample (build_pipeline); a batch's targets are boxes, masks and "
                              "keypoints")
-        unknown = set(kinds) - set(TARGET_KINDS)
-        if unknown:
-            raise InputError(f"unknown target kind {sorted(unknown)[0]!r}; the kinds are {', '.join(TARGET_KINDS)}")
+        check_kinds(kinds)
         for t in self.transforms:
             problem = t.target_problem(tuple(kinds))
             if problem:

@@ -170,14 +170,12 @@ class AugmentedDataset(SharedEpoch, _Base):  # type: ignore[misc,valid-type]
 
 
 def _target_kinds(targets: Any) -> tuple[str, ...]:
-    from ..targets.state import TARGET_KINDS as KINDS
+    from ..targets.state import check_kinds
 
     if targets is None:
         return ()
     kinds = (targets,) if isinstance(targets, str) else tuple(targets)
-    for kind in kinds:
-        if kind not in KINDS:
-            raise InputError(f"augment: unknown target kind {kind!r}; the kinds are {', '.join(KINDS)}")
+    check_kinds(kinds, "augment: ")
     return kinds
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..data.decode import EncodedImage
 from ..errors import InputError, InputTypeError, ReplayError, SpecError
 from ..targets.formats import TargetOptions, declared_targets
-from ..targets.state import TARGET_KINDS, TargetState
+from ..targets.state import check_kinds, TargetState
 from ..transforms.base import HWC, RandomSource, Record, Transform, check_image, like_input, to_numpy
 from ..transforms.composition import Compose, child_problem
 from .clips import is_clip, like_clip, per_frame, to_clip
@@ -333,9 +333,7 @@ class Pipeline:
         kinds = tuple(sorted(set(kinds)))
         if not kinds or kinds in self._checked:  # no targets: any transform will do (apply() of an image alone)
             return
-        unknown = set(kinds) - set(TARGET_KINDS)
-        if unknown:
-            raise InputError(f"unknown target kind {sorted(unknown)[0]!r}; the kinds are {', '.join(TARGET_KINDS)}")
+        check_kinds(kinds)
         problem = child_problem(self._root, kinds)
         if problem:
             raise SpecError(f"this pipeline cannot move {' and '.join(kinds)}: {problem}")

@@ -20,6 +20,13 @@ TARGET_KINDS = ("boxes", "masks", "keypoints", "polygons")
 KINDS = TARGET_KINDS  # the name before 0.4
 
 
+def check_kinds(kinds: Any, where: str = "") -> None:
+    """Raise :class:`InputError` naming the first of ``kinds`` that is not a target kind (``where``: a prefix)."""
+    unknown = sorted(set(kinds) - set(TARGET_KINDS))
+    if unknown:
+        raise InputError(f"{where}unknown target kind {unknown[0]!r}; the kinds are {', '.join(TARGET_KINDS)}")
+
+
 class TargetState:
     """Boxes (pixel xyxy, extra columns kept), masks and keypoints of one image, moved step by step.
 

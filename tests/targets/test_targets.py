@@ -252,3 +252,15 @@ def test_a_pipeline_is_the_fn_of_gluon_dataset_transform():
     seeded = build_pipeline("RandomFlipLeftRight", seed=3)
     again = build_pipeline("RandomFlipLeftRight", seed=3)
     assert all(np.array_equal(seeded(img, mask)[1], again.apply(img, masks=[mask]).masks[0]) for _ in range(6))
+
+
+def test_an_unknown_target_kind_is_named_with_the_kinds_everywhere_targets_are_declared():
+    from gluon_augplug import augment
+    from gluon_augplug.batch import build_batch_pipeline
+
+    for build in (lambda: build_pipeline("RandomFlipLeftRight", targets=["boxes", "segm"]),
+                  lambda: build_batch_pipeline("RandomFlipLeftRight", targets=["boxes", "segm"]),
+                  lambda: augment([(np.zeros((8, 8, 3), np.uint8), 0)], "RandomFlipLeftRight", targets="segm")):
+        with pytest.raises(InputError, match="unknown target kind 'segm'; the kinds are boxes, masks, keypoints, "
+                                             "polygons"):
+            build()

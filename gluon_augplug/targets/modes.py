@@ -7,6 +7,7 @@ these strings: it calls :func:`target_mode`.
 from __future__ import annotations
 
 import enum
+import weakref
 from typing import Any, Callable, TypeVar
 
 
@@ -67,8 +68,29 @@ def overrides(transform: Any, name: str) -> bool:
 def moves_by_geometry(transform: Any) -> bool:
     """True for a geometric transform whose targets (and batches) follow its 3x3 map alone: it implements
     ``geometry()`` and none of ``apply_boxes``, ``apply_mask``, ``apply_keypoints``."""
-    return (target_mode(transform) is TargetMode.GEOMETRIC and overrides(transform, "geometry")
-            and not any(overrides(transform, m) for m in ("apply_boxes", "apply_mask", "apply_keypoints")))
+    return target_mode(transform) is TargetMode.GEOMETRIC and geometry_only(transform)
+
+
+_GEOMETRY_ONLY: "weakref.WeakKeyDictionary[type, bool]" = weakref.WeakKeyDictionary()
+
+
+def geometry_only(transform: Any) -> bool:
+    """Whether ``transform``'s class implements ``geometry()`` and none of the apply_* methods; read once per class
+    (every step of every sample asks)."""
+    cls = transform if isinstance(transform, type) else type(transform)
+    try:
+        return _GEOMETRY_ONLY[cls]
+    except KeyError:
+        pass
+    except TypeError:  # pragma: no cover - a class that cannot be weakly referenced
+        return _read_geometry_only(cls)
+    _GEOMETRY_ONLY[cls] = answer = _read_geometry_only(cls)
+    return answer
+
+
+def _read_geometry_only(cls: type) -> bool:
+    return overrides(cls, "geometry") and not any(overrides(cls, m) for m in ("apply_boxes", "apply_mask",
+                                                                              "apply_keypoints"))
 
 
 def undeclared(transform: Any) -> str:

@@ -6,6 +6,7 @@ drops is removed here; only at a batch's boundary does it become a -1 row (Gluon
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from ..errors import InputError, SpecError
 from .formats import TargetOptions, as_box_array, box_area, from_xyxy, to_xyxy
 from .geometry import warp_boxes, warp_mask, warp_points
-from .modes import TargetMode, moves_by_geometry, target_mode, undeclared
+from .modes import TargetMode, geometry_only, target_mode, undeclared
 from .polygons import as_polygons, flatten, unflatten
 
 TARGET_KINDS = ("boxes", "masks", "keypoints", "polygons")
@@ -129,7 +130,7 @@ class TargetState:
         if mode is not TargetMode.GEOMETRIC:
             raise SpecError(undeclared(transform))
         in_hw, out_hw = (int(in_hw[0]), int(in_hw[1])), (int(out_hw[0]), int(out_hw[1]))
-        if moves_by_geometry(transform):
+        if geometry_only(transform):  # (the mode is geometric: moves_by_geometry's other half)
             keep_boxes = getattr(transform, "keep_boxes", None)
             if keep_boxes is not None and self._rows is not None:
                 self.flush()
@@ -213,7 +214,8 @@ class TargetState:
             self.polygons = unflatten(warp_points(flatten(self.polygons), matrix), self.polygons)
         if self.keypoints is not None:
             self.keypoints = warp_points(self.keypoints, matrix)
-            if np.linalg.det(matrix[:2, :2]) < 0:
+            (a, b), (c, d) = matrix[:2, :2].tolist()
+            if a * d - b * c < 0:  # a mirror (np.linalg.det costs ten times this)
                 self.mirrored = not self.mirrored
                 if self._swap is not None:
                     self._mirror_ids()
@@ -271,7 +273,10 @@ class TargetState:
             return
         h, w = self.hw
         x, y = self.keypoints[:, 0], self.keypoints[:, 1]
-        outside = (x < 0) | (x >= w) | (y < 0) | (y >= h) | np.isnan(x) | np.isnan(y)
+        inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)  # a NaN fails every comparison: it is outside
+        if inside.all():
+            return
+        outside = ~inside
         if self.left is not None:
             self.left |= outside
         if mode == "drop":
@@ -333,9 +338,24 @@ def _orientation(points: np.ndarray) -> float:
 
 
 def _swap_table(pairs: tuple, n: int) -> np.ndarray | None:
-    """The joint each joint becomes under a mirror (None: no pairs declared)."""
+    """The joint each joint becomes under a mirror (None: no pairs declared); one read-only table per pairs and
+    count, made once (every sample of a pose data set has the same joints)."""
     if not pairs:
         return None
+    try:
+        return _cached_swap_table(pairs, n)  # TargetOptions made them a tuple of (int, int)
+    except TypeError:  # unhashable: pairs given some other way
+        return _make_swap_table(pairs, n)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_swap_table(pairs: tuple, n: int) -> np.ndarray:
+    table = _make_swap_table(pairs, n)
+    table.flags.writeable = False
+    return table
+
+
+def _make_swap_table(pairs: tuple, n: int) -> np.ndarray:
     table = np.arange(n)
     for i, j in pairs:
         if max(i, j) >= n:

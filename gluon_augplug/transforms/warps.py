@@ -41,9 +41,8 @@ def window_matrix(center: tuple[float, float], width: float, angle: float, out_w
     scale = out_wh[0] / float(width)
     t = math.radians(angle)
     c, s = math.cos(t) * scale, math.sin(t) * scale
-    linear = np.array([[c, s], [-s, c]])
-    offset: np.ndarray = np.array([out_wh[0] * 0.5, out_wh[1] * 0.5]) - linear @ np.asarray(center, np.float64)
-    return np.hstack([linear, offset[:, None]])
+    cx, cy = float(center[0]), float(center[1])
+    return np.array([[c, s, out_wh[0] * 0.5 - (c * cx + s * cy)], [-s, c, out_wh[1] * 0.5 - (-s * cx + c * cy)]])
 
 
 def _border(border: int, size: int) -> int:

@@ -128,13 +128,15 @@ def warp_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
             moved = boxes[:, axis:4:2] * scale + matrix[axis, 2]
             out[:, axis:4:2] = moved[:, ::-1] if scale < 0 else moved
         return out
-    x0, y0, x1, y1 = (boxes[:, i] for i in range(4))
-    # the corners are {x0, x1} x {y0, y1}, so each moved coordinate's extremes are sums of per-axis extremes
-    for row, (lo, hi) in ((0, (0, 2)), (1, (1, 3))):
-        a, b, t = matrix[row]
-        ax0, ax1, by0, by1 = a * x0, a * x1, b * y0, b * y1
-        out[:, lo] = np.minimum(ax0, ax1) + np.minimum(by0, by1) + t
-        out[:, hi] = np.maximum(ax0, ax1) + np.maximum(by0, by1) + t
+    # the corners are {x0, x1} x {y0, y1}, so each moved coordinate's extremes are sums of per-axis extremes:
+    # [k, i, j] is the x_i (or y_i) term of output coordinate j (x then y), both rows of the map at once
+    linear, shift = matrix[:2, :2], matrix[:2, 2]
+    from_x = boxes[:, 0:4:2, None] * linear[:, 0]
+    from_y = boxes[:, 1:4:2, None] * linear[:, 1]
+    x_lo, x_hi = np.minimum(from_x[:, 0], from_x[:, 1]), np.maximum(from_x[:, 0], from_x[:, 1])
+    y_lo, y_hi = np.minimum(from_y[:, 0], from_y[:, 1]), np.maximum(from_y[:, 0], from_y[:, 1])
+    out[:, 0:2] = x_lo + y_lo + shift
+    out[:, 2:4] = x_hi + y_hi + shift
     return out
 
 

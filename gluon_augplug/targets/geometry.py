@@ -10,6 +10,11 @@ from typing import Any
 
 import numpy as np
 
+try:  # the clip ufunc itself: np.clip's argument checks cost more than clipping a few hundred indices
+    _UFUNC_CLIP = np.core.umath.clip  # type: ignore[attr-defined]
+except AttributeError:  # pragma: no cover - numpy 2 moved it
+    _UFUNC_CLIP = np._core.umath.clip  # type: ignore[attr-defined]
+
 _TO_INDEX = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
 _FROM_INDEX = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
 
@@ -154,27 +159,43 @@ def _gather_rows_cols(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> n
 _CV2_TRANSPOSABLE = (np.dtype(np.uint8), np.dtype(np.int8), np.dtype(np.uint16), np.dtype(np.int16))
 
 
+def _source_indices(inverse_scale: float, shift: float, size_out: int, size_in: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """For one axis of an axis-aligned map (``x_out = x_in / inverse_scale + shift``): the input index of each output
+    pixel's centre (clamped into the input), and the run ``[start, stop)`` of output pixels whose centres fall
+    inside the input (one run: the indices are monotonic)."""
+    source = np.floor(inverse_scale * (np.arange(size_out) + 0.5) + -shift * inverse_scale).astype(np.intp)
+    if inverse_scale > 0:  # increasing: the run is where 0 <= source < size_in
+        run = int(source.searchsorted(0)), int(source.searchsorted(size_in))
+    else:  # decreasing (a flip): the same on the reversed indices
+        back = source[::-1]
+        run = size_out - int(back.searchsorted(size_in)), size_out - int(back.searchsorted(0))
+    _UFUNC_CLIP(source, 0, size_in - 1, out=source)
+    return source, run
+
+
 def warp_mask(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int], fill: float = 0) -> np.ndarray:
     """A label mask (H, W) or (H, W, K) of any dtype moved by ``matrix`` with nearest-neighbour
     sampling: every output value is one of the input's (or ``fill`` where the output pixel's centre
     falls outside the input). Class ids are never blended."""
-    inverse = invert_affine(matrix)
     oh, ow = out_hw
     h, w = mask.shape[:2]
-    xs, ys = np.arange(ow) + 0.5, np.arange(oh) + 0.5
     if h == 0 or w == 0:
         return np.full((oh, ow) + mask.shape[2:], fill, mask.dtype)
-    if inverse[0, 1] == 0 and inverse[1, 0] == 0:  # flips, crops, resizes: one index per row and per column
-        sx = np.floor(inverse[0, 0] * xs + inverse[0, 2]).astype(np.intp)
-        sy = np.floor(inverse[1, 1] * ys + inverse[1, 2]).astype(np.intp)
-        inside_x, inside_y = (sx >= 0) & (sx < w), (sy >= 0) & (sy < h)
-        rows, cols = np.minimum(np.maximum(sy, 0), h - 1), np.minimum(np.maximum(sx, 0), w - 1)
+    (a, b, tx), (c, d, ty) = np.asarray(matrix, np.float64)[:2].tolist()
+    if b == 0 and c == 0:  # flips, crops, resizes: one index per row and per column
+        rows, (y0, y1) = _source_indices(1.0 / d, ty, oh, h)
+        cols, (x0, x1) = _source_indices(1.0 / a, tx, ow, w)
         out = _gather_rows_cols(mask, rows, cols)
-        if not inside_y.all():
-            out[~inside_y] = fill
-        if not inside_x.all():
-            out[:, ~inside_x] = fill
+        # the output pixels whose centres fall inside the input are one run of rows and one of columns
+        if y0 or y1 < oh:
+            out[:y0] = fill
+            out[y1:] = fill
+        if x0 or x1 < ow:
+            out[:, :x0] = fill
+            out[:, x1:] = fill
         return out
+    inverse = invert_affine(matrix)
+    xs, ys = np.arange(ow) + 0.5, np.arange(oh) + 0.5
     gx = inverse[0, 0] * xs[None, :] + inverse[0, 1] * ys[:, None] + inverse[0, 2]
     gy = inverse[1, 0] * xs[None, :] + inverse[1, 1] * ys[:, None] + inverse[1, 2]
     sx, sy = np.floor(gx).astype(np.int64), np.floor(gy).astype(np.int64)

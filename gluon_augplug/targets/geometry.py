@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-try:  # the clip ufunc itself: np.clip's argument checks cost more than clipping a few hundred indices
+try:  # the clip ufunc itself: np.clip's argument checks cost more than the work on a few boxes or indices
     _UFUNC_CLIP = np.core.umath.clip  # type: ignore[attr-defined]
 except AttributeError:  # pragma: no cover - numpy 2 moved it
     _UFUNC_CLIP = np._core.umath.clip  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import InputError, SpecError
 from .formats import TargetOptions, as_box_array, box_area, from_xyxy, to_xyxy
-from .geometry import warp_boxes, warp_mask, warp_points
+from .geometry import _UFUNC_CLIP, warp_boxes, warp_mask, warp_points
 from .modes import TargetMode, geometry_only, target_mode, undeclared
 from .polygons import as_polygons, flatten, unflatten
 
@@ -325,11 +325,6 @@ class TargetState:
             keep &= area >= self.options.min_visibility * np.where(full_area > 0, full_area, np.inf)
         return from_xyxy(boxes[keep], self.options.box_format, self.hw), self.ids[keep]
 
-
-try:  # the clip ufunc itself: np.clip's argument checks cost 5x the work on a few boxes
-    _UFUNC_CLIP = np.core.umath.clip  # type: ignore[attr-defined]
-except AttributeError:  # pragma: no cover - numpy 2 moved it
-    _UFUNC_CLIP = np._core.umath.clip  # type: ignore[attr-defined]
 
 def _orientation(points: np.ndarray) -> float:
     """The sign of the turn from the first point to the second and the third (negative once mirrored)."""

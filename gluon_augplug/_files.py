@@ -1,5 +1,5 @@
 """Files: reading those whose size an attacker may choose (regular files only, at most a given number
-of bytes), and writing atomically."""
+of bytes), writing atomically, and telling a dead writer's temporaries from a live one's."""
 from __future__ import annotations
 
 import os
@@ -67,3 +67,16 @@ def atomic_write(path: str, write: Callable[[str], None], verify: Callable[[str]
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def alive_elsewhere(pid: int) -> bool:
+    """Whether another process ``pid`` is running (its ``*.tmp-PID`` files are then not to be removed)."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # someone else's process, or no pid at all: leave its files
+        return pid > 0
+    return True

@@ -27,6 +27,8 @@ CHECKPOINT = "checkpoint.json"
 MAX_COUNT = 2**40  # epochs and iterations: far past any run, and exact in a float
 MAX_CHECKPOINT_BYTES = 64 * 2**20  # checkpoint.json: settings, RNG states and one history row per epoch
 METRICS = "metrics.jsonl"
+# held (fcntl lock) by the one process writing the folder; not a run file, and removed when it finishes
+LOCK = "writer.lock"
 # the files that make a folder a run: refusing to reuse such a folder protects a finished run
 RUN_FILES = re.compile(r"^(checkpoint\.json|metrics\.jsonl|epoch-\d{4}\.(params|states|states\.nd))$")
 _TEMPORARY = re.compile(r"^(?P<target>.+)\.tmp-(?P<pid>\d+)$")
@@ -73,25 +75,13 @@ def remove_stale_temporaries(directory: str) -> list[str]:
         return removed
     for name in os.listdir(directory):
         match = _TEMPORARY.match(name)
-        if match and RUN_FILES.match(match["target"]) and not _alive_elsewhere(int(match["pid"])):
+        if match and RUN_FILES.match(match["target"]) and not _files.alive_elsewhere(int(match["pid"])):
             try:
                 os.remove(os.path.join(directory, name))
                 removed.append(name)
             except OSError:
                 pass
     return removed
-
-
-def _alive_elsewhere(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def run_files(directory: str) -> list[str]:

@@ -22,14 +22,15 @@ from mxnet import autograd, gluon
 
 from ..data.augment import augment
 from ..data.batchify import checked_batchify
-from ..errors import short_reason
+from ..errors import brief, short_reason
 from ..data.datasets import open_dataset, stratified_indices
 from ..data.loader import BatchLoader
 from ..data.streaming import open_split
 from ..pipeline.build import build_pipeline
 from ..randomness import derived_seed
 from ..batch import BatchPipeline, build_batch_pipeline
-from .checkpoint import (METRICS, CheckpointError, atomic_write, load_checkpoint, remove_stale_temporaries,
+from .._locks import WriterLock, acquire
+from .checkpoint import (LOCK, METRICS, CheckpointError, atomic_write, load_checkpoint, remove_stale_temporaries,
                          restore_rng_states, run_files, save_checkpoint, write_text)
 from .config import RESUMABLE_OVERRIDES, ConfigError, TrainConfig, learning_rate
 from .models import get_model
@@ -164,13 +165,31 @@ class Run:
         self.kv: Any = mx.kv.create(cfg.kvstore) if cfg.kvstore.startswith("dist") else cfg.kvstore
         self.rank, self.workers = (self.kv.rank, self.kv.num_workers) if cfg.kvstore.startswith("dist") else (0, 1)
         self.out = cfg.out if self.workers == 1 or not cfg.out else os.path.join(cfg.out, f"worker-{self.rank}")
-        if self.out:
-            self._claim_out_folder()
-        self._build_data()
-        self._build_model()
-        self.state = RunState()
-        if self.resumed:
-            self._restore()
+        self._lock: WriterLock | None = None
+        self._created_out = False
+        try:
+            if self.out:
+                self._claim_out_folder()
+            self._build_data()
+            self._build_model()
+            self.state = RunState()
+            if self.resumed:
+                self._restore()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Give up the run folder: release its writer lock (a folder this run created and left empty is
+        removed). :func:`train` and :func:`resume` call it; the kernel does it for a process that dies."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+            if self._created_out and self.out:
+                try:
+                    os.rmdir(self.out)  # only if empty: set-up failed before anything was written
+                except OSError:
+                    pass
 
     # -- set-up ------------------------------------------------------------------------
     def _open_splits(self) -> tuple[Any, Any]:
@@ -196,6 +215,9 @@ class Run:
     def _build_data(self) -> None:
         cfg = self.cfg
         train, test = self._open_splits()
+        for what, split, path in (("training", train, cfg.data), ("evaluation", test, cfg.val_data or cfg.data)):
+            if not len(split):
+                raise ConfigError(f"the {what} split of {path!r} holds no images")
         self.classes = max(len(train.classes), len(test.classes))
         total = len(train)
         largest_part = -(-total // self.workers)
@@ -207,6 +229,12 @@ class Run:
         # no pipeline seed: every sample's numbers come from the data sets' per-sample streams below
         self.train_pipeline = build_pipeline(cfg.train_aug)
         self.test_pipeline = build_pipeline(cfg.test_aug)
+        for option, pipeline in (("--train-aug", self.train_pipeline), ("--test-aug", self.test_pipeline)):
+            layout = pipeline.output_layout()
+            if layout != "CHW":  # else MXNet fails in the first forward pass ("uniform type uint8 vs float32")
+                raise ConfigError(f"{option} {brief(pipeline.to_string(), 120)} ends in {layout} images, but the "
+                                  f"network takes float CHW tensors: end it with ToTensor (and Normalize), e.g. "
+                                  f"'{pipeline.to_string()[:60]}, ToTensor'")
         self.train_set = augment(train, self.train_pipeline, seed=derived_seed(cfg.seed, "train-augment", self.rank))
         self.test_set = augment(test, self.test_pipeline, seed=derived_seed(cfg.seed, "test-augment"))
         self.sampler = EpochShuffleSampler(len(self.train_set), cfg.seed, self.rank)
@@ -256,9 +284,13 @@ class Run:
         return BatchPipeline([]) if cfg.label_smoothing else None
 
     def _claim_out_folder(self) -> None:
-        """Refuse a folder that holds another run (unless ``overwrite``); tidy what a killed run left."""
+        """Take the folder's writer lock (a second writer is refused, naming the first); refuse a folder that
+        holds another run (unless ``overwrite``); tidy what a killed run left."""
         out, cfg = self.out, self.cfg
         self._replaces: list[str] = []
+        self._created_out = not os.path.isdir(out)
+        os.makedirs(out, exist_ok=True)
+        self._lock = acquire(os.path.join(out, LOCK), f"the run folder {out!r}")  # before anything is read there
         resumed_here = self.resumed is not None and os.path.realpath(self.resumed["directory"]) == \
             os.path.realpath(out)
         existing = run_files(out)
@@ -299,6 +331,17 @@ class Run:
 
     # -- training ----------------------------------------------------------------------
     def fit(self) -> list[dict]:
+        """Train the remaining epochs; returns the history. The run folder stays locked until :meth:`close`, or
+        until fit() ends by an error (a stopped run's folder is free for whoever resumes it)."""
+        if self.out and self._lock is None:  # released by close() or by an earlier fit() that failed
+            self._lock = acquire(os.path.join(self.out, LOCK), f"the run folder {self.out!r}")
+        try:
+            return self._fit()
+        except BaseException:
+            self.close()
+            raise
+
+    def _fit(self) -> list[dict]:
         cfg = self.cfg
         if self.out:
             os.makedirs(self.out, exist_ok=True)
@@ -446,7 +489,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, given: Any = Non
 
     ``given`` (with ``cfg.resume``): the settings set on purpose; see :class:`Run`.
     """
-    return Run(cfg, log, given).fit()
+    return _fit_and_close(Run(cfg, log, given))
 
 
 def resume(directory: str, log: Callable[[str], None] = print, **changes: Any) -> list[dict]:
@@ -455,4 +498,11 @@ def resume(directory: str, log: Callable[[str], None] = print, **changes: Any) -
     Unlike ``train(TrainConfig(resume=...))``, a change equal to a default (``epochs=10``) is applied too.
     """
     cfg = TrainConfig(resume=directory, **changes)
-    return Run(cfg, log, given=changes).fit()
+    return _fit_and_close(Run(cfg, log, given=changes))
+
+
+def _fit_and_close(run: Run) -> list[dict]:
+    try:
+        return run.fit()
+    finally:
+        run.close()

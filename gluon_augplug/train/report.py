@@ -14,7 +14,8 @@ import numpy as np
 
 from ..visual.grid import make_grid, save_png
 from ..pipeline.build import build_pipeline
-from .checkpoint import run_files
+from .._locks import acquire
+from .checkpoint import LOCK, run_files
 from .config import ConfigError, TrainConfig
 from .loop import Run
 
@@ -66,21 +67,24 @@ def compare(base: TrainConfig, augs: dict[str, str], out: str, log: Callable[[st
             raise ConfigError(f"configuration name {name[:80]!r} must be a plain name (it names a folder)")
     for spec in augs.values():
         build_pipeline(spec)  # every spec is checked before hours of training start
-    if not overwrite:
+    os.makedirs(out, exist_ok=True)
+    with acquire(os.path.join(out, LOCK), f"the comparison folder {out!r}"):  # its report has one writer
         taken = [name for name in augs if run_files(os.path.join(out, name))]
-        if taken:
+        if taken and not overwrite:
             raise ConfigError(f"{out!r} already holds the run(s) {', '.join(taken)}; pick another --out or "
                               f"replace them with --overwrite")
-    os.makedirs(out, exist_ok=True)
-    results = {}
-    for name, spec in augs.items():
-        log(f"== {name}: {spec}")
-        run = Run(dataclasses.replace(base, train_aug=spec, out=os.path.join(out, name), resume=None,
-                                      overwrite=overwrite), log)
-        results[name] = {"spec": run.train_pipeline.to_string(), "history": run.fit()}
-        save_png(os.path.join(out, f"grid-{name}.png"), sample_grid(run))
-    write_report(base, results, out)
-    plot_curves(results, os.path.join(out, "curves.png"))
+        results = {}
+        for name, spec in augs.items():
+            log(f"== {name}: {spec}")
+            run = Run(dataclasses.replace(base, train_aug=spec, out=os.path.join(out, name), resume=None,
+                                          overwrite=overwrite), log)
+            try:
+                results[name] = {"spec": run.train_pipeline.to_string(), "history": run.fit()}
+                save_png(os.path.join(out, f"grid-{name}.png"), sample_grid(run))
+            finally:
+                run.close()
+        write_report(base, results, out)
+        plot_curves(results, os.path.join(out, "curves.png"))
     log(f"report: {os.path.join(out, 'report.md')}")
     return results
 

@@ -1,0 +1,86 @@
+"""One writer per output: the lock refuses a second process at once and names the first; the kernel frees it
+when the holder dies (kill -9 included); a second writer in the same process is refused too."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from gluon_augplug._locks import OutputBusyError, acquire
+
+HOLD = """
+import sys, time
+from gluon_augplug._locks import acquire
+lock = acquire(sys.argv[1], "the test output")
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def _holder(path):
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_process_is_refused_naming_the_first_until_it_is_killed(tmp_path):
+    path = tmp_path / "writer.lock"
+    proc = _holder(path)
+    try:
+        with pytest.raises(OutputBusyError, match=rf"the test output is being written by another process \(pid "
+                                                  rf"{proc.pid} on .*since .*: .*-c"):
+            acquire(str(path), "the test output")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert path.exists()  # a killed holder leaves its file, but not its lock
+    with acquire(str(path), "the test output") as lock:
+        assert lock.held
+    assert not path.exists()  # released: the file goes with it
+
+
+def test_a_second_writer_in_the_same_process_is_refused(tmp_path):
+    path = str(tmp_path / "writer.lock")
+    first = acquire(path, "the run folder 'x'")
+    with pytest.raises(OutputBusyError, match=rf"already being written by this process \(pid {os.getpid()}\)"):
+        acquire(path, "the run folder 'x'")
+    assert first.held  # the refusal did not drop the first writer's lock (a POSIX lock dies with any close)
+    first.release()
+    acquire(path, "the run folder 'x'").release()
+
+
+FORK_AND_HOLD = """
+import os, sys, time
+from gluon_augplug._locks import acquire
+lock = acquire(sys.argv[1], "the test output")
+child = os.fork()
+if child == 0:
+    time.sleep(120)
+    os._exit(0)
+print(child, flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_forked_worker_that_outlives_a_killed_writer_does_not_keep_the_lock(tmp_path):
+    path = str(tmp_path / "writer.lock")
+    proc = subprocess.Popen([sys.executable, "-c", FORK_AND_HOLD, path], stdout=subprocess.PIPE, text=True)
+    child = int(proc.stdout.readline())
+    try:
+        with pytest.raises(OutputBusyError):
+            acquire(path, "the test output")
+        proc.send_signal(signal.SIGKILL)  # the trainer dies; its DataLoader worker lives on
+        proc.wait()
+        os.kill(child, 0)
+        acquire(path, "the test output").release()
+    finally:
+        os.kill(child, signal.SIGKILL)
+
+
+def test_a_lock_in_a_folder_that_cannot_hold_it_names_the_file(tmp_path):
+    with pytest.raises(OSError) as info:
+        acquire(str(tmp_path / "missing" / "writer.lock"), "out")
+    assert "writer.lock" in str(info.value.filename)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
@@ -18,10 +19,14 @@ from typing import Any, Callable, Iterator, Sequence
 import cv2
 import numpy as np
 
-from ..errors import InputError
+from .._locks import acquire
+from ..errors import AugplugError, InputError
 from .decode import decode, encode_jpeg, image_format
 from .formats import MAX_IMAGE_BYTES, read_bounded
+from .publish import PublishError, check_targets, journal_path, publish_together, recover, remove_stale
 from .recordio import RecordWriter, shard_names
+
+LOCK_SUFFIX = ".pack-lock"  # beside the outputs while a pack writes them (removed when it ends)
 
 
 @dataclass
@@ -127,13 +132,19 @@ def pack(source: str, out: str, *, root: str | None = None, split: str | None = 
          threads: int = 2, overwrite: bool = False, progress: bool | None = None) -> list[str]:
     """Write ``source``'s images into ``out.rec`` + ``out.idx`` (or ``shards`` of them); returns the ``.rec`` paths.
 
-    Nothing appears under the final names until every shard is complete: on any error (an unreadable
-    image names its file) the temporary files are removed and existing files are left as they were.
+    One pack writes an output at a time (a second one is refused, naming the first). Nothing appears under
+    the final names until every shard is complete, and then all of them appear together or none does
+    (:mod:`.publish`): on any error (an unreadable image names its file, a full disk the file it could not
+    write) the temporary files are removed and existing files are left exactly as they were.
 
     Raises
     ------
     InputError, DataFormatError
         A bad setting (naming its allowed range), an unknown source, an unreadable image.
+    OutputBusyError
+        Another pack is writing the same output.
+    PublishError
+        The outputs could not be written or published (a full disk, a folder in the way).
     """
     _check(resize, "resize", 0, 65535)
     _check(quality, "quality", 1, 100)
@@ -143,15 +154,32 @@ def pack(source: str, out: str, *, root: str | None = None, split: str | None = 
         raise InputError(f"pack: encoding must be .jpg or .png, got {encoding!r}")
     base = out[:-4] if out.endswith(".rec") else out
     names = shard_names(base, shards)
-    existing = [n + s for n in names for s in (".rec", ".idx") if os.path.exists(n + s)]
-    if existing and not overwrite:
-        raise InputError(f"pack: {existing[0]} exists; pass --overwrite to replace it")
-    items, _ = items_from(source, root, split, classes)
-    if not items:
-        raise InputError(f"pack: {source!r} holds no images")
-    order = np.random.default_rng(seed).permutation(len(items)) if shuffle else np.arange(len(items))
-    parts = np.array_split(order, shards)
-    os.makedirs(os.path.dirname(os.path.abspath(base)), exist_ok=True)
+    finals = [n + s for n in names for s in (".rec", ".idx")]
+    folder = os.path.dirname(os.path.abspath(base))
+    os.makedirs(folder, exist_ok=True)
+    with acquire(base + LOCK_SUFFIX, f"pack: the output {base!r}"):  # one pack per output, from check to publish
+        recovered = recover(journal_path(base))
+        if recovered:
+            warnings.warn(f"pack: a publish of {base!r} was interrupted (the process was killed); it was {recovered} "
+                          f"before this pack started", stacklevel=2)
+        remove_stale(finals + [journal_path(base)])
+        check_targets(finals)
+        existing = [f for f in finals if os.path.lexists(f)]
+        if existing and not overwrite:
+            raise InputError(f"pack: {existing[0]} exists; pass --overwrite to replace it")
+        items, _ = items_from(source, root, split, classes)
+        if not items:
+            raise InputError(f"pack: {source!r} holds no images")
+        order = np.random.default_rng(seed).permutation(len(items)) if shuffle else np.arange(len(items))
+        writers = _write_shards(items, np.array_split(order, shards), names, resize, quality, encoding, threads,
+                                progress)
+        publish_together([pair for writer in writers for pair in writer.pairs], journal_path(base))
+    return [n + ".rec" for n in names]
+
+
+def _write_shards(items: Sequence[PackItem], parts: Sequence[np.ndarray], names: Sequence[str], resize: int,
+                  quality: int, encoding: str, threads: int, progress: bool | None) -> list[RecordWriter]:
+    """Every shard written and synced under its temporary names; on any error none is left behind."""
     writers: list[RecordWriter] = []
     try:
         writers += [RecordWriter(n + ".rec", n + ".idx") for n in names]
@@ -165,18 +193,14 @@ def pack(source: str, out: str, *, root: str | None = None, split: str | None = 
         bar.close()
         for writer in writers:  # every shard complete and on disk before any takes its final name
             writer.finish()
-    except BaseException:
+    except BaseException as exc:
         for writer in writers:
             writer.abort()
+        if isinstance(exc, OSError) and not isinstance(exc, AugplugError):  # the disk: full, a size limit
+            raise PublishError(f"pack: cannot write {exc.filename or names[0]}: {exc.strerror or exc}; nothing was "
+                               f"published and the temporary files were removed") from None
         raise
-    for k, writer in enumerate(writers):
-        try:
-            writer.publish()
-        except BaseException:
-            for rest in writers[k:]:
-                rest.abort()
-            raise
-    return [n + ".rec" for n in names]
+    return writers
 
 
 def _ordered(pool: ThreadPoolExecutor, items: Sequence[PackItem], resize: int, quality: int, encoding: str,

@@ -14,6 +14,7 @@ its own), so memory stays bounded whatever the size of the file.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import threading
@@ -219,6 +220,17 @@ def encode_record(payload: bytes) -> bytes:
     return b"".join(out)
 
 
+@contextlib.contextmanager
+def _naming_errors(path: str) -> Iterator[None]:
+    """An ``OSError`` of the disk (full, a file-size limit) that names ``path``, which a write's does not."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), path) from None
+
+
 class RecordWriter:
     """Write a ``.rec`` and its ``.idx`` under temporary names, renamed into place by :meth:`commit`.
 
@@ -232,14 +244,28 @@ class RecordWriter:
         suffix = f".tmp-{os.getpid()}"
         self._tmp = (self.rec_path + suffix, self.idx_path + suffix)
         self._rec = open(self._tmp[0], "wb")
-        self._idx = open(self._tmp[1], "w", encoding="ascii")
+        try:
+            self._idx = open(self._tmp[1], "w", encoding="ascii")
+        except BaseException:
+            self._rec.close()
+            os.remove(self._tmp[0])
+            raise
         self.count = 0
 
     def write(self, key: int, payload: bytes) -> None:
-        offset = self._rec.tell()
-        self._rec.write(encode_record(payload))
-        self._idx.write(f"{key}\t{offset}\n")
+        """Append one record. An error of the disk (full, a file-size limit) is an ``OSError`` naming the file."""
+        record = encode_record(payload)
+        with _naming_errors(self._tmp[0]):
+            offset = self._rec.tell()
+            self._rec.write(record)
+        with _naming_errors(self._tmp[1]):
+            self._idx.write(f"{key}\t{offset}\n")
         self.count += 1
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """``(temporary, final)`` of the index and the records, in the order :meth:`publish` renames them."""
+        return [(self._tmp[1], self.idx_path), (self._tmp[0], self.rec_path)]
 
     def write_image(self, key: int, label: Any, encoded: bytes) -> None:
         """An image record: MXNet's header with ``label`` (a number or a sequence) and ``key`` as its id."""
@@ -247,10 +273,11 @@ class RecordWriter:
 
     def finish(self) -> None:
         """Flush and sync both temporary files (the step that may fail on a full disk)."""
-        for f in (self._rec, self._idx):
-            f.flush()
-            os.fsync(f.fileno())
-            f.close()
+        for f, tmp in zip((self._rec, self._idx), self._tmp):
+            with _naming_errors(tmp):
+                f.flush()
+                os.fsync(f.fileno())
+                f.close()
 
     def publish(self) -> None:
         """Rename both finished files into place: the index first, so a new ``.rec`` never has an old index
@@ -263,10 +290,17 @@ class RecordWriter:
         self.publish()
 
     def abort(self) -> None:
+        """Close and remove both temporary files, whatever closing raises (a close flushes: on a full disk it
+        fails again, and the files must go all the same)."""
         for f, tmp in zip((self._rec, self._idx), self._tmp):
-            f.close()
-            if os.path.exists(tmp):
+            try:
+                f.close()
+            except OSError:
+                pass
+            try:
                 os.remove(tmp)
+            except FileNotFoundError:
+                pass
 
     def __enter__(self) -> "RecordWriter":
         return self

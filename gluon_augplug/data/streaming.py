@@ -17,6 +17,7 @@ import numpy as np
 
 from .decode import EncodedImage, decode
 from .formats import MAX_IMAGE_BYTES, DataFormatError, read_bounded
+from .publish import interrupted_publish
 from .recordio import IR_SIZE, MAGIC, MAX_LABELS, RecordFile, RecordIOError, part_range, read_index, scan_index, unpack_header
 
 try:
@@ -116,6 +117,11 @@ class RecordDataset(_Streamed):
     def __init__(self, path: str, index: str | None = None, encoded: bool = False, skip_corrupt: bool = False):
         super().__init__(encoded)
         self.source = path
+        journal = interrupted_publish(path)
+        if journal:
+            raise RecordIOError(f"{path}: augplug pack was stopped while publishing it (its journal {journal!r} is "
+                                f"still there), so its .rec and .idx may be from different packs: run that pack "
+                                f"again, which first puts the previous files back")
         self.records = RecordFile(path)
         self.skip_corrupt = skip_corrupt
         self.skipped: list[str] = []

@@ -15,15 +15,17 @@ so an epoch of clips is the same with 0 or 2 DataLoader workers.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import numpy as np
 
 from .._files import read_text_bounded
-from ..errors import InputError
+from ..errors import InputError, brief
 from ..randomness import RandomSource
 from .formats import DataFormatError
-from .video import read_frames_folder, read_video, video_backend, video_length
+from .video import (BACKENDS, check_frame_size, check_name_pattern, read_frames_folder, read_video, video_backend,
+                    video_length)
 
 try:
     from mxnet.gluon.data import Dataset as _Base
@@ -32,6 +34,8 @@ except ImportError:  # pragma: no cover - numpy only
 
 MAX_SETTING_BYTES = 256 << 20
 MAX_CLIP_FRAMES = 4096
+MAX_VIDEO_FRAMES = 10_000_000  # a setting file's num_frames: 4.6 days at 25 frames/s
+MAX_CLASSES = 1 << 20
 
 
 def sample_offsets(num_frames: int, num_segments: int, skip_length: int, mode: str,
@@ -99,8 +103,9 @@ def read_setting(setting: str, root: str) -> list[tuple[str, int, int]]:
         except ValueError:
             raise DataFormatError(f"{setting}:{number}: num_frames and label must be integers, got "
                                   f"{parts[-2][:20]!r} {parts[-1][:20]!r}") from None
-        if frames < 0 or label < 0:
-            raise DataFormatError(f"{setting}:{number}: num_frames and label must be >= 0, got {frames} {label}")
+        if not (0 <= frames <= MAX_VIDEO_FRAMES and 0 <= label < MAX_CLASSES):
+            raise DataFormatError(f"{setting}:{number}: num_frames must be from 0 to {MAX_VIDEO_FRAMES:,} and label from "
+                                  f"0 to {MAX_CLASSES - 1:,}, got {brief(parts[-2], 24)} {brief(parts[-1], 24)}")
         path = " ".join(parts[:-2])
         if os.path.isabs(path) or ".." in path.replace("\\", "/").split("/"):
             raise DataFormatError(f"{setting}:{number}: the path {path[:80]!r} must stay inside the root folder")
@@ -147,20 +152,28 @@ class ClipDataset(_Base):  # type: ignore[misc,valid-type]
                  backend: str = "auto", video_ext: str = "mp4", name_pattern: str = "img_%05d.jpg",
                  slowfast: bool = False, slow_temporal_stride: int = 16, fast_temporal_stride: int = 2,
                  seed: int | None = None):
-        for name, value, lo in (("num_segments", num_segments, 1), ("new_length", new_length, 1),
-                                ("new_step", new_step, 1), ("new_width", new_width, 0), ("new_height", new_height, 0),
-                                ("slow_temporal_stride", slow_temporal_stride, 1),
-                                ("fast_temporal_stride", fast_temporal_stride, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-                raise InputError(f"ClipDataset: {name} must be an integer >= {lo}, got {str(value)[:40]!r}")
+        for name, value, lo, hi in (("num_segments", num_segments, 1, MAX_CLIP_FRAMES),
+                                    ("new_length", new_length, 1, MAX_CLIP_FRAMES),
+                                    ("new_step", new_step, 1, MAX_CLIP_FRAMES),
+                                    ("slow_temporal_stride", slow_temporal_stride, 1, MAX_CLIP_FRAMES),
+                                    ("fast_temporal_stride", fast_temporal_stride, 1, MAX_CLIP_FRAMES)):
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise InputError(f"ClipDataset: {name} must be an integer from {lo} to {hi}, got {brief(value, 40)}")
         if num_segments * new_length > MAX_CLIP_FRAMES:
             raise InputError(f"ClipDataset: num_segments * new_length must be at most {MAX_CLIP_FRAMES}, got "
                              f"{num_segments * new_length}")
         if slowfast and (slow_temporal_stride % fast_temporal_stride or new_step != 1 or temporal_jitter):
             raise InputError("ClipDataset: slowfast needs slow_temporal_stride a multiple of fast_temporal_stride, "
                              "new_step=1 and no temporal_jitter (as GluonCV's)")
-        if "%" not in name_pattern:
-            raise InputError(f"ClipDataset: name_pattern must hold a %d field, got {name_pattern[:40]!r}")
+        check_frame_size((new_width, new_height), "ClipDataset")
+        check_name_pattern(name_pattern, "ClipDataset")
+        if backend not in ("auto", *BACKENDS):
+            raise InputError(f"ClipDataset: backend must be one of auto, {', '.join(BACKENDS)}, got {brief(backend, 40)}")
+        if not (isinstance(video_ext, str) and re.fullmatch(r"[A-Za-z0-9]{1,10}", video_ext)):
+            raise InputError(f"ClipDataset: video_ext must be a file extension such as mp4 (letters and digits), got "
+                             f"{brief(video_ext, 40)}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**128):
+            raise InputError(f"ClipDataset: seed must be None or an integer in [0, 2**128), got {brief(seed, 40)}")
         self.items = read_setting(setting, root)
         self.train, self.test_mode = bool(train), bool(test_mode)
         self.num_segments, self.new_length, self.new_step = num_segments, new_length, new_step

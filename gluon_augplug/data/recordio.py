@@ -29,6 +29,7 @@ _MAGIC_BYTES = struct.pack("<I", MAGIC)
 _LENGTH_MASK = (1 << 29) - 1
 MAX_RECORD_BYTES = 64 * 2**20  # one encoded image with its header; dmlc-core's own limit is 2**29
 MAX_LABELS = 1 << 20  # float32 labels in one header (4 MB): detection records hold a few hundred
+MAX_LABEL_MAGNITUDE = 1 << 24  # the largest integer a float32 holds exactly: past it a class number is not one
 _IR_FORMAT = "<IfQQ"
 IR_SIZE = struct.calcsize(_IR_FORMAT)
 _OPENING = threading.Lock()  # threads of one process open a file's descriptor once
@@ -168,25 +169,45 @@ def scan_index(records: RecordFile) -> tuple[list[int], list[int]]:
     keys: list = []
     offsets: list = []
     for offset, payload in records:
-        keys.append(unpack_header(payload, records.path, offset)[2] if len(payload) >= IR_SIZE else len(keys))
+        keys.append(unpack_header(payload, records.path, offset, f"record {len(keys)}")[2]
+                    if len(payload) >= IR_SIZE else len(keys))
         offsets.append(offset)
     return keys, offsets
 
 
-def unpack_header(payload: bytes, path: str, offset: int) -> tuple[int, Any, int, int]:
+def unpack_header(payload: bytes, path: str, offset: int, record: str = "record") -> tuple[int, Any, int, int]:
     """``(flag, label, id, position of the image)`` of an image record: ``label`` a float, or a float32
-    array of ``flag`` labels."""
+    array of ``flag`` labels.
+
+    Raises
+    ------
+    RecordIOError
+        A header shorter than MXNet's, more labels than the record holds, or a label that is not a finite
+        number within ``MAX_LABEL_MAGNITUDE`` (naming the file, ``record``, its offset and the value).
+    """
     if len(payload) < IR_SIZE:
-        raise RecordIOError(f"{path}: record at offset {offset} holds {len(payload)} bytes, fewer than the "
+        raise RecordIOError(f"{path}: {record} at offset {offset} holds {len(payload)} bytes, fewer than the "
                             f"{IR_SIZE}-byte image record header")
     flag, label, key, _ = struct.unpack_from(_IR_FORMAT, payload)
     if flag == 0:
+        _check_labels(np.float32(label), path, offset, record)
         return 0, float(label), key, IR_SIZE
     if flag > MAX_LABELS or IR_SIZE + 4 * flag > len(payload):
-        raise RecordIOError(f"{path}: record at offset {offset} claims {flag:,} labels, more than its "
+        raise RecordIOError(f"{path}: {record} at offset {offset} claims {flag:,} labels, more than its "
                             f"{len(payload):,} bytes hold" + (f" (limit {MAX_LABELS:,})" if flag > MAX_LABELS else ""))
     labels = np.frombuffer(payload, np.float32, flag, IR_SIZE).copy()
+    _check_labels(labels, path, offset, record)
     return flag, labels, key, IR_SIZE + 4 * flag
+
+
+def _check_labels(labels: Any, path: str, offset: int, record: str) -> None:
+    values = np.ravel(labels)
+    bad = np.flatnonzero(~(np.abs(values) <= MAX_LABEL_MAGNITUDE))  # NaN compares false: caught here too
+    if bad.size:
+        where = f" (label {int(bad[0])} of {values.size})" if values.size > 1 else ""
+        raise RecordIOError(f"{path}: {record} at offset {offset} has the label {float(values[bad[0]]):.7g}{where}: a "
+                            f"label must be a finite number of magnitude at most {MAX_LABEL_MAGNITUDE:,} (a class, a "
+                            f"box coordinate or a pixel size)")
 
 
 def pack_header(label: Any, key: int) -> bytes:

@@ -26,12 +26,14 @@ except ImportError:  # pragma: no cover
     _Base = object
 
 MXNET_EXTENSIONS = (".jpg", ".jpeg", ".png")  # what MXNet's ImageFolderDataset takes
+MAX_CLASSES = 1 << 20  # class labels: ImageNet-21k has 21,841; a label of 1e9 is a broken file, not a class
 
 
 class _Streamed(_Base):  # type: ignore[misc,valid-type]
     """An indexed data set whose items are read on access; ``subset`` and ``shard`` are views."""
 
     source: str
+    _no_class: float = np.nan  # the label of an item without a class (detection: a record without objects)
 
     def __init__(self, encoded: bool):
         self.encoded = encoded
@@ -68,11 +70,28 @@ class _Streamed(_Base):  # type: ignore[misc,valid-type]
 
     @property
     def classes(self) -> list[str]:
+        """The class folders' names, or ``"0"`` ... up to the largest label (each label checked to be a class).
+
+        Raises
+        ------
+        DataFormatError
+            A label that is not a class number (an integer in [0, ``MAX_CLASSES``)), naming its item.
+        """
         names = getattr(self, "synsets", None)
         if names:
             return list(names)
         labels = self.labels
-        return [str(i) for i in range(int(labels.max()) + 1 if len(labels) else 0)]
+        is_class = (labels >= 0) & (labels < MAX_CLASSES) & (labels == np.floor(labels))
+        bad = np.flatnonzero(~(is_class | (labels == self._no_class)))
+        if bad.size:
+            position = int(bad[0]) if self._order is None else int(self._order[bad[0]])
+            raise DataFormatError(f"{self.source}: {self.describe(position)} has the label {float(labels[bad[0]]):.7g}, "
+                                  f"not a class number (an integer from 0 to {MAX_CLASSES - 1:,})")
+        return [str(i) for i in range(int(labels.max()) + 1 if (labels >= 0).any() else 0)]
+
+    def describe(self, position: int) -> str:
+        """How a message names the item at ``position`` of the whole file or tree."""
+        return f"item {position}"
 
     def subset(self, indices: Sequence[int]) -> "_Streamed":
         view = object.__new__(type(self))
@@ -121,7 +140,7 @@ class RecordDataset(_Streamed):
         if journal:
             raise RecordIOError(f"{path}: augplug pack was stopped while publishing it (its journal {journal!r} is "
                                 f"still there), so its .rec and .idx may be from different packs: run that pack "
-                                f"again, which first puts the previous files back")
+                                f"again, which first completes or undoes that publish")
         self.records = RecordFile(path)
         self.skip_corrupt = skip_corrupt
         self.skipped: list[str] = []
@@ -133,16 +152,21 @@ class RecordDataset(_Streamed):
             warnings.warn(f"{path}: no index {index!r}; building it by one scan of the file (write one with "
                           f"`augplug pack` or im2rec to skip this)", stacklevel=2)
             self.keys, self.offsets = scan_index(self.records)
+        if not self.offsets:  # a 0-byte .rec or an empty .idx: refused here, not as a division by zero later
+            found = f"its index {index!r} lists" if os.path.exists(index) else "a scan of it found"
+            raise RecordIOError(f"{path} holds no records (a {self.records.size:,}-byte file; {found} none)")
 
+    def describe(self, position: int) -> str:
+        return f"record {position} (key {self.keys[position]}, offset {self.offsets[position]})"
     def _count(self) -> int:
         return len(self.offsets)
 
     def record(self, position: int) -> tuple[Any, bytes, str]:
         """``(label, encoded image, name)`` of the record at ``position`` in the index."""
         offset = self.offsets[position]
-        name = f"{self.source} record {position} (key {self.keys[position]}, offset {offset})"
+        name = f"{self.source} {self.describe(position)}"
         payload, _ = self.records.read_at(offset, f"record {position} (key {self.keys[position]})")
-        _, label, _, start = unpack_header(payload, self.source, offset)
+        _, label, _, start = unpack_header(payload, self.source, offset, f"record {position} (key {self.keys[position]})")
         return label, payload[start:], name
 
     def _read(self, position: int) -> tuple[Any, Any]:
@@ -175,7 +199,7 @@ class RecordDataset(_Streamed):
             flag = struct.unpack_from("<I", head, 8)[0]
             # the header and its labels alone, parsed (and bounded) as a whole record's would be
             payload = head[8:] + (os.pread(fd, 4 * min(flag, MAX_LABELS), offset + 8 + IR_SIZE) if flag else b"")
-            out.append(np.ravel(np.asarray(unpack_header(payload, self.source, offset)[1], np.float32)))
+            out.append(np.ravel(np.asarray(unpack_header(payload, self.source, offset, f"record {i}")[1], np.float32)))
         return out
 
     def _all_labels(self) -> np.ndarray:
@@ -193,6 +217,8 @@ class RecordDetectionDataset(RecordDataset):
     in 0-1 when ``coord_normalized`` (scaled by the image's size here, which an encoded image reads from
     its header).
     """
+
+    _no_class = -1.0
 
     def __init__(self, path: str, index: str | None = None, coord_normalized: bool = True, encoded: bool = False,
                  skip_corrupt: bool = False):
@@ -294,6 +320,10 @@ class ImageList(_Streamed):
 
     def _count(self) -> int:
         return len(self.items)
+
+    def describe(self, position: int) -> str:
+        index, _, relative = self.items[position]
+        return f"item {position} (index {index}, {relative[:80]!r})"
 
     def _read(self, position: int) -> tuple[Any, Any]:
         _, label, relative = self.items[position]

@@ -12,10 +12,51 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
+from ..errors import InputError, brief
 from .formats import MAX_IMAGE_BYTES, DataFormatError, decode_image, read_bounded
 
 BACKENDS = ("decord", "av")
 MAX_VIDEO_BYTES = 4 << 30
+MAX_FRAME_SIDE = 16384  # new_width/new_height: 16K video; past it OpenCV's resize asserts
+
+
+def check_frame_size(new_wh: tuple[int, int] | None, where: str = "video reader") -> None:
+    """Refuse a resize target outside [0, ``MAX_FRAME_SIDE``] per side (0: keep the frame's size).
+
+    Raises
+    ------
+    InputError
+        Naming the side, its value and the allowed range.
+    """
+    if new_wh is None:
+        return
+    for name, value in zip(("new_width", "new_height"), new_wh):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= MAX_FRAME_SIDE:
+            raise InputError(f"{where}: {name} must be an integer from 0 (keep) to {MAX_FRAME_SIDE}, got "
+                             f"{brief(value, 40)}")
+
+
+def check_name_pattern(name_pattern: str, where: str = "video reader") -> None:
+    """Refuse a frame-name pattern that is not a file name with exactly one integer field (``img_%05d.jpg``).
+
+    Raises
+    ------
+    InputError
+        Naming the pattern and what is wrong with it.
+    """
+    problem = None
+    if not isinstance(name_pattern, str):
+        problem = f"a string, got {type(name_pattern).__name__}"
+    else:
+        try:
+            name = name_pattern % 1
+        except (TypeError, ValueError) as exc:  # two fields, a lone %, %% alone, a field of another type
+            problem = f"one integer field such as %05d and no other % ({exc})"
+        else:
+            if name == name_pattern % 2 or ".." in name.replace("\\", "/").split("/") or "\0" in name:
+                problem = "a file name inside the frame folder that changes with the frame number"
+    if problem:
+        raise InputError(f"{where}: name_pattern {brief(name_pattern, 60)} must be {problem}")
 
 
 def _resized(frame: np.ndarray, new_wh: tuple[int, int] | None) -> np.ndarray:
@@ -28,6 +69,8 @@ def read_frames_folder(folder: str, indices: Sequence[int], name_pattern: str = 
                        new_wh: tuple[int, int] | None = None) -> np.ndarray:
     """Frames ``indices`` (0-based) of a folder of frame images named ``name_pattern % (index + 1)``, as GluonCV's
     ``rawframes`` (``img_00001.jpg`` is frame 0), each resized to ``new_wh`` (width, height) if given."""
+    check_name_pattern(name_pattern, "read_frames_folder")
+    check_frame_size(new_wh, "read_frames_folder")
     if not os.path.isdir(folder):
         raise DataFormatError(f"frame folder {folder!r} does not exist")
     cache: dict = {}
@@ -82,6 +125,7 @@ def video_length(path: str, backend: str | None = None) -> int:
 def read_video(path: str, indices: Sequence[int], backend: str | None = None,
                new_wh: tuple[int, int] | None = None) -> np.ndarray:
     """Frames ``indices`` (0-based) of a video file, RGB, each resized to ``new_wh`` (width, height) if given."""
+    check_frame_size(new_wh, "read_video")
     name = video_backend(backend)
     _check_file(path)
     wanted = [int(i) for i in indices]

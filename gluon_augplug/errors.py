@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any, Iterable, Sequence
 
 
@@ -114,9 +115,33 @@ class PluginError(AugplugError):
 
 
 def brief(value: Any, limit: int = 80) -> str:
-    """``repr(value)`` cut to ``limit`` characters: messages name a value, they do not echo a file."""
-    text = repr(value)
+    """``repr(value)`` cut to ``limit`` characters: messages name a value, they do not echo a file.
+
+    Never raises: an integer too long to print (Python refuses past 4,300 digits) is described by its
+    size, and a value whose ``repr`` fails by its type.
+    """
+    if isinstance(value, int) and value.bit_length() > 256:
+        return f"<an integer of about {int(value.bit_length() * 0.30103):,} digits>"
+    try:
+        text = repr(value)
+    except Exception:  # a huge integer inside a list, a plugin's broken __repr__
+        return f"<a {type(value).__name__} that cannot be printed>"
     return text if len(text) <= limit else text[: limit - 5] + " ...>"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str, lines: bool = False) -> str:
+    """``text`` with control characters (a newline in a file name, an escape sequence) shown escaped, so a
+    message stays on its line(s) and cannot rewrite the terminal; ``lines`` keeps the newlines of a message
+    laid out on several (a spec error's caret)."""
+    def escape(match: "re.Match[str]") -> str:
+        return match.group().encode("unicode_escape").decode("ascii")
+
+    if lines:
+        return "\n".join(_CONTROL.sub(escape, line) for line in text.split("\n"))
+    return _CONTROL.sub(escape, text)
 
 
 def short_reason(exc: BaseException, limit: int = 200) -> str:

@@ -14,7 +14,7 @@ import sys
 from typing import Iterator, Sequence
 
 from .._version import __version__
-from ..errors import AugplugError, PluginError, UnknownTransformError
+from ..errors import AugplugError, PluginError, SpecSyntaxError, UnknownTransformError, printable
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -352,17 +352,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.stdout = sys.stdout
         return args.func(args)
     except PluginError as exc:
-        print(f"augplug: error: {exc}", file=sys.stderr)
+        print(f"augplug: error: {printable(str(exc))}", file=sys.stderr)
         return 1
     except AugplugError as exc:
-        print(f"augplug: error: {exc}", file=sys.stderr)
+        print(f"augplug: error: {printable(str(exc), lines=isinstance(exc, SpecSyntaxError))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader stopped early (`augplug transforms | head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
         return 0
     except OSError as exc:  # the environment: a missing file, no permission, a full disk
         where = f": {exc.filename!r}" if getattr(exc, "filename", None) else ""
-        print(f"augplug: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(f"augplug: error: {printable(str(exc.strerror or exc))}{printable(where)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("augplug: interrupted", file=sys.stderr)

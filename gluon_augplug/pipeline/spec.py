@@ -25,6 +25,8 @@ MAX_SPEC_CHARS = 100_000
 MAX_FILE_BYTES = 2**20
 MAX_DEPTH = 32
 MAX_YAML_ALIASES = 100
+MAX_NUMBER_CHARS = 64  # a number's text in a spec or file (a float's 17 significant digits and then some)
+MAX_INT_BITS = 128  # a seed or a size: past 2**128 an integer is a mistake (and slow to print)
 # plugin-qualified names ("my-plugin:GridMask") are not Python syntax; they are swapped for
 # same-length identifiers before parsing, so that error offsets stay exact
 _TOKEN = re.compile(
@@ -127,6 +129,9 @@ def parse_spec_string(text: str, echo: bool = True) -> list[Node]:
                                   text, len(text.rstrip()), echo) from None
         col = (exc.offset or 1) - 1
         pos = line_starts[line] + col - (1 if line == 0 else 0)
+        long_number = re.search(r"(?<![\w.])\d[\w.]{%d,}" % MAX_NUMBER_CHARS, masked)
+        if long_number and "limit" in (exc.msg or ""):  # Python's own limit on an integer's digits
+            raise SpecSyntaxError(str(_NumberTooLong(long_number.group())), text, long_number.start(), echo) from None
         raise SpecSyntaxError(f"malformed spec ({exc.msg})", text, pos, echo) from None
 
     def name_of(node: ast.AST) -> str:
@@ -142,10 +147,14 @@ def parse_spec_string(text: str, echo: bool = True) -> list[Node]:
             values = [value_of(e) for e in node.elts]
             return values if isinstance(node, ast.List) else tuple(values)
         try:
-            return ast.literal_eval(node)
+            value = ast.literal_eval(node)
         except (ValueError, SyntaxError, TypeError):
             raise SpecSyntaxError("only literal values are allowed (numbers, strings, tuples, lists, dicts, "
                                   "None, True, False) or nested transforms", text, offset_of(node), echo) from None
+        problem = oversized_number(value)
+        if problem:
+            raise SpecSyntaxError(problem, text, offset_of(node), echo)
+        return value
 
     def transform_of(node: ast.AST) -> Node:
         if isinstance(node, ast.Name):
@@ -198,7 +207,10 @@ def load_spec_file(path: str) -> Any:
         raise SpecFileError(f"pipeline file {path!r} is not UTF-8 text (byte offset {exc.start})") from None
     if path.lower().endswith(".json"):
         try:
-            value = json.loads(text, object_pairs_hook=_unique_pairs)
+            value = json.loads(text, object_pairs_hook=_unique_pairs, parse_int=_bounded(int),
+                               parse_float=_bounded(float))
+        except _NumberTooLong as exc:
+            raise SpecFileError(f"pipeline file {path!r}: {exc}") from None
         except json.JSONDecodeError as exc:
             raise SpecFileError(f"pipeline file {path!r} is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                 f"column {exc.colno} (offset {exc.pos})") from None
@@ -210,6 +222,41 @@ def load_spec_file(path: str) -> Any:
         value = _load_yaml(text, path)
     check_structure(value, f"pipeline file {path!r}")
     return value
+
+
+class _NumberTooLong(Exception):
+    def __init__(self, text: str, mark: Any = None):
+        self.mark = mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        super().__init__(f"a number written with {len(text):,} characters{where}, more than the limit of "
+                         f"{MAX_NUMBER_CHARS} (no parameter takes such a number)")
+
+
+def _bounded(convert: Any) -> Any:
+    """``convert`` (int or float) of a number's text, refused before conversion when the text is too long."""
+    def parse(text: str) -> Any:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise _NumberTooLong(text)
+        return convert(text)
+
+    return parse
+
+
+def oversized_number(value: Any) -> str | None:
+    """What is wrong with the first integer in ``value`` (a literal, or lists, tuples and dicts of them) that is
+    larger than ``2**MAX_INT_BITS``, or None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool) and item.bit_length() > MAX_INT_BITS:
+            return (f"an integer of {item.bit_length():,} bits ({brief(item)}), more than the limit of "
+                    f"{MAX_INT_BITS} bits (no parameter takes such a number)")
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return None
 
 
 class _DuplicateKey(Exception):
@@ -242,6 +289,14 @@ def _load_yaml(text: str, path: str) -> Any:
                     raise yaml.YAMLError(f"more than {MAX_YAML_ALIASES} aliases at line {mark.line + 1}")
             return super().compose_node(parent, index)
 
+        def construct_yaml_int(self, node):  # type: ignore[override]
+            _check_number_text(self, node)
+            return super().construct_yaml_int(node)
+
+        def construct_yaml_float(self, node):  # type: ignore[override]
+            _check_number_text(self, node)
+            return super().construct_yaml_float(node)
+
         def construct_mapping(self, node, deep=False):  # type: ignore[override]
             seen = set()
             for key_node, _ in node.value:
@@ -252,8 +307,12 @@ def _load_yaml(text: str, path: str) -> Any:
                     seen.add(key)
             return super().construct_mapping(node, deep)
 
+    Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
+    Loader.add_constructor("tag:yaml.org,2002:float", Loader.construct_yaml_float)
     try:
         return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+    except _NumberTooLong as exc:
+        raise SpecFileError(f"pipeline file {path!r}: {exc}") from None
     except _DuplicateKey as exc:
         where = f" at line {exc.mark.line + 1}, column {exc.mark.column + 1}" if exc.mark else ""
         raise SpecFileError(f"pipeline file {path!r} repeats the key {exc.key!r} in one mapping{where}") from None
@@ -266,14 +325,23 @@ def _load_yaml(text: str, path: str) -> Any:
         raise SpecFileError(f"pipeline file {path!r} is not valid YAML: {problem}{where}") from None
 
 
+def _check_number_text(loader: Any, node: Any) -> None:
+    text = loader.construct_scalar(node)
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _NumberTooLong(text, node.start_mark)
+
+
 def check_structure(value: Any, where: str, max_items: int = 10_000) -> None:
-    """Refuse structures nested deeper than ``MAX_DEPTH``, holding a cycle, or with more than
-    ``max_items`` values (what aliases can blow up to)."""
+    """Refuse structures nested deeper than ``MAX_DEPTH``, holding a cycle, with more than
+    ``max_items`` values (what aliases can blow up to), or an integer past ``2**MAX_INT_BITS``."""
     count = 0
     stack: list[tuple[Any, int, tuple[int, ...]]] = [(value, 1, ())]
     while stack:
         item, depth, parents = stack.pop()
         if not isinstance(item, (list, tuple, dict)):
+            problem = oversized_number(item)
+            if problem:
+                raise SpecError(f"{where} holds {problem}")
             continue
         if id(item) in parents:
             raise SpecError(f"{where} contains itself (a recursive alias?)")
@@ -308,6 +376,9 @@ def node_from_dict(item: dict, where: str) -> Node:
         raise SpecError(f"{where}: 'params' of {name!r} must be a mapping, got {type(params).__name__}")
     if not isinstance(args, (list, tuple)):
         raise SpecError(f"{where}: 'args' of {name!r} must be a list, got {type(args).__name__}")
+    problem = oversized_number([args, params])
+    if problem:
+        raise SpecError(f"{where}: {name!r} is given {problem}")
     return Node(name, list(args), dict(params))
 
 

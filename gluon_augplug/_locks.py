@@ -59,7 +59,8 @@ class WriterLock:
         with _HELD_GUARD:
             _HELD.pop(self.path, None)
         try:
-            os.remove(self.path)
+            if _same_file(fd, self.path):  # never another file put under its name
+                os.remove(self.path)
         except OSError:  # a read-only or vanished folder: the kernel frees the lock anyway
             pass
         os.close(fd)
@@ -87,13 +88,19 @@ def acquire(path: str, what: str) -> WriterLock:
     OSError
         The lock file cannot be created (a missing or read-only folder), naming it.
     """
-    key = os.path.realpath(path)
+    # the folder resolved, the file itself never followed: a planted link must not make us write or remove
+    # another file
+    key = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))), os.path.basename(path))
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
     with _HELD_GUARD:
         if key in _HELD:
             raise OutputBusyError(f"{what} is already being written by this process (pid {os.getpid()}): one "
                                   f"writer at a time")
         for _ in range(20):  # another writer may release (and remove the file) between our open and our lock
-            fd = os.open(key, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            if os.path.islink(key):
+                raise OutputBusyError(f"{what}: its lock file {key!r} is a symbolic link, not written through: "
+                                      f"remove it if no augplug process is running")
+            fd = os.open(key, flags, 0o644)
             try:
                 _lock(fd)
             except OSError as exc:
@@ -108,10 +115,13 @@ def acquire(path: str, what: str) -> WriterLock:
             os.close(fd)
         else:  # pragma: no cover - a lock file replaced twenty times in a row
             raise OutputBusyError(f"{what}: its lock file {key!r} keeps being replaced; is another writer starting?")
-        _describe_self(fd)
         lock = WriterLock(key, fd, what)
         _HELD[key] = lock
-        return lock
+    try:
+        _describe_self(fd)
+    except OSError:  # a full disk: the lock holds all the same, the refused writer is told less
+        pass
+    return lock
 
 
 def _lock(fd: int) -> None:
@@ -128,8 +138,8 @@ def _lock(fd: int) -> None:
 
 def _same_file(fd: int, path: str) -> bool:
     try:
-        mine, now = os.fstat(fd), os.stat(path)
-    except FileNotFoundError:
+        mine, now = os.fstat(fd), os.lstat(path)
+    except OSError:
         return False
     return (mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino)
 

@@ -84,3 +84,24 @@ def test_a_lock_in_a_folder_that_cannot_hold_it_names_the_file(tmp_path):
     with pytest.raises(OSError) as info:
         acquire(str(tmp_path / "missing" / "writer.lock"), "out")
     assert "writer.lock" in str(info.value.filename)
+
+
+def test_a_lock_file_planted_as_a_link_is_refused_and_its_target_kept(tmp_path):
+    (tmp_path / "precious.txt").write_text("precious")
+    os.symlink("precious.txt", tmp_path / "writer.lock")
+    with pytest.raises(OutputBusyError, match="its lock file .*writer.lock' is a symbolic link"):
+        acquire(str(tmp_path / "writer.lock"), "out")
+    assert (tmp_path / "precious.txt").read_text() == "precious" and os.path.islink(tmp_path / "writer.lock")
+
+
+def test_a_full_disk_while_describing_the_holder_still_locks_and_leaves_nothing(tmp_path, monkeypatch):
+    def full(fd, data, offset):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    lock = acquire(str(tmp_path / "writer.lock"), "out")
+    monkeypatch.undo()
+    with pytest.raises(OutputBusyError, match="already being written by this process"):
+        acquire(str(tmp_path / "writer.lock"), "out")
+    lock.release()
+    assert os.listdir(tmp_path) == []

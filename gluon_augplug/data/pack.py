@@ -10,6 +10,7 @@ with each object ``[class_id, xmin, ymin, xmax, ymax, extra...]`` in 0-1 coordin
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +27,7 @@ from .formats import MAX_IMAGE_BYTES, read_bounded
 from .publish import PublishError, check_targets, journal_path, publish_together, recover, remove_stale
 from .recordio import RecordWriter, shard_names
 
-LOCK_SUFFIX = ".pack-lock"  # beside the outputs while a pack writes them (removed when it ends)
+LOCK_SUFFIX = ".pack-lock"  # beside each output's .rec while a pack writes it (removed when it ends)
 
 
 @dataclass
@@ -154,14 +155,31 @@ def pack(source: str, out: str, *, root: str | None = None, split: str | None = 
         raise InputError(f"pack: encoding must be .jpg or .png, got {encoding!r}")
     base = out[:-4] if out.endswith(".rec") else out
     names = shard_names(base, shards)
-    finals = [n + s for n in names for s in (".rec", ".idx")]
     folder = os.path.dirname(os.path.abspath(base))
+    created = not os.path.isdir(folder)
     os.makedirs(folder, exist_ok=True)
-    with acquire(base + LOCK_SUFFIX, f"pack: the output {base!r}"):  # one pack per output, from check to publish
+    try:
+        _pack_locked(source, base, names, root, split, classes, resize, quality, encoding, shuffle, seed, shards,
+                     threads, overwrite, progress)
+    except BaseException:
+        if created:  # a refused or failed pack leaves no folder behind it either
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+    return [n + ".rec" for n in names]
+
+
+def _pack_locked(source: str, base: str, names: Sequence[str], root: str | None, split: str | None, classes: Any,
+                 resize: int, quality: int, encoding: str, shuffle: bool, seed: int, shards: int, threads: int,
+                 overwrite: bool, progress: bool | None) -> None:
+    finals = [n + s for n in names for s in (".rec", ".idx")]
+    with contextlib.ExitStack() as held:  # one pack per output file, from its check to its publish
+        for name in names:  # each shard's own: `OUT --shards 3` and `OUT-00000-of-00003` share a file
+            held.enter_context(acquire(name + LOCK_SUFFIX, f"pack: the output {name!r}"))
         recovered = recover(journal_path(base))
         if recovered:
             warnings.warn(f"pack: a publish of {base!r} was interrupted (the process was killed); it was {recovered} "
-                          f"before this pack started", stacklevel=2)
+                          f"before this pack started", stacklevel=3)
         remove_stale(finals + [journal_path(base)])
         check_targets(finals)
         existing = [f for f in finals if os.path.lexists(f)]
@@ -174,7 +192,6 @@ def pack(source: str, out: str, *, root: str | None = None, split: str | None = 
         writers = _write_shards(items, np.array_split(order, shards), names, resize, quality, encoding, threads,
                                 progress)
         publish_together([pair for writer in writers for pair in writer.pairs], journal_path(base))
-    return [n + ".rec" for n in names]
 
 
 def _write_shards(items: Sequence[PackItem], parts: Sequence[np.ndarray], names: Sequence[str], resize: int,

@@ -18,7 +18,7 @@ import shutil
 from typing import Any, Sequence
 
 from .. import _files
-from ..errors import AugplugError
+from ..errors import AugplugError, brief
 
 JOURNAL_SUFFIX = ".pack-journal"
 _SHARD = re.compile(r"^(?P<base>.+)-\d{5}-of-\d{5}$")
@@ -62,14 +62,15 @@ def publish_together(pairs: Sequence[tuple[str, str]], journal: str) -> None:
     """
     check_targets([final for _, final in pairs])
     entries: list[dict[str, Any]] = []
+    record: dict[str, Any] = {"pid": os.getpid(), "files": entries, "undo": False}
     try:
         for temporary, final in pairs:
-            backup = None
+            final, backup = os.path.abspath(final), None
             if os.path.lexists(final):
                 backup = f"{final}.old-{os.getpid()}"
                 _keep_copy(final, backup)
-            entries.append({"temporary": temporary, "final": final, "backup": backup})
-        _files.atomic_write(journal, lambda path: _write_json(path, {"pid": os.getpid(), "files": entries}))
+            entries.append({"temporary": os.path.abspath(temporary), "final": final, "backup": backup})
+        _files.atomic_write(journal, lambda path: _write_json(path, record))
     except OSError as exc:
         _discard([e["backup"] for e in entries] + [t for t, _ in pairs])
         raise PublishError(f"cannot publish {pairs[0][1]!r}: {exc.strerror or exc} ({exc.filename or journal}); "
@@ -80,13 +81,14 @@ def publish_together(pairs: Sequence[tuple[str, str]], journal: str) -> None:
             os.replace(entry["temporary"], entry["final"])
             done += 1
     except BaseException as exc:
-        try:
-            _undo(entries[:done])
+        try:  # from here on a kill leaves a journal that says "undo", whatever is renamed by then
+            _files.atomic_write(journal, lambda path: _write_json(path, {**record, "undo": True}))
+            _undo(entries)
         except OSError as undo:  # the journal stays: the next `augplug pack` to this output finishes the undo
             raise PublishError(f"cannot publish {entries[done]['final']!r} ({_reason(exc)}), nor put the previous "
                                f"files back ({_reason(undo)}): run the same augplug pack again to restore them "
                                f"(journal {journal!r})") from None
-        _discard([e["temporary"] for e in entries[done:]] + [e["backup"] for e in entries] + [journal])
+        _discard([e["temporary"] for e in entries] + [e["backup"] for e in entries] + [journal])
         if not isinstance(exc, OSError):
             raise
         raise PublishError(f"cannot publish {entries[done]['final']!r}: {_reason(exc)}; the previous outputs are as "
@@ -98,32 +100,54 @@ def publish_together(pairs: Sequence[tuple[str, str]], journal: str) -> None:
 def recover(journal: str) -> str | None:
     """Finish or undo the publish a killed process left half done; say which (None: nothing to do).
 
+    Safe to run again if it is itself interrupted: every step checks what is still to do.
+
     Raises
     ------
     PublishError
-        The journal is unreadable (naming it): remove it by hand once the outputs are checked.
+        The journal is unreadable, or names files that are not this output's (naming it): remove it by
+        hand once the outputs are checked.
     """
     if not os.path.lexists(journal):
         return None
-    try:
-        record = json.loads(_files.read_text_bounded(journal, 1 << 20, "publish journal", PublishError))
-        entries = [{k: e[k] for k in ("temporary", "final", "backup")} for e in record["files"]]
-        if not all(isinstance(e["temporary"], str) and isinstance(e["final"], str)
-                   and (e["backup"] is None or isinstance(e["backup"], str)) for e in entries):
-            raise TypeError
-    except (ValueError, KeyError, TypeError) as exc:
-        raise PublishError(f"{journal}: an unfinished publish left this journal, but it is unreadable ({exc}); check "
-                           f"the outputs beside it and remove it") from None
-    if all(not os.path.lexists(e["temporary"]) for e in entries):  # every rename happened: finish
+    record = _read_journal(journal)
+    entries = record["files"]
+    if not record["undo"] and all(not os.path.lexists(e["temporary"]) for e in entries):  # every rename happened
         _discard([e["backup"] for e in entries])
         outcome = "completed"
     else:
-        done = [e for e in entries if not os.path.lexists(e["temporary"])]
-        _undo(done)
+        _undo(entries)
         _discard([e["temporary"] for e in entries] + [e["backup"] for e in entries])
         outcome = "undone"
     os.remove(journal)
     return outcome
+
+
+def _read_journal(journal: str) -> dict[str, Any]:
+    """The journal's record, each file checked to be one of this output's (beside the journal, its name the
+    output's, its temporary and backup the names publish_together gives them)."""
+    folder = os.path.dirname(os.path.abspath(journal))
+    prefix = os.path.basename(journal)[: -len(JOURNAL_SUFFIX)]
+    try:
+        record = json.loads(_files.read_text_bounded(journal, 1 << 20, "publish journal", PublishError))
+        entries = [{k: e[k] for k in ("temporary", "final", "backup")} for e in record["files"]]
+        for e in entries:
+            final = e["final"]
+            if not (isinstance(final, str) and os.path.dirname(final) == folder
+                    and os.path.basename(final).startswith(prefix) and final.endswith((".rec", ".idx"))):
+                raise ValueError(f"it names {brief(final, 100)}, not a .rec or .idx of this output")
+            if not (isinstance(e["temporary"], str) and re.fullmatch(re.escape(final) + r"\.tmp-\d{1,10}", e["temporary"])
+                    and (e["backup"] is None or isinstance(e["backup"], str)
+                         and re.fullmatch(re.escape(final) + r"\.old-\d{1,10}", e["backup"]))):
+                raise ValueError(f"the temporary or backup of {os.path.basename(final)!r} is not named as a pack names them")
+        undo = record.get("undo", False)
+        if not isinstance(undo, bool):
+            raise ValueError("'undo' is not true or false")
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise PublishError(f"{journal}: an unfinished publish left this journal, but it is unreadable or not this "
+                           f"output's ({type(exc).__name__}: {str(exc)[:200]}); check the outputs beside it and "
+                           f"remove it") from None
+    return {"files": entries, "undo": undo}
 
 
 def _reason(exc: BaseException) -> str:
@@ -153,10 +177,14 @@ def _keep_copy(final: str, backup: str) -> None:
 
 
 def _undo(entries: Sequence[dict[str, Any]]) -> None:
+    """Put back what the renames replaced; entries not renamed yet, or already put back, are left alone."""
     for entry in reversed(entries):
+        if os.path.lexists(entry["temporary"]):  # not renamed: its final name still holds the old file
+            continue
         if entry["backup"]:
-            os.replace(entry["backup"], entry["final"])
-        elif os.path.lexists(entry["final"]):
+            if os.path.lexists(entry["backup"]):
+                os.replace(entry["backup"], entry["final"])
+        elif os.path.lexists(entry["final"]):  # new, where nothing was before
             os.remove(entry["final"])
 
 

@@ -29,7 +29,7 @@ from ..data.streaming import open_split
 from ..pipeline.build import build_pipeline
 from ..randomness import derived_seed
 from ..batch import BatchPipeline, build_batch_pipeline
-from .._locks import WriterLock, acquire
+from .._locks import OutputBusyError, WriterLock, acquire
 from .checkpoint import (LOCK, METRICS, CheckpointError, atomic_write, load_checkpoint, remove_stale_temporaries,
                          restore_rng_states, run_files, save_checkpoint, write_text)
 from .config import RESUMABLE_OVERRIDES, ConfigError, TrainConfig, learning_rate
@@ -146,10 +146,31 @@ class Run:
         options). Run-time ones (``RESUMABLE_OVERRIDES``) replace the saved values; any other
         that differs from the saved run is refused. Default: the settings that differ from
         :class:`TrainConfig`'s defaults.
+    lock : WriterLock, optional
+        The writer lock of the out folder, when the caller took it already (``compare`` takes every
+        configuration's before the first trains); without one the run takes it, and a folder that
+        another writer holds is refused (:class:`~gluon_augplug._locks.OutputBusyError`).
     """
 
-    def __init__(self, cfg: TrainConfig, log: Callable[[str], None] = print, given: Any = None):
+    def __init__(self, cfg: TrainConfig, log: Callable[[str], None] = print, given: Any = None,
+                 lock: WriterLock | None = None):
         self.log = log
+        self._lock: WriterLock | None = lock  # the out folder's, taken by a caller that holds it already
+        self._created_out = False
+        self.out: str | None = None
+        # a folder resumed from is held while it is read: a live run's checkpoint may change under the reader
+        self._source_lock = _hold_while_reading(cfg.resume) if cfg.resume and lock is None else None
+        try:
+            self._set_up(cfg, given)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            if self._source_lock is not None:
+                self._source_lock.release()
+                self._source_lock = None
+
+    def _set_up(self, cfg: TrainConfig, given: Any) -> None:
         self.resumed = load_checkpoint(cfg.resume) if cfg.resume else None
         if self.resumed:
             cfg = _resumed_config(cfg, self.resumed, given)
@@ -165,19 +186,15 @@ class Run:
         self.kv: Any = mx.kv.create(cfg.kvstore) if cfg.kvstore.startswith("dist") else cfg.kvstore
         self.rank, self.workers = (self.kv.rank, self.kv.num_workers) if cfg.kvstore.startswith("dist") else (0, 1)
         self.out = cfg.out if self.workers == 1 or not cfg.out else os.path.join(cfg.out, f"worker-{self.rank}")
-        self._lock: WriterLock | None = None
-        self._created_out = False
-        try:
-            if self.out:
-                self._claim_out_folder()
-            self._build_data()
-            self._build_model()
-            self.state = RunState()
-            if self.resumed:
-                self._restore()
-        except BaseException:
-            self.close()
-            raise
+        if self.out:
+            if self._source_lock is not None and os.path.realpath(self.out) == os.path.realpath(cfg.resume or ""):
+                self._lock, self._source_lock = self._source_lock, None  # resumed in place: the same writer
+            self._claim_out_folder()
+        self._build_data()
+        self._build_model()
+        self.state = RunState()
+        if self.resumed:
+            self._restore()
 
     def close(self) -> None:
         """Give up the run folder: release its writer lock (a folder this run created and left empty is
@@ -200,6 +217,7 @@ class Run:
         splits = []
         for k, (path, limit) in enumerate(((cfg.data, cfg.train_limit), (cfg.val_data, cfg.test_limit))):
             split = open_split(path, encoded=True)  # decoded by the pipeline, fused with its first crop
+            split.check_class_labels()
             if limit is not None:
                 split = split.subset(stratified_indices(split.labels, limit, derived_seed(cfg.seed, "dataset", k)))
             splits.append(split)
@@ -290,7 +308,8 @@ class Run:
         self._replaces: list[str] = []
         self._created_out = not os.path.isdir(out)
         os.makedirs(out, exist_ok=True)
-        self._lock = acquire(os.path.join(out, LOCK), f"the run folder {out!r}")  # before anything is read there
+        if self._lock is None:
+            self._lock = acquire(os.path.join(out, LOCK), f"the run folder {out!r}")  # before anything is read there
         resumed_here = self.resumed is not None and os.path.realpath(self.resumed["directory"]) == \
             os.path.realpath(out)
         existing = run_files(out)
@@ -457,6 +476,19 @@ class Run:
         """metrics.jsonl holds exactly the epochs of the checkpoint (a resumed run drops any later lines)."""
         atomic_write(os.path.join(self.out, METRICS),
                      write_text("".join(json.dumps(row) + "\n" for row in self.state.history)))
+
+
+def _hold_while_reading(directory: str) -> WriterLock | None:
+    """The writer lock of a run folder about to be resumed from (refused while a live run writes it); None for a
+    folder that cannot hold one (missing: load_checkpoint says so; read-only: nobody writes it either)."""
+    if not os.path.isdir(directory):
+        return None
+    try:
+        return acquire(os.path.join(directory, LOCK), f"the run folder {directory!r}")
+    except OutputBusyError:
+        raise
+    except OSError:
+        return None
 
 
 def _resumed_config(cfg: TrainConfig, record: dict, given: Any) -> TrainConfig:

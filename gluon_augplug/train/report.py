@@ -5,6 +5,7 @@ epoch) and ``grid-<name>.png`` (augmented training samples of each configuration
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -68,7 +69,25 @@ def compare(base: TrainConfig, augs: dict[str, str], out: str, log: Callable[[st
     for spec in augs.values():
         build_pipeline(spec)  # every spec is checked before hours of training start
     os.makedirs(out, exist_ok=True)
-    with acquire(os.path.join(out, LOCK), f"the comparison folder {out!r}"):  # its report has one writer
+    created = [os.path.join(out, name) for name in augs if not os.path.isdir(os.path.join(out, name))]
+    try:
+        return _compare_locked(base, augs, out, log, overwrite)
+    except BaseException:
+        for folder in created:  # made to hold a lock: a refused or failed comparison leaves no empty folder
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+
+
+def _compare_locked(base: TrainConfig, augs: dict[str, str], out: str, log: Callable[[str], None],
+                    overwrite: bool) -> dict:
+    with contextlib.ExitStack() as held:  # the report and every configuration's folder: one writer each
+        held.enter_context(acquire(os.path.join(out, LOCK), f"the comparison folder {out!r}"))
+        locks = {}
+        for name in augs:
+            folder = os.path.join(out, name)
+            os.makedirs(folder, exist_ok=True)
+            locks[name] = held.enter_context(acquire(os.path.join(folder, LOCK), f"the run folder {folder!r}"))
         taken = [name for name in augs if run_files(os.path.join(out, name))]
         if taken and not overwrite:
             raise ConfigError(f"{out!r} already holds the run(s) {', '.join(taken)}; pick another --out or "
@@ -77,7 +96,7 @@ def compare(base: TrainConfig, augs: dict[str, str], out: str, log: Callable[[st
         for name, spec in augs.items():
             log(f"== {name}: {spec}")
             run = Run(dataclasses.replace(base, train_aug=spec, out=os.path.join(out, name), resume=None,
-                                          overwrite=overwrite), log)
+                                          overwrite=overwrite), log, lock=locks[name])
             try:
                 results[name] = {"spec": run.train_pipeline.to_string(), "history": run.fit()}
                 save_png(os.path.join(out, f"grid-{name}.png"), sample_grid(run))

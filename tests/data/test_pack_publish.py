@@ -77,8 +77,8 @@ def test_a_rename_failing_midway_puts_every_shard_back(previous, photo_tree, mon
     def failing(src, dst):
         if not dst.endswith("pack-journal"):
             calls.append(dst)
-        if len(calls) == 4 and ".tmp-" in src:  # the idx and rec of shard 0 and the idx of shard 1 are new by now
-            raise OSError(16, "Device or resource busy")
+            if len(calls) == 4:  # the idx and rec of shard 0 and the idx of shard 1 are new by now
+                raise OSError(16, "Device or resource busy")
         return real(src, dst)
 
     monkeypatch.setattr(os, "replace", failing)
@@ -171,3 +171,58 @@ print(sorted(os.listdir({str(tmp_path)!r})))
                           preexec_fn=_limited(10_000))
     assert proc.returncode == 0, proc.stderr
     assert f"error names {tmp_path / 'x.rec'}.tmp-" in proc.stdout and proc.stdout.strip().endswith("[]")
+
+
+def test_a_prefix_that_names_another_packs_shard_shares_its_lock(photo_tree, tmp_path):
+    with acquire(str(tmp_path / "z-00000-of-00003.pack-lock"), "pack: the output 'z-00000-of-00003'"):
+        with pytest.raises(OutputBusyError, match="z-00000-of-00003' is already being written by this process"):
+            pack(str(photo_tree), str(tmp_path / "z"), shards=3)
+    assert os.listdir(tmp_path) == []
+
+
+KILL_IN_RECOVERY = """
+import os, signal, sys
+real = os.replace
+def replace(src, dst):
+    if ".old-" in src:  # the first file put back: killed again
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(src, dst)
+os.replace = replace
+from gluon_augplug.data.pack import pack
+pack(sys.argv[1], sys.argv[2], shards=3)
+"""
+
+
+def test_a_recovery_killed_midway_is_finished_by_the_next_pack(previous, photo_tree):
+    before = _contents(previous)
+    for script in (KILL_MIDWAY, KILL_IN_RECOVERY):
+        proc = subprocess.run([sys.executable, "-c", script, str(photo_tree), str(previous / "out")],
+                              capture_output=True, timeout=300)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+        assert (previous / "out.pack-journal").exists()
+    with pytest.raises(InputError, match="exists; pass --overwrite"):
+        with pytest.warns(UserWarning, match="it was undone"):
+            pack(str(photo_tree), str(previous / "out"), shards=3)
+    assert _contents(previous) == before
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[" * 100_000 + "]" * 100_000, "RecursionError"),
+    ('{"files": [{"temporary": "%(v)s/victim1", "final": "%(v)s/victim2", "backup": null}]}',
+     "names '.*victim2', not a .rec or .idx of this output"),
+    ('{"files": [{"temporary": "%(o)s/out.rec.tmp-1", "final": "%(o)s/out.rec", "backup": "%(v)s/victim1"}]}',
+     "the temporary or backup of 'out.rec' is not named as a pack names them"),
+    ('{"files": 5}', "TypeError"),
+])
+def test_a_hostile_journal_is_refused_by_name_and_touches_nothing(photo_tree, tmp_path, content, message):
+    victims, out = tmp_path / "victims", tmp_path / "out"
+    victims.mkdir()
+    out.mkdir()
+    for name in ("victim1", "victim2"):
+        (victims / name).write_text("mine")
+    (out / "out.pack-journal").write_text(content % {"v": victims, "o": out} if "%(" in content else content)
+    with pytest.raises(publish.PublishError, match=f"an unfinished publish left this journal, but it is unreadable "
+                                                   f"or not this output's .*{message}"):
+        pack(str(photo_tree), str(out / "out"))
+    assert _contents(victims) == {"victim1": b"mine", "victim2": b"mine"}
+    assert sorted(os.listdir(out)) == ["out.pack-journal"]

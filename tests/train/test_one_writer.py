@@ -73,6 +73,9 @@ def test_two_resumes_of_one_run_the_second_is_refused_and_the_first_finishes_alo
     _wait_for_holder(out / "writer.lock", first)
     second = run_cli("train", "--resume", str(out), "--epochs", "4")
     _refused_by(second, first.pid)
+    elsewhere = run_cli("train", "--resume", str(out), "--out", str(tmp_path / "copy"), "--epochs", "4")
+    _refused_by(elsewhere, first.pid)  # its checkpoint is being rewritten: not read meanwhile
+    assert not (tmp_path / "copy").exists()
     _, err = first.communicate(timeout=600)
     assert first.returncode == 0, err
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -105,3 +108,17 @@ def test_a_failed_set_up_releases_the_folder(cifar_jpg, tmp_path, quiet):
                                           r"takes float CHW tensors: end it with ToTensor"):
         Run(cfg, quiet)
     assert not (tmp_path / "run").exists()
+
+
+def test_compare_takes_every_configurations_folder_before_any_trains(cifar_jpg, tmp_path, quiet):
+    from gluon_augplug._locks import acquire
+
+    train(TrainConfig(data=cifar_jpg, out=str(tmp_path / "none"), **TINY), quiet)
+    kept = (tmp_path / "none" / "checkpoint.json").read_bytes()
+    (tmp_path / "flip").mkdir()
+    with acquire(str(tmp_path / "flip" / "writer.lock"), "a live run"):
+        with pytest.raises(OutputBusyError, match=r"the run folder .*flip' is already being written"):
+            compare(TrainConfig(data=cifar_jpg, **TINY), {"none": "ToTensor", "flip": "d2l-flip"}, str(tmp_path),
+                    quiet, overwrite=True)
+    assert (tmp_path / "none" / "checkpoint.json").read_bytes() == kept  # --overwrite removed nothing before refusing
+    assert not (tmp_path / "report.md").exists()

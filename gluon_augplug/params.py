@@ -343,12 +343,12 @@ def declared(params: Mapping[str, Param] | None) -> dict[str, Param]:
 
 def check_values(owner: str, params: Mapping[str, Param], values: Mapping[str, Any]) -> None:
     """Validate ``values`` against ``params`` (unknown names get the closest declared one)."""
-    from .errors import SpecError, closest_names
+    from .errors import SpecError, brief, closest_names
 
     for key, value in values.items():
         if key not in params:
             hint = closest_names(key, params, n=1)
-            raise SpecError(f"{owner}: unknown parameter {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            raise SpecError(f"{owner}: unknown parameter {brief(key, 60)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
                             + f"; its parameters: {', '.join(params) or 'none'}")
         params[key].validate(value, owner)
     missing = [name for name, p in params.items() if p.required and name not in values]

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+import warnings
 from typing import Iterator, Sequence
 
 from .._version import __version__
@@ -209,7 +210,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     save_image(args.output, grid)
     drawn = " with its " + " and ".join(k for k in ("boxes", "mask") if (boxes if k == "boxes" else mask) is not None) \
         if boxes is not None or mask is not None else ""
-    print(f"wrote {args.output}: {args.rows}x{args.cols} grid of {pipeline.to_string()}{drawn} "
+    print(f"wrote {printable(args.output)}: {args.rows}x{args.cols} grid of {pipeline.to_string()}{drawn} "
           f"({grid.shape[1]}x{grid.shape[0]} px)")
     return 0
 
@@ -224,8 +225,8 @@ def _show_clip(args: argparse.Namespace) -> int:
     pipeline = build_pipeline(args.pipeline, seed=args.seed, strict=args.strict)
     grid = clip_strips(clip, pipeline, args.rows)
     save_image(args.output, grid)
-    print(f"wrote {args.output}: {args.rows} copies of a {len(clip)}-frame clip, a row each, of {pipeline.to_string()} "
-          f"({grid.shape[1]}x{grid.shape[0]} px)")
+    print(f"wrote {printable(args.output)}: {args.rows} copies of a {len(clip)}-frame clip, a row each, of "
+          f"{pipeline.to_string()} ({grid.shape[1]}x{grid.shape[0]} px)")
     return 0
 
 
@@ -340,11 +341,17 @@ def _machine_readable(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "json", False)) or args.command == "spec"
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # type: ignore[no-untyped-def]
+    """A warning as one line, as errors are (Python's own adds the file, the line number and the source)."""
+    print(f"augplug: warning: {printable(str(message))}", file=file or sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.argv = argv
+    previous, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         if _machine_readable(args):
             with reserved_stdout() as args.stdout:
@@ -367,6 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("augplug: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = previous
 
 
 if __name__ == "__main__":  # pragma: no cover

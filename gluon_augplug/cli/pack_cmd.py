@@ -8,6 +8,7 @@ from typing import Any
 
 def cmd_pack(args: argparse.Namespace) -> int:
     from ..data.pack import pack
+    from ..errors import printable
 
     classes = args.classes if args.classes in (None, "auto") else [c.strip() for c in args.classes.split(",")]
     paths = pack(args.source, args.out, root=args.root, split=args.split, classes=classes, resize=args.resize,
@@ -15,7 +16,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
                  encoding=args.encoding, shuffle=args.shuffle, seed=args.seed, shards=args.shards,
                  threads=args.threads, overwrite=args.overwrite, progress=args.progress)
     for path in paths:
-        print(path, file=sys.stdout)
+        print(printable(path), file=sys.stdout)
     return 0
 
 

@@ -162,9 +162,14 @@ class ClipDataset(_Base):  # type: ignore[misc,valid-type]
         if num_segments * new_length > MAX_CLIP_FRAMES:
             raise InputError(f"ClipDataset: num_segments * new_length must be at most {MAX_CLIP_FRAMES}, got "
                              f"{num_segments * new_length}")
-        if slowfast and (slow_temporal_stride % fast_temporal_stride or new_step != 1 or temporal_jitter):
+        if slowfast and (slow_temporal_stride % fast_temporal_stride or new_step != 1 or temporal_jitter
+                         or new_length < slow_temporal_stride):
             raise InputError("ClipDataset: slowfast needs slow_temporal_stride a multiple of fast_temporal_stride, "
-                             "new_step=1 and no temporal_jitter (as GluonCV's)")
+                             "new_length at least slow_temporal_stride (each pathway one frame or more), new_step=1 "
+                             "and no temporal_jitter (as GluonCV's)")
+        for what, path in (("setting", setting), ("root", root)):
+            if not isinstance(path, (str, os.PathLike)):
+                raise InputError(f"ClipDataset: {what} must be a path, got {type(path).__name__}")
         check_frame_size((new_width, new_height), "ClipDataset")
         check_name_pattern(name_pattern, "ClipDataset")
         if backend not in ("auto", *BACKENDS):

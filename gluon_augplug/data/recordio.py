@@ -22,6 +22,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from ..errors import brief
 from .formats import DataFormatError
 
 MAGIC = 0xCED7230A
@@ -211,10 +212,29 @@ def _check_labels(labels: Any, path: str, offset: int, record: str) -> None:
 
 
 def pack_header(label: Any, key: int) -> bytes:
-    """MXNet's ``recordio.pack`` header: a number as the label field, a sequence as ``flag`` float32 labels."""
+    """MXNet's ``recordio.pack`` header: a number as the label field, a sequence as ``flag`` float32 labels.
+
+    Raises
+    ------
+    RecordIOError
+        A label that is not a number or a sequence of them, or one the readers would refuse (not finite, past
+        ``MAX_LABEL_MAGNITUDE``, more than ``MAX_LABELS`` of them), or a key that is not an integer in [0, 2^64).
+    """
+    if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)) or not 0 <= key < 2**64:
+        raise RecordIOError(f"a record key must be an integer in [0, 2^64), got {brief(key, 40)}")
+    try:
+        values = np.asarray(label, np.float64).ravel()
+    except (TypeError, ValueError, OverflowError):
+        raise RecordIOError(f"record key {key}: the label {brief(label, 60)} is not a number or a sequence of "
+                            f"numbers") from None
+    bad = np.flatnonzero(~(np.abs(values) <= MAX_LABEL_MAGNITUDE))
+    if bad.size or values.size > MAX_LABELS:
+        shown = f"the label {float(values[bad[0]]):.7g}" if bad.size else f"{values.size:,} labels"
+        raise RecordIOError(f"record key {key}: {shown} would not read back: labels are finite numbers of magnitude "
+                            f"at most {MAX_LABEL_MAGNITUDE:,}, at most {MAX_LABELS:,} of them")
     if isinstance(label, (int, float, np.integer, np.floating)):
         return struct.pack(_IR_FORMAT, 0, float(label), key, 0)
-    labels = np.asarray(label, np.float32).ravel()
+    labels = values.astype(np.float32)
     return struct.pack(_IR_FORMAT, labels.size, 0.0, key, 0) + labels.tobytes()
 
 
@@ -290,7 +310,11 @@ class RecordWriter:
 
     def write_image(self, key: int, label: Any, encoded: bytes) -> None:
         """An image record: MXNet's header with ``label`` (a number or a sequence) and ``key`` as its id."""
-        self.write(key, pack_header(label, key) + encoded)
+        try:
+            header = pack_header(label, key)
+        except RecordIOError as exc:
+            raise RecordIOError(f"{self.rec_path}: {exc}") from None
+        self.write(key, header + encoded)
 
     def finish(self) -> None:
         """Flush and sync both temporary files (the step that may fail on a full disk)."""

@@ -93,6 +93,29 @@ class _Streamed(_Base):  # type: ignore[misc,valid-type]
         """How a message names the item at ``position`` of the whole file or tree."""
         return f"item {position}"
 
+    def check_class_labels(self) -> None:
+        """Refuse a set whose items do not each have one class number as their label (what a classifier
+        trains on): a vector label (a detection or multi-label file) is named with its item.
+
+        Raises
+        ------
+        DataFormatError
+            Naming the item and what its label is; see also :attr:`classes`.
+        """
+        vector = self._vector_labels()
+        if self._order is not None:
+            vector = vector[self._order]
+        bad = np.flatnonzero(vector)
+        if bad.size:
+            position = int(bad[0]) if self._order is None else int(self._order[bad[0]])
+            raise DataFormatError(f"{self.source}: {self.describe(position)} has a vector label (a detection or "
+                                  f"multi-label file?); a classifier trains on one class number per image")
+        self.classes  # noqa: B018 - checks every label is a class number
+
+    def _vector_labels(self) -> np.ndarray:
+        """Whether each item of the whole file or tree has a vector label."""
+        return np.zeros(self._count(), bool)
+
     def subset(self, indices: Sequence[int]) -> "_Streamed":
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
@@ -145,6 +168,7 @@ class RecordDataset(_Streamed):
         self.skip_corrupt = skip_corrupt
         self.skipped: list[str] = []
         self._labels: np.ndarray | None = None
+        self._vector: np.ndarray | None = None
         index = index or os.path.splitext(path)[0] + ".idx"
         if os.path.exists(index):
             self.keys, self.offsets = read_index(index, self.records.size)
@@ -190,7 +214,7 @@ class RecordDataset(_Streamed):
 
     def _header_labels(self) -> list[np.ndarray]:
         """Every record's label vector (a float as a 1-vector), read from the headers alone."""
-        fd, out = self.records._descriptor(), []
+        fd, out, flags = self.records._descriptor(), [], []
         for i, offset in enumerate(self.offsets):
             head = os.pread(fd, 8 + IR_SIZE, offset)
             if len(head) < 8 + IR_SIZE or struct.unpack_from("<I", head)[0] != MAGIC:
@@ -200,7 +224,15 @@ class RecordDataset(_Streamed):
             # the header and its labels alone, parsed (and bounded) as a whole record's would be
             payload = head[8:] + (os.pread(fd, 4 * min(flag, MAX_LABELS), offset + 8 + IR_SIZE) if flag else b"")
             out.append(np.ravel(np.asarray(unpack_header(payload, self.source, offset, f"record {i}")[1], np.float32)))
+            flags.append(flag)
+        self._vector = np.asarray(flags) > 0
         return out
+
+    def _vector_labels(self) -> np.ndarray:
+        if self._vector is None:
+            self._header_labels()
+        assert self._vector is not None
+        return self._vector
 
     def _all_labels(self) -> np.ndarray:
         if self._labels is None:
@@ -320,6 +352,9 @@ class ImageList(_Streamed):
 
     def _count(self) -> int:
         return len(self.items)
+
+    def _vector_labels(self) -> np.ndarray:
+        return np.asarray([np.ndim(label) > 0 for _, label, _ in self.items], bool)
 
     def describe(self, position: int) -> str:
         index, _, relative = self.items[position]

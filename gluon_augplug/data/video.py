@@ -7,6 +7,7 @@ missing, not a video, or shorter than asked.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Sequence
 
 import cv2
@@ -30,14 +31,20 @@ def check_frame_size(new_wh: tuple[int, int] | None, where: str = "video reader"
     """
     if new_wh is None:
         return
+    if not isinstance(new_wh, (tuple, list)) or len(new_wh) != 2:
+        raise InputError(f"{where}: new_wh must be a (width, height) pair or None, got {brief(new_wh, 40)}")
     for name, value in zip(("new_width", "new_height"), new_wh):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= MAX_FRAME_SIDE:
             raise InputError(f"{where}: {name} must be an integer from 0 (keep) to {MAX_FRAME_SIDE}, got "
                              f"{brief(value, 40)}")
 
 
+_PATTERN = re.compile(r"(?:[^%]|%%)*%0?[1-9]?[0-9]?[diu](?:[^%]|%%)*")
+
+
 def check_name_pattern(name_pattern: str, where: str = "video reader") -> None:
-    """Refuse a frame-name pattern that is not a file name with exactly one integer field (``img_%05d.jpg``).
+    """Refuse a frame-name pattern that is not a relative file name with exactly one integer field of at most
+    99 characters (``img_%05d.jpg``; ``%%`` for a percent sign).
 
     Raises
     ------
@@ -47,16 +54,35 @@ def check_name_pattern(name_pattern: str, where: str = "video reader") -> None:
     problem = None
     if not isinstance(name_pattern, str):
         problem = f"a string, got {type(name_pattern).__name__}"
+    elif len(name_pattern) > 255 or not _PATTERN.fullmatch(name_pattern):
+        problem = "a file name with one integer field such as %05d (width at most 99) and no other % but %%"
     else:
-        try:
-            name = name_pattern % 1
-        except (TypeError, ValueError) as exc:  # two fields, a lone %, %% alone, a field of another type
-            problem = f"one integer field such as %05d and no other % ({exc})"
-        else:
-            if name == name_pattern % 2 or ".." in name.replace("\\", "/").split("/") or "\0" in name:
-                problem = "a file name inside the frame folder that changes with the frame number"
+        name = name_pattern % 1
+        parts = name.replace("\\", "/").split("/")
+        if os.path.isabs(name) or name.startswith(("/", "\\")) or ".." in parts or "\0" in name:
+            problem = "a file name inside the frame folder (not an absolute path, no '..')"
     if problem:
         raise InputError(f"{where}: name_pattern {brief(name_pattern, 60)} must be {problem}")
+
+
+def check_indices(indices: Any, where: str) -> list[int]:
+    """The frame numbers asked for, as a non-empty list of non-negative integers.
+
+    Raises
+    ------
+    InputError
+        Naming what is not such a list.
+    """
+    try:
+        values = list(indices)
+    except TypeError:
+        raise InputError(f"{where}: indices must be a sequence of frame numbers, got {type(indices).__name__}") from None
+    bad = next((v for v in values if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))
+                or not 0 <= v < 2**31), None)
+    if not values or bad is not None:
+        raise InputError(f"{where}: indices must be non-negative integer frame numbers (at least one), got "
+                         f"{brief(bad if values else values, 40)}")
+    return [int(v) for v in values]
 
 
 def _resized(frame: np.ndarray, new_wh: tuple[int, int] | None) -> np.ndarray:
@@ -71,7 +97,8 @@ def read_frames_folder(folder: str, indices: Sequence[int], name_pattern: str = 
     ``rawframes`` (``img_00001.jpg`` is frame 0), each resized to ``new_wh`` (width, height) if given."""
     check_name_pattern(name_pattern, "read_frames_folder")
     check_frame_size(new_wh, "read_frames_folder")
-    if not os.path.isdir(folder):
+    indices = check_indices(indices, "read_frames_folder")
+    if not isinstance(folder, str) or not os.path.isdir(folder):
         raise DataFormatError(f"frame folder {folder!r} does not exist")
     cache: dict = {}
     frames = []
@@ -126,6 +153,9 @@ def read_video(path: str, indices: Sequence[int], backend: str | None = None,
                new_wh: tuple[int, int] | None = None) -> np.ndarray:
     """Frames ``indices`` (0-based) of a video file, RGB, each resized to ``new_wh`` (width, height) if given."""
     check_frame_size(new_wh, "read_video")
+    indices = check_indices(indices, "read_video")
+    if not isinstance(path, str):
+        raise InputError(f"read_video: path must be a string, got {type(path).__name__}")
     name = video_backend(backend)
     _check_file(path)
     wanted = [int(i) for i in indices]

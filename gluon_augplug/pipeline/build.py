@@ -4,24 +4,25 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from ..errors import AugplugError, ParameterError, SpecError, UnknownTransformError, closest_names
+from ..errors import AugplugError, ParameterError, SpecError, UnknownTransformError, brief, closest_names
 from ..params import check_values
 from ..plugins.registry import Registry, TransformInfo
 from ..transforms.adapter import as_transform
 from ..transforms.base import Specified, Transform
 from .pipeline import Pipeline
-from .spec import Node, load_spec_file, looks_like_file, node_from_dict, parse_spec_string
+from .spec import Node, check_structure, load_spec_file, looks_like_file, node_from_dict, parse_spec_string
 
 _MAX_PRESET_DEPTH = 8
 MAX_TRANSFORMS = 1000  # in one pipeline, nested ones included
 
 
 def check_seed(seed: Any, what: str, error: type[Exception] = SpecError, optional: bool = True) -> None:
-    """Raise ``error`` unless ``seed`` is a non-negative integer (or None, when ``optional``)."""
+    """Raise ``error`` unless ``seed`` is an integer in [0, 2**128) (or None, when ``optional``)."""
     if seed is None and optional:
         return
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise error(f"{what} must be a non-negative integer{' or None' if optional else ''}, got {str(seed)[:40]}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**128:
+        raise error(f"{what} must be a non-negative integer below 2**128{' or None' if optional else ''}, got "
+                    f"{brief(seed, 40)}")
 
 
 def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | None = None,
@@ -122,6 +123,8 @@ class _Builder:
                     _mark(item, from_file=True)
                 return items, seed
             return list(parse_spec_string(spec, echo=self.echo)), None
+        if depth == 0 and isinstance(spec, (list, tuple, dict)):  # a Python structure: bounded as a file's is
+            check_structure(spec, where)
         if isinstance(spec, dict):
             if "transforms" in spec:
                 unknown = set(spec) - {"transforms", "seed"}
@@ -201,7 +204,7 @@ class _Builder:
                 if key not in known and (info.declared or not var_kw):
                     hint = closest_names(key, known, n=1)
                     raise SpecError(
-                        f"{label}: unknown parameter {key!r}"
+                        f"{label}: unknown parameter {brief(key, 60)}"
                         + (f" (did you mean {hint[0]!r}?)" if hint else "")
                         + f"; its parameters: {', '.join(known) or 'none'}"
                     )

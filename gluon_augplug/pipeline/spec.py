@@ -107,6 +107,11 @@ def parse_spec_string(text: str, echo: bool = True) -> list[Node]:
     """
     if not text.strip():
         raise SpecSyntaxError("empty spec: name at least one transform (e.g. 'ToTensor')", text, 0, echo)
+    undecodable = re.search("[\ud800-\udfff]", text)  # bytes of a command line that were not UTF-8
+    if undecodable:
+        raise SpecSyntaxError("a byte that is not UTF-8 text (a file name or argument in another encoding?)",
+                              text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace"),
+                              undecodable.start(), echo)
     if len(text) > MAX_SPEC_CHARS:
         raise SpecSyntaxError(f"the spec is {len(text):,} characters long, more than the limit of "
                               f"{MAX_SPEC_CHARS:,}", text, MAX_SPEC_CHARS, echo)
@@ -245,9 +250,13 @@ def _bounded(convert: Any) -> Any:
 def oversized_number(value: Any) -> str | None:
     """What is wrong with the first integer in ``value`` (a literal, or lists, tuples and dicts of them) that is
     larger than ``2**MAX_INT_BITS``, or None."""
-    stack = [value]
+    stack, seen = [value], set()
     while stack:
         item = stack.pop()
+        if isinstance(item, (list, tuple, dict)):
+            if id(item) in seen:  # a structure that holds itself: each container once
+                continue
+            seen.add(id(item))
         if isinstance(item, int) and not isinstance(item, bool) and item.bit_length() > MAX_INT_BITS:
             return (f"an integer of {item.bit_length():,} bits ({brief(item)}), more than the limit of "
                     f"{MAX_INT_BITS} bits (no parameter takes such a number)")
@@ -364,7 +373,7 @@ def node_from_dict(item: dict, where: str) -> Node:
             if isinstance(name, str) and isinstance(params, dict):
                 return Node(name, params=dict(params))
         raise SpecError(f"{where}: a transform item needs a 'name' key (and optional 'params'), got a mapping "
-                        f"with the keys {brief(sorted(map(str, item)), 120)}")
+                        f"with the keys {', '.join(sorted(brief(k, 40) for k in item))[:160]}")
     unknown = set(item) - {"name", "params", "args"}
     if unknown:
         raise SpecError(f"{where}: unknown key(s) {sorted(unknown)} in transform item {item.get('name')!r}; "
@@ -376,9 +385,6 @@ def node_from_dict(item: dict, where: str) -> Node:
         raise SpecError(f"{where}: 'params' of {name!r} must be a mapping, got {type(params).__name__}")
     if not isinstance(args, (list, tuple)):
         raise SpecError(f"{where}: 'args' of {name!r} must be a list, got {type(args).__name__}")
-    problem = oversized_number([args, params])
-    if problem:
-        raise SpecError(f"{where}: {name!r} is given {problem}")
     return Node(name, list(args), dict(params))
 
 

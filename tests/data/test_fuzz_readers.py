@@ -129,3 +129,53 @@ def test_box_files(tmp_path_factory, data):
         read_boxes(str(path))
     except AugplugError:
         pass
+
+
+_LABEL = st.one_of(st.floats(width=32), st.sampled_from([0.0, 1.0, 2.0, -1.0, 4.0, 5.0, 1e9, 1e30]))
+
+
+@FUZZ
+@given(st.lists(st.one_of(_LABEL, st.lists(_LABEL, min_size=1, max_size=12)), min_size=1, max_size=4))
+def test_record_labels(tmp_path_factory, labels):
+    """Any float32 label or label vector (NaN, inf, huge, negative, fractional; detection headers and boxes
+    included) through both record readers, their labels and their class lists."""
+    from gluon_augplug.data.recordio import RecordWriter
+    from gluon_augplug.data.streaming import RecordDataset, RecordDetectionDataset
+    from tests.data.test_hostile_values import raw_header
+
+    folder = tmp_path_factory.mktemp("labels")
+    jpeg = shared_file("voc-cat/JPEGImages/cat1.jpg").read_bytes()
+    with RecordWriter(str(folder / "l.rec")) as w:
+        for key, label in enumerate(labels):
+            w.write(key, raw_header(label, key) + jpeg)  # as any tool may write it, unchecked
+    for cls in (RecordDataset, RecordDetectionDataset):
+        try:
+            ds = cls(str(folder / "l.rec"), encoded=True)
+            for i in range(len(ds)):
+                ds[i]
+            ds.labels  # noqa: B018 (reading it is the test)
+            assert len(ds.classes) <= 1 << 20
+        except AugplugError:
+            pass
+
+
+_SETTING = st.one_of(st.integers(), st.floats(), st.text(max_size=12), st.none(), st.booleans())
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["num_segments", "new_length", "new_step", "new_width", "new_height",
+                                        "slow_temporal_stride", "fast_temporal_stride", "name_pattern", "backend",
+                                        "video_ext", "seed", "slowfast", "temporal_jitter"]), _SETTING, max_size=4),
+       st.text(alphabet="0123456789 -+e.x\n", max_size=40))
+def test_clip_settings(tmp_path_factory, options, line):
+    """Any value of any ClipDataset setting, and any numbers in a setting file's line: a named error or a data
+    set whose first clip reads (or names its missing frames)."""
+    from gluon_augplug.data.clips import ClipDataset
+
+    folder = tmp_path_factory.mktemp("clips")
+    (folder / "s.txt").write_text(f"v1 {line}\n")
+    try:
+        ds = ClipDataset(str(folder / "s.txt"), str(folder), **options)
+        ds[0]
+    except AugplugError:
+        pass

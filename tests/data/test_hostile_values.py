@@ -26,11 +26,30 @@ JPEG = encode_jpeg(np.full((8, 8, 3), 90, np.uint8), 90)
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
+def raw_header(label, key):
+    """MXNet's IRHeader as any tool may write it: RecordWriter itself refuses labels its readers would refuse."""
+    if np.ndim(label) == 0:
+        return struct.pack("<IfQQ", 0, label, key, 0)
+    values = np.asarray(label, np.float32)
+    return struct.pack("<IfQQ", values.size, 0.0, key, 0) + values.tobytes()
+
+
 def _records(path, labels):
     with RecordWriter(str(path)) as w:
         for key, label in enumerate(labels):
-            w.write_image(key, label, JPEG)
+            w.write(key, raw_header(label, key) + JPEG)
     return str(path)
+
+
+def test_the_writer_refuses_labels_its_readers_would_refuse(tmp_path):
+    with RecordWriter(str(tmp_path / "w.rec")) as w:
+        for label, message in ((1e40, "the label 1e+40 would not read back"), (float("nan"), "the label nan"),
+                               (10 ** 400, "the label <an integer of about 400 digits> is not a number"),
+                               ([1.0, float("inf")], "the label inf"), ("x", "the label 'x' is not a number")):
+            with pytest.raises(RecordIOError, match=rf"w.rec: record key 3: {re.escape(message)}"):
+                w.write_image(3, label, JPEG)
+        w.write_image(0, 2.0, JPEG)
+    assert RecordDataset(str(tmp_path / "w.rec"))[0][1] == 2.0
 
 
 @pytest.mark.parametrize("label, shown", [(float("nan"), "nan"), (float("inf"), "inf"), (-float("inf"), "-inf"),
@@ -75,7 +94,7 @@ def test_detection_records_with_nan_or_inf_fields_are_named(tmp_path, vector):
 
 
 def test_a_detection_set_still_counts_classes_past_records_without_objects(tmp_path):
-    rec = _records(tmp_path / "d.rec", [[2, 5, 3, 0.1, 0.1, 0.5, 0.5], [2, 5]])
+    rec = _records(tmp_path / "d.rec", [[2, 5, 3, 0.1, 0.1, 0.5, 0.5], [2.0, 5.0]])
     assert RecordDetectionDataset(rec).classes == ["0", "1", "2", "3"]
 
 
@@ -105,19 +124,37 @@ def setting(tmp_path):
     ("fast_temporal_stride", 10**30, "fast_temporal_stride must be an integer from 1 to 4096"),
     ("new_width", 100_000, r"new_width must be an integer from 0 \(keep\) to 16384, got 100000"),
     ("new_height", -1, r"new_height must be an integer from 0 \(keep\) to 16384"),
-    ("name_pattern", "img_%05d_%05d.jpg", "name_pattern 'img_%05d_%05d.jpg' must be one integer field"),
-    ("name_pattern", "img_%", "name_pattern 'img_%' must be one integer field"),
-    ("name_pattern", "img.jpg", "name_pattern 'img.jpg' must be one integer field"),
-    ("name_pattern", "%%", "name_pattern '%%' must be one integer field"),
+    ("name_pattern", "img_%05d_%05d.jpg", "name_pattern 'img_%05d_%05d.jpg' must be a file name with one integer field"),
+    ("name_pattern", "img_%", "name_pattern 'img_%' must be a file name with one integer field"),
+    ("name_pattern", "img.jpg", "name_pattern 'img.jpg' must be a file name with one integer field"),
+    ("name_pattern", "%%", "name_pattern '%%' must be a file name with one integer field"),
     ("name_pattern", "../%05d.jpg", "name_pattern '../%05d.jpg' must be a file name inside the frame folder"),
     ("name_pattern", 5, "name_pattern 5 must be a string, got int"),
+    ("name_pattern", "%c", "name_pattern '%c' must be a file name with one integer field"),
+    ("name_pattern", "%.900000000d", "name_pattern '%.900000000d' must be a file name with one integer field"),
+    ("name_pattern", "%999999999d", "name_pattern .%999999999d. must be a file name with one integer field such as "
+                                    "%05d \\(width at most 99\\)"),
+    ("name_pattern", "/etc/img_%05d.jpg", "name_pattern '/etc/img_%05d.jpg' must be a file name inside the frame"),
+    ("slowfast", True, "slowfast needs .*new_length at least slow_temporal_stride"),
+    ("setting", None, "setting must be a path, got NoneType"),
     ("backend", "ffmpeg", "backend must be one of auto, decord, av, got 'ffmpeg'"),
     ("video_ext", "../mp4", "video_ext must be a file extension"),
     ("seed", -1, r"seed must be None or an integer in \[0, 2\*\*128\)"),
 ])
 def test_clip_settings_out_of_range_are_named_at_construction(setting, option, value, message):
+    options = {"setting": setting, option: value}
     with pytest.raises(InputError, match=f"ClipDataset: {message}"):
-        ClipDataset(setting, **{option: value})
+        ClipDataset(**options)
+
+
+def test_a_name_pattern_with_a_folder_and_a_percent_sign_still_reads(tmp_path, cat_path):
+    (tmp_path / "v1" / "rgb").mkdir(parents=True)
+    for i in (1, 2):
+        (tmp_path / "v1" / "rgb" / f"100%_{i:03d}.jpg").write_bytes(cat_path.read_bytes())
+    (tmp_path / "s.txt").write_text("v1 2 0\n")
+    clip, label = ClipDataset(str(tmp_path / "s.txt"), str(tmp_path), name_pattern="rgb/100%%_%03d.jpg", new_width=64,
+                              new_height=48)[0]
+    assert clip.shape == (1, 48, 64, 3) and label == 0
 
 
 @pytest.mark.parametrize("line", ["v1 1000000000000000000000000000000 0", "v1 10 1000000000000000000000000000000",
@@ -128,8 +165,21 @@ def test_setting_lines_with_numbers_out_of_range_are_named(tmp_path, line):
         ClipDataset(str(tmp_path / "s.txt"))
 
 
+@pytest.mark.parametrize("indices, new_wh, message", [
+    ([], None, "indices must be non-negative integer frame numbers"), ([float("nan")], None, "got nan"),
+    (["a"], None, "got 'a'"), (None, None, "indices must be a sequence of frame numbers, got NoneType"),
+    ([-1], None, "got -1"), ([0], 5, "new_wh must be a \\(width, height\\) pair or None, got 5"),
+    ([0], (1,), "new_wh must be a"), ([0], (10, 10, 10), "new_wh must be a"),
+])
+def test_the_frame_readers_name_bad_arguments(tmp_path, indices, new_wh, message):
+    for reader in (lambda: read_frames_folder(str(tmp_path), indices, "img_%05d.jpg", new_wh),
+                   lambda: read_video(str(tmp_path / "v.mp4"), indices, "av", new_wh)):
+        with pytest.raises(InputError, match=message):
+            reader()
+
+
 def test_the_video_readers_check_their_settings(tmp_path):
-    with pytest.raises(InputError, match="read_frames_folder: name_pattern '%d%d' must be one integer field"):
+    with pytest.raises(InputError, match="read_frames_folder: name_pattern '%d%d' must be a file name with one integer"):
         read_frames_folder(str(tmp_path), [0], "%d%d")
     with pytest.raises(InputError, match=r"read_video: new_width must be an integer from 0 \(keep\) to 16384"):
         read_video(str(tmp_path / "v.mp4"), [0], "av", (100_000, 10))
@@ -157,7 +207,7 @@ def test_integers_past_2_to_the_128_are_refused_in_spec_strings_and_files(tmp_pa
     with pytest.raises(SpecSyntaxError, match=r"a number written with 5,000 characters, more than the limit of 64 .* "
                                               r"at position 17"):
         build_pipeline("RandomCrop(size=" + "9" * 5000 + ")")
-    with pytest.raises(SpecError, match=r"spec, item 1: 'RandomCrop' is given an integer of 20,001 bits"):
+    with pytest.raises(SpecError, match=r"spec holds an integer of 20,001 bits"):
         build_pipeline([{"name": "RandomCrop", "params": {"size": [16 ** 5000, 3]}}])
     (tmp_path / "p.yaml").write_text("- RandomCrop: {size: [0x%s, 1]}\n" % ("f" * 50))
     with pytest.raises(SpecError, match=r"pipeline file .* holds an integer of 200 bits"):
@@ -183,6 +233,51 @@ def test_numeric_fields_of_spec_files(tmp_path_factory, plugin_system, number, s
         build_pipeline(str(folder / f"p{suffix}"))
     except AugplugError as exc:
         assert str(exc)
+
+
+def test_python_structures_that_hold_themselves_huge_keys_seeds_or_undecodable_bytes(plugin_system, tmp_path):
+    looped: list = []
+    looped.append(looped)
+    with pytest.raises(SpecError, match="spec contains itself"):
+        build_pipeline([{"name": "Resize", "args": looped}])
+    with pytest.raises(SpecError, match="spec holds an integer of 16,610 bits"):
+        build_pipeline({10 ** 5000: 1})
+    for call in (lambda: build_pipeline("Resize(32)", seed=10 ** 5000),
+                 lambda: build_pipeline({"seed": -1, "transforms": ["ToTensor"]})):
+        with pytest.raises(SpecError, match=r"seed must be a non-negative integer below 2\*\*128 or None"):
+            call()
+    with pytest.raises(SpecSyntaxError, match=r"a byte that is not UTF-8 text .* at position 11 of the spec:\n  "
+                                              r"Resize\(32\)\\udcff"):
+        build_pipeline("Resize(32)\udcff")
+    (tmp_path / "k.json").write_text('[{"name": "RandomCrop", "params": {"%s": 3}}]' % ("9" * 5000))
+    with pytest.raises(SpecError) as info:
+        build_pipeline(str(tmp_path / "k.json"))
+    assert "unknown parameter '9999" in str(info.value) and len(str(info.value)) < 400
+
+
+def test_vector_labels_are_refused_before_a_classifier_trains(tmp_path):
+    from gluon_augplug.train.config import TrainConfig
+    from gluon_augplug.train.loop import Run
+
+    good = _records(tmp_path / "good.rec", [0.0, 1.0])
+    vector = _records(tmp_path / "vec.rec", [0.0, [1.0, 2.0, 3.0]])
+    for data, val in ((vector, good), (good, vector)):
+        cfg = TrainConfig(data=data, val_data=val, model="cifar_resnet20_v1", epochs=1, batch_size=2,
+                          train_aug="Resize(32), ToTensor", test_aug="Resize(32), ToTensor", progress=False)
+        with pytest.raises(DataFormatError, match=r"vec.rec: record 1 \(key 1, offset \d+\) has a vector label \(a "
+                                                  r"detection or multi-label file\?\)"):
+            Run(cfg, lambda line: None)
+
+
+def test_cli_warnings_are_one_line_too(tmp_path):
+    rec = _records(tmp_path / "n.rec", [0.0, 1.0])
+    (tmp_path / "n.idx").unlink()
+    proc = run_cli("train", "--data", rec, "--val-data", rec, "--train-aug", "Resize(4), ToTensor", "--test-aug",
+                   "Resize(4), ToTensor", "--model", "cifar_resnet20_v1", "--epochs", "1", "--batch-size", "2")
+    assert proc.returncode == 0, proc.stderr
+    warning = [line for line in proc.stderr.splitlines() if "no index" in line]
+    assert warning and all(line.startswith("augplug: warning: ") for line in warning), proc.stderr
+    assert "UserWarning" not in proc.stderr and "warnings.warn" not in proc.stderr
 
 
 def test_brief_never_fails_on_what_it_formats():

@@ -159,8 +159,24 @@ def pack(source: str, out: str, *, root: str | None = None, split: str | None = 
     created = not os.path.isdir(folder)
     os.makedirs(folder, exist_ok=True)
     try:
-        _pack_locked(source, base, names, root, split, classes, resize, quality, encoding, shuffle, seed, shards,
-                     threads, overwrite, progress)
+        with _output_locks(names):  # one pack per output file, from its existence check to its publish
+            recovered = recover(journal_path(base))
+            if recovered:
+                warnings.warn(f"pack: a publish of {base!r} was interrupted (the process was killed); it was "
+                              f"{recovered} before this pack started", stacklevel=2)
+            finals = [n + s for n in names for s in (".rec", ".idx")]
+            remove_stale(finals + [journal_path(base)])
+            check_targets(finals)
+            existing = [f for f in finals if os.path.lexists(f)]
+            if existing and not overwrite:
+                raise InputError(f"pack: {existing[0]} exists; pass --overwrite to replace it")
+            items, _ = items_from(source, root, split, classes)
+            if not items:
+                raise InputError(f"pack: {source!r} holds no images")
+            order = np.random.default_rng(seed).permutation(len(items)) if shuffle else np.arange(len(items))
+            writers = _write_shards(items, np.array_split(order, shards), names, resize, quality, encoding, threads,
+                                    progress)
+            publish_together([pair for writer in writers for pair in writer.pairs], journal_path(base))
     except BaseException:
         if created:  # a refused or failed pack leaves no folder behind it either
             with contextlib.suppress(OSError):
@@ -169,29 +185,13 @@ def pack(source: str, out: str, *, root: str | None = None, split: str | None = 
     return [n + ".rec" for n in names]
 
 
-def _pack_locked(source: str, base: str, names: Sequence[str], root: str | None, split: str | None, classes: Any,
-                 resize: int, quality: int, encoding: str, shuffle: bool, seed: int, shards: int, threads: int,
-                 overwrite: bool, progress: bool | None) -> None:
-    finals = [n + s for n in names for s in (".rec", ".idx")]
-    with contextlib.ExitStack() as held:  # one pack per output file, from its check to its publish
-        for name in names:  # each shard's own: `OUT --shards 3` and `OUT-00000-of-00003` share a file
+@contextlib.contextmanager
+def _output_locks(names: Sequence[str]) -> Iterator[None]:
+    """Each shard's own lock: `OUT --shards 3` and `OUT-00000-of-00003` name one file, and share its lock."""
+    with contextlib.ExitStack() as held:
+        for name in names:
             held.enter_context(acquire(name + LOCK_SUFFIX, f"pack: the output {name!r}"))
-        recovered = recover(journal_path(base))
-        if recovered:
-            warnings.warn(f"pack: a publish of {base!r} was interrupted (the process was killed); it was {recovered} "
-                          f"before this pack started", stacklevel=3)
-        remove_stale(finals + [journal_path(base)])
-        check_targets(finals)
-        existing = [f for f in finals if os.path.lexists(f)]
-        if existing and not overwrite:
-            raise InputError(f"pack: {existing[0]} exists; pass --overwrite to replace it")
-        items, _ = items_from(source, root, split, classes)
-        if not items:
-            raise InputError(f"pack: {source!r} holds no images")
-        order = np.random.default_rng(seed).permutation(len(items)) if shuffle else np.arange(len(items))
-        writers = _write_shards(items, np.array_split(order, shards), names, resize, quality, encoding, threads,
-                                progress)
-        publish_together([pair for writer in writers for pair in writer.pairs], journal_path(base))
+        yield
 
 
 def _write_shards(items: Sequence[PackItem], parts: Sequence[np.ndarray], names: Sequence[str], resize: int,

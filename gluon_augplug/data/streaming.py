@@ -84,9 +84,9 @@ class _Streamed(_Base):  # type: ignore[misc,valid-type]
         is_class = (labels >= 0) & (labels < MAX_CLASSES) & (labels == np.floor(labels))
         bad = np.flatnonzero(~(is_class | (labels == self._no_class)))
         if bad.size:
-            position = int(bad[0]) if self._order is None else int(self._order[bad[0]])
-            raise DataFormatError(f"{self.source}: {self.describe(position)} has the label {float(labels[bad[0]]):.7g}, "
-                                  f"not a class number (an integer from 0 to {MAX_CLASSES - 1:,})")
+            item = self.describe(self.position(int(bad[0])))
+            raise DataFormatError(f"{self.source}: {item} has the label {float(labels[bad[0]]):.7g}, not a class "
+                                  f"number (an integer from 0 to {MAX_CLASSES - 1:,})")
         return [str(i) for i in range(int(labels.max()) + 1 if (labels >= 0).any() else 0)]
 
     def describe(self, position: int) -> str:
@@ -107,9 +107,9 @@ class _Streamed(_Base):  # type: ignore[misc,valid-type]
             vector = vector[self._order]
         bad = np.flatnonzero(vector)
         if bad.size:
-            position = int(bad[0]) if self._order is None else int(self._order[bad[0]])
-            raise DataFormatError(f"{self.source}: {self.describe(position)} has a vector label (a detection or "
-                                  f"multi-label file?); a classifier trains on one class number per image")
+            item = self.describe(self.position(int(bad[0])))
+            raise DataFormatError(f"{self.source}: {item} has a vector label (a detection or multi-label file?); a "
+                                  f"classifier trains on one class number per image")
         self.classes  # noqa: B018 - checks every label is a class number
 
     def _vector_labels(self) -> np.ndarray:
@@ -182,6 +182,7 @@ class RecordDataset(_Streamed):
 
     def describe(self, position: int) -> str:
         return f"record {position} (key {self.keys[position]}, offset {self.offsets[position]})"
+
     def _count(self) -> int:
         return len(self.offsets)
 

@@ -110,6 +110,10 @@ def acquire(path: str, what: str) -> WriterLock:
                     raise
                 raise OutputBusyError(f"{what} is being written by another process ({holder}); one writer at "
                                       f"a time: wait for it to finish, stop it, or write elsewhere") from None
+            if os.fstat(fd).st_nlink > 1:  # a hard link planted at the lock's name: its other name is someone's file
+                os.close(fd)
+                raise OutputBusyError(f"{what}: its lock file {key!r} has other names (a hard link), not written "
+                                      f"to: remove it if no augplug process is running")
             if _same_file(fd, key):
                 break
             os.close(fd)
@@ -157,9 +161,12 @@ def _holder(fd: int) -> str:
     """The holder as its lock file describes it, on one line (it may not have written itself yet)."""
     try:
         record = json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace") or "{}")
-        pid, host = int(record["pid"]), str(record.get("host", "?"))[:64]
-        started, command = str(record.get("started", "?"))[:32], str(record.get("command", ""))[:200]
-    except (ValueError, KeyError, TypeError, AttributeError, OSError):
+        pid = record["pid"]
+        if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid < 2**32:
+            raise ValueError
+        host, started = str(record.get("host", "?"))[:64], str(record.get("started", "?"))[:32]
+        command = str(record.get("command", ""))[:200]
+    except Exception:  # whatever the file holds (it is anyone's to write): the refusal still stands, on one line
         return "it has not said which yet"
     text = f"pid {pid} on {host}, since {started}" + (f": {command}" if command else "")
     return text.encode("unicode_escape").decode("ascii")  # a newline in a command line stays on this line

@@ -15,13 +15,13 @@ class UnknownTransformError(AugplugError, LookupError):
 
     def __init__(self, name: str, known: Iterable[str], kind: str = "transform", note: str | None = None):
         self.name = name
-        self.suggestions = closest_names(name, known)
+        self.suggestions = closest_names(name, known) if len(name) <= 200 else []  # a name of a megabyte: none
         if note:  # the name is known, but not where it was used
             super().__init__(note)
             return
         hint = f"; closest registered names: {', '.join(self.suggestions)}" if self.suggestions else ""
         listing = {"transform": " (`augplug transforms` lists them all)", "preset": " (`augplug presets` lists them)"}
-        super().__init__(f"unknown {kind} {name!r}{hint}{listing.get(kind, '')}")
+        super().__init__(f"unknown {kind} {brief(name, 120)}{hint}{listing.get(kind, '')}")
 
     def __str__(self) -> str:  # LookupError would quote the message
         return self.args[0]

@@ -105,3 +105,28 @@ def test_a_full_disk_while_describing_the_holder_still_locks_and_leaves_nothing(
         acquire(str(tmp_path / "writer.lock"), "out")
     lock.release()
     assert os.listdir(tmp_path) == []
+
+
+def test_a_lock_file_planted_as_a_hard_link_is_refused_and_its_other_name_kept(tmp_path):
+    (tmp_path / "precious.txt").write_text("precious")
+    os.link(tmp_path / "precious.txt", tmp_path / "writer.lock")
+    with pytest.raises(OutputBusyError, match="writer.lock' has other names \\(a hard link\\), not written to"):
+        acquire(str(tmp_path / "writer.lock"), "out")
+    assert (tmp_path / "precious.txt").read_text() == "precious"
+
+
+@pytest.mark.parametrize("content", [b'{"pid": 1e400}', b"[" * 4000, b'{"pid": -1}', b"\xff\xfe", b'{"pid": "' +
+                                     b"9" * 4000 + b'"}'])
+def test_whatever_a_live_lock_file_holds_the_refusal_is_one_line(tmp_path, content):
+    path = tmp_path / "writer.lock"
+    proc = _holder(path)
+    try:
+        with open(path, "r+b") as f:  # anyone may write the file; the lock is the kernel's, not its content
+            f.truncate(0)
+            f.write(content)
+        with pytest.raises(OutputBusyError) as info:
+            acquire(str(path), "the test output")
+        assert "(it has not said which yet)" in str(info.value) and "\n" not in str(info.value)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()

@@ -134,7 +134,7 @@ def _read_journal(journal: str) -> dict[str, Any]:
         for e in entries:
             final = e["final"]
             if not (isinstance(final, str) and os.path.dirname(final) == folder
-                    and os.path.basename(final).startswith(prefix) and final.endswith((".rec", ".idx"))):
+                    and re.fullmatch(re.escape(prefix) + r"(-\d{5}-of-\d{5})?\.(rec|idx)", os.path.basename(final))):
                 raise ValueError(f"it names {brief(final, 100)}, not a .rec or .idx of this output")
             if not (isinstance(e["temporary"], str) and re.fullmatch(re.escape(final) + r"\.tmp-\d{1,10}", e["temporary"])
                     and (e["backup"] is None or isinstance(e["backup"], str)

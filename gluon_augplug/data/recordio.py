@@ -18,6 +18,7 @@ import contextlib
 import os
 import struct
 import threading
+import warnings
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -227,17 +228,22 @@ def pack_header(label: Any, key: int) -> bytes:
     if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)) or not 0 <= key < 2**64:
         raise RecordIOError(f"a record key must be an integer in [0, 2^64), got {brief(key, 40)}")
     try:
-        values = np.asarray(label, np.float64).ravel()
-    except (TypeError, ValueError, OverflowError):
-        raise RecordIOError(f"record key {key}: the label {brief(label, 60)} is not a number or a sequence of "
-                            f"numbers") from None
+        with warnings.catch_warnings():  # numpy 1.x warns of a ragged list before making it an object array
+            warnings.simplefilter("ignore")
+            array = np.asarray(label)
+    except (TypeError, ValueError, OverflowError):  # a ragged list, numpy 2
+        array = np.asarray(None)
+    if array.dtype.kind not in "biuf" or array.size == 0:  # strings, objects, dates, complex numbers, []
+        raise RecordIOError(f"record key {key}: the label {brief(label, 60)} is not a number or a non-empty "
+                            f"sequence of numbers") from None
+    values = array.astype(np.float64).ravel()
     bad = np.flatnonzero(~(np.abs(values) <= MAX_LABEL_MAGNITUDE))
     if bad.size or values.size > MAX_LABELS:
         shown = f"the label {float(values[bad[0]]):.7g}" if bad.size else f"{values.size:,} labels"
         raise RecordIOError(f"record key {key}: {shown} would not read back: labels are finite numbers of magnitude "
                             f"at most {MAX_LABEL_MAGNITUDE:,}, at most {MAX_LABELS:,} of them")
-    if isinstance(label, (int, float, np.integer, np.floating)):
-        return struct.pack(_IR_FORMAT, 0, float(label), key, 0)
+    if array.ndim == 0:  # a number (0-d arrays and numpy scalars included) goes in the header's own field
+        return struct.pack(_IR_FORMAT, 0, float(values[0]), key, 0)
     labels = values.astype(np.float32)
     return struct.pack(_IR_FORMAT, labels.size, 0.0, key, 0) + labels.tobytes()
 

@@ -129,8 +129,8 @@ class _Builder:
             if "transforms" in spec:
                 unknown = set(spec) - {"transforms", "seed"}
                 if unknown:
-                    raise SpecError(f"{where}: unknown key(s) {sorted(unknown)}; a pipeline mapping has "
-                                    f"'transforms' and optional 'seed'")
+                    raise SpecError(f"{where}: unknown key(s) {', '.join(sorted(brief(k, 40) for k in unknown))[:200]}; "
+                                    f"a pipeline mapping has 'transforms' and optional 'seed'")
                 seed = spec.get("seed")
                 check_seed(seed, f"{where}: seed")
                 items, _ = self.normalize(spec["transforms"], where, depth)

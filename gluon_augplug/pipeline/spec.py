@@ -365,6 +365,11 @@ def check_structure(value: Any, where: str, max_items: int = 10_000) -> None:
 
 def node_from_dict(item: dict, where: str) -> Node:
     """``{"name": ..., "params": {...}, "args": [...]}`` (or the one-key form ``{Name: {params}}``)."""
+    params = item.get("params") if "name" in item else next(iter(item.values())) if len(item) == 1 else None
+    for mapping in (item, params if isinstance(params, dict) else {}):
+        for odd in (k for k in mapping if not isinstance(k, str)):  # None included
+            raise SpecError(f"{where}: keys of a transform item and of its parameters are names (strings), got "
+                            f"{brief(odd, 60)} ({type(odd).__name__})")
     if "name" not in item:
         if len(item) == 1 and not set(item) & {"params", "args"}:
             (name, params), = item.items()
@@ -376,8 +381,8 @@ def node_from_dict(item: dict, where: str) -> Node:
                         f"with the keys {', '.join(sorted(brief(k, 40) for k in item))[:160]}")
     unknown = set(item) - {"name", "params", "args"}
     if unknown:
-        raise SpecError(f"{where}: unknown key(s) {sorted(unknown)} in transform item {item.get('name')!r}; "
-                        f"allowed: name, params, args")
+        raise SpecError(f"{where}: unknown key(s) {', '.join(sorted(brief(k, 40) for k in unknown))[:200]} in "
+                        f"transform item {brief(item.get('name'), 60)}; allowed: name, params, args")
     name, params, args = item["name"], item.get("params") or {}, item.get("args") or []
     if not isinstance(name, str):
         raise SpecError(f"{where}: 'name' must be a string, got {type(name).__name__}")

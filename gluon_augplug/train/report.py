@@ -15,13 +15,15 @@ import numpy as np
 
 from ..visual.grid import make_grid, save_png
 from ..pipeline.build import build_pipeline
+from .. import _files
 from .._locks import acquire
-from .checkpoint import LOCK, run_files
+from .checkpoint import LOCK, run_files, write_text
 from .config import ConfigError, TrainConfig
 from .loop import Run
 
 # a configuration's name becomes a folder under --out: a plain name, never a path
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+_REPORT_FILES = ("report.md", "curves.png", LOCK)
 
 
 def parse_aug(text: str) -> tuple[str, str]:
@@ -39,6 +41,9 @@ def parse_aug(text: str) -> tuple[str, str]:
     if not _NAME.match(name):
         raise ConfigError(f"--aug name {name[:80]!r} must be a plain name of letters, digits, '_', '-' or '.' "
                           f"(at most 64, starting with a letter or digit): it names a folder under --out")
+    if name in _REPORT_FILES or name.startswith("grid-"):
+        raise ConfigError(f"--aug name {name!r} is the name of a file the report writes under --out "
+                          f"({', '.join(_REPORT_FILES)}, grid-NAME.png): pick another")
     return name, spec
 
 
@@ -150,8 +155,8 @@ def write_report(base: TrainConfig, results: dict, out: str) -> None:
                      f"{s['samples_per_sec']:.0f} | {100 * s['data_wait_share']:.1f}% |")
     lines += ["", "![accuracy per epoch](curves.png)", ""]
     lines += [f"![{name}](grid-{name}.png)" for name in results]
-    with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
+    # atomically: a reader never sees half a report, and a link planted at its name is replaced, not written through
+    _files.atomic_write(os.path.join(out, "report.md"), write_text("\n".join(lines) + "\n"))
 
 
 def plot_curves(results: dict, path: str) -> None:
@@ -172,5 +177,6 @@ def plot_curves(results: dict, path: str) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    _files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     plt.close(fig)
+

@@ -45,11 +45,18 @@ def test_the_writer_refuses_labels_its_readers_would_refuse(tmp_path):
     with RecordWriter(str(tmp_path / "w.rec")) as w:
         for label, message in ((1e40, "the label 1e+40 would not read back"), (float("nan"), "the label nan"),
                                (10 ** 400, "the label <an integer of about 400 digits> is not a number"),
-                               ([1.0, float("inf")], "the label inf"), ("x", "the label 'x' is not a number")):
+                               ([1.0, float("inf")], "the label inf"), ("x", "the label 'x' is not a number"),
+                               ([], "the label [] is not a number or a non-empty sequence"),
+                               (np.timedelta64(5, "s"), "the label numpy.timedelta64(5,'s') is not a number"), (1 + 2j, "the label (1+2j) is not"),
+                               ([1, [2, 3]], "the label [1, [2, 3]] is not a number")):
             with pytest.raises(RecordIOError, match=rf"w.rec: record key 3: {re.escape(message)}"):
                 w.write_image(3, label, JPEG)
         w.write_image(0, 2.0, JPEG)
-    assert RecordDataset(str(tmp_path / "w.rec"))[0][1] == 2.0
+        w.write_image(1, np.array(3.0), JPEG)  # a 0-d array or a numpy scalar is a number, as a float is
+        w.write_image(2, np.int64(4), JPEG)
+    data = RecordDataset(str(tmp_path / "w.rec"))
+    assert [data[i][1] for i in range(3)] == [2.0, 3.0, 4.0]
+    data.check_class_labels()
 
 
 @pytest.mark.parametrize("label, shown", [(float("nan"), "nan"), (float("inf"), "inf"), (-float("inf"), "-inf"),
@@ -253,6 +260,21 @@ def test_python_structures_that_hold_themselves_huge_keys_seeds_or_undecodable_b
     with pytest.raises(SpecError) as info:
         build_pipeline(str(tmp_path / "k.json"))
     assert "unknown parameter '9999" in str(info.value) and len(str(info.value)) < 400
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"name": "RandomFlipLeftRight", 1: 2, "x": 3}, r"keys of a transform item and of its parameters are names "
+                                                    r"\(strings\), got 1 \(int\)"),
+    ({"transforms": ["RandomFlipLeftRight"], 1: 2, "x": 3}, r"unknown key\(s\) 'x', 1; a pipeline mapping has"),
+    ({"name": "RandomFlipLeftRight", "params": {1: 2}}, r"got 1 \(int\)"),
+    ({"RandomFlipLeftRight": {None: 2}}, r"got None \(NoneType\)"),
+    ({"name": "RandomFlipLeftRight", "params": {b"p": 0.5}}, r"got b'p' \(bytes\)"),
+    ({"name": "A" * 10 ** 6}, r"unknown transform 'AAAA.* \.\.\.> \(`augplug transforms` lists them all\)$"),
+])
+def test_python_specs_with_keys_that_are_not_names(plugin_system, spec, message):
+    with pytest.raises(AugplugError, match=message) as info:
+        build_pipeline(spec)
+    assert len(str(info.value)) < 400
 
 
 def test_vector_labels_are_refused_before_a_classifier_trains(tmp_path):

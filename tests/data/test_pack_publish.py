@@ -3,6 +3,7 @@ publish that fails midway (a folder in the way, a rename that fails, kill -9) le
 exactly as they were, and a full disk or a file-size limit names the file and leaves no temporaries."""
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -213,6 +214,8 @@ def test_a_recovery_killed_midway_is_finished_by_the_next_pack(previous, photo_t
     ('{"files": [{"temporary": "%(o)s/out.rec.tmp-1", "final": "%(o)s/out.rec", "backup": "%(v)s/victim1"}]}',
      "the temporary or backup of 'out.rec' is not named as a pack names them"),
     ('{"files": 5}', "TypeError"),
+    ('{"undo": true, "files": [{"temporary": "%(o)s/out_v2.rec.tmp-1", "final": "%(o)s/out_v2.rec", "backup": null}]}',
+     "names '.*out_v2.rec', not a .rec or .idx of this output"),
 ])
 def test_a_hostile_journal_is_refused_by_name_and_touches_nothing(photo_tree, tmp_path, content, message):
     victims, out = tmp_path / "victims", tmp_path / "out"
@@ -226,3 +229,14 @@ def test_a_hostile_journal_is_refused_by_name_and_touches_nothing(photo_tree, tm
         pack(str(photo_tree), str(out / "out"))
     assert _contents(victims) == {"victim1": b"mine", "victim2": b"mine"}
     assert sorted(os.listdir(out)) == ["out.pack-journal"]
+
+
+def test_a_journal_never_reaches_a_sibling_output_whose_name_starts_alike(photo_tree, tmp_path):
+    pack(str(photo_tree), str(tmp_path / "cats_v2"))
+    sibling = _contents(tmp_path)
+    journal = {"undo": True, "files": [{"temporary": str(tmp_path / "cats_v2.rec.tmp-1"),
+                                        "final": str(tmp_path / "cats_v2.rec"), "backup": None}]}
+    (tmp_path / "cats.pack-journal").write_text(json.dumps(journal))
+    with pytest.raises(publish.PublishError, match="not a .rec or .idx of this output"):
+        pack(str(photo_tree), str(tmp_path / "cats"))
+    assert {name: data for name, data in _contents(tmp_path).items() if name.startswith("cats_v2")} == sibling

@@ -4,6 +4,7 @@ touched by the refused one."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -122,3 +123,18 @@ def test_compare_takes_every_configurations_folder_before_any_trains(cifar_jpg, 
                     quiet, overwrite=True)
     assert (tmp_path / "none" / "checkpoint.json").read_bytes() == kept  # --overwrite removed nothing before refusing
     assert not (tmp_path / "report.md").exists()
+
+
+def test_the_report_replaces_a_link_planted_at_its_name_and_names_cannot_be_its_files(cifar_jpg, tmp_path, quiet):
+    from gluon_augplug.train.report import parse_augs
+
+    (tmp_path / "precious.txt").write_text("precious")
+    out = tmp_path / "cmp"
+    out.mkdir()
+    os.symlink(tmp_path / "precious.txt", out / "report.md")
+    compare(TrainConfig(data=cifar_jpg, **TINY), {"none": "ToTensor"}, str(out), quiet)
+    assert (tmp_path / "precious.txt").read_text() == "precious"
+    assert not os.path.islink(out / "report.md") and "| none | `ToTensor` |" in (out / "report.md").read_text()
+    for name in ("report.md", "curves.png", "writer.lock", "grid-x"):
+        with pytest.raises(ConfigError, match=f"--aug name '{name}' is the name of a file the report writes"):
+            parse_augs([f"{name}=ToTensor"])

@@ -47,7 +47,8 @@ def test_the_writer_refuses_labels_its_readers_would_refuse(tmp_path):
                                (10 ** 400, "the label <an integer of about 400 digits> is not a number"),
                                ([1.0, float("inf")], "the label inf"), ("x", "the label 'x' is not a number"),
                                ([], "the label [] is not a number or a non-empty sequence"),
-                               (np.timedelta64(5, "s"), "the label numpy.timedelta64(5,'s') is not a number"), (1 + 2j, "the label (1+2j) is not"),
+                               (np.timedelta64(5, "s"), "the label numpy.timedelta64(5,'s') is not a number"),
+                               (1 + 2j, "the label (1+2j) is not"),
                                ([1, [2, 3]], "the label [1, [2, 3]] is not a number")):
             with pytest.raises(RecordIOError, match=rf"w.rec: record key 3: {re.escape(message)}"):
                 w.write_image(3, label, JPEG)

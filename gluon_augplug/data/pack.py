@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from .._locks import acquire
-from ..errors import AugplugError, InputError
+from ..errors import AugplugError, InputError, short_reason
 from .decode import decode, encode_jpeg, image_format
 from .formats import MAX_IMAGE_BYTES, read_bounded
 from .publish import PublishError, check_targets, journal_path, publish_together, recover, remove_stale
@@ -214,7 +214,7 @@ def _write_shards(items: Sequence[PackItem], parts: Sequence[np.ndarray], names:
         for writer in writers:
             writer.abort()
         if isinstance(exc, OSError) and not isinstance(exc, AugplugError):  # the disk: full, a size limit
-            raise PublishError(f"pack: cannot write {exc.filename or names[0]}: {exc.strerror or exc}; nothing was "
+            raise PublishError(f"pack: cannot write {exc.filename or names[0]}: {short_reason(exc)}; nothing was "
                                f"published and the temporary files were removed") from None
         raise
     return writers

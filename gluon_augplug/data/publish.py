@@ -18,7 +18,7 @@ import shutil
 from typing import Any, Sequence
 
 from .. import _files
-from ..errors import AugplugError, brief
+from ..errors import AugplugError, brief, short_reason
 
 JOURNAL_SUFFIX = ".pack-journal"
 _SHARD = re.compile(r"^(?P<base>.+)-\d{5}-of-\d{5}$")
@@ -73,7 +73,7 @@ def publish_together(pairs: Sequence[tuple[str, str]], journal: str) -> None:
         _files.atomic_write(journal, lambda path: _write_json(path, record))
     except OSError as exc:
         _discard([e["backup"] for e in entries] + [t for t, _ in pairs])
-        raise PublishError(f"cannot publish {pairs[0][1]!r}: {exc.strerror or exc} ({exc.filename or journal}); "
+        raise PublishError(f"cannot publish {pairs[0][1]!r}: {short_reason(exc)} ({exc.filename or journal}); "
                            f"nothing was published") from None
     done = 0
     try:
@@ -83,15 +83,15 @@ def publish_together(pairs: Sequence[tuple[str, str]], journal: str) -> None:
     except BaseException as exc:
         try:  # from here on a kill leaves a journal that says "undo", whatever is renamed by then
             _files.atomic_write(journal, lambda path: _write_json(path, {**record, "undo": True}))
-            _undo(entries)
+            _roll_back(entries)
         except OSError as undo:  # the journal stays: the next `augplug pack` to this output finishes the undo
-            raise PublishError(f"cannot publish {entries[done]['final']!r} ({_reason(exc)}), nor put the previous "
-                               f"files back ({_reason(undo)}): run the same augplug pack again to restore them "
+            raise PublishError(f"cannot publish {entries[done]['final']!r} ({short_reason(exc)}), nor put the previous "
+                               f"files back ({short_reason(undo)}): run the same augplug pack again to restore them "
                                f"(journal {journal!r})") from None
-        _discard([e["temporary"] for e in entries] + [e["backup"] for e in entries] + [journal])
+        _discard([journal])
         if not isinstance(exc, OSError):
             raise
-        raise PublishError(f"cannot publish {entries[done]['final']!r}: {_reason(exc)}; the previous outputs are as "
+        raise PublishError(f"cannot publish {entries[done]['final']!r}: {short_reason(exc)}; the previous outputs are as "
                            f"they were (nothing was published)") from None
     _discard([e["backup"] for e in entries])
     os.remove(journal)
@@ -116,8 +116,7 @@ def recover(journal: str) -> str | None:
         _discard([e["backup"] for e in entries])
         outcome = "completed"
     else:
-        _undo(entries)
-        _discard([e["temporary"] for e in entries] + [e["backup"] for e in entries])
+        _roll_back(entries)
         outcome = "undone"
     os.remove(journal)
     return outcome
@@ -150,10 +149,6 @@ def _read_journal(journal: str) -> dict[str, Any]:
     return {"files": entries, "undo": undo}
 
 
-def _reason(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-
-
 def remove_stale(finals: Sequence[str]) -> list[str]:
     """Remove the temporaries and backups (``FINAL.tmp-PID``, ``FINAL.old-PID``) of dead writers of ``finals``."""
     removed = []
@@ -174,6 +169,13 @@ def _keep_copy(final: str, backup: str) -> None:
         os.link(final, backup)
     except OSError:
         shutil.copy2(final, backup)
+
+
+def _roll_back(entries: Sequence[dict[str, Any]]) -> None:
+    """Undo a publish (a failed one, or one a killed process left half done), then remove its temporaries and
+    backups."""
+    _undo(entries)
+    _discard([e["temporary"] for e in entries] + [e["backup"] for e in entries])
 
 
 def _undo(entries: Sequence[dict[str, Any]]) -> None:

@@ -10,6 +10,22 @@ class AugplugError(Exception):
     """Base class of every error raised by gluon_augplug."""
 
 
+class MXNetMissingError(AugplugError, ModuleNotFoundError):
+    """A part of the package that runs on MXNet was used where MXNet is not installed (the core, numpy arrays
+    in and out, needs no MXNet). An ``ImportError``, so ``except ImportError`` around it keeps working."""
+
+    def __init__(self, what: str):
+        self.what = what
+        super().__init__(f"{what} needs MXNet, which is not installed here: {MXNET_INSTALL_HINT}", name="mxnet")
+
+    def __str__(self) -> str:
+        return self.msg
+
+
+MXNET_INSTALL_HINT = ("pip install 'gluon-augplug[cpu]' (or [cu112] for NVIDIA GPUs; MXNet 1.9.1 needs Python "
+                      "3.8-3.11 and numpy<1.24); the core, numpy arrays in and out, works without it")
+
+
 class UnknownTransformError(AugplugError, LookupError):
     """A transform or preset name that no loaded plugin registered."""
 

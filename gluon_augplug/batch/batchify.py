@@ -5,6 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._optional import require_mxnet
 from .base import BatchPipeline
 
 
@@ -23,8 +24,7 @@ class AugmentBatchify:
         self.classes = classes
 
     def __call__(self, samples: Sequence[Any]):
-        import mxnet as mx
-
+        mx = require_mxnet("AugmentBatchify (NDArray batches)")
         images = np.stack([np.asarray(s[0]) for s in samples])
         labels = np.asarray([s[1] for s in samples])
         data, targets = self.pipeline(images, labels, classes=self.classes, rng=np.random.default_rng())

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .._optional import require_mxnet
 from ..train.config import KVSTORES, TrainConfig
 
 
@@ -81,6 +82,7 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    require_mxnet("augplug train")
     from ..train.loop import train
 
     given = given_on_command_line(args.argv, "train") if args.resume else None
@@ -89,6 +91,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    require_mxnet("augplug compare")
     from ..train.report import compare, parse_augs
 
     compare(config_from_args(args, out=None, overwrite=False), parse_augs(args.aug), args.out,
@@ -97,6 +100,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_launch(args: argparse.Namespace) -> int:
+    require_mxnet("augplug launch")
     from ..train.launch import launch
 
     command = args.command[1:] if args.command[:1] == ["--"] else args.command

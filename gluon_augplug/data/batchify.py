@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from .._optional import require_mxnet
 from ..errors import InputError
 
 
@@ -34,6 +35,7 @@ class SameShapeBatchify:
 
 def checked_batchify(num_workers: int, where: str) -> SameShapeBatchify:
     """The batchify function MXNet's DataLoader would pick for ``num_workers``, with the shape check."""
+    require_mxnet("checked_batchify (MXNet's DataLoader batchify)")
     from mxnet.gluon.data.dataloader import default_batchify_fn, default_mp_batchify_fn
 
     return SameShapeBatchify(default_mp_batchify_fn if num_workers > 0 else default_batchify_fn, where)

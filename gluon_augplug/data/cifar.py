@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._optional import require_mxnet
 from .datasets import open_dataset
 
 try:
@@ -22,7 +23,7 @@ except ImportError:  # pragma: no cover
 
 
 def _mxnet_default_root() -> str:
-    from mxnet import base
+    base = require_mxnet("gluon_augplug.data.CIFAR10 (MXNet's dataset: open_dataset reads CIFAR-10 without it)").base
 
     return os.path.join(base.data_dir(), "datasets", "cifar10")
 
@@ -51,8 +52,7 @@ class CIFAR10(_Base):  # type: ignore[misc,valid-type]
 
     def __init__(self, root: str | None = None, train: bool = True,
                  transform: Callable[[Any, Any], Any] | None = None):
-        import mxnet as mx
-
+        mx = require_mxnet("gluon_augplug.data.CIFAR10 (MXNet's dataset: open_dataset reads CIFAR-10 without it)")
         root = os.path.expanduser(root) if root is not None else _mxnet_default_root()
         if not os.path.exists(root):
             raise FileNotFoundError(f"no CIFAR-10 at {root!r}: gluon_augplug.data.CIFAR10 reads a local copy and "

@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import _files
+from .._optional import require_mxnet
 from .formats import MAX_IMAGE_PIXELS, DataFormatError
 from .images import read_image
 
@@ -36,7 +37,7 @@ class _Detection(_Base):  # type: ignore[misc,valid-type]
     def _image(self, path: str) -> Any:
         img = read_image(path)
         if self._as_ndarray:
-            import mxnet as mx
+            mx = require_mxnet(f"{type(self).__name__}(as_ndarray=True) (pass as_ndarray=False for numpy images)")
 
             return mx.nd.array(img, dtype="uint8")
         return img

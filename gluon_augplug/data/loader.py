@@ -17,6 +17,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from .._optional import require_mxnet
 from ..errors import InputError
 
 
@@ -56,7 +57,7 @@ class BatchLoader:
                  last_batch: str = "keep", batch_sampler: Any = None, threads: int = 1, num_workers: int = 0,
                  prefetch: int | None = None, as_ndarray: bool = True):
         if batch_sampler is None:
-            from mxnet.gluon.data import BatchSampler, RandomSampler, SequentialSampler
+            from ._samplers import BatchSampler, RandomSampler, SequentialSampler
 
             if not isinstance(batch_size, int) or batch_size < 1:
                 raise InputError(f"BatchLoader: batch_size must be a positive integer, got {batch_size!r}")
@@ -75,7 +76,10 @@ class BatchLoader:
         self.as_ndarray = as_ndarray
         self._maker = _BatchMaker(dataset, threads)
         self._loader = None
+        if as_ndarray:
+            require_mxnet("BatchLoader(as_ndarray=True) (pass as_ndarray=False for numpy batches)")
         if num_workers:
+            require_mxnet("BatchLoader(num_workers>0) (process workers; threads=N needs no MXNet)")
             from mxnet.gluon.data import DataLoader
 
             self._loader = DataLoader(_WholeBatches(self._maker), batch_sampler=_Singletons(batch_sampler),

@@ -16,10 +16,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import mxnet as mx
 import numpy as np
-from mxnet import autograd, gluon
 
+from .._optional import require_mxnet
 from ..data.augment import augment
 from ..data.batchify import checked_batchify
 from ..errors import brief, short_reason
@@ -35,6 +34,9 @@ from .checkpoint import (LOCK, METRICS, CheckpointError, atomic_write, load_chec
 from .config import RESUMABLE_OVERRIDES, ConfigError, TrainConfig, learning_rate
 from .models import get_model
 from .optimizer_state import OptimizerStateError, load_optimizer_states
+
+mx = require_mxnet("gluon_augplug.train (the training loop)")
+autograd, gluon = mx.autograd, mx.gluon
 
 
 MAX_DEVICE_INDEX = 255  # MXNet allocates per-device state up to the index asked for

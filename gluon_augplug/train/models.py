@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from mxnet.gluon import nn
-
+from .._optional import require_mxnet
 from ..errors import UnknownTransformError
+
+nn = require_mxnet("gluon_augplug.train.models (models by name)").gluon.nn
 
 
 class Residual(nn.HybridBlock):

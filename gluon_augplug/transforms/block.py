@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import mxnet as mx
 import numpy as np
+
+from .._optional import require_mxnet
+
+mx = require_mxnet("gluon_augplug.transforms.block (transforms as Gluon blocks)")
 
 
 class ImageHybridBlock(mx.gluon.HybridBlock):

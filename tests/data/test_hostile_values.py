@@ -20,7 +20,7 @@ from gluon_augplug.data.recordio import RecordIOError, RecordWriter
 from gluon_augplug.data.streaming import RecordDataset, RecordDetectionDataset
 from gluon_augplug.data.video import read_frames_folder, read_video
 from gluon_augplug.errors import AugplugError, InputError, SpecError, SpecSyntaxError, brief, printable
-from tests.train.test_commands import run as run_cli
+from tests.cli_helpers import run as run_cli
 
 JPEG = encode_jpeg(np.full((8, 8, 3), 90, np.uint8), 90)
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -47,7 +47,7 @@ def test_the_writer_refuses_labels_its_readers_would_refuse(tmp_path):
                                (10 ** 400, "the label <an integer of about 400 digits> is not a number"),
                                ([1.0, float("inf")], "the label inf"), ("x", "the label 'x' is not a number"),
                                ([], "the label [] is not a number or a non-empty sequence"),
-                               (np.timedelta64(5, "s"), "the label numpy.timedelta64(5,'s') is not a number"),
+                               (np.timedelta64(5, "s"), f"the label {np.timedelta64(5, 's')!r} is not a number"),
                                (1 + 2j, "the label (1+2j) is not"),
                                ([1, [2, 3]], "the label [1, [2, 3]] is not a number")):
             with pytest.raises(RecordIOError, match=rf"w.rec: record key 3: {re.escape(message)}"):
@@ -106,6 +106,7 @@ def test_a_detection_set_still_counts_classes_past_records_without_objects(tmp_p
     assert RecordDetectionDataset(rec).classes == ["0", "1", "2", "3"]
 
 
+@pytest.mark.pinned
 def test_training_on_hostile_records_ends_in_one_line(tmp_path):
     train = _records(tmp_path / "t.rec", [0.0, 1.0, float("nan")])
     val = _records(tmp_path / "v.rec", [0.0, 1.0])
@@ -278,6 +279,7 @@ def test_python_specs_with_keys_that_are_not_names(plugin_system, spec, message)
     assert len(str(info.value)) < 400
 
 
+@pytest.mark.pinned
 def test_vector_labels_are_refused_before_a_classifier_trains(tmp_path):
     from gluon_augplug.train.config import TrainConfig
     from gluon_augplug.train.loop import Run
@@ -292,6 +294,7 @@ def test_vector_labels_are_refused_before_a_classifier_trains(tmp_path):
             Run(cfg, lambda line: None)
 
 
+@pytest.mark.pinned
 def test_cli_warnings_are_one_line_too(tmp_path):
     rec = _records(tmp_path / "n.rec", [0.0, 1.0])
     (tmp_path / "n.idx").unlink()
@@ -313,6 +316,7 @@ def test_brief_never_fails_on_what_it_formats():
     assert brief(Broken()) == "<a Broken that cannot be printed>"
 
 
+@pytest.mark.pinned
 def test_a_pipeline_that_does_not_end_in_a_tensor_is_named_before_training(tmp_path):
     from tests.conftest import shared_file
 

@@ -18,7 +18,7 @@ from gluon_augplug.data.pack import pack
 from gluon_augplug.data.recordio import RecordIOError
 from gluon_augplug.data.streaming import RecordDataset
 from gluon_augplug.errors import InputError
-from tests.train.test_commands import AUGPLUG
+from tests.cli_helpers import AUGPLUG
 
 SHARDS = [f"out-0000{i}-of-00003.{s}" for i in range(3) for s in ("rec", "idx")]
 

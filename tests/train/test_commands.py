@@ -1,21 +1,9 @@
 """augplug train / compare on the command line, and the comparison report."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 from gluon_augplug.train.config import TrainConfig
 from gluon_augplug.train.report import compare
-
-AUGPLUG = shutil.which("augplug", path=str(Path(sys.executable).parent))
-
-
-def run(*args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GLUON_AUGPLUG_")}
-    return subprocess.run([AUGPLUG, *args], capture_output=True, text=True, timeout=600, env=env)
+from tests.cli_helpers import AUGPLUG, run  # noqa: F401 (AUGPLUG: for the modules that import it from here)
 
 
 def test_compare_writes_report_curves_and_grids(cifar_jpg, tmp_path, quiet):

@@ -15,7 +15,7 @@ from gluon_augplug._locks import OutputBusyError
 from gluon_augplug.train.config import ConfigError, TrainConfig
 from gluon_augplug.train.loop import Run, train
 from gluon_augplug.train.report import compare
-from tests.train.test_commands import AUGPLUG, run as run_cli
+from tests.cli_helpers import AUGPLUG, run as run_cli
 from tests.train.test_run_safety import TINY
 
 CLI_TINY = ["--model", "cifar_resnet20_v1", "--train-limit", "40", "--test-limit", "20", "--batch-size", "20",

@@ -18,7 +18,7 @@ from gluon_augplug.train.checkpoint import CheckpointError, load_checkpoint
 from gluon_augplug.train.config import ConfigError, TrainConfig
 from gluon_augplug.train.loop import Run, resume, train
 from gluon_augplug.train.report import compare, parse_augs
-from tests.train.test_commands import AUGPLUG, run as run_cli
+from tests.cli_helpers import AUGPLUG, run as run_cli
 
 TINY = dict(model="cifar_resnet20_v1", train_limit=40, test_limit=20, batch_size=20, epochs=1,
             test_aug="d2l-none", progress=False)

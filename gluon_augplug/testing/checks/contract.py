@@ -11,7 +11,7 @@ from ...pipeline.build import build_pipeline
 from ...plugins.registry import factory_params
 from ...transforms.base import CHW, HWC, Transform
 
-from .registry import Skip, check
+from .registry import NDARRAY_HALF_SKIPPED, Skip, check, mxnet_or_none
 from ..context import CheckContext, same as _same
 
 
@@ -124,7 +124,7 @@ def _with_float_images(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     'its uint8 twin with the same seed (mean difference <= 4 levels: a wrapped library that reads floats '
     'as 0-1 fails here)'))
 def check_output_contract(ctx: CheckContext) -> str | None:
-    import mxnet as mx
+    mx = mxnet_or_none()
 
     t = ctx.transform()
     layout_in, layout_out = _expected_layout(ctx)
@@ -132,11 +132,12 @@ def check_output_contract(ctx: CheckContext) -> str | None:
         out = t(img)
         if not isinstance(out, np.ndarray):
             return f"numpy input ({name}) returned {type(out).__module__}.{type(out).__name__}: numpy in must give numpy out"
-        nd_out = t(mx.nd.array(img, dtype=img.dtype))
-        if not isinstance(nd_out, mx.nd.NDArray):
-            return f"NDArray input ({name}) returned {type(nd_out).__name__}: NDArray in must give NDArray out"
-        if nd_out.dtype != out.dtype:
-            return f"NDArray input gives dtype {np.dtype(nd_out.dtype)}, numpy input {out.dtype}: they must agree"
+        if mx is not None:
+            nd_out = t(mx.nd.array(img, dtype=img.dtype))
+            if not isinstance(nd_out, mx.nd.NDArray):
+                return f"NDArray input ({name}) returned {type(nd_out).__name__}: NDArray in must give NDArray out"
+            if nd_out.dtype != out.dtype:
+                return f"NDArray input gives dtype {np.dtype(nd_out.dtype)}, numpy input {out.dtype}: they must agree"
         if out.ndim != 3:
             return f"output of {name} has shape {out.shape}: one image in gives one 3-D image out"
         channels_in = img.shape[2] if layout_in == HWC else img.shape[0]
@@ -155,7 +156,10 @@ def check_output_contract(ctx: CheckContext) -> str | None:
             if out.min() < -1e-3 or out.max() > 255.001:
                 return (f"float32 image in the 0-255 range ({name}) gave values in [{out.min():.4g}, {out.max():.4g}]: "
                         f"keep float images in 0-255 (clip as uint8 saturates)")
-    return _float_like_uint8(ctx)
+    problem = _float_like_uint8(ctx)
+    if problem is None and mx is None:
+        raise Skip(NDARRAY_HALF_SKIPPED)
+    return problem
 
 
 def _float_like_uint8(ctx: CheckContext) -> str | None:
@@ -180,7 +184,7 @@ def _float_like_uint8(ctx: CheckContext) -> str | None:
 @check("no_mutation", per_sample=True, doc=(
     'the input image is never written to'))
 def check_no_mutation(ctx: CheckContext) -> str | None:
-    import mxnet as mx
+    mx = mxnet_or_none()
 
     t = ctx.transform()
     for name, img in ctx.raw_inputs().items():
@@ -189,8 +193,12 @@ def check_no_mutation(ctx: CheckContext) -> str | None:
             t(img)
         if not np.array_equal(img, before):
             return f"wrote into its numpy input ({name}): work on a copy (cv2/numpy functions that return new arrays)"
+        if mx is None:
+            continue
         nd = mx.nd.array(img, dtype=img.dtype)
         t(nd)
         if not np.array_equal(nd.asnumpy(), before):
             return f"wrote into its NDArray input ({name})"
+    if mx is None:
+        raise Skip(NDARRAY_HALF_SKIPPED)
     return None

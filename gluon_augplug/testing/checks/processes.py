@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 
-from .registry import SEEDS as _SEEDS, Skip, check
+from .registry import SEEDS as _SEEDS, Skip, check, mxnet_or_none
 from ..context import CheckContext, same as _same
 
 
@@ -56,23 +56,23 @@ class _WorkerProbe:
 
 
 @check("dataloader", per_sample=True, doc=(
-    'it works in a ``gluon.data.DataLoader`` with 2 workers that draw distinct augmentations'))
+    'it works in a ``gluon.data.DataLoader`` with 2 workers that draw distinct augmentations (without MXNet: in'
+    ' 2 forked worker processes)'))
 def check_dataloader(ctx: CheckContext, per_worker: int = 16) -> str | None:
-    from mxnet import gluon
-
     image = _most_varied_image(ctx)
     pipeline = ctx.pipeline(seed=0)
     ctx.augment(pipeline, image)  # the parent draws before forking, as a training script's sanity check would
     dataset = _WorkerProbe(image, pipeline, 2 * per_worker, ctx.boxes_for(image))
-    loader = gluon.data.DataLoader(dataset, batch_size=1, num_workers=2)
     by_worker: dict[int, list[np.ndarray]] = {}
+    mx = mxnet_or_none()
+    where = "a DataLoader with num_workers=2" if mx is not None else "a pool of 2 forked worker processes"
     try:
-        for data, pid in loader:
-            by_worker.setdefault(int(pid.asscalar()), []).append(data[0].asnumpy())
+        for data, pid in (_through_dataloader(mx, dataset) if mx is not None else _through_forked_pool(dataset)):
+            by_worker.setdefault(pid, []).append(data)
+    except Skip:
+        raise
     except Exception as exc:
-        return f"failed inside a DataLoader with num_workers=2: {type(exc).__name__}: {exc}"
-    finally:
-        del loader
+        return f"failed inside {where}: {type(exc).__name__}: {exc}"
     if not ctx.declared_random():
         return None
     if len(by_worker) < 2:
@@ -83,16 +83,76 @@ def check_dataloader(ctx: CheckContext, per_worker: int = 16) -> str | None:
         # a rarely applied transform (RandomGrayscale's p=0.1) can repeat 16 draws by chance: look longer
         return check_dataloader(ctx, per_worker * 8)
     if _same(first[:n], second[:n]):
-        return ("the two DataLoader workers produced the same sequence of augmentations: forked workers share "
+        return (f"the two workers of {where} produced the same sequence of augmentations: forked workers share "
                 "the global random state; draw from the rng passed to sample() (gluon_augplug reseeds it per worker)")
     return None
+
+
+def _through_dataloader(mx: Any, dataset: _WorkerProbe) -> list:
+    loader = mx.gluon.data.DataLoader(dataset, batch_size=1, num_workers=2)
+    try:
+        return [(data[0].asnumpy(), int(pid.asscalar())) for data, pid in loader]
+    finally:
+        del loader
+
+
+def _through_forked_pool(dataset: _WorkerProbe) -> list:
+    """Without MXNet: the items made by 2 forked worker processes, each its half in turn (as DataLoader
+    workers take their batches), which is what any framework's worker processes are."""
+    import multiprocessing
+
+    import cv2
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        raise Skip("needs forked worker processes (MXNet's DataLoader, or fork), which this platform lacks")
+    context = multiprocessing.get_context("fork")
+    # OpenCV's worker threads do not survive a fork: a child can wait on them forever. Without them at the
+    # fork (what DataLoader users with OpenCV do by hand), the workers run OpenCV on their own thread.
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(0)
+    workers = []
+    try:
+        for w in range(2):
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_make_items, args=(dataset, range(w, len(dataset), 2), send), daemon=True)
+            process.start()
+            send.close()
+            workers.append((process, receive))
+        items = []
+        for _process, receive in workers:
+            if not receive.poll(FORKED_TIMEOUT):
+                raise TimeoutError(f"a worker gave no result in {FORKED_TIMEOUT} s: it waits on something that did "
+                                   f"not survive the fork (a lock or a thread of the parent's)")
+            outcome = receive.recv()
+            if isinstance(outcome, str):
+                raise RuntimeError(outcome)
+            items.extend(outcome)
+        return items
+    finally:
+        cv2.setNumThreads(threads)
+        for process, receive in workers:
+            receive.close()
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+
+
+def _make_items(dataset: _WorkerProbe, indices: range, send: Any) -> None:
+    try:
+        send.send([(np.asarray(data), int(pid)) for data, pid in (dataset[i] for i in indices)])
+    except Exception as exc:  # the parent names it
+        send.send(f"{type(exc).__name__}: {exc}")
+
+
+FORKED_TIMEOUT = 120
 
 
 @check("hybridize", per_sample=True, doc=(
     'a Gluon HybridBlock gives the same output hybridized'))
 def check_hybridize(ctx: CheckContext) -> str | None:
-    import mxnet as mx
-
+    mx = mxnet_or_none()
+    if mx is None:
+        raise Skip("not a Gluon HybridBlock (MXNet is not installed)")
     if not isinstance(ctx.transform(), mx.gluon.HybridBlock):
         raise Skip("not a Gluon HybridBlock")
     t = ctx.info.factory(**ctx.params)  # a fresh block: hybridizing must not touch the shared one

@@ -11,6 +11,22 @@ class Skip(Exception):
     """A check that does not apply to this transform."""
 
 
+NDARRAY_HALF_SKIPPED = ("its numpy half passed; its NDArray half needs MXNet, which is not installed "
+                        "(pip install 'gluon-augplug[cpu]')")
+
+
+def mxnet_or_none() -> Any:
+    """``mxnet`` where it is installed, else None: the harness runs its numpy checks without MXNet and says
+    which halves it left out."""
+    from ..._optional import mxnet_installed
+
+    if not mxnet_installed():
+        return None
+    import mxnet
+
+    return mxnet
+
+
 @dataclass(frozen=True)
 class Check:
     name: str

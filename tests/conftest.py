@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import tarfile
 from pathlib import Path
 
@@ -11,8 +12,65 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# `make test-core`: the core's tests in an environment without MXNet (and GluonCV), on the newest numpy
+CORE_ONLY = os.environ.get("GLUON_AUGPLUG_CORE_TESTS") == "1"
+MXNET_PACKAGES = ("mxnet", "gluoncv")
 SHARED_DATA = Path(os.environ.get("GLUON_AUGPLUG_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def pytest_report_header(config):
+    import numpy
+
+    from gluon_augplug._optional import mxnet_installed
+
+    kind = "the core without MXNet (make test-core)" if CORE_ONLY else "the pinned environment (make test)"
+    mxnet = "MXNet installed" if mxnet_installed() else "no MXNet"
+    return f"gluon-augplug tests: {kind}; Python {sys.version.split()[0]}, numpy {numpy.__version__}, {mxnet}"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "pinned: needs what only the pinned environment has: MXNet, GluonCV, the "
+                                       "adapters' libraries, the docs tools (skipped by make test-core)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not CORE_ONLY:
+        return
+    skip = pytest.mark.skip(reason="needs the pinned environment (MXNet, GluonCV, ...): make test runs it")
+    for item in items:
+        if item.get_closest_marker("pinned"):
+            item.add_marker(skip)
+
+
+def pytest_pycollect_makemodule(module_path, parent):
+    if CORE_ONLY:
+        return _CoreModule.from_parent(parent, path=module_path)
+    return None
+
+
+class _CoreModule(pytest.Module):
+    """In the core environment, a test module that imports MXNet or GluonCV is skipped with that reason (any
+    other import error stays an error). That a core module of the package imports without MXNet is checked
+    on its own, module by module (tests/test_core_without_mxnet.py)."""
+
+    def _getobj(self):
+        try:
+            return super()._getobj()
+        except self.CollectError:
+            missing = _missing_module(sys.exc_info()[1])
+            if missing not in MXNET_PACKAGES:
+                raise
+            where = os.path.relpath(self.path, ROOT)
+            pytest.skip(f"{where} imports {missing}: make test runs it", allow_module_level=True)
+
+
+def _missing_module(exc: BaseException | None) -> str | None:
+    while exc is not None:
+        if isinstance(exc, ModuleNotFoundError) and exc.name:
+            return exc.name.split(".")[0]
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def shared_file(name: str) -> Path:

@@ -10,10 +10,9 @@ from typing import Any
 
 import numpy as np
 
-try:  # the clip ufunc itself: np.clip's argument checks cost more than the work on a few boxes or indices
-    _UFUNC_CLIP = np.core.umath.clip  # type: ignore[attr-defined]
-except AttributeError:  # pragma: no cover - numpy 2 moved it
-    _UFUNC_CLIP = np._core.umath.clip  # type: ignore[attr-defined]
+# the clip ufunc itself: np.clip's argument checks cost more than the work on a few boxes or indices (numpy 2
+# moved it to numpy._core, and reading numpy.core there warns)
+_UFUNC_CLIP = (np._core.umath if hasattr(np, "_core") else np.core.umath).clip  # type: ignore[attr-defined]
 
 _TO_INDEX = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
 _FROM_INDEX = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])

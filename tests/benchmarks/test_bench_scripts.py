@@ -14,6 +14,7 @@ from tests.conftest import shared_file
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.pinned
 def test_anchor_timings_for_our_library_and_mxnet(tmp_path, cifar_test_images, cat):
     inputs = tmp_path / "inputs.npz"
     boxes = np.array([[35, 88, 470, 318, 0], [35, 158, 110, 250, 1]], np.float64)  # the VOC cat's
@@ -41,6 +42,7 @@ def test_anchor_timings_for_our_library_and_mxnet(tmp_path, cifar_test_images, c
             assert ("seg-train", "500x400 cat + mask", "per-sample mask") in modes
 
 
+@pytest.mark.pinned
 def test_loader_benchmark_reports_rate_and_memory():
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "loader.py"), "--which", "ours-batch",
                            "--workers", "2", "--epochs", "1", "--data", str(shared_file("cifar10-jpg.tar.gz"))],
@@ -126,6 +128,7 @@ def test_report_has_the_pose_row_and_its_targets():
     assert "simple-pose-train: the box and joints add 5% to the image-only time (target < 10%): met" in text
 
 
+@pytest.mark.pinned
 def test_adapter_benchmark_times_each_library_directly_and_through_its_plugin(tmp_path, cifar_test_images, cat):
     inputs = tmp_path / "inputs.npz"
     np.savez(inputs, cifar32=cifar_test_images[0][:16], img224=np.stack([cat[:224, :224]] * 4))
@@ -148,6 +151,7 @@ def test_adapter_benchmark_times_each_library_directly_and_through_its_plugin(tm
     assert "costs 100% over the library called directly (target < 10%): MISSED" in text
 
 
+@pytest.mark.pinned
 def test_recordio_rows_run_and_the_report_says_which_targets_are_missed(tmp_path):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
@@ -194,6 +198,7 @@ def test_make_bench_writes_the_docs_page_between_its_markers(tmp_path):
     assert bare.read_text() == "no markers\n"
 
 
+@pytest.mark.pinned
 def test_video_rows_run_and_the_targets_are_judged(tmp_path):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:

@@ -130,6 +130,7 @@ def test_read_image_on_a_folder_says_so(tmp_path):
         read_image(str(tmp_path))
 
 
+@pytest.mark.pinned
 @pytest.mark.parametrize("workers", [0, 2])
 def test_mixed_image_sizes_in_training_are_a_clear_error(tmp_path, cat, workers):
     from PIL import Image

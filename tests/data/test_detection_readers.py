@@ -18,6 +18,7 @@ from tests.conftest import SHARED_DATA
 VOC_CAT = SHARED_DATA / "voc-cat"
 
 
+@pytest.mark.pinned
 def test_voc_reader_gives_gluoncvs_label_for_the_cat(tmp_path):
     ours = VOCDetection(str(VOC_CAT))
     img, label = ours[0]
@@ -143,6 +144,7 @@ def test_compressed_rle_decodes_what_cocos_encoding_wrote():
         np.testing.assert_array_equal(decode_segmentation({"size": [23, 31], "counts": encode_rle(runs)}, 23, 31), mask)
 
 
+@pytest.mark.pinned
 def test_malformed_coco_files_name_the_file_and_element(tmp_path):
     folder, path, _, _ = coco_folder(tmp_path)
     text = path.read_text()
@@ -161,6 +163,7 @@ def test_malformed_coco_files_name_the_file_and_element(tmp_path):
         COCODetection(str(folder / "images"), str(path), masks=True)[1]
 
 
+@pytest.mark.pinned
 def test_augment_feeds_gluoncvs_detection_batchify_the_same_with_0_and_2_workers():
     from gluoncv.data.batchify import Pad, Stack, Tuple
     from mxnet.gluon.data import DataLoader

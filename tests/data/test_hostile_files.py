@@ -275,6 +275,7 @@ def test_settings_out_of_any_sane_range(field, value, message):
         TrainConfig.from_dict({"data": "x", field: value}).validate()
 
 
+@pytest.mark.pinned
 def test_device_strings_that_are_digits_only_to_unicode():
     from gluon_augplug.train.config import ConfigError, TrainConfig
     from gluon_augplug.train.loop import resolve_contexts

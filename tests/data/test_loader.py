@@ -86,3 +86,20 @@ def test_images_of_different_sizes_are_a_clear_error():
         assemble(items)
     with pytest.raises(InputError, match="threads must be an integer >= 0"):
         BatchLoader(list(range(3)), 2, threads=-1)
+
+
+@pytest.mark.parametrize("last_batch", ["keep", "discard", "rollover"])
+def test_our_samplers_give_mxnets_batches_from_the_same_global_seed(last_batch):
+    from mxnet.gluon import data as gdata
+
+    from gluon_augplug.data import _samplers
+
+    for length, batch_size in ((10, 3), (7, 7), (5, 8), (0, 2)):
+        np.random.seed(3)
+        theirs = gdata.BatchSampler(gdata.RandomSampler(length), batch_size, last_batch)
+        expected = [[int(i) for i in b] for _ in range(3) for b in theirs] + [len(theirs)]
+        np.random.seed(3)
+        ours = _samplers.BatchSampler(_samplers.RandomSampler(length), batch_size, last_batch)
+        assert [[int(i) for i in b] for _ in range(3) for b in ours] + [len(ours)] == expected
+    with pytest.raises(ValueError, match="last_batch must be one of keep, discard, rollover, got 'drop'"):
+        _samplers.BatchSampler(_samplers.SequentialSampler(3), 2, "drop")

@@ -26,6 +26,7 @@ def draw_voc_segmentation(root, n=3):
     return root
 
 
+@pytest.mark.pinned
 def test_items_are_gluoncv_testval_items_with_void_kept(tmp_path):
     from gluoncv.data import VOCSegmentation as GluonCVSegmentation
 
@@ -42,6 +43,7 @@ def test_items_are_gluoncv_testval_items_with_void_kept(tmp_path):
         np.testing.assert_array_equal(np.where(mask == 255, -1, mask.astype(np.int32)), expected)
 
 
+@pytest.mark.pinned
 def test_seg_presets_run_on_its_items_by_dataset_transform_and_augment(tmp_path):
     root = draw_voc_segmentation(tmp_path)
     train = VOCSegmentation(str(root), split="train", as_ndarray=False)
@@ -61,6 +63,7 @@ def test_seg_presets_run_on_its_items_by_dataset_transform_and_augment(tmp_path)
     assert val_img.shape == (3, 480, 480) and val_mask.shape == (480, 480)
 
 
+@pytest.mark.pinned
 def test_broken_folders_and_label_maps_are_named(tmp_path):
     root = draw_voc_segmentation(tmp_path)
     voc = root / "VOC2012"

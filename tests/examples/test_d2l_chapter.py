@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import shared_file
+
+pytestmark = pytest.mark.pinned  # the scripts and the comparisons run on MXNet (and GluonCV)
 
 CELLS = Path(__file__).with_name("d2l_chapter_cells.py")
 

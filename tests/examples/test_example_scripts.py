@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.conftest import make_distribution, shared_file
+
+pytestmark = pytest.mark.pinned  # the scripts and the comparisons run on MXNet (and GluonCV)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -123,7 +123,8 @@ def test_malformed_files_name_the_line(tmp_path, plugin_system):
         build_pipeline(str(bad_yaml))
     bad_json = tmp_path / "bad.json"
     bad_json.write_text('[{"name": "ToTensor",}]')
-    with pytest.raises(SpecFileError, match=r"bad.json.*line 1, column 22 \(offset 21\)"):
+    # the column is json's: Python 3.13 points at the comma (21), older ones at the brace after it (22)
+    with pytest.raises(SpecFileError, match=r"bad.json.*line 1, column 2[12] \(offset 2[01]\)"):
         build_pipeline(str(bad_json))
     binary = tmp_path / "bin.yaml"
     binary.write_bytes(b"- ToTensor\n\xff\xfe")
@@ -197,6 +198,7 @@ def test_foreign_callables_and_objects_mix_with_names(cat):
             {"name": "noisy", "params": None}]})
 
 
+@pytest.mark.pinned
 def test_gluon_blocks_from_plugins_get_ndarrays(cat):
     from mxnet.gluon.data.vision import transforms as T
 

@@ -82,6 +82,7 @@ def test_non_jpeg_and_steps_without_a_window_decode_fully(cat):
         assert record == plain
 
 
+@pytest.mark.pinned
 def test_augment_over_encoded_items_is_the_same_with_workers(photo_rec):
     import mxnet as mx
 

@@ -6,12 +6,14 @@ import importlib
 import pytest
 
 from gluon_augplug.testing import check_plugin, conformance_cases
+from gluon_augplug.testing.checks.registry import NDARRAY_HALF_SKIPPED
 
 
 def sample_plugin(name):
     return importlib.import_module(f"tests.testing.sample_plugins.{name}")
 
 
+@pytest.mark.pinned
 def test_a_good_plugin_passes_every_check():
     report = check_plugin(sample_plugin("good"))
     assert report.ok, str(report)
@@ -26,7 +28,8 @@ def test_a_crop_around_the_boxes_is_shown_a_box():
     # without a box its window is the whole image for every seed: random, dataloader and batch would fail
     report = check_plugin(sample_plugin("crops_around_boxes"))
     assert report.ok, str(report)
-    passed = {f.check for f in report.findings if f.status == "pass" and f.subject == "BoxJitterCrop"}
+    passed = {f.check for f in report.findings if f.subject == "BoxJitterCrop" and (
+        f.status == "pass" or f.message == NDARRAY_HALF_SKIPPED)}  # without MXNet: the batch check's numpy half
     assert {"random", "dataloader", "batch", "targets", "clips"} <= passed, str(report)
 
 
@@ -37,10 +40,10 @@ def test_a_crop_around_the_boxes_is_shown_a_box():
     ("misspelled_hook", "loads", "did you mean 'augplug_register_transforms'"),
     ("wrong_output", "output_contract", "numpy in must give numpy out"),
     ("no_validation", "validates", "factor='not-a-number'"),
-    ("own_generator", "dataloader", "the two DataLoader workers produced the same sequence"),
+    ("own_generator", "dataloader", "produced the same sequence of augmentations"),
     ("own_generator", "random", "declared random but seeds 0-7 give identical outputs"),
     ("constant_random", "random", "declared random but seeds 0-7 give identical outputs"),
-    ("bad_hybrid", "hybridize", "other outputs once hybridized"),
+    pytest.param("bad_hybrid", "hybridize", "other outputs once hybridized", marks=pytest.mark.pinned),
     ("needs_params", "builds", "register it with example={'amount': ...}"),
     ("float_overflow", "output_contract", "keep float images in 0-255"),
     ("batch_unseeded", "batch", "the same seed gave a different batch"),
@@ -74,6 +77,7 @@ def test_the_builtin_plugin_passes_the_harness():
     assert report.ok and len([f for f in report.findings if f.check == "builds"]) >= 33
 
 
+@pytest.mark.pinned
 def test_conformance_cases_for_an_installed_plugin(tmp_path, monkeypatch):
     from tests.conftest import make_distribution
 

@@ -15,6 +15,8 @@ import pytest
 from gluon_augplug.data.pack import pack
 from tests.conftest import load_cifar_jpg
 
+pytestmark = pytest.mark.pinned  # the scripts and the comparisons run on MXNet (and GluonCV)
+
 AUGPLUG = shutil.which("augplug", path=str(Path(sys.executable).parent))
 AUG = ["--train-aug", "RandomResizedCrop(32, scale=(0.5, 1)), RandomFlipLeftRight, ToTensor", "--test-aug", "ToTensor"]
 

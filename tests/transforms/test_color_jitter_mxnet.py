@@ -14,6 +14,8 @@ import pytest
 
 from gluon_augplug.transforms import RandomColorJitter
 
+pytestmark = pytest.mark.pinned  # the scripts and the comparisons run on MXNet (and GluonCV)
+
 RUNNER = Path(__file__).with_name("mxnet_color_runner.py")
 DRAWS = 4000
 CHUNK = 250  # the runner's chunk size

@@ -149,6 +149,7 @@ def test_fused_color_jitter_equals_the_steps_one_by_one():
         np.testing.assert_allclose(jitter.apply(image, "HWC", steps=steps), expected, atol=1e-3)
 
 
+@pytest.mark.pinned
 def test_random_erasing_with_one_attempt_draws_as_gluoncvs(cat):
     """GluonCV's RandomErasing (one draw, uniform aspect ratio, nothing when it does not fit) against ours with
     attempts=1, log_ratio=False: the share of images erased and the erased area agree over 2000 draws; with

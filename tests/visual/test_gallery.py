@@ -57,6 +57,7 @@ def cards(dom: str) -> dict[str, str]:
     return {m.group(1): m.group(0) for m in re.finditer(r'<article id="([^"]+)"[^>]*>', dom)}
 
 
+@pytest.mark.pinned
 def test_every_transform_and_preset_of_the_chosen_plugins_has_a_card_with_its_pictures(gallery):
     text = gallery.read_text()
     registry = get_registry()
@@ -72,6 +73,7 @@ def test_every_transform_and_preset_of_the_chosen_plugins_has_a_card_with_its_pi
     assert "IaaJigsaw-boxes" not in text and "imgaug&#x27;s Jigsaw cannot move boxes" in text
 
 
+@pytest.mark.pinned
 def test_every_copyable_spec_builds_the_pipeline_it_names(gallery):
     specs = [html.unescape(s) for s in re.findall(r'data-copy="([^"]+)"', gallery.read_text())]
     assert len(specs) > 150 and "IaaFliplr(p=0.5)" in specs
@@ -83,6 +85,7 @@ def test_every_copyable_spec_builds_the_pipeline_it_names(gallery):
             build_pipeline(spec)
 
 
+@pytest.mark.pinned
 def test_chromium_finds_a_plugins_transform_by_searching_and_loads_its_images(gallery, tmp_path):
     shot = tmp_path / "search.png"
     dom = browse(gallery, "IaaSnowflakes", tmp_path, screenshot=shot)
@@ -98,6 +101,7 @@ def test_chromium_finds_a_plugins_transform_by_searching_and_loads_its_images(ga
     assert pixels.shape[:2] == (1400, 1400) and pixels.std() > 20  # a drawn page, not a blank one
 
 
+@pytest.mark.pinned
 def test_several_words_narrow_the_search_across_plugins(gallery, tmp_path):
     dom = browse(gallery, "flip%20p", tmp_path)
     shown = {k for k, tag in cards(dom).items() if "hidden" not in tag}
@@ -115,6 +119,7 @@ def test_a_transform_that_cannot_be_drawn_is_shown_with_its_error(tmp_path):
     assert "could not be drawn" in (tmp_path / "index.html").read_text()
 
 
+@pytest.mark.pinned
 def test_bad_options_name_the_problem(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("GLUON_AUGPLUG_")}
     proc = subprocess.run([str(AUGPLUG), "gallery", "-o", str(tmp_path), "--plugin", "imgaugg"], capture_output=True,

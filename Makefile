@@ -1,13 +1,15 @@
 # `make demo` and `make test` work on a fresh machine: both create .venv with the pinned
 # dependencies when it is missing or out of date, then run.
-PYTHON ?= python3
+# PYTHON: the interpreter of .venv. Unset, tools/find-python picks one MXNet 1.9.1 runs on (3.8-3.11: python3.11,
+# python3.10, ... on PATH, pyenv's, or one uv finds or installs), or stops saying what is missing and how to get it.
+PYTHON ?=
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.augplug-installed
 SHARED ?= ../shared/data
 DEMO_OUT ?= runs/demo
 
-.PHONY: venv demo test lint docs bench clean
+.PHONY: venv demo test test-core dist lint docs bench clean
 
 venv: $(STAMP)
 
@@ -17,8 +19,10 @@ ADAPTERS := plugins/gluon-augplug-albumentations plugins/gluon-augplug-imgaug
 ADAPTER_FILES := $(wildcard $(addsuffix /setup.cfg,$(ADAPTERS)) $(addsuffix /*/*.py,$(ADAPTERS)))
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt $(ADAPTER_FILES)
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[cpu,gluoncv,test,lint,docs,video]"
+	@test -x $(PY) || { py=$$(tools/find-python mxnet "$(PYTHON)") && echo "$(VENV): Python $$($$py -c 'import platform; print(platform.python_version())') ($$py)" && $$py -m venv $(VENV); }
+	@$(PY) -c 'import sys; sys.exit(not (3, 8) <= sys.version_info[:2] <= (3, 11))' || { echo "$(VENV) runs Python \
+	$$($(PY) -c 'import platform; print(platform.python_version())'), and MXNet 1.9.1 needs 3.8-3.11: remove $(VENV) and run make again" >&2; exit 1; }
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[cpu,gluoncv,test,lint,docs,video,release]"
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt --force-reinstall --no-deps $(ADAPTERS)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt $(ADAPTERS)
 	touch $(STAMP)
@@ -51,25 +55,49 @@ docs: $(STAMP)
 test: lint docs
 	$(PY) -m pytest
 
+# The core without MXNet (pipelines, presets, targets, clips, RecordIO and image readers, the plugin harness) in an
+# environment of its own: the newest Python found (CORE_PYTHON to choose), the newest numpy, no MXNet, no GluonCV.
+# Test modules that import MXNet or GluonCV are skipped there, each named (they run in `make test`).
+CORE_VENV ?= .venv-core
+CORE_PYTHON ?=
+CORE_PY := $(CORE_VENV)/bin/python
+CORE_STAMP := $(CORE_VENV)/.augplug-installed
+
+$(CORE_STAMP): setup.cfg pyproject.toml
+	@test -x $(CORE_PY) || { py=$$(tools/find-python core "$(CORE_PYTHON)") && echo "$(CORE_VENV): Python $$($$py -c 'import platform; print(platform.python_version())') ($$py)" && $$py -m venv $(CORE_VENV); }
+	$(CORE_PY) -m pip install --quiet --disable-pip-version-check --upgrade -e ".[test]"
+	touch $(CORE_STAMP)
+
+test-core: $(CORE_STAMP)
+	GLUON_AUGPLUG_CORE_TESTS=1 $(CORE_PY) -m pytest tests
+
+# The release files: sdist and wheel of the package, the example plugin and the adapters, checked as PyPI would
+DIST ?= runs/dist
+RELEASED := . examples/gluon-augplug-gridmask $(ADAPTERS)
+dist: $(STAMP)
+	rm -rf $(DIST)
+	for project in $(RELEASED); do $(PY) -m build --outdir $(DIST) $$project || exit 1; done
+	$(PY) -m twine check --strict $(DIST)/*
+
 # The benchmark's anchor libraries need numpy releases mxnet 1.9.1 cannot share a venv with:
 # albumentations 2.x wants numpy>=1.24, imgaug 0.4 numpy<1.24. Each gets its own environment.
 BENCH := .bench
 $(BENCH)/albumentations/bin/python:
-	$(PYTHON) -m venv $(BENCH)/albumentations
+	$$(tools/find-python mxnet "$(PYTHON)") -m venv $(BENCH)/albumentations
 	$(BENCH)/albumentations/bin/pip install --quiet --disable-pip-version-check "albumentations==2.0.8"
 
 $(BENCH)/imgaug/bin/python:
-	$(PYTHON) -m venv $(BENCH)/imgaug
+	$$(tools/find-python mxnet "$(PYTHON)") -m venv $(BENCH)/imgaug
 	$(BENCH)/imgaug/bin/pip install --quiet --disable-pip-version-check "imgaug==0.4.0" "numpy==1.23.5" \
 		"opencv-python<4.9" "opencv-python-headless<4.9" "scikit-image<0.22" "scipy<1.12" "matplotlib<3.9" "imageio<2.35"
 
 # DALI runs its CPU pipelines without a GPU; 424 MB, so it too lives in its own environment
 $(BENCH)/dali/bin/python:
-	$(PYTHON) -m venv $(BENCH)/dali
+	$$(tools/find-python mxnet "$(PYTHON)") -m venv $(BENCH)/dali
 	$(BENCH)/dali/bin/pip install --quiet --disable-pip-version-check "nvidia-dali-cuda120==2.4.0" "numpy<2.3"
 
 bench: $(STAMP) $(BENCH)/albumentations/bin/python $(BENCH)/imgaug/bin/python $(BENCH)/dali/bin/python
 	$(PY) benchmarks/bench.py --out runs/bench --docs
 
 clean:
-	rm -rf $(VENV) $(BENCH) runs .pytest_cache
+	rm -rf $(VENV) $(CORE_VENV) $(BENCH) runs .pytest_cache

@@ -138,7 +138,8 @@ def wheelhouse(tmp_path_factory) -> Path:
 
 def _dry_run(python: str, folder: Path, requirement: str) -> subprocess.CompletedProcess:
     return subprocess.run([python, "-m", "pip", "install", "--dry-run", "--no-index", "--find-links", str(folder),
-                           "--ignore-installed", "--disable-pip-version-check", requirement], capture_output=True, text=True, timeout=300)
+                           "--ignore-installed", "--disable-pip-version-check", requirement],
+                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.pinned  # `build` is in the pinned environment's release extra

@@ -126,7 +126,7 @@ def _stub_wheel(folder: Path, name: str, version: str) -> None:
 def wheelhouse(tmp_path_factory) -> Path:
     """This package's wheel, built as a release is, beside metadata-only wheels of what it depends on."""
     folder = tmp_path_factory.mktemp("wheelhouse")
-    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(folder), str(ROOT)],
+    built = subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(folder), str(ROOT)],
                            capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     for name, version in (("numpy", "1.23.5"), ("numpy", "2.0.0"), ("opencv-python-headless", "4.8.1.78"),
@@ -134,6 +134,20 @@ def wheelhouse(tmp_path_factory) -> Path:
                           ("simplejpeg", "1.7.0"), ("mxnet", "1.9.1")):
         _stub_wheel(folder, name, version)
     return folder
+
+
+@pytest.mark.pinned  # `build` is in the pinned environment's release extra
+def test_the_release_files_hold_the_package_its_data_and_its_license(wheelhouse):
+    import tarfile
+
+    wheel = zipfile.ZipFile(wheelhouse / f"gluon_augplug-{__version__}-py3-none-any.whl").namelist()
+    assert "gluon_augplug/py.typed" in wheel and any(n.startswith("gluon_augplug/testing/data/") for n in wheel)
+    assert f"gluon_augplug-{__version__}.dist-info/licenses/LICENSE" in wheel
+    assert not any(n.startswith("tests/") for n in wheel)
+    with tarfile.open(wheelhouse / f"gluon_augplug-{__version__}.tar.gz") as sdist:
+        names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
+    assert {"LICENSE", "CHANGELOG.md", "README.md", "constraints.txt", "setup.cfg", "gluon_augplug/py.typed"} <= names
+    assert not any(n.startswith("tests/") for n in names)  # a partial suite without its conftest would mislead
 
 
 def _dry_run(python: str, folder: Path, requirement: str) -> subprocess.CompletedProcess:

@@ -126,6 +126,8 @@ def parse_spec_string(text: str, echo: bool = True) -> list[Node]:
         return line_starts[line] + col - (1 if line == 0 else 0)
 
     try:
+        if "\0" in masked:  # Python before 3.12 raises ValueError for it, not SyntaxError
+            raise SyntaxError("null byte", ("<spec>", 1, masked.index("\0") + 2, masked))
         tree = ast.parse("[" + masked + "\n]", mode="eval")
     except SyntaxError as exc:
         line = (exc.lineno or 1) - 1

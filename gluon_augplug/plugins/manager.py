@@ -77,14 +77,15 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _entry_points() -> list[importlib.metadata.EntryPoint]:
-    eps = importlib.metadata.entry_points()
-    selected = eps.select(group=ENTRY_POINT_GROUP) if hasattr(eps, "select") \
-        else eps.get(ENTRY_POINT_GROUP, [])  # type: ignore[arg-type]  # Python 3.8-3.9's dict of groups
-    unique: dict[tuple[str, str], importlib.metadata.EntryPoint] = {}
-    for ep in selected:  # a distribution seen twice on sys.path yields the same entry point twice
-        unique.setdefault((ep.name, ep.value), ep)
-    return sorted(unique.values(), key=lambda ep: ep.name)
+def _entry_points() -> list[tuple[importlib.metadata.EntryPoint, importlib.metadata.Distribution]]:
+    """The group's entry points with the distribution of each, in name order. Read per distribution: an
+    entry point knows its distribution (``ep.dist``) only from Python 3.10."""
+    unique: dict[tuple[str, str], tuple[importlib.metadata.EntryPoint, importlib.metadata.Distribution]] = {}
+    for dist in importlib.metadata.distributions():  # in sys.path order, as entry_points() reads them
+        for ep in dist.entry_points:
+            if ep.group == ENTRY_POINT_GROUP:  # a distribution seen twice on sys.path: the first one
+                unique.setdefault((ep.name, ep.value), (ep, dist))
+    return sorted(unique.values(), key=lambda pair: pair[0].name)
 
 
 class PluginSystem:
@@ -131,14 +132,8 @@ class PluginSystem:
         allow = _env_list(ENV_LOAD)
         deny = set(_env_list(ENV_DISABLE) or ())
         entry_points = _entry_points()
-        for ep in entry_points:
-            dist = getattr(ep, "dist", None)
-            record = PluginRecord(
-                ep.name,
-                dist.metadata["Name"] if dist is not None else None,
-                dist.version if dist is not None else None,
-                ep.value,
-            )
+        for ep, dist in entry_points:
+            record = PluginRecord(ep.name, dist.metadata["Name"], dist.version, ep.value)
             if ep.name in deny or (allow is not None and ep.name not in allow):
                 record.status = "blocked"
                 self.records.setdefault(ep.name, record)
@@ -155,7 +150,7 @@ class PluginSystem:
                 continue
             self._register(plugin, record)
         if allow:
-            known = {ep.name for ep in entry_points}
+            known = {ep.name for ep, _ in entry_points}
             for missing in sorted(set(allow) - known):
                 hint = closest_names(missing, known)
                 self._failed(
@@ -198,8 +193,9 @@ class PluginSystem:
                 self.pm.register(part, name=pm_name)
                 registered.append(part)
         except Exception as exc:  # pluggy: bad hook arguments, or the name is taken
-            for part in registered:
-                self.pm.unregister(part)
+            for part in parts:  # pluggy < 1.7 leaves registered a plugin whose hooks it then refused
+                if part in registered or self.pm.is_registered(part):
+                    self.pm.unregister(part)
             return self._failed(record, exc, raise_errors)
         try:
             record.hooks = sorted({hook for part in parts for hook in self._validate(part)})

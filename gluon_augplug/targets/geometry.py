@@ -10,9 +10,12 @@ from typing import Any
 
 import numpy as np
 
-# the clip ufunc itself: np.clip's argument checks cost more than the work on a few boxes or indices (numpy 2
-# moved it to numpy._core, and reading numpy.core there warns)
-_UFUNC_CLIP = (np._core.umath if hasattr(np, "_core") else np.core.umath).clip  # type: ignore[attr-defined]
+# the clip ufunc itself: np.clip's argument checks cost more than the work on a few boxes or indices. numpy 2
+# moved it to numpy._core (reading numpy.core there warns); numpy 1.26 has a numpy._core without umath.
+try:
+    from numpy._core.umath import clip as _UFUNC_CLIP  # type: ignore[import-not-found,no-redef]
+except ImportError:
+    from numpy.core.umath import clip as _UFUNC_CLIP  # type: ignore[no-redef,attr-defined]
 
 _TO_INDEX = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
 _FROM_INDEX = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])

@@ -72,25 +72,27 @@ def rasterize_polygons(polygons: Any, hw: tuple[int, int], backend: str = "auto"
         One list of polygons per instance: (K, 2) x, y arrays or flat ``[x0, y0, ...]`` lists, in pixels.
     hw : (int, int)
         The image's height and width.
-    backend : {"auto", "pycocotools", "opencv"}
+    backend : {"auto", "pycocotools", "numpy", "opencv"}
         ``"pycocotools"`` is GluonCV's ``gluoncv.data.transforms.mask.to_mask`` exactly (the same ``frPyObjects``,
-        ``merge`` and ``decode``); ``"opencv"`` is ``cv2.fillPoly`` on vertices rounded to the pixel grid (an edge
-        pixel can differ); ``"auto"``: pycocotools when it is installed.
+        ``merge`` and ``decode``); ``"numpy"`` marks the pixels whose centres lie inside (what pycocotools draws
+        but for a pixel here and there on the outline); ``"opencv"`` is ``cv2.fillPoly`` on vertices rounded to
+        the pixel grid (it adds the outline's pixels: a row and a column more than the polygon covers);
+        ``"auto"``: pycocotools when it is installed, else ``"numpy"``.
     """
-    if backend not in ("auto", "pycocotools", "opencv"):
+    if backend not in ("auto", "pycocotools", "numpy", "opencv"):
         raise InputError(f"rasterize_polygons: backend={backend!r} is invalid; allowed: 'auto', 'pycocotools', "
-                         f"'opencv'")
+                         f"'numpy', 'opencv'")
     h, w = int(hw[0]), int(hw[1])
     instances = as_polygons(polygons)
     masks = np.zeros((len(instances), h, w), np.uint8)
     cocomask: Any = None
-    if backend != "opencv":
+    if backend in ("auto", "pycocotools"):
         try:
             cocomask = importlib.import_module("pycocotools.mask")
         except ImportError:
             if backend == "pycocotools":
                 raise InputError("rasterize_polygons: backend='pycocotools' needs pycocotools (pip install "
-                                 "pycocotools), or use backend='opencv'") from None
+                                 "pycocotools), or use backend='numpy'") from None
     import cv2
 
     for k, instance in enumerate(instances):
@@ -99,8 +101,33 @@ def rasterize_polygons(polygons: Any, hw: tuple[int, int], backend: str = "auto"
         if cocomask is not None:
             rles = cocomask.frPyObjects([p.flatten().tolist() for p in instance], h, w)
             masks[k] = cocomask.decode(cocomask.merge(rles))
-        else:
+        elif backend == "opencv":
             limit = 4.0 * max(h, w, 1)
             for polygon in instance:  # one call each: fillPoly would cut the overlap of two polygons out (even-odd)
                 cv2.fillPoly(masks[k], [np.round(np.clip(polygon, -limit, limit)).astype(np.int32)], 1)
+        else:
+            for polygon in instance:  # the union of the polygons, each filled even-odd
+                _fill_centres(masks[k], np.asarray(polygon, np.float64))
     return masks
+
+
+def _fill_centres(mask: np.ndarray, polygon: np.ndarray) -> None:
+    """Set the pixels of ``mask`` whose centres lie inside ``polygon`` (even-odd rule), within its bounding box."""
+    if len(polygon) < 3 or not np.isfinite(polygon).all():
+        return
+    h, w = mask.shape
+    x, y = polygon[:, 0], polygon[:, 1]
+    y0, y1 = max(int(np.floor(y.min())), 0), min(int(np.ceil(y.max())), h)
+    x0, x1 = max(int(np.floor(x.min())), 0), min(int(np.ceil(x.max())), w)
+    if y0 >= y1 or x0 >= x1:
+        return
+    centre_y = np.arange(y0, y1) + 0.5
+    centre_x = np.arange(x0, x1) + 0.5
+    inside = np.zeros((y1 - y0, x1 - x0), bool)
+    for xa, ya, xb, yb in zip(x, y, np.roll(x, 1), np.roll(y, 1)):
+        if ya == yb:
+            continue
+        rows = np.nonzero((ya > centre_y) != (yb > centre_y))[0]  # the rows whose centre line the edge crosses
+        crossing = xa + (centre_y[rows] - ya) * (xb - xa) / (yb - ya)
+        inside[rows] ^= centre_x[None, :] < crossing[:, None]
+    mask[y0:y1, x0:x1] |= inside.astype(np.uint8)

@@ -19,7 +19,7 @@ ADAPTERS := plugins/gluon-augplug-albumentations plugins/gluon-augplug-imgaug
 ADAPTER_FILES := $(wildcard $(addsuffix /setup.cfg,$(ADAPTERS)) $(addsuffix /*/*.py,$(ADAPTERS)))
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt $(ADAPTER_FILES)
-	@test -x $(PY) || { py=$$(tools/find-python mxnet "$(PYTHON)") && echo "$(VENV): Python $$($$py -c 'import platform; print(platform.python_version())') ($$py)" && $$py -m venv $(VENV); }
+	@test -x $(PY) || { py=$$(tools/find-python mxnet "$(PYTHON)") && echo "$(VENV): Python $$("$$py" -c 'import platform; print(platform.python_version())') ($$py)" && "$$py" -m venv $(VENV); }
 	@$(PY) -c 'import sys; sys.exit(not (3, 8) <= sys.version_info[:2] <= (3, 11))' || { echo "$(VENV) runs Python \
 	$$($(PY) -c 'import platform; print(platform.python_version())'), and MXNet 1.9.1 needs 3.8-3.11: remove $(VENV) and run make again" >&2; exit 1; }
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[cpu,gluoncv,test,lint,docs,video,release]"
@@ -64,7 +64,7 @@ CORE_PY := $(CORE_VENV)/bin/python
 CORE_STAMP := $(CORE_VENV)/.augplug-installed
 
 $(CORE_STAMP): setup.cfg pyproject.toml
-	@test -x $(CORE_PY) || { py=$$(tools/find-python core "$(CORE_PYTHON)") && echo "$(CORE_VENV): Python $$($$py -c 'import platform; print(platform.python_version())') ($$py)" && $$py -m venv $(CORE_VENV); }
+	@test -x $(CORE_PY) || { py=$$(tools/find-python core "$(CORE_PYTHON)") && echo "$(CORE_VENV): Python $$("$$py" -c 'import platform; print(platform.python_version())') ($$py)" && "$$py" -m venv $(CORE_VENV); }
 	$(CORE_PY) -m pip install --quiet --disable-pip-version-check --upgrade -e ".[test]"
 	touch $(CORE_STAMP)
 
@@ -83,17 +83,17 @@ dist: $(STAMP)
 # albumentations 2.x wants numpy>=1.24, imgaug 0.4 numpy<1.24. Each gets its own environment.
 BENCH := .bench
 $(BENCH)/albumentations/bin/python:
-	$$(tools/find-python mxnet "$(PYTHON)") -m venv $(BENCH)/albumentations
+	py=$$(tools/find-python mxnet "$(PYTHON)") && "$$py" -m venv $(BENCH)/albumentations
 	$(BENCH)/albumentations/bin/pip install --quiet --disable-pip-version-check "albumentations==2.0.8"
 
 $(BENCH)/imgaug/bin/python:
-	$$(tools/find-python mxnet "$(PYTHON)") -m venv $(BENCH)/imgaug
+	py=$$(tools/find-python mxnet "$(PYTHON)") && "$$py" -m venv $(BENCH)/imgaug
 	$(BENCH)/imgaug/bin/pip install --quiet --disable-pip-version-check "imgaug==0.4.0" "numpy==1.23.5" \
 		"opencv-python<4.9" "opencv-python-headless<4.9" "scikit-image<0.22" "scipy<1.12" "matplotlib<3.9" "imageio<2.35"
 
 # DALI runs its CPU pipelines without a GPU; 424 MB, so it too lives in its own environment
 $(BENCH)/dali/bin/python:
-	$$(tools/find-python mxnet "$(PYTHON)") -m venv $(BENCH)/dali
+	py=$$(tools/find-python mxnet "$(PYTHON)") && "$$py" -m venv $(BENCH)/dali
 	$(BENCH)/dali/bin/pip install --quiet --disable-pip-version-check "nvidia-dali-cuda120==2.4.0" "numpy<2.3"
 
 bench: $(STAMP) $(BENCH)/albumentations/bin/python $(BENCH)/imgaug/bin/python $(BENCH)/dali/bin/python

@@ -110,3 +110,16 @@ def test_the_error_is_an_import_error_too():
     error = MXNetMissingError("something")
     assert isinstance(error, ImportError) and error.name == "mxnet"
     assert str(error) == f"something needs MXNet, which is not installed here: {MXNET_INSTALL_HINT}"
+
+
+def test_the_harness_epoch_helper_names_the_extra_too():
+    proc = _without_mxnet(HIDE_MXNET + """
+from gluon_augplug.testing import augmented_epoch
+from gluon_augplug.errors import MXNetMissingError
+try:
+    augmented_epoch("ToTensor", 0)
+except MXNetMissingError as exc:
+    print(str(exc).split(" needs MXNet")[0])
+""")
+    assert proc.returncode == 0 and proc.stdout.strip() == "augmented_epoch (an epoch through MXNet's DataLoader)", \
+        proc.stderr

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._optional import require_mxnet
 from ..pipeline.build import build_pipeline
 from ..pipeline.pipeline import Pipeline
 from ..transforms.base import CHW
@@ -33,8 +34,7 @@ class WithImScale:
         self._chw = self.pipeline.output_layout() == CHW
 
     def __call__(self, img: Any, label: Any) -> tuple[Any, Any, Any]:
-        import mxnet as mx
-
+        mx = require_mxnet("WithImScale (GluonCV's R-CNN items)")
         done = self.pipeline.apply(img, boxes=label)
         height_in = img.shape[0] if hasattr(img, "shape") else np.asarray(img).shape[0]
         height_out = done.image.shape[1 if self._chw else 0]

@@ -15,12 +15,12 @@ def augmented_epoch(spec: Any, num_workers: int, seed: int = 0, epoch: int = 0, 
 
         assert (augmented_epoch("MySpec, ToTensor", 0) == augmented_epoch("MySpec, ToTensor", 2)).all()
     """
-    import mxnet as mx
-    from mxnet import gluon
-
+    from .._optional import require_mxnet
     from ..data.augment import augment
     from .samples import cifar10_samples
 
+    mx = require_mxnet("augmented_epoch (an epoch through MXNet's DataLoader)")
+    gluon = mx.gluon
     images, labels = cifar10_samples()
     dataset = gluon.data.ArrayDataset(mx.nd.array(images, dtype="uint8"), np.asarray(labels))
     loader = gluon.data.DataLoader(augment(dataset, spec, seed=seed, epoch=epoch), batch_size=batch_size,

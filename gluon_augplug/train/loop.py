@@ -35,7 +35,7 @@ from .config import RESUMABLE_OVERRIDES, ConfigError, TrainConfig, learning_rate
 from .models import get_model
 from .optimizer_state import OptimizerStateError, load_optimizer_states
 
-mx = require_mxnet("gluon_augplug.train (the training loop)")
+mx = require_mxnet("gluon_augplug.train (the training loop and its models)")
 autograd, gluon = mx.autograd, mx.gluon
 
 

@@ -6,7 +6,7 @@ from typing import Any, Callable
 from .._optional import require_mxnet
 from ..errors import UnknownTransformError
 
-nn = require_mxnet("gluon_augplug.train.models (models by name)").gluon.nn
+nn = require_mxnet("gluon_augplug.train (the training loop and its models)").gluon.nn
 
 
 class Residual(nn.HybridBlock):

@@ -2,7 +2,6 @@
 pixels and batch targets, and one engine (TargetState) moves the targets of both."""
 from __future__ import annotations
 
-import mxnet as mx
 import numpy as np
 import pytest
 
@@ -11,6 +10,7 @@ from gluon_augplug import TargetMode, build_pipeline
 from gluon_augplug.batch import build_batch_pipeline
 from gluon_augplug.errors import AugplugError, SpecError
 from gluon_augplug.targets.geometry import forward_from_index_inverse, index_inverse
+from tests.optional import BACKENDS, mx
 
 # each geometric built-in, with a size-setting step after those whose output size is the sample's own
 GEOMETRIC = [
@@ -38,7 +38,7 @@ def scene(cat):
 
 
 @pytest.mark.parametrize("spec", GEOMETRIC)
-@pytest.mark.parametrize("backend", ["numpy", "ndarray"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_batch_of_one_is_the_per_sample_step(spec, backend, scene):
     """With the same generator, a batch of one draws what the per-sample pipeline draws: its targets are equal
     to the per-sample ones (the same engine), its pixels equal up to the resampler (OpenCV's resize and crop

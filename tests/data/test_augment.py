@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import pickle
 
-import mxnet as mx
 import numpy as np
 import pytest
-from mxnet import gluon
 
 from gluon_augplug import augment, build_pipeline
+from tests.optional import gluon, mx
 
 SPEC = "RandomFlipLeftRight, RandomColorJitter(0.4, 0.4, 0.4, 0.1), RandomCrop(32, pad=4), ToTensor"
 
@@ -24,6 +23,7 @@ def epoch_of(dataset, num_workers):
     return np.concatenate([data.asnumpy() for data, _ in loader])
 
 
+@pytest.mark.pinned
 def test_augmented_epoch_is_identical_whatever_num_workers(cifar_dataset):
     train = augment(cifar_dataset, SPEC, seed=11)
     single = epoch_of(train, 0)
@@ -31,6 +31,7 @@ def test_augmented_epoch_is_identical_whatever_num_workers(cifar_dataset):
     assert single.shape == (96, 3, 32, 32)
 
 
+@pytest.mark.pinned
 def test_epochs_differ_and_set_epoch_reaches_forked_workers(cifar_dataset):
     train = augment(cifar_dataset, SPEC, seed=11)
     loader = gluon.data.DataLoader(train, batch_size=16, shuffle=False, num_workers=2)  # forks now
@@ -45,6 +46,7 @@ def test_epochs_differ_and_set_epoch_reaches_forked_workers(cifar_dataset):
     np.testing.assert_array_equal(second, epoch_of(augment(cifar_dataset, SPEC, seed=11, epoch=1), 0))
 
 
+@pytest.mark.pinned
 def test_any_sample_of_any_epoch_can_be_recomputed_alone(cifar_dataset):
     train = augment(cifar_dataset, SPEC, seed=3)
     train.set_epoch(5)
@@ -55,6 +57,7 @@ def test_any_sample_of_any_epoch_can_be_recomputed_alone(cifar_dataset):
     assert resumed[-1][1] == cifar_dataset[95][1]
 
 
+@pytest.mark.pinned
 def test_augmented_dataset_pickles_with_its_epoch(cifar_dataset):
     train = augment(cifar_dataset, SPEC, seed=3, epoch=2)
     clone = pickle.loads(pickle.dumps(train))
@@ -62,12 +65,14 @@ def test_augmented_dataset_pickles_with_its_epoch(cifar_dataset):
     np.testing.assert_array_equal(clone[7][0].asnumpy(), train[7][0].asnumpy())
 
 
+@pytest.mark.pinned
 def test_different_seeds_give_different_epochs(cifar_dataset):
     a = epoch_of(augment(cifar_dataset, SPEC, seed=1), 0)
     b = epoch_of(augment(cifar_dataset, SPEC, seed=2), 0)
     assert not np.array_equal(a, b)
 
 
+@pytest.mark.pinned
 def test_plain_transform_first_workers_draw_distinct_streams(cifar_dataset):
     # every item is the same image: workers with copied generator states would produce
     # identical first batches (what MXNet's own transforms do after fork)

@@ -1,7 +1,6 @@
 """BatchLoader: the same epoch with 0, 1 or 2 threads and with worker processes; one array per element."""
 from __future__ import annotations
 
-import mxnet as mx
 import numpy as np
 import pytest
 
@@ -9,6 +8,7 @@ from gluon_augplug import augment
 from gluon_augplug.data.loader import BatchLoader, assemble
 from gluon_augplug.data.streaming import RecordDataset
 from gluon_augplug.errors import InputError
+from tests.optional import mx
 
 
 def _epoch(loader) -> tuple[np.ndarray, np.ndarray]:
@@ -17,6 +17,7 @@ def _epoch(loader) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([b[0].asnumpy() for b in batches]), np.concatenate([b[1].asnumpy() for b in batches])
 
 
+@pytest.mark.pinned
 def test_the_same_epoch_whatever_the_threads_and_workers(photo_rec):
     data = augment(RecordDataset(str(photo_rec), encoded=True), "imagenet-standard", seed=5)
     sampler = mx.gluon.data.BatchSampler(mx.gluon.data.SequentialSampler(len(data)), 4, "keep")
@@ -41,6 +42,7 @@ class _Counting:
         return self.data[i]
 
 
+@pytest.mark.pinned
 def test_an_early_stop_leaves_nothing_running(photo_rec):
     import time
 
@@ -66,6 +68,7 @@ class _Failing:
         return np.zeros((2, 2, 3), np.uint8), i
 
 
+@pytest.mark.pinned
 @pytest.mark.parametrize("threads, workers", [(0, 0), (2, 0), (2, 2)])
 def test_an_item_that_fails_raises_its_own_error(threads, workers):
     loader = BatchLoader(_Failing(), 3, threads=threads, num_workers=workers)
@@ -88,6 +91,7 @@ def test_images_of_different_sizes_are_a_clear_error():
         BatchLoader(list(range(3)), 2, threads=-1)
 
 
+@pytest.mark.pinned
 @pytest.mark.parametrize("last_batch", ["keep", "discard", "rollover"])
 def test_our_samplers_give_mxnets_batches_from_the_same_global_seed(last_batch):
     from mxnet.gluon import data as gdata

@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 
-import mxnet as mx
 import numpy as np
 import pytest
 
@@ -14,8 +13,10 @@ from gluon_augplug.data.pack import pack
 from gluon_augplug.data.streaming import ImageFolder, RecordDataset, RecordDetectionDataset
 from gluon_augplug.errors import InputError
 from tests.conftest import shared_file
+from tests.optional import mx
 
 
+@pytest.mark.pinned
 def test_a_tree_packed_reads_back_as_the_tree_and_through_image_record_iter(photo_tree, tmp_path):
     rec = pack(str(photo_tree), str(tmp_path / "t"))[0]
     tree, ours = ImageFolder(str(photo_tree)), RecordDataset(rec)
@@ -66,6 +67,7 @@ def test_a_damaged_jpeg_stored_as_it_is_is_refused_and_no_shard_is_published(pho
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tree"]
 
 
+@pytest.mark.pinned
 def test_coco_and_voc_sources_make_gluoncv_detection_records(tmp_path):
     from gluoncv.data import RecordFileDetection
 

@@ -5,13 +5,13 @@ import os
 import struct
 import warnings
 
-import mxnet as mx
 import numpy as np
 import pytest
 
 from gluon_augplug.data.recordio import (MAGIC, RecordFile, RecordIOError, RecordWriter, encode_record, pack_header,
                                          part_range, read_index)
 from gluon_augplug.data.streaming import RecordDataset
+from tests.optional import mx
 
 MAGIC_BYTES = struct.pack("<I", MAGIC)
 
@@ -25,6 +25,7 @@ def _payloads(cat_path) -> list[bytes]:
             escaped, b"", MAGIC_BYTES]
 
 
+@pytest.mark.pinned
 def test_the_same_bytes_as_mxnets_writer_and_readable_by_mxnet(cat_path, tmp_path):
     payloads = _payloads(cat_path)
     theirs = mx.recordio.MXIndexedRecordIO(str(tmp_path / "m.idx"), str(tmp_path / "m.rec"), "w")
@@ -46,6 +47,7 @@ def test_the_same_bytes_as_mxnets_writer_and_readable_by_mxnet(cat_path, tmp_pat
     assert (tmp_path / "o.rec").read_bytes().count(MAGIC_BYTES) > len(payloads)
 
 
+@pytest.mark.pinned
 def test_items_equal_mxnets_image_record_dataset(photo_rec):
     ours = RecordDataset(str(photo_rec))
     theirs = mx.gluon.data.vision.ImageRecordDataset(str(photo_rec))
@@ -57,6 +59,7 @@ def test_items_equal_mxnets_image_record_dataset(photo_rec):
     assert ours[-1][1] == theirs[12][1]
 
 
+@pytest.mark.pinned
 def test_vector_labels_come_back_as_arrays(cat_path, tmp_path):
     with RecordWriter(str(tmp_path / "v.rec")) as w:
         w.write_image(7, [1, 2, 3], cat_path.read_bytes())
@@ -134,7 +137,7 @@ def test_a_corrupt_record_is_skipped_counted_and_reported_when_asked(cat_path, t
     assert label == 2.0 and len(tolerant.skipped) == 1 and "record 1" in tolerant.skipped[0]
 
 
-class _WhoReads(mx.gluon.data.Dataset):
+class _WhoReads:  # a map-style data set, as DataLoader takes one
     """Items: (label, the reading process, the process the record file's descriptor was opened in)."""
 
     def __init__(self, ds):
@@ -148,6 +151,7 @@ class _WhoReads(mx.gluon.data.Dataset):
         return np.array([label, os.getpid(), self.ds.records._pid], np.float64)
 
 
+@pytest.mark.pinned
 def test_records_are_read_by_offset_in_each_worker_process(photo_rec):
     ds = RecordDataset(str(photo_rec))
     ds[0]  # the parent opened its descriptor before the workers fork

@@ -5,17 +5,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-import mxnet as mx
 import numpy as np
 import pytest
 
 from gluon_augplug.data.decode import EncodedImage
 from gluon_augplug.data.formats import DataFormatError
 from gluon_augplug.data.streaming import ImageFolder, ImageList, RecordDataset, RecordDetectionDataset, open_split
+from tests.optional import mx
 
-IM2REC = Path(mx.__file__).parent / "tools" / "im2rec.py"
 
 
+def _im2rec() -> Path:
+    return Path(mx.__file__).parent / "tools" / "im2rec.py"
+
+
+@pytest.mark.pinned
 def test_an_image_tree_reads_as_mxnets_image_folder_dataset(photo_tree, tmp_path):
     (photo_tree / "notes.txt").write_text("not a class")  # skipped by both, with a warning here
     try:
@@ -41,11 +45,12 @@ def test_encoded_items_decode_to_the_same_pixels(photo_tree):
     assert "class_0/009.jpg" in image.name or "class_" in image.name
 
 
+@pytest.mark.pinned
 def test_im2rec_lists_and_records_read_as_mxnet_reads_them(photo_tree, tmp_path):
     prefix = tmp_path / "im2rec"
-    subprocess.run([sys.executable, str(IM2REC), "--list", "--recursive", str(prefix), str(photo_tree)], check=True,
+    subprocess.run([sys.executable, str(_im2rec()), "--list", "--recursive", str(prefix), str(photo_tree)], check=True,
                    capture_output=True)
-    subprocess.run([sys.executable, str(IM2REC), "--resize", "128", "--quality", "90", str(prefix), str(photo_tree)],
+    subprocess.run([sys.executable, str(_im2rec()), "--resize", "128", "--quality", "90", str(prefix), str(photo_tree)],
                    check=True, capture_output=True)
     listed = ImageList(str(prefix) + ".lst", root=str(photo_tree))
     folder = ImageFolder(str(photo_tree))
@@ -74,6 +79,7 @@ def test_a_list_with_vector_labels_and_a_bad_line(photo_tree, tmp_path):
         ImageList(str(lst))
 
 
+@pytest.mark.pinned
 def test_detection_records_read_as_gluoncvs_record_file_detection(tmp_path):
     from gluoncv.data import RecordFileDetection
 

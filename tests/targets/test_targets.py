@@ -2,13 +2,13 @@
 ground truth is known: a drawn rectangle whose box and mask are exact."""
 from __future__ import annotations
 
-import mxnet as mx
 import numpy as np
 import pytest
 
 from gluon_augplug import Transform, build_pipeline
 from gluon_augplug.errors import InputError, InputTypeError, ParameterError, SpecError
 from gluon_augplug.targets import TargetOptions
+from tests.optional import mx
 
 H, W = 120, 160
 RECT = (40, 30, 100, 70)  # x0, y0, x1, y1 in pixel edges
@@ -172,6 +172,7 @@ def test_a_record_replays_onto_boxes_masks_and_keypoints_alone():
     np.testing.assert_array_equal(pipe.replay_targets(result.record, masks=mask), result.masks)
 
 
+@pytest.mark.pinned
 def test_targets_keep_the_callers_types():
     import mxnet as mx
 
@@ -235,6 +236,7 @@ def test_bad_target_input_is_a_clear_error():
         build_pipeline("RandomFlipLeftRight", targets={"options": {"min_aera": 3}})
 
 
+@pytest.mark.pinned
 def test_a_pipeline_is_the_fn_of_gluon_dataset_transform():
     """``dataset.transform(pipeline)`` calls ``pipeline(img, label)`` on (img, label) items, as GluonCV's transforms."""
     from mxnet.gluon.data import SimpleDataset

@@ -1,12 +1,12 @@
 """Every built-in transform: builds, output contract, seeding, NDArray/numpy, no input mutation."""
 from __future__ import annotations
 
-import mxnet as mx
 import numpy as np
 import pytest
 
 from gluon_augplug import build_pipeline
 from gluon_augplug.plugins.manager import PluginSystem
+from tests.optional import mx
 
 REGISTRY = PluginSystem(load_entry_points=False).registry
 # the transforms of one image (ThreeCrop and TenCrop make views of clips: tests/transforms/test_video.py)
@@ -56,6 +56,7 @@ def test_output_contract_on_the_cat(info, cat):
         np.testing.assert_allclose(out, np.moveaxis(cat, 2, 0) / np.float32(255), atol=1e-6)
 
 
+@pytest.mark.pinned
 @pytest.mark.parametrize("info", BUILTINS, ids=lambda i: i.name)
 def test_ndarray_in_ndarray_out_with_same_values(info, cifar_test_images):
     image = cifar_test_images[0][3]

@@ -231,6 +231,8 @@ class RecordDataset(_Streamed):
 
     def _vector_labels(self) -> np.ndarray:
         if self._vector is None:
+            self._all_labels()  # the one pass over the headers fills both (check_class_labels asks for both)
+        if self._vector is None:  # the labels were read before, without it
             self._header_labels()
         assert self._vector is not None
         return self._vector

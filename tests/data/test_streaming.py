@@ -114,3 +114,12 @@ def test_subsets_and_items_out_of_range(photo_rec):
     for bad in (13, -14, 2**70, 1.5):
         with pytest.raises(IndexError, match="out of range for 13 items"):
             ds[bad]
+
+
+def test_checking_class_labels_reads_the_headers_once(photo_rec, monkeypatch):
+    data = RecordDataset(str(photo_rec))
+    passes = []
+    read = RecordDataset._header_labels
+    monkeypatch.setattr(RecordDataset, "_header_labels", lambda self: passes.append(1) or read(self))
+    data.check_class_labels()
+    assert data.classes == ["0", "1", "2"] and len(passes) == 1

@@ -187,14 +187,14 @@ class PluginSystem:
         registrar = Registrar(record.name, record.distribution, record.version)
         parts = plugin if isinstance(plugin, list) else [plugin]
         names = [record.name] if len(parts) == 1 else [f"{record.name}/{p.__name__}" for p in parts]
-        registered = []
         try:
             for part, pm_name in zip(parts, names):
                 self.pm.register(part, name=pm_name)
-                registered.append(part)
         except Exception as exc:  # pluggy: bad hook arguments, or the name is taken
-            for part in parts:  # pluggy < 1.7 leaves registered a plugin whose hooks it then refused
-                if part in registered or self.pm.is_registered(part):
+            # what is registered under our names is ours (pluggy < 1.7 even keeps a plugin whose hooks it refused);
+            # a plugin registered before under another name, or another plugin holding the name, stays
+            for part, pm_name in zip(parts, names):
+                if self.pm.get_plugin(pm_name) is part:
                     self.pm.unregister(part)
             return self._failed(record, exc, raise_errors)
         try:

@@ -234,3 +234,22 @@ def test_import_does_not_import_mxnet_or_plugins():
             "bad = [m for m in sys.modules if m.split('.')[0] in ('mxnet', 'pluggy', 'cv2', 'numpy')]; "
             "print(bad); assert not bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_plugin_added_twice_is_refused_and_the_first_registration_stays(clean_env):
+    import types
+
+    import gluon_augplug as package
+
+    plugin = types.ModuleType("twice_plugin")
+
+    @package.hookimpl
+    def augplug_register_transforms(register):
+        register("TwiceFlip", lambda: (lambda img: img[:, ::-1]))
+
+    plugin.augplug_register_transforms = augplug_register_transforms
+    system = PluginSystem(load_entry_points=False)
+    system.add_plugin(plugin, "first")
+    with pytest.raises(PluginError):
+        system.add_plugin(plugin, "second")  # pluggy: already registered (under "first")
+    assert system.pm.get_plugin("first") is plugin and system.pm.get_plugin("second") is None

@@ -28,7 +28,7 @@ from ..data.streaming import open_split
 from ..pipeline.build import build_pipeline
 from ..randomness import derived_seed
 from ..batch import BatchPipeline, build_batch_pipeline
-from .._locks import OutputBusyError, WriterLock, acquire
+from .._locks import WriterLock, acquire
 from .checkpoint import (LOCK, METRICS, CheckpointError, atomic_write, load_checkpoint, remove_stale_temporaries,
                          restore_rng_states, run_files, save_checkpoint, write_text)
 from .config import RESUMABLE_OVERRIDES, ConfigError, TrainConfig, learning_rate
@@ -487,9 +487,7 @@ def _hold_while_reading(directory: str) -> WriterLock | None:
         return None
     try:
         return acquire(os.path.join(directory, LOCK), f"the run folder {directory!r}")
-    except OutputBusyError:
-        raise
-    except OSError:
+    except OSError:  # OutputBusyError, an AugplugError, goes through
         return None
 
 

@@ -179,4 +179,3 @@ def plot_curves(results: dict, path: str) -> None:
     fig.tight_layout()
     _files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     plt.close(fig)
-

@@ -65,9 +65,9 @@ def check_dataloader(ctx: CheckContext, per_worker: int = 16) -> str | None:
     dataset = _WorkerProbe(image, pipeline, 2 * per_worker, ctx.boxes_for(image))
     by_worker: dict[int, list[np.ndarray]] = {}
     mx = mxnet_or_none()
-    where = "a DataLoader with num_workers=2" if mx is not None else "a pool of 2 forked worker processes"
+    where = "a DataLoader with num_workers=2" if mx is not None else "2 forked worker processes"
     try:
-        for data, pid in (_through_dataloader(mx, dataset) if mx is not None else _through_forked_pool(dataset)):
+        for data, pid in (_through_dataloader(mx, dataset) if mx is not None else _through_forked_workers(dataset)):
             by_worker.setdefault(pid, []).append(data)
     except Skip:
         raise
@@ -96,7 +96,7 @@ def _through_dataloader(mx: Any, dataset: _WorkerProbe) -> list:
         del loader
 
 
-def _through_forked_pool(dataset: _WorkerProbe) -> list:
+def _through_forked_workers(dataset: _WorkerProbe) -> list:
     """Without MXNet: the items made by 2 forked worker processes, each its half in turn (as DataLoader
     workers take their batches), which is what any framework's worker processes are."""
     import multiprocessing

@@ -20,12 +20,10 @@ The current contract is :class:`~gluon_augplug.Transform` with ``sample``/``appl
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-import numpy as np
-
-from .transforms.base import Record, Specified, Transform
+from .transforms.base import Record, Specified, Transform  # noqa: F401 (Record: importable here)
+from .transforms.drawing import old_run_problem, run_step  # noqa: F401 (their home before 0.4)
 
 
 class BatchTransform(Specified):
@@ -103,20 +101,3 @@ def as_batch_step(step: Any) -> Any:
     """``step`` as a batch pipeline's step: a 0.1 :class:`BatchTransform` wrapped, anything else as it is."""
     return LegacyBatchStep(step) if isinstance(step, BatchTransform) and not isinstance(step, LegacyBatchStep) \
         else step
-
-
-def run_step(child: Any, img: np.ndarray, rng: np.random.Generator, layout: str, replay: Record | None,
-             targets: Any = None) -> tuple[np.ndarray, Record]:
-    """``child.run`` with targets only when there are some: a 0.1 plugin's own ``run()`` lacks the argument."""
-    if targets is None:
-        return child.run(img, rng, layout, replay)
-    return child.run(img, rng, layout, replay, targets=targets)
-
-
-def old_run_problem(transform: Any) -> str | None:
-    """The message for a step whose own ``run()`` has the 0.1 signature (it cannot pass targets on), or None."""
-    run = getattr(type(transform), "run", None)
-    if run is not None and run is not Transform.run and "targets" not in inspect.signature(run).parameters:
-        name = getattr(transform, "spec_name", type(transform).__name__)
-        return f"{name} overrides run() without a targets argument, so it cannot pass boxes, masks or keypoints on"
-    return None

@@ -1,6 +1,6 @@
 """Decoding fused with a pipeline's first crop or resize.
 
-A pipeline given an :class:`~gluon_augplug.data.decode.EncodedImage` JPEG reads the image's size from
+A pipeline given an :class:`~gluon_augplug.io.decode.EncodedImage` JPEG reads the image's size from
 its header, lets its first step draw its parameters on that full size (the same draw, from the same
 generator, as for the decoded image), and asks that step which window it reads and how large its
 output is (:meth:`Transform.decode_window`). When the window keeps at least the output's pixels at
@@ -19,7 +19,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..data.decode import SCALES, EncodedImage
+from ..contract import hook
+from ..io.decode import SCALES, EncodedImage
 from ..errors import ReplayError
 from ..transforms.base import HWC, DecodeWindow, Record, Transform
 from ..transforms.functional import resolve_interpolation
@@ -45,7 +46,7 @@ def fusable(step: Transform) -> bool:
     :meth:`Transform.run` (a class that overrides ``run`` may draw differently) and keeps HWC."""
     cls = type(step)
     return (cls.decode_window is not Transform.decode_window and cls.run is Transform.run
-            and not getattr(step, "needs_targets", False) and step.output_layout(HWC) == HWC)
+            and not hook(step, "needs_targets") and step.output_layout(HWC) == HWC)
 
 
 def resample(small: np.ndarray, window: DecodeWindow, scale: int) -> np.ndarray:
@@ -86,7 +87,7 @@ def run_encoded(root: Any, encoded: EncodedImage, rng: np.random.Generator, repl
             state.step(first, params, hw, out.shape[:2])
         first_record = {"name": first.spec_name, "params": params, "in_hw": list(hw), "out_hw": list(out.shape[:2])}
     rest = children[1:] if children is not None else None
-    out, records = root._run_sequence(root.transforms[1:], out, rng, first.output_layout(HWC), rest, state)
+    out, records = root._run_sequence(root.transforms[1:], out, rng, first.output_layout(HWC), rest, state, False)
     return out, {"name": root.spec_name, "params": {}, "children": [first_record] + records}, hw
 
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._deprecation import warn_deprecated
 from ..errors import InputError, InputTypeError, ParameterError, ReplayError, SpecError  # noqa: F401  (importable here)
 from ..params import Param  # noqa: F401
 from ..randomness import RandomSource, default_source  # noqa: F401  (their home before 0.2)
@@ -24,10 +25,9 @@ from .arrays import (CHW, HWC, check_image, guess_layout, hwc_shape, is_ndarray,
 from .batching import Batching
 from .clips import Clips
 from .declared import Declared, _own_init  # noqa: F401
+from .drawing import Record, draw_params, record, replayed_params, sample_takes_targets
 from .moving import DecodeWindow, Moving, _TARGET_METHODS  # noqa: F401
 from .specified import Specified, _equal, _plain  # noqa: F401
-
-Record = dict  # {"name": str, "params": dict | None, "children": [Record]}
 
 
 class Transform(Declared, Moving, Batching, Clips):
@@ -95,14 +95,28 @@ class Transform(Declared, Moving, Batching, Clips):
     example: ClassVar[dict | None] = None
     target_mode: ClassVar[TargetMode] = TargetMode.UNDECLARED
     targets: ClassVar[str | None] = None  # the target mode's name before 0.4 (kept in step with target_mode)
-    needs_targets: ClassVar[bool] = False
+    needs_targets: ClassVar[bool] = False  # read from sample()'s signature (a targets parameter); not to be set
     pixels_follow_geometry: ClassVar[bool] = True
     _draws: ClassVar[bool] = False  # the class writes draw(): it is sample() and sample_batch()
+    _random_inferred: ClassVar[bool] = False  # no class of the MRO says random: it was read from sample()/draw()
+    _declared_needs_targets: ClassVar[bool] = False  # the 0.3 flag, as a class of the MRO set it
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)  # the declared parameters (Declared)
         cls._draws = overrides(cls, "draw")
+        own = vars(cls)
+        if "targets" in own and "target_mode" not in own and own["targets"] is not None:
+            warn_deprecated('targets = "pixel" / "geometric" (class attribute)')
         mode = _declared_mode(cls)
         cls.target_mode, cls.targets = mode, (None if mode is TargetMode.UNDECLARED else mode.value)
+        if "needs_targets" in own:  # set in the class body (0.3): read from sample()'s signature now
+            warn_deprecated("Transform.needs_targets")
+            cls._declared_needs_targets = bool(own["needs_targets"])
+        cls.needs_targets = cls._declared_needs_targets or sample_takes_targets(cls)
+        declares_random = any("random" in vars(k) for k in cls.__mro__[:cls.__mro__.index(Transform)])
+        cls._random_inferred = not declares_random
+        if not declares_random:  # random unless it draws nothing: a sample() or draw() of its own draws
+            cls.random = overrides(cls, "sample") or cls._draws
 
     # -- to implement --------------------------------------------------------
     @default_method
@@ -131,28 +145,21 @@ class Transform(Declared, Moving, Batching, Clips):
         raise NotImplementedError
 
     # -- machinery -------------------------------------------------------------
+    @default_method
     def run(self, img: np.ndarray, rng: np.random.Generator, layout: str,
             replay: Record | None = None, targets: Any = None) -> tuple[np.ndarray, Record]:
         """Transform a numpy image, and ``targets`` (a :class:`gluon_augplug.targets.TargetState`) with
         it; return the image with the record of the parameters applied and of the sizes in and out."""
         shape = hwc_shape(img, layout)
-        if replay is not None:
-            params = self._replayed_params(replay)
-        elif self.needs_targets:
-            boxes = targets.view() if targets is not None else None
-            params = self.sample(rng, shape, targets=boxes)  # type: ignore[call-arg]
-        else:
-            params = self.sample(rng, shape)
+        params = draw_params(self, rng, shape, replay, targets)
         out = self.apply(img, layout, **params)
         out_hw = out.shape[:2] if (self.produces or layout) == HWC else out.shape[1:]
         if targets is not None:
             targets.step(self, params, shape[:2], out_hw)
-        return out, {"name": self.spec_name, "params": params, "in_hw": list(shape[:2]), "out_hw": list(out_hw)}
+        return out, record(self, params, shape, out_hw)
 
     def _replayed_params(self, replay: Record) -> dict:
-        if replay.get("name") != self.spec_name or not isinstance(replay.get("params"), dict):
-            raise ReplayError(f"recorded step {replay.get('name')!r} does not match transform {self.spec_name!r}")
-        return replay["params"]
+        return replayed_params(self, replay)
 
     def output_layout(self, layout: str) -> str:
         """Layout after this transform given the input ``layout``; raise :class:`SpecError` if it cannot take it."""

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 import numpy as np
 
 from ..errors import ReplayError, SpecError
+from ..targets.modes import overrides
 from .arrays import HWC, hwc_shape
+from .drawing import draw_params, record, run_step, step_name
 
 
 def frame_hw(clip: np.ndarray, layout: str) -> tuple[int, int]:
@@ -65,33 +67,22 @@ class Clips:
         """Transform every frame of ``clip`` with one draw, and each frame's targets (a list of
         :class:`~gluon_augplug.targets.TargetState`, one per frame) with it; return the clip and the record
         (the record of one image: it replays onto a single frame as well)."""
-        from .base import Transform  # this mixin is part of Transform
-
-        if type(self).run is not Transform.run:  # a run() of its own: frame 0 draws, the other frames replay it
+        if overrides(self, "run"):  # a run() of its own: frame 0 draws, the other frames replay it
             return replay_frames(self, clip, rng, layout, replay, targets)
         shape = hwc_shape(clip[0], layout)
-        if replay is not None:
-            params = self._replayed_params(replay)
-        elif self.needs_targets:  # the draw sees the first frame's boxes
-            boxes = targets[0].view() if targets else None
-            params = self.sample(rng, shape, targets=boxes)  # type: ignore[call-arg]
-        else:
-            params = self.sample(rng, shape)
+        params = draw_params(self, rng, shape, replay, targets[0] if targets else None)  # the first frame's boxes
         out = self.apply_clip(clip, layout, **params)
         out_hw = frame_hw(out, self.produces or layout)
         if targets:
             for state in targets:
                 state.step(self, params, shape[:2], out_hw)
-        name = getattr(self, "spec_name", type(self).__name__)
-        return out, {"name": name, "params": params, "in_hw": list(shape[:2]), "out_hw": list(out_hw)}
+        return out, record(self, params, shape, out_hw)
 
 
 def replay_frames(step: Any, clip: np.ndarray, rng: np.random.Generator, layout: str, replay: dict | None,
                   targets: Sequence[Any] | None) -> tuple[np.ndarray, dict]:
     """Run ``step`` (anything with the ``run()`` of a Transform) on frame 0, then replay frame 0's record on
     every other frame: one draw for the clip whatever the step does inside ``run``."""
-    from ..compat import run_step
-
     def state(i: int) -> Any:
         return targets[i] if targets else None
 
@@ -101,7 +92,7 @@ def replay_frames(step: Any, clip: np.ndarray, rng: np.random.Generator, layout:
         try:
             out[i], _ = run_step(step, clip[i], rng, layout, record, state(i))
         except ReplayError as err:
-            raise SpecError(f"{getattr(step, 'spec_name', type(step).__name__)} cannot give every frame of a clip "
+            raise SpecError(f"{step_name(step)} cannot give every frame of a clip "
                             f"the same draw: {err}") from None
     return out, record
 

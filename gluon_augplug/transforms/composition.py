@@ -6,9 +6,9 @@ from typing import Any
 from ..errors import ReplayError, SpecError
 from .. import params as P
 from ..targets.modes import TargetMode
-from .. import compat  # the 0.1 run() signature (compat imports this layer: its names are read when called)
 from .base import CHW, HWC, Transform, registration_hook
 from .clips import run_clip_step, stack_frames
+from .drawing import old_run_problem
 from .tensor import Normalize, ToTensor
 
 
@@ -43,8 +43,18 @@ class _Composite(Transform):
         problems = [p for p in (child_problem(t, kinds) for t in self.transforms) if p]
         return "; ".join(problems) or None
 
-    # -- running -----------------------------------------------------------------
-    def _run_sequence(self, children, img, rng, layout, replays, targets=None):
+    # -- running: one loop for images and clips (a clip is a batch of frames sharing each child's draw) -------
+    def run(self, img, rng, layout, replay=None, targets=None):
+        return self._run(img, rng, layout, replay, targets, False)
+
+    def run_clip(self, clip, rng, layout, replay=None, targets=None):
+        return self._run(clip, rng, layout, replay, targets, True)
+
+    def _run(self, x, rng, layout, replay, targets, clip):
+        """The container's own choice (which children, if any), then :meth:`_run_sequence` on them."""
+        raise NotImplementedError
+
+    def _run_sequence(self, children, x, rng, layout, replays, targets, clip):
         records = []
         skip = False
         for i, child in enumerate(children):
@@ -53,43 +63,21 @@ class _Composite(Transform):
                 continue
             following = children[i + 1] if i + 1 < len(children) else None
             if type(child) is ToTensor and type(following) is Normalize and layout == HWC:
-                fused = following.from_pixels(img)  # ToTensor + Normalize in one pass, the same values
+                fused = _to_normalized_tensor(following, x, clip)  # ToTensor + Normalize in one pass, the same values
                 if fused is not None:
                     records += [{"name": child.spec_name, "params": {}}, {"name": following.spec_name, "params": {}}]
-                    img, layout, skip = fused, CHW, True
+                    x, layout, skip = fused, CHW, True
                     continue
             replay = replays[i] if replays is not None else None
-            if targets is None:  # compat.run_step, inlined on this per-image path: 0.1's run() has no targets
-                img, record = child.run(img, rng, layout, replay)
+            if clip:
+                x, record = run_clip_step(child, x, rng, layout, replay, targets)
+            elif targets is None:  # run_step, inlined on this per-image path: 0.1's run() has no targets
+                x, record = child.run(x, rng, layout, replay)
             else:
-                img, record = child.run(img, rng, layout, replay, targets=targets)
+                x, record = child.run(x, rng, layout, replay, targets=targets)
             layout = child.output_layout(layout)
             records.append(record)
-        return img, records
-
-    def _run_clip_sequence(self, children, clip, rng, layout, replays, targets=None):
-        """:meth:`_run_sequence` on a clip: each child draws once for all the frames."""
-        records = []
-        skip = False
-        for i, child in enumerate(children):
-            if skip:
-                skip = False
-                continue
-            following = children[i + 1] if i + 1 < len(children) else None
-            if type(child) is ToTensor and type(following) is Normalize and layout == HWC:
-                first = following.from_pixels(clip[0])  # the fused pass of _run_sequence, frame by frame
-                if first is not None:
-                    out = stack_frames(first, len(clip))
-                    for k in range(1, len(clip)):
-                        following.from_pixels(clip[k], out=out[k])
-                    records += [{"name": child.spec_name, "params": {}}, {"name": following.spec_name, "params": {}}]
-                    clip, layout, skip = out, CHW, True
-                    continue
-            replay = replays[i] if replays is not None else None
-            clip, record = run_clip_step(child, clip, rng, layout, replay, targets)
-            layout = child.output_layout(layout)
-            records.append(record)
-        return clip, records
+        return x, records
 
     def _replay_parts(self, replay):
         if replay is None:
@@ -117,18 +105,11 @@ class _Composite(Transform):
 class Compose(_Composite):
     """Apply ``transforms`` one after the other."""
 
-    def run(self, img, rng, layout, replay=None, targets=None):
+    def _run(self, x, rng, layout, replay, targets, clip):
         _, children = self._replay_parts(replay)
         if children is not None and len(children) != len(self.transforms):
             raise ReplayError(f"recorded Compose has {len(children)} steps, this one {len(self.transforms)}")
-        out, records = self._run_sequence(self.transforms, img, rng, layout, children, targets)
-        return out, {"name": self.spec_name, "params": {}, "children": records}
-
-    def run_clip(self, clip, rng, layout, replay=None, targets=None):
-        _, children = self._replay_parts(replay)
-        if children is not None and len(children) != len(self.transforms):
-            raise ReplayError(f"recorded Compose has {len(children)} steps, this one {len(self.transforms)}")
-        out, records = self._run_clip_sequence(self.transforms, clip, rng, layout, children, targets)
+        out, records = self._run_sequence(self.transforms, x, rng, layout, children, targets, clip)
         return out, {"name": self.spec_name, "params": {}, "children": records}
 
     def output_layout(self, layout: str) -> str:
@@ -141,21 +122,13 @@ class RandomApply(_Composite):
     transforms = P.Transforms()
     p = P.Probability(0.5, "probability of applying the transforms")
 
-    def run(self, img, rng, layout, replay=None, targets=None):
+    def _run(self, x, rng, layout, replay, targets, clip):
         params, children = self._replay_parts(replay)
         applied = bool(rng.random() < self.p) if params is None else bool(params.get("apply"))
         records = []
         if applied:
-            img, records = self._run_sequence(self.transforms, img, rng, layout, children, targets)
-        return img, {"name": self.spec_name, "params": {"apply": applied}, "children": records}
-
-    def run_clip(self, clip, rng, layout, replay=None, targets=None):
-        params, children = self._replay_parts(replay)
-        applied = bool(rng.random() < self.p) if params is None else bool(params.get("apply"))
-        records = []
-        if applied:
-            clip, records = self._run_clip_sequence(self.transforms, clip, rng, layout, children, targets)
-        return clip, {"name": self.spec_name, "params": {"apply": applied}, "children": records}
+            x, records = self._run_sequence(self.transforms, x, rng, layout, children, targets, clip)
+        return x, {"name": self.spec_name, "params": {"apply": applied}, "children": records}
 
     def output_layout(self, layout: str) -> str:
         return self._check_layout_kept(layout)
@@ -183,21 +156,13 @@ class RandomChoice(_Composite):
     def _pick(self, rng) -> int:
         return int(rng.choice(len(self.transforms), p=self._weights()))
 
-    def run(self, img, rng, layout, replay=None, targets=None):
+    def _run(self, x, rng, layout, replay, targets, clip):
         params, children = self._replay_parts(replay)
         index = self._pick(rng) if params is None else params.get("index")
         records = []
         if index is not None:
-            img, records = self._run_sequence([self.transforms[index]], img, rng, layout, children, targets)
-        return img, {"name": self.spec_name, "params": {"index": index}, "children": records}
-
-    def run_clip(self, clip, rng, layout, replay=None, targets=None):
-        params, children = self._replay_parts(replay)
-        index = self._pick(rng) if params is None else params.get("index")
-        records = []
-        if index is not None:
-            clip, records = self._run_clip_sequence([self.transforms[index]], clip, rng, layout, children, targets)
-        return clip, {"name": self.spec_name, "params": {"index": index}, "children": records}
+            x, records = self._run_sequence([self.transforms[index]], x, rng, layout, children, targets, clip)
+        return x, {"name": self.spec_name, "params": {"index": index}, "children": records}
 
     def output_layout(self, layout: str) -> str:
         return self._check_layout_kept(layout)
@@ -220,6 +185,18 @@ class OneOf(RandomChoice):
         return int(rng.integers(0, len(self.transforms))) if rng.random() < self.p else None
 
 
+def _to_normalized_tensor(normalize: Normalize, x, clip: bool):
+    """HWC pixels (an image, or every frame of a clip) straight to the normalized CHW tensor, or None where
+    :meth:`Normalize.from_pixels` cannot (then ToTensor and Normalize run one after the other)."""
+    first = normalize.from_pixels(x[0] if clip else x)
+    if first is None or not clip:
+        return first
+    out = stack_frames(first, len(x))
+    for k in range(1, len(x)):
+        normalize.from_pixels(x[k], out=out[k])
+    return out
+
+
 def child_problem(transform: Any, kinds: tuple) -> str | None:
     """Why ``transform`` (a built-in or a plugin's, of any age) cannot move ``kinds`` of targets, or None."""
     problem = getattr(transform, "target_problem", None)
@@ -230,7 +207,7 @@ def child_problem(transform: Any, kinds: tuple) -> str | None:
     found = asked_problem(problem, kinds)
     if found:
         return found
-    return compat.old_run_problem(transform)
+    return old_run_problem(transform)
 
 
 def asked_problem(target_problem: Any, kinds: tuple) -> str | None:

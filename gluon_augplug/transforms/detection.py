@@ -112,7 +112,6 @@ class RandomIoUCrop(Transform):
 
     random = True
     target_mode = TargetMode.GEOMETRIC
-    needs_targets = True
     min_scale = P.Number(0.3, 0.01, 1.0, doc="smallest side scale of the window")
     max_scale = P.Number(1.0, 0.01, 1.0, doc="largest side scale of the window")
     max_aspect_ratio = P.Number(2.0, 1.0, 100.0, doc="largest aspect ratio of the window")

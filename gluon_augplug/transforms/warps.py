@@ -141,7 +141,6 @@ class RandomBoxWarp(_WindowWarp):
     """
 
     random = True
-    needs_targets = True
     size = P.Size(doc="output size: an integer (square) or (width, height)")
     box = P.Number(0, 0, 99_999, integer=True, doc="which box (row of the boxes) the window is around")
     margin = P.Number(1.25, 0.01, 100.0, doc="the window's size over the box's (after the aspect-ratio fit)")
@@ -225,7 +224,6 @@ class RandomBoxCrop(_WindowWarp):
     """
 
     random = True
-    needs_targets = True
     pixels_follow_geometry = False  # it also fills everything outside the box: no batch path
     size = P.Size(doc="output size: an integer (square) or (width, height)")
     box = P.Number(0, 0, 99_999, integer=True, doc="which box (row of the boxes) is cropped")

@@ -20,10 +20,12 @@ import cv2
 import numpy as np
 
 from .._lazy import mxnet as mx
+from .._deprecation import warn_deprecated
 from ..errors import InputError, SpecError
 from ..targets.formats import TargetOptions
 from ..targets.geometry import forward_from_index_inverse, index_inverse
 from ..targets.state import TargetState
+from ..transforms.drawing import draw_batch, draw_params, repeat_draws  # noqa: F401 (repeat_draws: its home before 0.4)
 from ..transforms.functional import channel_means
 
 GRAY = np.array([0.299, 0.587, 0.114])
@@ -41,17 +43,6 @@ def _to_normalized(size_hw: tuple[int, int], inverse: bool = False) -> np.ndarra
 def _row(columns: dict, i: int) -> dict:
     """Sample ``i``'s parameters out of columns (arrays of one value per sample; other values are shared)."""
     return {k: (v[i] if isinstance(v, np.ndarray) and v.ndim else v) for k, v in columns.items()}
-
-
-def repeat_draws(transform: Any, drawn: Any, t: int, clips: int) -> Any:
-    """Draws for ``clips`` samples given to each sample's ``t`` frames in turn (columns repeated, dicts reused)."""
-    if isinstance(drawn, dict):
-        return {k: (np.repeat(v, t, axis=0) if isinstance(v, np.ndarray) and v.ndim and len(v) == clips else v)
-                for k, v in drawn.items()}
-    if isinstance(drawn, list) and len(drawn) == clips:
-        return [p for p in drawn for _ in range(t)]
-    raise SpecError(f"{transform.spec_name}'s batch draw ({type(drawn).__name__}) has no per-sample form this "
-                    f"package can give a clip's frames: it cannot run on batches of clips")
 
 
 def to_device(array: np.ndarray, ctx) -> Any:
@@ -96,11 +87,13 @@ class BatchState:
 
     @property
     def targets(self):
-        """The soft labels (the name before 0.4)."""
+        """The soft labels (the name before 0.4; deprecated: :attr:`soft_labels`)."""
+        warn_deprecated("BatchState.targets")
         return self.soft_labels
 
     @targets.setter
     def targets(self, value) -> None:
+        warn_deprecated("BatchState.targets")
         self.soft_labels = value
 
     # -- targets: one TargetState per sample ------------------------------------------------
@@ -181,9 +174,7 @@ class BatchState:
     def draw(self, transform: Any, shape: tuple[int, int, int]) -> Any:
         """``transform``'s parameters for every sample (``sample_batch``); for a batch of clips, one draw per clip
         given to each of its frames."""
-        t = self.clip_length
-        drawn = transform.sample_batch(self.rng, self.n // t, shape)
-        return drawn if t == 1 else repeat_draws(transform, drawn, t, self.n // t)
+        return draw_batch(transform, self.rng, self.n, shape, self.clip_length)
 
     # -- geometry ------------------------------------------------------------------------
     @property
@@ -235,11 +226,9 @@ class BatchState:
                 shape = (*in_hw, c)
                 if i % self.clip_length:  # a clip's later frames: its first frame's draw
                     p = params[-1]
-                elif transform.needs_targets:
-                    p = transform.sample(self.rng, shape,
-                                         targets=self.samples[i].view() if self.samples is not None else None)
                 else:
-                    p = transform.sample(self.rng, shape)
+                    p = draw_params(transform, self.rng, shape, None,
+                                    self.samples[i] if self.samples is not None else None)
                 out_hw = tuple(int(v) for v in transform.output_hw(p, in_hw))
                 params.append(p)
                 out_hws.append(out_hw)
@@ -274,6 +263,48 @@ class BatchState:
             self._hw, self._sizes = (int(sizes[0, 0]), int(sizes[0, 1])), None
         else:
             self._hw, self._sizes = None, sizes
+
+    # -- pixels, the same on both backends ------------------------------------------------------
+    @property
+    def images(self) -> np.ndarray:
+        """The batch's pixels after every pending step, as a numpy NHWC array in the 0-255 range (uint8 while the
+        batch is; float32 after a step that made it float). Setting it replaces them (same N and channels; a new
+        size is taken as the batch's size). For an ``apply_batch`` of one's own: the same on NumPy and device batches
+        (a device batch is copied to the host and back)."""
+        if self.normalized:
+            raise SpecError(f"a step after Normalize reads the batch's pixels ({self._last_step} normalized them): put "
+                            f"Normalize last in the batch spec")
+        self.flush()
+        return self._get_images()
+
+    @images.setter
+    def images(self, value: np.ndarray) -> None:
+        value = np.asarray(value)
+        if value.ndim != 4 or value.shape[0] != self.n or value.shape[3] != self.channels:
+            raise InputError(f"BatchState.images: expected ({self.n}, H, W, {self.channels}) pixels, got shape "
+                             f"{value.shape}")
+        self.flush()
+        self._set_images(value)
+        self.in_hw = self._hw = (int(value.shape[1]), int(value.shape[2]))
+
+    def apply_per_image(self, transform: Any, params: Any) -> None:
+        """Run a pixel op's ``apply`` on each image of the batch with its row of ``params`` (a list of n dicts, or
+        columns of n values): the batch path of every pixel op that writes no ``apply_batch``."""
+        images = self.images
+        rows = list(params) if isinstance(params, list) else [_row(params, i) for i in range(self.n)]
+        out = [transform.apply(images[i], "HWC", **rows[i]) for i in range(self.n)]
+        shapes = {np.shape(o) for o in out}
+        if shapes != {images.shape[1:]}:
+            raise SpecError(f"{transform.spec_name} is a pixel op (target_mode = 'pixel') but apply() returned "
+                            f"{sorted(shapes)[0]} for an image of {images.shape[1:]}: a pixel op keeps the image's shape")
+        self._set_images(np.stack(out))
+        self._last_step = transform.spec_name
+
+    def _get_images(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _set_images(self, images: np.ndarray) -> None:
+        raise NotImplementedError
 
     def add_color(self, matrix: np.ndarray) -> None:
         """Append per-sample (N, 3, 4) affine colour maps (on values in [0, 1])."""
@@ -359,6 +390,13 @@ class DeviceState(BatchState):
 
     def _raw_means(self):
         return self.data.mean(axis=(2, 3)).asnumpy().astype(np.float64)
+
+    def _get_images(self):
+        return np.ascontiguousarray(np.moveaxis(self.data.asnumpy(), 1, 3)) * np.float32(255)
+
+    def _set_images(self, images):
+        tensor = np.moveaxis(np.asarray(images, np.float32), 3, 1) / np.float32(255)
+        self.data = to_device(np.clip(tensor, 0.0, 1.0), self.ctx)
 
     def _resample(self, maps, out_hw):
         theta = _to_normalized(self.in_hw) @ maps @ _to_normalized(out_hw, inverse=True)
@@ -452,6 +490,14 @@ class NumpyState(BatchState):
         if self.tensor is not None:
             self.pixels = np.ascontiguousarray(np.moveaxis(self.tensor, 1, 3)) * (1.0 if self.normalized else 255.0)
             self.tensor = None
+
+    def _get_images(self):
+        self._back_to_pixels()
+        return np.ascontiguousarray(self.pixels)
+
+    def _set_images(self, images):
+        self.tensor = None
+        self.pixels = images
 
     def _raw_means(self):
         self.pixels = np.ascontiguousarray(self.pixels)  # once, not per sample (a flip leaves an NCHW view)

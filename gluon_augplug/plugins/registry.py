@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator
 
+from ..contract import views
 from ..errors import AmbiguousTransformError, UnknownTransformError
 from ..params import jsonable
 
@@ -87,7 +88,7 @@ class TransformInfo:
     @property
     def clips_only(self) -> bool:
         """It makes several views of each frame (ThreeCrop, TenCrop), so it runs on clips only."""
-        return int(getattr(self.factory, "views", 1) or 1) > 1
+        return views(self.factory) > 1
 
     def usable_in(self, kind: str) -> bool:
         """It may run in a ``kind`` ("sample" or "batch") pipeline."""

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, SpecError
+from ..contract import hook
 from .formats import TargetOptions, as_box_array, box_area, from_xyxy, to_xyxy
 from .geometry import _UFUNC_CLIP, warp_boxes, warp_mask, warp_points
 from .modes import TargetMode, geometry_only, target_mode, undeclared
@@ -131,14 +132,14 @@ class TargetState:
             raise SpecError(undeclared(transform))
         in_hw, out_hw = (int(in_hw[0]), int(in_hw[1])), (int(out_hw[0]), int(out_hw[1]))
         if geometry_only(transform):  # (the mode is geometric: moves_by_geometry's other half)
-            keep_boxes = getattr(transform, "keep_boxes", None)
+            keep_boxes = hook(transform, "keep_boxes")
             if keep_boxes is not None and self._rows is not None:
                 self.flush()
                 keep = np.asarray(keep_boxes(self.boxes, params, in_hw), bool)
                 if not keep.all():
                     self._keep(keep)
             self.move(transform.geometry(params, in_hw, out_hw) if matrix is None else matrix, out_hw,
-                      getattr(transform, "mask_fill", 0))
+                      hook(transform, "mask_fill"))
             return
         self.flush()
         if self._rows is not None:

@@ -5,6 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..contract import hook
 from ..pipeline.build import build_pipeline
 from ..plugins.registry import Registry, TransformInfo
 from ..transforms.base import HWC, Transform
@@ -60,16 +61,14 @@ class CheckContext:
 
     def declared_random(self) -> bool:
         t = self.transform()
-        if isinstance(t, Transform):
-            return bool(t.random)
-        return bool(getattr(t, "random", False))
+        return bool(hook(t, "random"))
 
     def boxes_for(self, img: np.ndarray) -> np.ndarray | None:
         """The box a transform that samples from the boxes (``needs_targets``) is shown: the image's centre half
         (a crop around the person or the objects would otherwise see the whole image, and draw nothing); None
         for every other transform, which is called on the image alone."""
         t = self.transform()
-        if not getattr(t, "needs_targets", False):
+        if not hook(t, "needs_targets"):
             return None
         h, w = img.shape[:2]
         return np.array([[w / 4, h / 4, 3 * w / 4, 3 * h / 4]], np.float32)

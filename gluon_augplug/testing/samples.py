@@ -14,7 +14,7 @@ DATA = Path(__file__).parent / "data"
 @lru_cache(maxsize=None)
 def cat_image() -> np.ndarray:
     """The 500x400 cat photo of Dive into Deep Learning's augmentation chapter (RGB uint8, HWC, read-only)."""
-    from ..data.images import read_image
+    from ..io.images import read_image
 
     img = read_image(str(DATA / "cat.jpg"))
     img.setflags(write=False)

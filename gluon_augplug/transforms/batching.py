@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..targets.modes import default_method, moves_by_geometry, overrides
+from ..contract import hook
+from ..targets.modes import TargetMode, default_method, moves_by_geometry, overrides, target_mode
+from .drawing import draw_batch
 
 
 class Batching:
@@ -30,11 +32,14 @@ class Batching:
     @default_method
     def apply_batch(self, state: Any, params: Any) -> None:
         """Apply ``params`` (from :meth:`sample_batch`) to a batch: append per-sample geometry or colour
-        to ``state`` (:class:`gluon_augplug.batch.BatchState`, fused with the neighbouring steps) or
-        work on its data after ``state.flush()``.
+        to ``state`` (a :class:`gluon_augplug.batch.BatchState`, fused with the neighbouring steps:
+        ``state.add_geometry``, ``state.add_color``) or replace its pixels (``state.images``, NHWC in 0-255 on
+        either backend).
 
-        Not needed by a geometric transform that moves pixels by :meth:`geometry` alone: its batch path
-        is that map, stacked over the samples. Otherwise, not implemented: the transform is per-sample only."""
+        Not needed by a geometric transform that moves pixels by :meth:`geometry` alone (its batch path is
+        that map, stacked over the samples), nor by a pixel op (``target_mode = "pixel"``: its :meth:`apply`
+        runs on each image). Written, it must give what :meth:`apply` gives on each image (the harness's
+        ``batch`` check compares them)."""
         raise NotImplementedError
 
     def check_batch(self) -> None:
@@ -44,8 +49,9 @@ class Batching:
     @classmethod
     def supports_batch(cls) -> bool:
         """True when the class runs on batches: it implements :meth:`apply_batch`, or moves pixels by
-        :meth:`geometry` alone (and says its pixels follow it: ``pixels_follow_geometry``)."""
-        return overrides(cls, "apply_batch") or batch_by_geometry(cls)
+        :meth:`geometry` alone (and says its pixels follow it: ``pixels_follow_geometry``), or is a pixel op
+        (``target_mode = "pixel"``) whose :meth:`apply` then runs on each image of the batch."""
+        return overrides(cls, "apply_batch") or batch_by_geometry(cls) or batch_by_apply(cls)
 
     def run_batch(self, state: Any) -> None:
         """Draw this batch's parameters from ``state.rng`` and apply them."""
@@ -53,13 +59,24 @@ class Batching:
             state.geometric_step(self)  # the one geometry: this step's geometry(), stacked over the samples
             return
         h, w = state.hw
-        draw = getattr(state, "draw", None)  # a BatchState gives a batch of clips one draw per clip
-        shape = (h, w, state.channels)
-        self.apply_batch(state, draw(self, shape) if draw is not None else self.sample_batch(state.rng, state.n, shape))
+        params = draw_batch(self, state.rng, state.n, (h, w, state.channels), state.clip_length)  # one per clip
+        if overrides(self, "apply_batch"):
+            self.apply_batch(state, params)
+        else:  # a pixel op: its apply() on each image
+            state.apply_per_image(self, params)
 
 
 def batch_by_geometry(transform: Any) -> bool:
     """True when ``transform`` (an instance or a class) runs on batches through its ``geometry()``: it writes
     no ``apply_batch``, moves pixels by that map alone and says its pixels follow it."""
     return (not overrides(transform, "apply_batch") and moves_by_geometry(transform)
-            and bool(getattr(transform, "pixels_follow_geometry", True)))
+            and bool(hook(transform, "pixels_follow_geometry")))
+
+
+def batch_by_apply(transform: Any) -> bool:
+    """True when ``transform`` (an instance or a class) is a pixel op that gets its batch path from its per-image
+    ``apply()``: it declares ``target_mode = "pixel"``, writes ``apply`` and neither ``apply_batch`` nor a ``run()``
+    of its own, and takes HWC images."""
+    cls = transform if isinstance(transform, type) else type(transform)
+    return (target_mode(cls) is TargetMode.PIXEL and overrides(cls, "apply") and not overrides(cls, "apply_batch")
+            and not overrides(cls, "run") and not getattr(cls, "batch_only", False) and "HWC" in cls.accepts)

@@ -84,9 +84,10 @@ class Moving:
     #: the transform says otherwise (PadIfNeeded's ``mask_fill``, the ignore label). Read for geometry()-only steps.
     mask_fill: Any = 0
 
-    # Optional: ``keep_boxes(boxes, params, in_hw) -> bool array``, which boxes (pixel xyxy, before this step)
-    # survive it (RandomIoUCrop's centre rule). Defined, it lets a geometry()-only step drop boxes and still be
-    # composed with its neighbours (and run on batches); the same can be done by returning NaN rows from apply_boxes.
+    #: Optional: a method ``keep_boxes(boxes, params, in_hw) -> bool array``, which boxes (pixel xyxy, before this
+    #: step) survive it (RandomIoUCrop's centre rule). Defined, it lets a geometry()-only step drop boxes and still be
+    #: composed with its neighbours (and run on batches); the same can be done by returning NaN rows from apply_boxes.
+    keep_boxes: Any = None
 
     def target_problem(self, kinds: tuple[str, ...]) -> str | None:
         """Why this transform cannot move ``kinds`` of targets ("boxes", "masks", "keypoints", "polygons"), or None.

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from ...contract import views as view_count
 from ...errors import ReplayError
 
 from .registry import SEEDS, Skip, check
@@ -21,7 +22,7 @@ def sample_clip(img: np.ndarray, frames: int = 4) -> np.ndarray:
     'frame of a clip is what replaying the clip\'s record on that frame gives (draw in sample(), not in apply())'))
 def check_clips(ctx: CheckContext) -> str | None:
     img = ctx.images.get("cat_small", next(iter(ctx.images.values())))
-    views = int(getattr(ctx.transform(), "views", 1) or 1)
+    views = view_count(ctx.transform())
     if views > 1:
         tw, th = ctx.transform().size
         img = np.ascontiguousarray(img[:max(th, img.shape[0])])

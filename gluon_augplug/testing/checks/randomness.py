@@ -7,6 +7,10 @@ from typing import Any
 import numpy as np
 
 
+from ...params import Probability
+from ...targets.modes import overrides
+from ...transforms.base import Transform
+from ...transforms.drawing import draw_params
 from .registry import SEEDS as _SEEDS, Skip, check
 from ..context import CheckContext, same as _same
 
@@ -68,12 +72,44 @@ def check_global_state(ctx: CheckContext) -> str | None:
 
 
 @check("random", per_sample=True, doc=(
-    'a transform declared random varies across seeds'))
+    'a transform declared (or inferred) random varies across seeds, and one that says random = False does not'))
 def check_random(ctx: CheckContext) -> str | None:
-    if not ctx.declared_random():
-        raise Skip("deterministic (random = False)")
+    t = ctx.transform()
     outputs = [ctx.outputs(ctx.pipeline(seed=s)) for s in _SEEDS]
-    if all(_same(outputs[0], o) for o in outputs[1:]):
-        return (f"declared random but seeds {_SEEDS.start}-{_SEEDS.stop - 1} give identical outputs: sample() "
-                f"must draw the parameters from its rng (or set random = False)")
-    return None
+    varies = not all(_same(outputs[0], o) for o in outputs[1:])
+    seeds = f"seeds {_SEEDS.start}-{_SEEDS.stop - 1}"
+    if not ctx.declared_random():
+        if varies and isinstance(t, Transform) and not type(t)._random_inferred:
+            return (f"it says random = False but {seeds} give different outputs: remove random = False (a class that "
+                    f"writes sample() is random unless it says otherwise), or draw nothing in sample()")
+        raise Skip("deterministic (random = False)")
+    if varies:
+        return None
+    draws = _drawn_params(ctx, t)
+    if isinstance(t, Transform) and type(t)._random_inferred and len(set(draws)) <= 1:
+        raise Skip("random was inferred from sample(), which draws nothing here: say random = False if it never does")
+    if len(set(draws)) > 1:
+        return (f"sample() draws different parameters for {seeds} but the outputs are identical: apply() ignores what "
+                f"sample() draws")
+    certain = _certain_probabilities(t)
+    if certain:
+        return (f"{seeds} give identical outputs because the parameters the harness built it with make every draw "
+                f"certain ({', '.join(certain)}): register an example whose draw varies (a probability between 0 and 1)")
+    return (f"declared random but {seeds} give identical outputs: sample() must draw the parameters from its rng "
+            f"(or set random = False)")
+
+
+def _drawn_params(ctx: CheckContext, t: Any) -> list[str]:
+    """What ``t.sample`` draws on the first image for each seed (empty for a step that draws in a run() of its own)."""
+    if not isinstance(t, Transform) or overrides(t, "run"):
+        return []
+    img = next(iter(ctx.raw_inputs().values()))
+    shape = img.shape if img.ndim == 3 and not ctx.takes_tensors() else (img.shape[1], img.shape[2], img.shape[0])
+    return [repr(draw_params(t, np.random.default_rng(seed), shape, None, ctx.boxes_for(img))) for seed in _SEEDS]
+
+
+def _certain_probabilities(t: Any) -> list[str]:
+    """The declared probabilities of ``t`` set to 0 or 1 (``p=1`` makes a random flip certain)."""
+    parameters = getattr(t, "parameters", None) or {}
+    return [f"{name}={getattr(t, name)!r}" for name, param in parameters.items()
+            if isinstance(param, Probability) and getattr(t, name, None) in (0, 1)]

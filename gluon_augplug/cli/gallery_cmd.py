@@ -28,7 +28,7 @@ def _resized(image: np.ndarray, boxes: np.ndarray | None, width: int) -> tuple[n
 
 def _voc_scene(folder: str) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     """The first image of a Pascal VOC folder with its boxes."""
-    from ..data.images import read_image
+    from ..io.images import read_image
     from ..visual.targets import read_boxes
 
     root = Path(folder)
@@ -45,7 +45,7 @@ def _voc_scene(folder: str) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
 
 
 def cmd_gallery(args: argparse.Namespace) -> int:
-    from ..data.images import read_image
+    from ..io.images import read_image
     from ..plugins.manager import get_plugin_system
     from ..testing.samples import cat_image
     from ..visual.gallery import Scene, build_gallery, panned_clip

@@ -175,7 +175,7 @@ def cmd_spec(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from ..data.images import read_image
+    from ..io.images import read_image
     from ..pipeline.build import build_pipeline
     from ..visual.grid import MAX_GRID_SIDE, augmentation_grid, check_output_path, save_image
 
@@ -351,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.argv = argv
+    args.make_parser = build_parser  # for the commands that read the command line again (train --resume)
     previous, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         if _machine_readable(args):

@@ -60,11 +60,9 @@ def add_train_arguments(p: argparse.ArgumentParser, augmentation: bool = True) -
                    help="replace the run already in the --out folder (without it such a folder is refused)")
 
 
-def given_on_command_line(argv: list[str], command: str) -> set[str]:
-    """The settings of ``command`` that ``argv`` sets explicitly (its defaults do not count)."""
-    from .main import build_parser
-
-    parser = build_parser()
+def given_on_command_line(parser: argparse.ArgumentParser, argv: list[str], command: str) -> set[str]:
+    """The settings of ``command`` that ``argv`` sets explicitly (its defaults do not count); ``parser`` is a fresh
+    copy of the command line's parser (``args.make_parser()``: its defaults are changed here)."""
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     sub = subparsers.choices[command]
     for action in sub._actions:
@@ -85,7 +83,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     require_mxnet("augplug train")
     from ..train.loop import train
 
-    given = given_on_command_line(args.argv, "train") if args.resume else None
+    given = given_on_command_line(args.make_parser(), args.argv, "train") if args.resume else None
     history = train(config_from_args(args, out=args.out, resume=args.resume), given=given)
     return 0 if history else 1
 

@@ -23,7 +23,7 @@ import numpy as np
 from .._files import read_text_bounded
 from ..errors import InputError, brief
 from ..randomness import RandomSource
-from .formats import DataFormatError
+from ..io.formats import DataFormatError
 from .video import (BACKENDS, check_frame_size, check_name_pattern, read_frames_folder, read_video, video_backend,
                     video_length)
 

@@ -14,8 +14,9 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from .formats import (BINARY_FILES, CIFAR10_CLASSES, IMAGE_SUFFIXES, MAX_BATCH_BYTES, MAX_IMAGE_BYTES, PYTHON_FILES,
-                      DataFormatError, check_size, decode_image, parse_cifar_binary, parse_cifar_python, read_bounded,
+from ..io.decode import decode_image
+from ..io.formats import (BINARY_FILES, CIFAR10_CLASSES, IMAGE_SUFFIXES, MAX_BATCH_BYTES, MAX_IMAGE_BYTES, PYTHON_FILES,
+                      DataFormatError, check_size, parse_cifar_binary, parse_cifar_python, read_bounded,
                       stack_or_list)
 
 try:

@@ -17,8 +17,8 @@ import numpy as np
 
 from .. import _files
 from .._optional import require_mxnet
-from .formats import MAX_IMAGE_PIXELS, DataFormatError
-from .images import read_image
+from ..io.formats import MAX_IMAGE_PIXELS, DataFormatError
+from ..io.images import read_image
 
 try:  # a Gluon Dataset when MXNet is there, so that .transform(), DataLoader etc. work as usual
     from mxnet.gluon.data import Dataset as _Base

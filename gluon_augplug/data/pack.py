@@ -22,10 +22,10 @@ import numpy as np
 
 from .._locks import acquire
 from ..errors import AugplugError, InputError, short_reason
-from .decode import decode, encode_jpeg, image_format
-from .formats import MAX_IMAGE_BYTES, read_bounded
+from ..io.decode import decode, encode_jpeg, image_format
+from ..io.formats import MAX_IMAGE_BYTES, read_bounded
 from .publish import PublishError, check_targets, journal_path, publish_together, recover, remove_stale
-from .recordio import RecordWriter, shard_names
+from ..io.recordio import RecordWriter, shard_names
 
 LOCK_SUFFIX = ".pack-lock"  # beside each output's .rec while a pack writes it (removed when it ends)
 

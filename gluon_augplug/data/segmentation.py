@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .detection import _Detection, _read_list
-from .formats import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, DataFormatError, read_bounded
+from ..io.formats import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, DataFormatError, read_bounded
 
 VOC_SEGMENTATION_CLASSES = (
     "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",

@@ -3,7 +3,7 @@
 Nothing is held in memory but the index (an offset or a path per item). Items are
 ``(image, label)`` as MXNet's ``ImageRecordDataset`` and ``ImageFolderDataset`` give them, with
 the image a uint8 HWC RGB numpy array, or, with ``encoded=True``, an
-:class:`~gluon_augplug.data.decode.EncodedImage` that a pipeline decodes as its first step
+:class:`~gluon_augplug.io.decode.EncodedImage` that a pipeline decodes as its first step
 (at a reduced scale when its first crop or resize needs fewer pixels).
 """
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .decode import EncodedImage, decode
-from .formats import MAX_IMAGE_BYTES, DataFormatError, read_bounded
+from ..io.decode import EncodedImage, decode
+from ..io.formats import MAX_IMAGE_BYTES, DataFormatError, read_bounded
 from .publish import interrupted_publish
-from .recordio import IR_SIZE, MAGIC, MAX_LABELS, RecordFile, RecordIOError, part_range, read_index, scan_index, unpack_header
+from ..io.recordio import IR_SIZE, MAGIC, MAX_LABELS, RecordFile, RecordIOError, part_range, read_index, scan_index, unpack_header
 
 try:
     from mxnet.gluon.data import Dataset as _Base

@@ -1,7 +1,7 @@
 """Reading frames: from a folder of frame images (UCF101's ``rawframes``) or a video file (decord or PyAV).
 
 Every reader returns RGB uint8 (T, H, W, C) numpy arrays of the frames asked for, by 0-based index, and
-raises :class:`~gluon_augplug.data.formats.DataFormatError` naming the file (and the frame) when a file is
+raises :class:`~gluon_augplug.io.formats.DataFormatError` naming the file (and the frame) when a file is
 missing, not a video, or shorter than asked.
 """
 from __future__ import annotations
@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, brief
-from .formats import MAX_IMAGE_BYTES, DataFormatError, decode_image, read_bounded
+from ..io.decode import decode_image
+from ..io.formats import MAX_IMAGE_BYTES, DataFormatError, read_bounded
 
 BACKENDS = ("decord", "av")
 MAX_VIDEO_BYTES = 4 << 30

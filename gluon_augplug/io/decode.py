@@ -159,9 +159,7 @@ def decode(data: bytes, name: str, scale: int = 1) -> np.ndarray:
             except ValueError as exc:  # a readable header, then damage: never gray rows in place of the picture
                 raise DataFormatError(f"{name} (JPEG, {len(data)} bytes) is corrupt or truncated: {exc}") from None
     if kind == "GIF":  # OpenCV 4.8 has no GIF decoder: PIL's, restricted to the documented formats
-        from .formats import decode_image
-
-        return decode_image(data, name)
+        return _decode_with_pil(data, name)
     return _decode_opencv(data, name, kind, scale)
 
 
@@ -197,3 +195,38 @@ def encode_jpeg(img: np.ndarray, quality: int = 95) -> bytes:
     ok, buf = cv2.imencode(".jpg", img[:, :, ::-1] if img.ndim == 3 and img.shape[2] == 3 else img,
                            [cv2.IMWRITE_JPEG_QUALITY, quality])
     return buf.tobytes()
+
+
+def decode_image(data: bytes, name: str) -> np.ndarray:
+    """An encoded image decoded fully as RGB ``uint8`` HWC: :func:`decode` at full scale, the one decoder every
+    reader uses (image trees, ImageFolder, RecordIO, video frames, ``read_image``)."""
+    return decode(data, name)
+
+
+def _decode_with_pil(data: bytes, name: str) -> np.ndarray:
+    """Decode a GIF (OpenCV has no GIF decoder) fully with PIL (a truncated file raises instead of yielding gray rows).
+
+    Raises
+    ------
+    DataFormatError
+        Not an image, corrupt or truncated, or larger than ``MAX_IMAGE_PIXELS`` (a decompression bomb).
+    """
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    from .formats import check_size, open_image
+
+    check_size(len(data), MAX_IMAGE_BYTES, name, "image file")
+    try:
+        with open_image(io.BytesIO(data)) as im:
+            check_pixels(im.size, name)
+            im.load()
+            return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except UnidentifiedImageError:
+        raise DataFormatError(f"{name} is not an image file (JPEG, PNG, ...)") from None
+    except Image.DecompressionBombError:
+        raise DataFormatError(f"{name} claims more than {MAX_IMAGE_PIXELS:,} pixels (a decompression bomb?): "
+                              f"not decoded") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DataFormatError(f"{name} is corrupt or truncated ({len(data)} bytes): {exc}") from None

@@ -119,31 +119,6 @@ def _integer_labels(values, name: str) -> np.ndarray:
     return np.asarray(values, dtype=np.int64).reshape(-1)
 
 
-def decode_image(data: bytes, name: str) -> np.ndarray:
-    """Decode an encoded image fully (a truncated file raises instead of yielding gray rows).
-
-    Raises
-    ------
-    DataFormatError
-        Not an image, corrupt or truncated, or larger than ``MAX_IMAGE_PIXELS`` (a decompression bomb).
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    check_size(len(data), MAX_IMAGE_BYTES, name, "image file")
-    try:
-        with open_image(io.BytesIO(data)) as im:
-            check_pixels(im.size, name)
-            im.load()
-            return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except UnidentifiedImageError:
-        raise DataFormatError(f"{name} is not an image file (JPEG, PNG, ...)") from None
-    except Image.DecompressionBombError:
-        raise DataFormatError(f"{name} claims more than {MAX_IMAGE_PIXELS:,} pixels (a decompression bomb?): "
-                              f"not decoded") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise DataFormatError(f"{name} is corrupt or truncated ({len(data)} bytes): {exc}") from None
-
-
 def open_image(stream: Any) -> Any:
     """``PIL.Image.open`` without PIL's bomb warning: :func:`check_pixels` refuses such images with our error."""
     import warnings

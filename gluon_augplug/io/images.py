@@ -20,7 +20,8 @@ def read_image(path: str) -> np.ndarray:
     ImageReadError
         Naming the file and what is wrong with it (missing, not an image, truncated).
     """
-    from .formats import MAX_IMAGE_BYTES, DataFormatError, decode_image, read_bounded
+    from .decode import decode_image
+    from .formats import MAX_IMAGE_BYTES, DataFormatError, read_bounded
 
     if os.path.isdir(path):
         raise ImageReadError(f"{path!r} is a folder, not an image file")

@@ -8,7 +8,8 @@ import numpy as np
 
 from dataclasses import dataclass
 
-from ..data.decode import EncodedImage
+from ..contract import views as view_count
+from ..io.decode import EncodedImage
 from ..errors import InputError, InputTypeError, ReplayError, SpecError
 from ..targets.formats import TargetOptions, declared_targets
 from ..targets.state import check_kinds, TargetState
@@ -89,7 +90,7 @@ class Pipeline:
 
     Takes one HWC ``mx.nd.NDArray`` (returned on the same context) or numpy array
     (returned as numpy), converting once at each end: every step works on numpy. An
-    :class:`~gluon_augplug.data.decode.EncodedImage` (what ``RecordDataset(..., encoded=True)``
+    :class:`~gluon_augplug.io.decode.EncodedImage` (what ``RecordDataset(..., encoded=True)``
     gives) is decoded as the first step, at 1/2, 1/4 or 1/8 scale when the first crop or resize
     needs no more pixels (:mod:`gluon_augplug.pipeline.fused`); it returns numpy.
     Build one with :func:`gluon_augplug.build_pipeline`.
@@ -215,36 +216,37 @@ class Pipeline:
                              f"{hw[0]}x{hw[1]} (height x width) nor (N, 4+) boxes nor a class id")
 
     def apply_clip(self, clip: Any, rng: np.random.Generator | None = None, *, boxes: Any = None, masks: Any = None,
-                   keypoints: Any = None, replay: Record | None = None) -> Augmented:
+                   keypoints: Any = None, replay: Record | None = None, polygons: Any = None) -> Augmented:
         """Augment a video clip with one draw for all its frames; return an :class:`Augmented` whose image is the
         clip.
 
         ``pipeline(clip)``, :meth:`apply`, :meth:`apply_with_params` and :meth:`replay` do the same when given a
-        clip: a (T, H, W, C) numpy array or NDArray, or a list of HWC frames. Every step draws once, from the
-        first frame's shape, and applies that draw to each frame, so the clip's frames are exactly what
-        :meth:`replay` of the first frame's record gives on each of them. The clip comes back in the form given
-        ((T, H, W, C), or (T, C, H, W) after ``ToTensor``; a list of frames for a list); ``ThreeCrop`` and
-        ``TenCrop`` return ``views * T`` frames in GluonCV's order.
+        clip: a (T, H, W, C) numpy array or NDArray, or a list of HWC frames. A clip is a batch of frames that
+        share each step's draw: every step draws once, from the first frame (and its boxes), and applies that
+        draw to each frame, so the clip's frames are exactly what :meth:`replay` of the first frame's record
+        gives on each of them. The clip comes back in the form given ((T, H, W, C), or (T, C, H, W) after
+        ``ToTensor``; a list of frames for a list); ``ThreeCrop`` and ``TenCrop`` return ``views * T`` frames in
+        GluonCV's order.
 
         Parameters
         ----------
-        boxes, masks, keypoints : list, optional
-            One entry per frame (each as :meth:`apply` takes it); they come back as lists.
+        boxes, masks, keypoints, polygons : list, optional
+            One entry per frame, each as :meth:`apply` takes it for an image (instance masks and polygons
+            included); they come back as lists, one entry per frame.
         replay : dict, optional
             A record (of a clip or of one image) to apply instead of drawing.
         """
         frames = to_clip(clip)
-        targets = {k: per_frame(v, len(frames), k) for k, v in (("boxes", boxes), ("masks", masks),
-                                                                ("keypoints", keypoints))}
+        given = {k: per_frame(v, len(frames), k) for k, v in (("boxes", boxes), ("masks", masks),
+                                                               ("keypoints", keypoints), ("polygons", polygons))}
+        hw = (int(frames.shape[1]), int(frames.shape[2]))
         states = None
-        if any(v is not None for v in targets.values()):
-            states = []
-            for i in range(len(frames)):
-                mask = targets["masks"][i] if targets["masks"] is not None else None
-                states.append(TargetState((int(frames.shape[1]), int(frames.shape[2])), self.target_options,
-                                          targets["boxes"][i] if targets["boxes"] is not None else None,
-                                          None if mask is None else [mask],
-                                          targets["keypoints"][i] if targets["keypoints"] is not None else None))
+        if any(v is not None for v in given.values()):
+            def frame(kind: str, i: int) -> Any:
+                return given[kind][i] if given[kind] is not None else None
+
+            states = [self._target_state(hw, self.target_options, frame("boxes", i), frame("masks", i),
+                                         frame("keypoints", i), frame("polygons", i)) for i in range(len(frames))]
             self.check_targets(states[0].kinds())
         if replay is not None:
             _check_record(replay)
@@ -256,15 +258,11 @@ class Pipeline:
             out = out.copy()
         result = Augmented(image=like_clip(out, clip), record=record)
         if states is not None:
-            for state in states:
-                state.flush()
-            given = {k: v for k, v in targets.items() if v is not None}
-            if "boxes" in given:
-                result.boxes = [_like(s.result_boxes(), b) for s, b in zip(states, given["boxes"])]
-            if "masks" in given:
-                result.masks = [_like(s.masks[0], m) for s, m in zip(states, given["masks"])]
-            if "keypoints" in given:
-                result.keypoints = [_like(s.keypoints, k) for s, k in zip(states, given["keypoints"])]
+            moved = [self._moved_targets(state, hw, self.target_options, frame("boxes", i), frame("masks", i),
+                                         frame("keypoints", i)) for i, state in enumerate(states)]
+            for kind in ("boxes", "masks", "keypoints", "polygons"):
+                if given[kind] is not None:
+                    setattr(result, kind, [m[kind] for m in moved])
         return result
 
     def apply(self, img: Any, rng: np.random.Generator | None = None, *, boxes: Any = None, masks: Any = None,
@@ -289,9 +287,7 @@ class Pipeline:
             :func:`gluon_augplug.targets.rasterize_polygons` makes the masks.
         """
         if is_clip(img):
-            if polygons is not None:
-                raise InputError("polygons move with single images; a clip's targets are boxes, masks and keypoints")
-            return self.apply_clip(img, rng, boxes=boxes, masks=masks, keypoints=keypoints)
+            return self.apply_clip(img, rng, boxes=boxes, masks=masks, keypoints=keypoints, polygons=polygons)
         return self._apply(img, rng, None, boxes, masks, keypoints, polygons)
 
     def apply_with_params(self, img: Any, rng: np.random.Generator | None = None) -> tuple[Any, Record]:
@@ -309,8 +305,9 @@ class Pipeline:
         """
         _check_record(record)
         if is_clip(img):
-            done = self.apply_clip(img, boxes=boxes, masks=masks, keypoints=keypoints, replay=record)
-            return done.image if boxes is None and masks is None and keypoints is None else done.as_tuple()
+            done = self.apply_clip(img, boxes=boxes, masks=masks, keypoints=keypoints, replay=record, polygons=polygons)
+            return done.image if boxes is None and masks is None and keypoints is None and polygons is None \
+                else done.as_tuple()
         if boxes is None and masks is None and keypoints is None and polygons is None:
             return self._run(img, None, record)[0]
         return self._apply(img, None, record, boxes, masks, keypoints, polygons).as_tuple()
@@ -349,25 +346,37 @@ class Pipeline:
         if arr is not None:
             check_image(arr, HWC, "pipeline input")
         options = options or self.target_options
-        single_mask = masks is not None and not isinstance(masks, (list, tuple)) and not options.instance_masks
         hw = img.size() if encoded else (arr.shape[0], arr.shape[1])  # type: ignore[union-attr]  # arr: not encoded
-        mask_list = None if masks is None else [masks] if single_mask else _instance_list(masks, hw)
-        state = TargetState(hw, options, boxes, mask_list, keypoints, polygons=polygons)
+        state = self._target_state(hw, options, boxes, masks, keypoints, polygons)
         self.check_targets(state.kinds())
         out, record = self._run_encoded(img, rng, replay, state) if encoded else \
             self._run_numpy(arr, rng, replay, state)
-        state.flush()
         out = like_input(out if out is not img else out.copy(), img)
-        return Augmented(
-            image=out,
-            boxes=None if boxes is None else _like(state.result_boxes(), boxes),
-            masks=None if masks is None else (_like(state.masks[0], masks) if single_mask
-                                              else _instance_masks_like(state, masks, hw) if options.instance_masks
-                                              else [_like(m, o) for m, o in zip(state.masks, masks)]),
-            keypoints=None if keypoints is None else _like(state.keypoints, keypoints),
-            record=record,
-            polygons=state.result_polygons(),
-        ), state
+        moved = self._moved_targets(state, hw, options, boxes, masks, keypoints)
+        return Augmented(image=out, record=record, **moved), state
+
+    @staticmethod
+    def _target_state(hw: Any, options: TargetOptions, boxes: Any, masks: Any, keypoints: Any,
+                      polygons: Any) -> TargetState:
+        """The targets of one image (or of one frame of a clip) as the state every step moves."""
+        single_mask = masks is not None and not isinstance(masks, (list, tuple)) and not options.instance_masks
+        mask_list = None if masks is None else [masks] if single_mask else _instance_list(masks, hw)
+        return TargetState(hw, options, boxes, mask_list, keypoints, polygons=polygons)
+
+    @staticmethod
+    def _moved_targets(state: TargetState, hw: Any, options: TargetOptions, boxes: Any, masks: Any,
+                       keypoints: Any) -> dict:
+        """The moved targets in the form they were given (``None`` where none were)."""
+        state.flush()
+        single_mask = masks is not None and not isinstance(masks, (list, tuple)) and not options.instance_masks
+        return {
+            "boxes": None if boxes is None else _like(state.result_boxes(), boxes),
+            "masks": None if masks is None else (_like(state.masks[0], masks) if single_mask
+                                                 else _instance_masks_like(state, masks, hw) if options.instance_masks
+                                                 else [_like(m, o) for m, o in zip(state.masks, masks)]),
+            "keypoints": None if keypoints is None else _like(state.keypoints, keypoints),
+            "polygons": state.result_polygons(),
+        }
 
     def _run(self, img: Any, rng: np.random.Generator | None, replay: Record | None) -> tuple[Any, Record]:
         if is_clip(img):
@@ -448,7 +457,7 @@ class Pipeline:
     def clips_only(self) -> bool:
         """A step makes several views of each frame (ThreeCrop, TenCrop): the pipeline takes clips only."""
         def views(steps: Any) -> bool:
-            return any(int(getattr(t, "views", 1) or 1) > 1 or views(getattr(t, "transforms", None) or ())
+            return any(view_count(t) > 1 or views(getattr(t, "transforms", None) or ())
                        for t in steps)
 
         return views(self._root.transforms)

@@ -97,8 +97,8 @@ def read_clip(path: str, frames: int) -> np.ndarray:
     """``frames`` evenly spaced frames of a video file or of a folder of frame images (sorted by name)."""
     import os
 
-    from ..data.formats import DataFormatError
-    from ..data.images import read_image
+    from ..io.formats import DataFormatError
+    from ..io.images import read_image
     from ..data.video import read_video, video_length
     from ..errors import InputError
 

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from ..data.formats import DataFormatError
+from ..io.formats import DataFormatError
 from ..errors import InputError
 
 # distinct, colour-blind-friendly colours (Okabe-Ito), cycled by class id / mask id
@@ -110,7 +110,7 @@ def read_mask(path: str, hw: tuple[int, int]) -> np.ndarray:
 
     from PIL import Image
 
-    from ..data.formats import MAX_IMAGE_BYTES, check_pixels, open_image, read_bounded
+    from ..io.formats import MAX_IMAGE_BYTES, check_pixels, open_image, read_bounded
 
     if not os.path.lexists(path):
         raise InputError(f"--mask: {path!r} does not exist")

@@ -1,4 +1,5 @@
 """Built-in transforms (numpy/OpenCV kernels per sample, fused batch paths; MXNet-compatible names and parameters)."""
+from .adapter import CallableTransform, as_transform  # noqa: F401 (first: Declared.as_child)
 from .autoaugment import AutoAugment, RandAugment, TrivialAugmentWide
 from .base import CHW, HWC, RandomSource, Transform
 from .color import (AutoContrast, Equalize, GaussianBlur, Invert, Posterize, RandomBrightness, RandomColorJitter,
@@ -12,7 +13,8 @@ from .geometric import (CenterCrop, RandomAffine, RandomCrop, RandomFlipLeftRigh
 from .sizing import PadIfNeeded, RandomResizeSide
 from .tensor import Normalize, ToTensor
 from .tracking import MotionBlur, RandomChannelGain, RandomShiftScaleCrop
-from .warps import BoxWarp, Letterbox, RandomBoxWarp, RandomCenterWarp
+from .video import MultiScaleCrop, RandomShortSideScale, TenCrop, ThreeCrop
+from .warps import BoxWarp, Letterbox, RandomBoxCrop, RandomBoxWarp, RandomCenterWarp, RandomNormalRotation
 
 __all__ = [
     "Transform", "RandomSource", "HWC", "CHW",
@@ -26,4 +28,6 @@ __all__ = [
     "RandomExpand", "RandomIoUCrop", "RandomColorDistort", "RandomInterpolationResize", "ResizeShortWithin",
     "RandomResizeSide", "PadIfNeeded", "RandomCenterWarp", "Letterbox", "RandomBoxWarp", "BoxWarp",
     "RandomShiftScaleCrop", "MotionBlur", "RandomChannelGain",
+    "RandomBoxCrop", "RandomNormalRotation", "MultiScaleCrop", "RandomShortSideScale", "ThreeCrop", "TenCrop",
+    "CallableTransform", "as_transform",
 ]

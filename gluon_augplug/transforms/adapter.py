@@ -11,6 +11,7 @@ from ..errors import ReplayError
 from ..targets.modes import TargetMode, target_mode
 from .base import CHW, HWC, Transform, is_ndarray, to_numpy
 from .clips import stack_frames
+from .declared import Declared
 
 
 def _is_gluon_block(obj: Any) -> bool:
@@ -106,5 +107,7 @@ def as_transform(obj: Any, name: str | None = None, params: dict | None = None) 
         raise TypeError(f"expected a transform (a callable), got {type(obj).__name__}")
     return CallableTransform(obj, name, params)
 
+
+Declared.as_child = staticmethod(as_transform)  # type: ignore[method-assign]  # see Declared.as_child
 
 __all__ = ["CallableTransform", "as_transform", "HWC", "CHW"]

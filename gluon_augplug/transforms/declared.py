@@ -17,6 +17,13 @@ class Declared(Specified):
 
     _declared_signature: ClassVar[inspect.Signature] = inspect.Signature()
 
+    @staticmethod
+    def as_child(value: Any) -> Any:
+        """How an item of a ``Transforms`` parameter becomes a transform. :mod:`gluon_augplug.transforms.adapter`, the
+        layer above that knows how to wrap a plain callable or a Gluon Block, sets it when the transforms package is
+        imported (before any transform can be built), so that this layer imports nothing above it."""
+        raise RuntimeError("gluon_augplug.transforms.adapter was not imported")  # pragma: no cover
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         own = [(k, v) for k, v in vars(cls).items() if isinstance(v, Param)]
@@ -56,9 +63,7 @@ class Declared(Specified):
         if param is not None:  # a declared parameter: validated on every assignment
             value = param.assign(self, value)
             if isinstance(param, Transforms):  # plain callables and Blocks become transforms
-                from .adapter import as_transform
-
-                value = [as_transform(t) for t in value]
+                value = [Declared.as_child(t) for t in value]
         object.__setattr__(self, name, value)
 
     def setup(self) -> None:

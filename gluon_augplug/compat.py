@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from .transforms.base import Record, Specified, Transform  # noqa: F401 (Record: importable here)
+from ._deprecation import warn_deprecated
 from .transforms.drawing import old_run_problem, run_step  # noqa: F401 (their home before 0.4)
 
 
@@ -39,6 +40,10 @@ class BatchTransform(Specified):
     random = True
     mixes_labels = False  # Mixup/CutMix: needs the labels, returns soft targets
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        warn_deprecated("gluon_augplug.compat.BatchTransform")
+
     def apply(self, state: Any) -> None:
         raise NotImplementedError
 
@@ -46,8 +51,9 @@ class BatchTransform(Specified):
 class LegacyBatchStep(Transform):
     """A 0.1 :class:`BatchTransform` as a :class:`~gluon_augplug.Transform` whose batch path is its ``apply(state)``:
     the builder wraps every such object (and :class:`~gluon_augplug.batch.BatchPipeline` any given to it), so the
-    batch pipeline sees one kind of step. It stands for the object it wraps: ``isinstance(step, TheirClass)``
-    holds, its attributes are the wrapped object's, and it pickles as a wrapper of it."""
+    batch pipeline sees one kind of step. Its attributes are the wrapped object's (``step.legacy`` is that object),
+    and it pickles as a wrapper of it. (Before 0.4 it also claimed the wrapped object's class, so that
+    ``isinstance(step, TheirClass)`` held: it no longer fakes ``__class__``; test ``step.legacy``.)"""
 
     batch_only = True
 
@@ -55,10 +61,6 @@ class LegacyBatchStep(Transform):
         object.__setattr__(self, "legacy", legacy)
 
     # -- stand for the wrapped object -------------------------------------------------------------
-    @property  # type: ignore[misc]
-    def __class__(self):  # noqa: D105 - isinstance(step, TheirClass) is what 0.1 code checks
-        return type(self.legacy)
-
     def __getattr__(self, name: str) -> Any:  # only for what the wrapper does not define itself
         return getattr(object.__getattribute__(self, "legacy"), name)
 

@@ -109,15 +109,17 @@ def test_a_0_1_batch_transform_is_wrapped_into_a_transform_that_stands_for_it():
     from gluon_augplug.batch import BatchPipeline
     from gluon_augplug.compat import BatchTransform, LegacyBatchStep
 
-    class Half(BatchTransform):
-        random = False
+    with pytest.warns(DeprecationWarning, match="BatchTransform is deprecated since gluon-augplug 0.4: a Transform"):
+        class Half(BatchTransform):
+            random = False
 
-        def apply(self, state):
-            state.add_color(np.tile(np.hstack([np.eye(3) * 0.5, np.zeros((3, 1))]), (state.n, 1, 1)))
+            def apply(self, state):
+                state.add_color(np.tile(np.hstack([np.eye(3) * 0.5, np.zeros((3, 1))]), (state.n, 1, 1)))
 
     pipe = BatchPipeline([Half()])
     step = pipe[0]
-    assert type(step) is LegacyBatchStep and isinstance(step, gluon_augplug.Transform) and isinstance(step, Half)
+    assert type(step) is LegacyBatchStep and isinstance(step, gluon_augplug.Transform) and isinstance(step.legacy, Half)
+    assert not isinstance(step, Half)  # 0.4: the wrapper no longer fakes its __class__
     assert step.random is False and step.spec_name == "Half"
     np.testing.assert_allclose(pipe(np.full((2, 4, 4, 3), 200, np.uint8)), 100 / 255, atol=1e-6)
     with pytest.raises(SpecError, match="Half is a 0.1 batch transform, which cannot move boxes"):

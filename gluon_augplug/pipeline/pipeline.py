@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from ..contract import views as view_count
 from ..io.decode import EncodedImage
+from .._deprecation import warn_deprecated
 from ..errors import InputError, InputTypeError, ReplayError, SpecError
 from ..targets.formats import TargetOptions, declared_targets
 from ..targets.state import check_kinds, TargetState
-from ..transforms.base import HWC, RandomSource, Record, Transform, check_image, like_input, to_numpy
+from ..randomness import RandomSource
+from ..transforms.base import HWC, Record, Transform, check_image, like_input, to_numpy
 from ..transforms.composition import Compose, child_problem
 from .clips import is_clip, like_clip, per_frame, to_clip
 from .fused import run_encoded
@@ -139,7 +141,9 @@ class Pipeline:
         those targets, in that order (``img, boxes = pipeline(img, boxes=boxes)``, as GluonCV's transforms).
 
         ``pipeline(img, label)``, as Gluon's ``dataset.transform(pipeline)`` calls it on ``(img, label)`` items,
-        gives ``(img, label)`` back: a label of the image's height and width is a mask, moved with the image (a
+        gives ``(img, label)`` back. Deprecated for an array or dict label, whose kind is guessed from its shape
+        (a ``DeprecationWarning``): say it with :meth:`for_dataset` (``dataset.transform(pipeline.for_dataset(
+        label="mask"))``). The guess: a label of the image's height and width is a mask, moved with the image (a
         segmentation item); an (N, 4+) array is boxes with their extra columns (a detection item, as GluonCV's
         ``VOCDetection`` gives); a class id is returned as it is. ``pipeline(img, label, img_id)`` on a pose item
         (GluonCV's ``COCOKeyPoints``: a dict label with ``"bbox"`` and ``"joints_3d"``) gives ``(img, label,
@@ -147,6 +151,7 @@ class Pipeline:
         if rng is not None and not isinstance(rng, np.random.Generator) and boxes is None and masks is None \
                 and keypoints is None and polygons is None:
             if isinstance(rng, dict) and "joints_3d" in rng:
+                warn_deprecated("Pipeline(img, label) with an array label")
                 done = self.apply_pose(img, rng)
                 return (done.image, done.label, *extra)
             if extra:
@@ -155,6 +160,14 @@ class Pipeline:
         if boxes is None and masks is None and keypoints is None and polygons is None:
             return self._run(img, rng, None)[0]
         return self.apply(img, rng, boxes=boxes, masks=masks, keypoints=keypoints, polygons=polygons).as_tuple()
+
+    def for_dataset(self, label: str = "class") -> Any:
+        """This pipeline as Gluon's item transform ``fn(img, label, *rest)``, for ``dataset.transform(...)``, with
+        the label's kind said: ``"class"``, ``"mask"``, ``"boxes"`` or ``"pose"`` (see
+        :class:`~gluon_augplug.pipeline.items.ItemTransform`)."""
+        from .items import ItemTransform
+
+        return ItemTransform(self, label)
 
     def apply_pose(self, img: Any, label: dict, rng: np.random.Generator | None = None) -> Augmented:
         """Augment a pose item: ``label["bbox"]`` (the person, GluonCV's pixel indices) and ``label["joints_3d"]``
@@ -204,6 +217,7 @@ class Pipeline:
         shape = tuple(given.shape)
         if len(shape) == 0 or shape == (1,):
             return self._run(img, None, None)[0], label
+        warn_deprecated("Pipeline(img, label) with an array label")
         if isinstance(img, EncodedImage):
             hw = tuple(img.size())
         else:

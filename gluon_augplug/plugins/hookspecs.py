@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 import pluggy
 
+from .._deprecation import deprecation_message
+
 PROJECT_NAME = "gluon_augplug"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -34,7 +36,8 @@ def augplug_register_transforms(register: Callable[..., None]) -> None:
     ----------
     register : callable
         ``register(name: str, factory: Callable[..., Transform], *, doc: str = None,
-        override: bool = False, nested: tuple[str, ...] = (), example: dict = None)``.
+        override: bool = False, nested: tuple[str, ...] = (), example: dict = None,
+        params: dict = None)``.
 
         * ``name`` -- a Python identifier, used in specs (``Name(arg, key=value)``).
         * ``factory(**params)`` returns a transform: a callable that takes one HWC image
@@ -48,6 +51,9 @@ def augplug_register_transforms(register: Callable[..., None]) -> None:
           (as ``Compose``'s ``transforms``); the builder builds them first.
         * ``example`` -- parameters that build a typical instance, for listings and
           conformance tests when the factory has required parameters.
+        * ``params`` -- ``{name: gluon_augplug.params.Param}``, the declared parameters of a
+          factory that is not a :class:`gluon_augplug.Transform` class (a function, a Block):
+          checked and listed as a class's own are.
     """
 
 
@@ -66,9 +72,11 @@ def augplug_register_presets(register: Callable[..., None]) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=DeprecationWarning(deprecation_message("augplug_register_batch_transforms")))
 def augplug_register_batch_transforms(register: Callable[..., None]) -> None:
-    """Register batch transforms: one call augments a whole batch on its device.
+    """Register 0.1 batch transforms (deprecated: a :class:`gluon_augplug.Transform` registered with
+    :func:`augplug_register_transforms` runs on batches through ``geometry()``, its ``apply()`` or an
+    ``apply_batch()``; implementations of this hook get a ``DeprecationWarning``).
 
     Call ``register(name, factory, **metadata)`` once per batch transform (the metadata of
     :func:`augplug_register_transforms`). ``factory(**params)`` returns a

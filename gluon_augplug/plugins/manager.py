@@ -24,6 +24,7 @@ from typing import Any
 import pluggy
 
 from .._version import __version__
+from .._deprecation import warn_deprecated
 from ..errors import PluginError, closest_names
 from . import hookspecs
 from .registry import Registrar, Registry
@@ -361,6 +362,7 @@ def get_plugin_manager(strict: bool | None = None) -> PluginSystem:
 
     It returns the :class:`PluginSystem`, not pluggy's ``PluginManager`` (that is its ``.pm``).
     """
+    warn_deprecated("gluon_augplug.get_plugin_manager")
     return get_plugin_system(strict)
 
 

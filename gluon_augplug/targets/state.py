@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._deprecation import warn_deprecated
 from ..errors import InputError, SpecError
 from ..contract import hook
 from .formats import TargetOptions, as_box_array, box_area, from_xyxy, to_xyxy
@@ -19,7 +20,13 @@ from .modes import TargetMode, geometry_only, target_mode, undeclared
 from .polygons import as_polygons, flatten, unflatten
 
 TARGET_KINDS = ("boxes", "masks", "keypoints", "polygons")
-KINDS = TARGET_KINDS  # the name before 0.4
+
+
+def __getattr__(name: str) -> Any:  # the names before 0.4, warning
+    if name == "KINDS":
+        warn_deprecated("gluon_augplug.targets.state.KINDS")
+        return TARGET_KINDS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_kinds(kinds: Any, where: str = "") -> None:

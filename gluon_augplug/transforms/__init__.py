@@ -1,7 +1,8 @@
 """Built-in transforms (numpy/OpenCV kernels per sample, fused batch paths; MXNet-compatible names and parameters)."""
 from .adapter import CallableTransform, as_transform  # noqa: F401 (first: Declared.as_child)
 from .autoaugment import AutoAugment, RandAugment, TrivialAugmentWide
-from .base import CHW, HWC, RandomSource, Transform
+from ..randomness import RandomSource
+from .base import CHW, HWC, Transform
 from .color import (AutoContrast, Equalize, GaussianBlur, Invert, Posterize, RandomBrightness, RandomColorJitter,
                     RandomContrast, RandomGrayscale, RandomHue, RandomLighting, RandomSaturation, Sharpness, Solarize)
 from .composition import Compose, OneOf, RandomApply, RandomChoice

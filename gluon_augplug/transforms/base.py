@@ -17,7 +17,7 @@ import numpy as np
 from .._deprecation import warn_deprecated
 from ..errors import InputError, InputTypeError, ParameterError, ReplayError, SpecError  # noqa: F401  (importable here)
 from ..params import Param  # noqa: F401
-from ..randomness import RandomSource, default_source  # noqa: F401  (their home before 0.2)
+from .. import randomness as _randomness
 from ..targets.modes import TargetMode, _mode, default_method, overrides
 # the pieces of Transform, a module per concern; their names stay importable from here
 from .arrays import (CHW, HWC, check_image, guess_layout, hwc_shape, is_ndarray, like_input,  # noqa: F401
@@ -173,7 +173,7 @@ class Transform(Declared, Moving, Batching, Clips):
         arr = to_numpy(img)
         layout = guess_layout(arr) if len(self.accepts) > 1 or self.accepts == (CHW,) else HWC
         check_image(arr, layout, self.spec_name)
-        out, _ = self.run(arr, rng if rng is not None else default_source().generator(), layout)
+        out, _ = self.run(arr, rng if rng is not None else _randomness.default_source().generator(), layout)
         return like_input(out, img)
 
 
@@ -205,3 +205,10 @@ def registration_hook(module: str) -> Any:
                 register(name, obj)
 
     return augplug_register_transforms
+
+
+def __getattr__(name: str) -> Any:  # their home before 0.2, warning
+    if name in ("RandomSource", "default_source"):
+        warn_deprecated("gluon_augplug.transforms.base.RandomSource / default_source")
+        return getattr(_randomness, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -54,9 +54,14 @@ def warn_deprecated(old: str) -> None:
 
 
 def _outside_frames() -> int:
-    here = os.path.dirname(os.path.abspath(__file__))
-    frame, level = sys._getframe(2), 2  # 1 is warn_deprecated's caller... counted from warnings.warn's view
-    while frame is not None and (os.path.abspath(frame.f_code.co_filename).startswith(here + os.sep)
-                                 or frame.f_code.co_filename.startswith("<frozen importlib")):
+    here = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(2), 2  # the frame of warn_deprecated's caller is stacklevel 2
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if "importlib" in name and "_bootstrap" in name:  # warnings.warn skips these frames itself: not counted
+            frame = frame.f_back
+            continue
+        if not os.path.abspath(name).startswith(here):
+            break
         frame, level = frame.f_back, level + 1
     return level

@@ -122,6 +122,7 @@ PRINTED = {
     "how-to/video.md": ["(8, 3, 224, 224)\nTrue", "(3, 3, 224, 224) 0", "(3, 8, 224, 224)",
                         "(4, 3, 8, 112, 112) (32, 3, 112, 112)"],
     "how-to/without-mxnet.md": ["ndarray (4, 3, 64, 64) float32 (4,)\nTrue"],
+    "tutorials/write-a-plugin.md": ["(192, 192, 3) (1, 4) (4, 192, 192, 3) (8, 3, 192, 192) (8, 1, 4)\nTrue"],
     "README.md": ["(3, 32, 32)", "(3, 300, 300) (2, 6)", "(8, 3, 224, 224)"],
 }
 
@@ -200,3 +201,18 @@ def test_a_person_navigates_searches_and_reads_code_in_chromium(served, tmp_path
                 (Path(os.environ["AUGPLUG_SCREENSHOTS"]) / name).write_bytes((tmp_path / name).read_bytes())
     finally:
         browser.close()
+
+
+def test_the_deprecation_page_lists_every_deprecated_name():
+    from gluon_augplug._deprecation import DEPRECATIONS
+
+    page = (DOCS / "explanation" / "deprecations.md").read_text()
+    for row in DEPRECATIONS.values():
+        assert f"| `{row.old}` | {row.new} | {row.since} |" in page, row.old
+
+
+def test_the_plugin_page_lists_every_optional_hook():
+    from gluon_augplug.contract import OPTIONAL_HOOKS
+
+    page = (DOCS / "tutorials" / "write-a-plugin.md").read_text()
+    assert all(f"| `{name}" in page for name in OPTIONAL_HOOKS), [n for n in OPTIONAL_HOOKS if f"| `{n}" not in page]

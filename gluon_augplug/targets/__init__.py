@@ -8,15 +8,14 @@ vertex by vertex and :func:`rasterize_polygons` makes their masks. See :class:`T
 (``joints_3d``) are read and written by :mod:`gluon_augplug.targets.joints`.
 """
 from .formats import BOX_FORMATS, TargetOptions, box_ious, from_xyxy, to_xyxy
-from .geometry import crop_resize_matrix, flip_matrix, from_index_matrix, warp_boxes, warp_mask, warp_points
+from .geometry import crop_resize_matrix, flip_matrix, from_index_matrix, warp_boxes, warp_image, warp_mask, warp_points
 from .joints import joints_3d_to_keypoints, keypoints_to_joints_3d, pose_box_to_xyxy, xyxy_to_pose_box
 from .modes import TargetMode
 from .polygons import rasterize_polygons
-from .state import KINDS, TARGET_KINDS, TargetState
+from .state import TARGET_KINDS, TargetState
 
 __all__ = [
     "BOX_FORMATS",
-    "KINDS",
     "TARGET_KINDS",
     "TargetMode",
     "TargetOptions",
@@ -33,6 +32,15 @@ __all__ = [
     "xyxy_to_pose_box",
     "to_xyxy",
     "warp_boxes",
+    "warp_image",
     "warp_mask",
     "warp_points",
 ]
+
+
+def __getattr__(name: str):  # the name before 0.4, warning
+    if name == "KINDS":
+        from . import state
+
+        return state.KINDS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -109,6 +109,20 @@ def index_inverse(forward: np.ndarray) -> np.ndarray:
     return inverse
 
 
+def warp_image(img: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int], interpolation: int = 1,
+               fill: Any = 0) -> np.ndarray:
+    """An HWC image warped by ``matrix`` (a :meth:`~gluon_augplug.Transform.geometry` map, on pixel edges) to an
+    ``out_hw`` output: what a geometric transform's ``apply`` does with its own ``geometry()``, so that the pixels and
+    every target follow one map. ``interpolation`` is OpenCV's code (1: bilinear); ``fill`` the value outside."""
+    import cv2
+
+    h, w = int(out_hw[0]), int(out_hw[1])
+    inverse = index_inverse(np.asarray(matrix, np.float64))
+    out = cv2.warpAffine(np.ascontiguousarray(img), inverse[:2], (w, h), flags=int(interpolation) | cv2.WARP_INVERSE_MAP,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    return out.reshape(h, w, *img.shape[2:])
+
+
 def forward_from_index_inverse(inverse: np.ndarray) -> np.ndarray:
     """The converse of :func:`index_inverse`: resampling maps (output index -> input index) as forward maps
     on pixel edges, the coordinates of boxes and keypoints."""

@@ -257,7 +257,8 @@ class Pipeline:
         states = None
         if any(v is not None for v in given.values()):
             def frame(kind: str, i: int) -> Any:
-                return given[kind][i] if given[kind] is not None else None
+                entries = given[kind]
+                return entries[i] if entries is not None else None
 
             states = [self._target_state(hw, self.target_options, frame("boxes", i), frame("masks", i),
                                          frame("keypoints", i), frame("polygons", i)) for i in range(len(frames))]

@@ -79,4 +79,4 @@ def batch_by_apply(transform: Any) -> bool:
     of its own, and takes HWC images."""
     cls = transform if isinstance(transform, type) else type(transform)
     return (target_mode(cls) is TargetMode.PIXEL and overrides(cls, "apply") and not overrides(cls, "apply_batch")
-            and not overrides(cls, "run") and not getattr(cls, "batch_only", False) and "HWC" in cls.accepts)
+            and not overrides(cls, "run") and not getattr(cls, "batch_only", False) and "HWC" in getattr(cls, "accepts", ()))

@@ -6,7 +6,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "gluon_augplug"
-ALLOWED = {"errors", "_version", "params", "contract", "_deprecation"}  # leaf modules: they import nothing of the package at import time
+# leaf modules: they import nothing of the package at import time
+ALLOWED = {"errors", "_version", "params", "contract", "_deprecation"}
 
 
 def imported_package_modules(path: Path) -> set[str]:

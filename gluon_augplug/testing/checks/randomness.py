@@ -104,7 +104,8 @@ def _drawn_params(ctx: CheckContext, t: Any) -> list[str]:
     if not isinstance(t, Transform) or overrides(t, "run"):
         return []
     img = next(iter(ctx.raw_inputs().values()))
-    shape = img.shape if img.ndim == 3 and not ctx.takes_tensors() else (img.shape[1], img.shape[2], img.shape[0])
+    h, w, c = img.shape if not ctx.takes_tensors() else (img.shape[1], img.shape[2], img.shape[0])
+    shape = (int(h), int(w), int(c))
     return [repr(draw_params(t, np.random.default_rng(seed), shape, None, ctx.boxes_for(img))) for seed in _SEEDS]
 
 

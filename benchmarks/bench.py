@@ -37,7 +37,7 @@ def prepare_inputs(path: Path, shared: Path) -> None:
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import load_cifar_jpg  # the same reader the tests use: real CIFAR-10 images
 
-    from gluon_augplug.data.images import read_image
+    from gluon_augplug.io.images import read_image
 
     images, _ = load_cifar_jpg("test", 100)
     cat = read_image(str(shared / "cat1.jpg"))

@@ -56,10 +56,10 @@ def build_records(out: Path, count: int, shared: Path) -> dict:
     import skimage.data
 
     sys.path.insert(0, str(ROOT))
-    from gluon_augplug.data.decode import encode_jpeg
-    from gluon_augplug.data.images import read_image
+    from gluon_augplug.io.decode import encode_jpeg
+    from gluon_augplug.io.images import read_image
     from gluon_augplug.data.pack import detection_vector
-    from gluon_augplug.data.recordio import RecordWriter
+    from gluon_augplug.io.recordio import RecordWriter
 
     photos = [np.ascontiguousarray(getattr(skimage.data, n)()[..., :3]) for n in ("astronaut", "coffee", "chelsea",
                                                                                   "rocket")]
@@ -228,7 +228,7 @@ ROWS = {"ours": row_ours, "imagerecorditer": row_imagerecorditer, "gluoncv": row
 def write_big(rec: str, out: Path, gigabytes: float) -> str:
     """A multi-GB .rec: the photos' records repeated (the memory row reads it whole, by offset)."""
     sys.path.insert(0, str(ROOT))
-    from gluon_augplug.data.recordio import RecordWriter
+    from gluon_augplug.io.recordio import RecordWriter
     from gluon_augplug.data.streaming import RecordDataset
 
     source = RecordDataset(rec)

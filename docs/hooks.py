@@ -54,7 +54,7 @@ def on_pre_build(config) -> None:
     from pathlib import Path
 
     from gluon_augplug import build_pipeline
-    from gluon_augplug.data.images import read_image
+    from gluon_augplug.io.images import read_image
     from gluon_augplug.visual.grid import augmentation_grid, save_image
 
     images = Path(config["docs_dir"]) / "images"

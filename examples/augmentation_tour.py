@@ -11,7 +11,7 @@ import os
 
 from gluon_augplug import build_pipeline
 from gluon_augplug.visual.grid import augmentation_grid, save_png
-from gluon_augplug.data.images import read_image
+from gluon_augplug.io.images import read_image
 
 # (file name, the chapter's augmentation)
 FIGURES = [

@@ -47,11 +47,26 @@ class BatchTransform(Specified):
     def apply(self, state: Any) -> None:
         raise NotImplementedError
 
+    # -- what the batch pipeline asks of every step (a Transform answers the same) ---------------------
+    @classmethod
+    def supports_batch(cls) -> bool:
+        return True
+
+    def check_batch(self) -> None:
+        """Nothing to check: a 0.1 batch transform validates its own values."""
+
+    def run_batch(self, state: Any) -> None:
+        self.apply(state)
+
+    def target_problem(self, kinds: tuple[str, ...]) -> str | None:
+        return f"{self.spec_name} is a 0.1 batch transform, which cannot move {' or '.join(kinds)}"
+
 
 class LegacyBatchStep(Transform):
-    """A 0.1 :class:`BatchTransform` as a :class:`~gluon_augplug.Transform` whose batch path is its ``apply(state)``:
-    the builder wraps every such object (and :class:`~gluon_augplug.batch.BatchPipeline` any given to it), so the
-    batch pipeline sees one kind of step. Its attributes are the wrapped object's (``step.legacy`` is that object),
+    """A 0.1 :class:`BatchTransform` as a :class:`~gluon_augplug.Transform` whose batch path is its ``apply(state)``.
+    Before 0.4 the builder and :class:`~gluon_augplug.batch.BatchPipeline` wrapped every such object in one; since 0.4
+    they take the object itself (which answers the batch pipeline's questions), so ``isinstance(step, TheirClass)``
+    holds truthfully, and this wrapper is kept for code that builds one. Its attributes are the wrapped object's (``step.legacy`` is that object),
     and it pickles as a wrapper of it. (Before 0.4 it also claimed the wrapped object's class, so that
     ``isinstance(step, TheirClass)`` held: it no longer fakes ``__class__``; test ``step.legacy``.)"""
 
@@ -100,6 +115,6 @@ class LegacyBatchStep(Transform):
 
 
 def as_batch_step(step: Any) -> Any:
-    """``step`` as a batch pipeline's step: a 0.1 :class:`BatchTransform` wrapped, anything else as it is."""
-    return LegacyBatchStep(step) if isinstance(step, BatchTransform) and not isinstance(step, LegacyBatchStep) \
-        else step
+    """``step`` as a batch pipeline's step: since 0.4 every step as it is (a 0.1 :class:`BatchTransform` answers what
+    the batch pipeline asks of a step itself: ``supports_batch``, ``check_batch``, ``run_batch``, ``target_problem``)."""
+    return step

@@ -6,9 +6,11 @@ A plugin's transform subclasses :class:`gluon_augplug.Transform` and defines:
 * :meth:`~TransformContract.apply` (``apply(img, layout, **params) -> new array``): the pixels, for given
   parameters;
 * if it draws: :meth:`~TransformContract.sample` (``sample(rng, shape) -> dict``), drawing only from ``rng``; a
-  draw that depends on the image's boxes writes ``sample(rng, shape, targets=None)`` and is given them (pixel
-  xyxy (N, 4+), or None). ``random`` is inferred: a class that writes ``sample`` (or ``draw``) is random unless
-  it says ``random = False``;
+  draw that depends on the image's boxes writes ``sample(rng, shape, targets=None)`` and is given them: pixel
+  xyxy (N, 4+), possibly empty ((0, 4+): an image whose boxes all left, a batch sample of -1 rows only, a
+  pipeline that moves masks alone), or None when no boxes were given; a clip's one draw gets its first frame's.
+  ``random`` is inferred: a class that writes ``sample`` (or ``draw``) is random unless it says
+  ``random = False``;
 * if it moves pixels: ``target_mode = "geometric"``, :meth:`~TransformContract.geometry` (the 3x3 map) and, when
   the size changes, :meth:`~TransformContract.output_hw`. A pixel-only op says ``target_mode = "pixel"``.
 

@@ -89,7 +89,7 @@ def cat_path() -> Path:
 @pytest.fixture(scope="session")
 def cat(cat_path) -> np.ndarray:
     """The chapter's 500x400 cat photo as an RGB uint8 HWC array."""
-    from gluon_augplug.data.images import read_image
+    from gluon_augplug.io.images import read_image
 
     img = read_image(str(cat_path))
     img.setflags(write=False)  # a transform that writes into its input fails loudly

@@ -51,7 +51,7 @@ def test_the_core_runs_on_numpy_without_mxnet(cat):
     code = HIDE_MXNET + """
 import numpy as np
 from gluon_augplug import build_pipeline
-from gluon_augplug.data.images import read_image
+from gluon_augplug.io.images import read_image
 img = read_image(sys.argv[1])
 out = build_pipeline("imagenet-standard", seed=0)(img)
 det = build_pipeline("ssd-train", seed=0, targets="boxes")

@@ -49,13 +49,12 @@ class BatchPipeline:
     """
 
     def __init__(self, transforms: Sequence[Transform | BatchTransform], seed: int | None = None, targets: Any = None):
-        self.transforms = [as_batch_step(t) for t in transforms]  # a 0.1 BatchTransform as a Transform
+        self.transforms = [as_batch_step(t) for t in transforms]
         for t in self.transforms:
-            if not (isinstance(t, Transform) and t.supports_batch()):
+            if not (isinstance(t, (Transform, BatchTransform)) and t.supports_batch()):
                 raise SpecError(f"{getattr(t, 'spec_name', type(t).__name__)} has no batch path (apply_batch): "
                                 f"it runs per sample only")
-            if isinstance(t, Transform):
-                t.check_batch()
+            t.check_batch()
         self.seed = seed
         self._source = RandomSource(seed)
         self.mixes_labels = any(t.mixes_labels for t in self.transforms)

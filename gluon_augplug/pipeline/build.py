@@ -256,11 +256,11 @@ class _Builder:
                 raise SpecError(f"{node.name} works on whole batches only: use it in a batch spec "
                                 f"(build_batch_pipeline, augplug train --batch-aug)")
             return as_transform(obj, node.name, spec_params)
-        from ..compat import BatchTransform, LegacyBatchStep
+        from ..compat import BatchTransform
 
-        if isinstance(obj, BatchTransform):
+        if isinstance(obj, BatchTransform):  # the 0.1 layer: it answers the batch pipeline's questions itself
             obj._spec_name, obj._spec_params = node.name, spec_params
-            return LegacyBatchStep(obj)  # the 0.1 layer, wrapped: the batch pipeline sees Transforms only
+            return obj
         if isinstance(obj, Transform) and obj.supports_batch():
             obj.check_batch()
             return obj

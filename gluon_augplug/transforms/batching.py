@@ -7,7 +7,7 @@ import numpy as np
 
 from ..contract import hook
 from ..targets.modes import TargetMode, default_method, moves_by_geometry, overrides, target_mode
-from .drawing import draw_batch
+from .drawing import draw_batch, draw_params
 
 
 class Batching:
@@ -27,7 +27,7 @@ class Batching:
             return self.draw(rng, shape, n)
         if not overrides(self, "sample"):  # draws nothing (Normalize): n empty dicts, without n calls
             return [{} for _ in range(n)]
-        return [self.sample(rng, shape) for _ in range(n)]
+        return [draw_params(self, rng, shape) for _ in range(n)]  # a sample() that takes boxes gets None
 
     @default_method
     def apply_batch(self, state: Any, params: Any) -> None:

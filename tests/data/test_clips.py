@@ -11,7 +11,7 @@ import pytest
 from gluon_augplug import augment
 from gluon_augplug.data import ClipDataset
 from gluon_augplug.data.clips import frame_indices, sample_offsets, slowfast_indices
-from gluon_augplug.data.formats import DataFormatError
+from gluon_augplug.io.formats import DataFormatError
 from gluon_augplug.data.video import read_video, video_length
 from gluon_augplug.errors import InputError
 from gluon_augplug.testing.clips import frame_number, make_clip_set, moving_shape_clip

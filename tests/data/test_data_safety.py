@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from gluon_augplug.data.datasets import open_dataset
-from gluon_augplug.data.formats import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, DataFormatError, decode_image
-from gluon_augplug.data.images import ImageReadError, read_image
+from gluon_augplug.io.decode import decode_image
+from gluon_augplug.io.formats import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, DataFormatError
+from gluon_augplug.io.images import ImageReadError, read_image
 from gluon_augplug.errors import InputError
 from tests.data.test_datasets import CLASSES, source, tar_of, write_python, write_tree  # noqa: F401
 
@@ -154,7 +155,7 @@ def test_mixed_image_sizes_in_training_are_a_clear_error(tmp_path, cat, workers)
 def test_formats_that_need_external_programs_are_not_decoded(tmp_path):
     eps = tmp_path / "x.eps"
     eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
-    with pytest.raises(ImageReadError, match="not an image file"):
+    with pytest.raises(ImageReadError, match="not an image in a supported format"):
         read_image(str(eps))
-    with pytest.raises(DataFormatError, match="not an image file"):
+    with pytest.raises(DataFormatError, match="not an image in a supported format"):
         decode_image(eps.read_bytes(), str(eps))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gluon_augplug.data.datasets import open_dataset, stratified_indices
-from gluon_augplug.data.formats import DataFormatError
+from gluon_augplug.io.formats import DataFormatError
 
 # records per batch file: data_batch_1..5 hold 6 images each (30 train), test_batch 10 (one per class)
 FILE_SLICES = [slice(k * 6, (k + 1) * 6) for k in range(5)] + [slice(30, 40)]
@@ -184,7 +184,7 @@ def test_truncated_jpeg_in_a_tree_names_the_file(source, tmp_path):
     write_tree(tmp_path / "tree", images, labels, CLASSES, fmt="JPEG")
     victim = sorted((tmp_path / "tree" / "train" / "cat").iterdir())[0]
     victim.write_bytes(victim.read_bytes()[:200])
-    with pytest.raises(DataFormatError, match=rf"{victim.name} is corrupt or truncated \(200 bytes\)"):
+    with pytest.raises(DataFormatError, match=rf"{victim.name} \(JPEG, 200 bytes\) is corrupt"):
         open_dataset(str(tmp_path / "tree"), "train")
 
 

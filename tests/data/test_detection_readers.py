@@ -11,7 +11,7 @@ import pytest
 from gluon_augplug import augment
 from gluon_augplug.data import COCODetection, VOCDetection
 from gluon_augplug.data.detection import decode_segmentation, rle_counts
-from gluon_augplug.data.formats import DataFormatError
+from gluon_augplug.io.formats import DataFormatError
 from gluon_augplug.errors import InputError
 from tests.conftest import SHARED_DATA
 

@@ -29,7 +29,7 @@ def _mutate(seed: bytes, data: st.DataObject) -> bytes:
 @FUZZ
 @given(st.data())
 def test_recordio_records_and_index(tmp_path_factory, data):
-    from gluon_augplug.data.recordio import RecordWriter
+    from gluon_augplug.io.recordio import RecordWriter
     from gluon_augplug.data.streaming import RecordDataset, RecordDetectionDataset
 
     folder = tmp_path_factory.mktemp("rec")
@@ -54,7 +54,7 @@ def test_recordio_records_and_index(tmp_path_factory, data):
 @given(st.data())
 def test_encoded_images_through_a_pipeline(data):
     from gluon_augplug import build_pipeline
-    from gluon_augplug.data.decode import EncodedImage
+    from gluon_augplug.io.decode import EncodedImage
 
     seed = shared_file("cat1.jpg").read_bytes()[:20000] if data.draw(st.booleans()) else \
         shared_file("voc-cat/JPEGImages/cat1.jpg").read_bytes()[:4000]
@@ -139,7 +139,7 @@ _LABEL = st.one_of(st.floats(width=32), st.sampled_from([0.0, 1.0, 2.0, -1.0, 4.
 def test_record_labels(tmp_path_factory, labels):
     """Any float32 label or label vector (NaN, inf, huge, negative, fractional; detection headers and boxes
     included) through both record readers, their labels and their class lists."""
-    from gluon_augplug.data.recordio import RecordWriter
+    from gluon_augplug.io.recordio import RecordWriter
     from gluon_augplug.data.streaming import RecordDataset, RecordDetectionDataset
     from tests.data.test_hostile_values import raw_header
 

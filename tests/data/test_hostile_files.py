@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from gluon_augplug.data.detection import COCODetection, VOCDetection, decode_segmentation, read_json, rle_counts
-from gluon_augplug.data.formats import DataFormatError
+from gluon_augplug.io.formats import DataFormatError
 from gluon_augplug.errors import AugplugError, InputError, ParameterError
 from tests.conftest import shared_file
 

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from gluon_augplug import build_pipeline
 from gluon_augplug.data.clips import ClipDataset
-from gluon_augplug.data.decode import encode_jpeg
-from gluon_augplug.data.formats import DataFormatError
-from gluon_augplug.data.recordio import RecordIOError, RecordWriter
+from gluon_augplug.io.decode import encode_jpeg
+from gluon_augplug.io.formats import DataFormatError
+from gluon_augplug.io.recordio import RecordIOError, RecordWriter
 from gluon_augplug.data.streaming import RecordDataset, RecordDetectionDataset
 from gluon_augplug.data.video import read_frames_folder, read_video
 from gluon_augplug.errors import AugplugError, InputError, SpecError, SpecSyntaxError, brief, printable

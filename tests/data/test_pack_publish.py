@@ -15,7 +15,7 @@ import pytest
 from gluon_augplug._locks import OutputBusyError, acquire
 from gluon_augplug.data import publish
 from gluon_augplug.data.pack import pack
-from gluon_augplug.data.recordio import RecordIOError
+from gluon_augplug.io.recordio import RecordIOError
 from gluon_augplug.data.streaming import RecordDataset
 from gluon_augplug.errors import InputError
 from tests.cli_helpers import AUGPLUG
@@ -158,7 +158,7 @@ def test_a_file_size_limit_names_the_file_and_leaves_no_temporaries(previous, ph
 def test_abort_removes_the_temporaries_when_closing_fails_again(tmp_path):
     script = f"""
 import os
-from gluon_augplug.data.recordio import RecordWriter
+from gluon_augplug.io.recordio import RecordWriter
 w = RecordWriter({str(tmp_path / 'x.rec')!r})
 try:
     w.write_image(0, 1.0, b"x" * 50_000)  # buffered: the limit is hit here or at the flush

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from gluon_augplug.data.recordio import (MAGIC, RecordFile, RecordIOError, RecordWriter, encode_record, pack_header,
+from gluon_augplug.io.recordio import (MAGIC, RecordFile, RecordIOError, RecordWriter, encode_record, pack_header,
                                          part_range, read_index)
 from gluon_augplug.data.streaming import RecordDataset
 from tests.optional import mx

@@ -11,7 +11,7 @@ from PIL import Image
 
 from gluon_augplug import augment, build_pipeline
 from gluon_augplug.data import VOCSegmentation, read_label_png
-from gluon_augplug.data.formats import DataFormatError
+from gluon_augplug.io.formats import DataFormatError
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gluon_augplug.data.decode import EncodedImage
-from gluon_augplug.data.formats import DataFormatError
+from gluon_augplug.io.decode import EncodedImage
+from gluon_augplug.io.formats import DataFormatError
 from gluon_augplug.data.streaming import ImageFolder, ImageList, RecordDataset, RecordDetectionDataset, open_split
 from tests.optional import mx
 

@@ -41,7 +41,7 @@ def test_pip_install_use_check_and_uninstall(cat_path, tmp_path):
         assert "GridMask" in listing and "d_range=(8, 16)" in listing
 
         code = ("import sys, numpy as np; from gluon_augplug import build_pipeline; "
-                "from gluon_augplug.data.images import read_image; "
+                "from gluon_augplug.io.images import read_image; "
                 "img = read_image(sys.argv[1]); "
                 "out = build_pipeline('GridMask(d_range=(40, 60), ratio=0.5, p=1.0), ToTensor', seed=0)(img); "
                 "assert out.shape == (3, 400, 500); print((out == 0).all(axis=0).mean())")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gluon_augplug import augment, build_pipeline
-from gluon_augplug.data.decode import EncodedImage, decode, encode_jpeg
+from gluon_augplug.io.decode import EncodedImage, decode, encode_jpeg
 from gluon_augplug.pipeline.fused import TOLERANCE, decode_scale
 from gluon_augplug.transforms.base import DecodeWindow
 
@@ -97,7 +97,7 @@ def test_augment_over_encoded_items_is_the_same_with_workers(photo_rec):
 
 
 def test_a_damaged_record_is_named_when_the_pipeline_decodes_it(photo_rec, tmp_path):
-    from gluon_augplug.data.formats import DataFormatError
+    from gluon_augplug.io.formats import DataFormatError
     from gluon_augplug.data.streaming import RecordDataset
 
     data = bytearray(photo_rec.read_bytes())

@@ -130,6 +130,7 @@ def _pixels_problem(ctx: CheckContext, item: dict) -> str | None:
             differ = f"{warped.shape} against {single.shape}" if warped.shape != single.shape else \
                 f"by {np.abs(warped - single).mean():.1f} grey levels on average"
             return (f"its batch path (its geometry() stacked over the samples) differs from apply() {differ} "
-                    f"(seed {seed}): apply() does more than warp by geometry(); set pixels_follow_geometry = False "
-                    f"(per-sample only) or write apply_batch()")
+                    f"(seed {seed}): either geometry() is not the map apply() moves pixels by (a wrong sign, the "
+                    f"inverse map: fix geometry(), which the boxes follow too), or apply() also changes values (then "
+                    f"set pixels_follow_geometry = False, per-sample only, or write apply_batch())")
     return None

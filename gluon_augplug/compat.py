@@ -66,9 +66,9 @@ class LegacyBatchStep(Transform):
     """A 0.1 :class:`BatchTransform` as a :class:`~gluon_augplug.Transform` whose batch path is its ``apply(state)``.
     Before 0.4 the builder and :class:`~gluon_augplug.batch.BatchPipeline` wrapped every such object in one; since 0.4
     they take the object itself (which answers the batch pipeline's questions), so ``isinstance(step, TheirClass)``
-    holds truthfully, and this wrapper is kept for code that builds one. Its attributes are the wrapped object's (``step.legacy`` is that object),
-    and it pickles as a wrapper of it. (Before 0.4 it also claimed the wrapped object's class, so that
-    ``isinstance(step, TheirClass)`` held: it no longer fakes ``__class__``; test ``step.legacy``.)"""
+    holds truthfully, and this wrapper is kept for code that builds one. Its attributes are the wrapped object's
+    (``step.legacy`` is that object), and it pickles as a wrapper of it; it no longer claims the wrapped object's
+    class (it faked ``__class__`` before 0.4)."""
 
     batch_only = True
 

@@ -53,9 +53,9 @@ def check_targets(ctx: CheckContext) -> str | None:
              if not isinstance(t, Transform) or t.target_problem((k,)) is None]
     if not kinds:
         if mode is TargetMode.GEOMETRIC and isinstance(t, Transform) and not overrides(t, "target_problem"):
-            return (f"it says target_mode = 'geometric' but moves none of boxes, masks, keypoints: write geometry() "
-                    f"(the 3x3 map of apply()), or apply_boxes/apply_mask/apply_keypoints, or say target_mode = "
-                    f"'pixel' if it moves no pixels")
+            return ("it says target_mode = 'geometric' but moves none of boxes, masks, keypoints: write geometry() "
+                    "(the 3x3 map of apply()), or apply_boxes/apply_mask/apply_keypoints, or say target_mode = "
+                    "'pixel' if it moves no pixels")
         raise Skip(f"moves none of boxes, masks, keypoints: {t.target_problem(('boxes',))}")
     img, boxes, mask, points = _painted_scene()
     scene: dict[str, Any] = {"boxes": boxes, "masks": mask, "keypoints": points}

@@ -79,6 +79,18 @@ OPTIONAL_HOOKS: dict[str, OptionalHook] = {h.name: h for h in (
                  "Parameters that build a typical instance when the defaults do not (listings, the harness)."),
 )}
 
+#: what every transform must (or, where it applies, does) define: the contract proper
+REQUIRED = ("apply", "sample", "geometry", "output_hw", "target_mode")
+
+#: class attributes that describe a transform (declared, or inferred where the comment says)
+FLAGS = ("random",  # inferred from sample()/draw() unless said
+         "accepts", "produces", "batch_only", "mixes_labels", "parameters",  # parameters: from the declarations
+         "needs_targets", "targets")  # read from sample()'s signature / target_mode's old name: not to be set
+
+#: what the package calls on a transform and an author does not write: running it, its spec, its parameters
+MACHINERY = ("run", "run_clip", "run_batch", "output_layout", "supports_batch", "spec_name", "spec_params",
+             "to_spec", "get_params", "invalid", "setup")
+
 _ATTRIBUTES = {"keep_boxes", "mask_fill", "pixels_follow_geometry", "views", "example", "random", "needs_targets"}
 
 

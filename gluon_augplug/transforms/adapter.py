@@ -108,6 +108,6 @@ def as_transform(obj: Any, name: str | None = None, params: dict | None = None) 
     return CallableTransform(obj, name, params)
 
 
-Declared.as_child = staticmethod(as_transform)  # type: ignore[method-assign]  # see Declared.as_child
+Declared._as_child = staticmethod(as_transform)  # type: ignore[method-assign]  # see Declared._as_child
 
 __all__ = ["CallableTransform", "as_transform", "HWC", "CHW"]

@@ -18,7 +18,7 @@ class Declared(Specified):
     _declared_signature: ClassVar[inspect.Signature] = inspect.Signature()
 
     @staticmethod
-    def as_child(value: Any) -> Any:
+    def _as_child(value: Any) -> Any:
         """How an item of a ``Transforms`` parameter becomes a transform. :mod:`gluon_augplug.transforms.adapter`, the
         layer above that knows how to wrap a plain callable or a Gluon Block, sets it when the transforms package is
         imported (before any transform can be built), so that this layer imports nothing above it."""
@@ -63,7 +63,7 @@ class Declared(Specified):
         if param is not None:  # a declared parameter: validated on every assignment
             value = param.assign(self, value)
             if isinstance(param, Transforms):  # plain callables and Blocks become transforms
-                value = [Declared.as_child(t) for t in value]
+                value = [Declared._as_child(t) for t in value]
         object.__setattr__(self, name, value)
 
     def setup(self) -> None:

@@ -174,3 +174,15 @@ def test_every_reader_decodes_with_the_one_decoder(tmp_path):
     data = (tmp_path / "deep.png").read_bytes()
     np.testing.assert_array_equal(read_image(str(tmp_path / "deep.png")), decode(data, "deep.png"))
     assert read_image(str(tmp_path / "deep.png"))[..., 0].std() > 20  # PIL's RGB conversion made it white
+
+
+def test_every_public_name_of_transform_is_classified():
+    """Transform's public surface, counted: the contract proper, the optional hooks, the describing flags, and the
+    machinery the package calls; a new public name must be placed in one of them (gluon_augplug.contract)."""
+    from gluon_augplug.contract import FLAGS, MACHINERY, REQUIRED
+
+    optional = {name for key in OPTIONAL_HOOKS for name in key.split(" / ")}
+    public = {n for n in dir(Transform) if not n.startswith("_")}
+    classified = set(REQUIRED) | optional | set(FLAGS) | set(MACHINERY)
+    assert public - classified == set() and classified - public == set()
+    assert (len(REQUIRED), len(optional), len(FLAGS), len(MACHINERY), len(public)) == (5, 15, 8, 11, 39)

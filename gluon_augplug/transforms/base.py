@@ -25,7 +25,7 @@ from .arrays import (CHW, HWC, check_image, guess_layout, hwc_shape, is_ndarray,
 from .batching import Batching
 from .clips import Clips
 from .declared import Declared, _own_init  # noqa: F401
-from .drawing import Record, draw_params, record, replayed_params, sample_takes_targets
+from .drawing import Record, draw_params, replayed_params, sample_takes_targets
 from .moving import DecodeWindow, Moving, _TARGET_METHODS  # noqa: F401
 from .specified import Specified, _equal, _plain  # noqa: F401
 
@@ -156,7 +156,8 @@ class Transform(Declared, Moving, Batching, Clips):
         out_hw = out.shape[:2] if (self.produces or layout) == HWC else out.shape[1:]
         if targets is not None:
             targets.step(self, params, shape[:2], out_hw)
-        return out, record(self, params, shape, out_hw)
+        # record(), written out on this hottest path (a CIFAR pipeline calls it 30k times a second)
+        return out, {"name": self.spec_name, "params": params, "in_hw": list(shape[:2]), "out_hw": list(out_hw)}
 
     def _replayed_params(self, replay: Record) -> dict:
         return replayed_params(self, replay)

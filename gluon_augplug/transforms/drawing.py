@@ -39,7 +39,10 @@ def sample_takes_targets(cls: type) -> bool:
 
 
 def step_name(step: Any) -> str:
-    return getattr(step, "spec_name", None) or type(step).__name__
+    try:
+        return step.spec_name
+    except AttributeError:  # an older plugin's object that is not a Transform
+        return type(step).__name__
 
 
 def replayed_params(step: Any, replay: Record) -> dict:
@@ -85,9 +88,8 @@ def repeat_draws(step: Any, drawn: Any, t: int, clips: int) -> Any:
 
 
 def record(step: Any, params: dict, in_hw: Sequence[int], out_hw: Sequence[int]) -> Record:
-    """The record of one step applied with ``params``."""
-    return {"name": step_name(step), "params": params, "in_hw": [int(v) for v in in_hw[:2]],
-            "out_hw": [int(v) for v in out_hw[:2]]}
+    """The record of one step applied with ``params`` (``in_hw`` and ``out_hw``: Python ints, from shapes)."""
+    return {"name": step_name(step), "params": params, "in_hw": list(in_hw[:2]), "out_hw": list(out_hw[:2])}
 
 
 # -- the 0.1 run() signature -----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def test_pip_install_use_check_and_uninstall(cat_path, tmp_path):
         str(PLUGIN_DIR))
     try:
         plugin = installed_plugins()["gridmask"]
-        assert (plugin["distribution"], plugin["version"], plugin["status"]) == ("gluon-augplug-gridmask", "0.1.0",
+        assert (plugin["distribution"], plugin["version"], plugin["status"]) == ("gluon-augplug-gridmask", "0.2.0",
                                                                                    "loaded")
         listing = run(BIN / "augplug", "transforms", "--plugin", "gridmask").stdout
         assert "GridMask" in listing and "d_range=(8, 16)" in listing

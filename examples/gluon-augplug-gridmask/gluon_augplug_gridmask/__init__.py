@@ -14,7 +14,7 @@ import gluon_augplug
 from gluon_augplug import Transform
 from gluon_augplug import params as P
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 class GridMask(Transform):
@@ -36,14 +36,15 @@ class GridMask(Transform):
     p : float
         Probability of applying the mask.
 
-    Targets: GridMask only changes pixel values (``targets = "pixel"``). Boxes, keypoints and
+    Targets: GridMask only changes pixel values (``target_mode = "pixel"``), so it also runs in batch
+    pipelines, its ``apply`` on each image. Boxes, keypoints and
     segmentation masks are left as they were: a dropped square keeps its mask labels and a box
     is not shrunk, as albumentations' GridDropout does by default.
     """
 
     random = True
     accepts = ("HWC", "CHW")
-    targets = "pixel"
+    target_mode = "pixel"
     d_range = P.Range((8, 16), 2, 4096, integer=True, doc="grid period in pixels, drawn uniformly")
     ratio = P.Number(0.5, 0.0, 1.0, doc="side of each dropped square as a fraction of the period")
     rotate = P.Number(0.0, 0.0, 180.0, doc="the grid is rotated by up to ± this many degrees")

@@ -28,7 +28,7 @@ DEPRECATIONS: dict[str, Deprecation] = {d.old: d for d in (
                 "alone for a geometric step): one class for images, clips and batches", "0.4"),
     Deprecation("augplug_register_batch_transforms", "augplug_register_transforms: register one Transform that "
                 "runs on images, clips and batches", "0.4"),
-    Deprecation("Pipeline(img, label) with an array label", "pipeline.for_dataset(label=...) (\"class\", \"mask\", "
+    Deprecation("Pipeline(img, label) with an array or dict label", "pipeline.for_dataset(label=...) (\"class\", \"mask\", "
                 "\"boxes\", \"pose\"): the kind said, never guessed from the label's shape", "0.4"),
     Deprecation("BatchState.targets", "BatchState.soft_labels", "0.4"),
     Deprecation("gluon_augplug.get_plugin_manager", "gluon_augplug.get_plugin_system", "0.2"),
@@ -49,8 +49,12 @@ def deprecation_message(old: str) -> str:
 
 def warn_deprecated(old: str) -> None:
     """Warn that ``old`` (a key of :data:`DEPRECATIONS`) is deprecated, naming what replaces it, at the first frame
-    outside this package (the user's line: a class statement, an import, a call)."""
+    outside this package and the libraries that call a user's transforms (the user's line: a class statement, an
+    import, a call, the ``dataset.transform(pipeline)``)."""
     warnings.warn(deprecation_message(old), DeprecationWarning, stacklevel=_outside_frames())
+
+
+_CALLERS = ("mxnet", "gluoncv")  # libraries that call a user's transform (dataset.transform): not the user's line
 
 
 def _outside_frames() -> int:
@@ -61,7 +65,7 @@ def _outside_frames() -> int:
         if "importlib" in name and "_bootstrap" in name:  # warnings.warn skips these frames itself: not counted
             frame = frame.f_back
             continue
-        if not os.path.abspath(name).startswith(here):
+        if not os.path.abspath(name).startswith(here) and not any(f"{os.sep}{lib}{os.sep}" in name for lib in _CALLERS):
             break
         frame, level = frame.f_back, level + 1
     return level

@@ -88,8 +88,10 @@ FLAGS = ("random",  # inferred from sample()/draw() unless said
          "needs_targets", "targets")  # read from sample()'s signature / target_mode's old name: not to be set
 
 #: what the package calls on a transform and an author does not write: running it, its spec, its parameters
-MACHINERY = ("run", "run_clip", "run_batch", "output_layout", "supports_batch", "spec_name", "spec_params",
+MACHINERY = ("run", "run_clip", "run_batch", "output_layout", "supports_batch", "batch_path", "spec_name", "spec_params",
              "to_spec", "get_params", "invalid", "setup")
+
+_HOOK_OF = {name: row for key, row in OPTIONAL_HOOKS.items() for name in key.split(" / ")}
 
 _ATTRIBUTES = {"keep_boxes", "mask_fill", "pixels_follow_geometry", "views", "example", "random", "needs_targets"}
 
@@ -98,10 +100,11 @@ def hook(step: Any, name: str) -> Any:
     """The optional hook ``name`` of ``step`` (a :class:`~gluon_augplug.Transform`, or an older plugin's object that
     is not one), or its documented default. Only the names of :data:`OPTIONAL_HOOKS` (and the flags ``random``
     and ``needs_targets``) can be asked for: a misspelt name is an error here, not a silent default."""
-    if name not in OPTIONAL_HOOKS and name not in _ATTRIBUTES:
+    row = _HOOK_OF.get(name)
+    if row is None and name not in _ATTRIBUTES:
         raise KeyError(f"{name!r} is not an optional hook of the transform contract "
-                       f"({', '.join(sorted(OPTIONAL_HOOKS))})")
-    default = OPTIONAL_HOOKS[name].default if name in OPTIONAL_HOOKS else False
+                       f"({', '.join(sorted(_HOOK_OF))})")
+    default = row.default if row is not None else False
     value = getattr(step, name, default)
     return default if value is None and name in _ATTRIBUTES - {"keep_boxes", "example"} else value
 

@@ -309,8 +309,13 @@ class BatchState:
             raise InputError(f"BatchState.images: expected ({self.n}, H, W, {self.channels}) pixels, got shape "
                              f"{value.shape}")
         self.flush()
+        hw = (int(value.shape[1]), int(value.shape[2]))
+        if self.samples is not None and hw != tuple(self.in_hw):
+            raise InputError(f"BatchState.images: new pixels of {hw[0]}x{hw[1]} for a {self.in_hw[0]}x{self.in_hw[1]} "
+                             f"batch whose targets ride along: a step that changes the size says how with "
+                             f"add_geometry(maps, out_hw), so that the boxes, masks and keypoints move too")
         self._set_images(value)
-        self.in_hw = self._hw = (int(value.shape[1]), int(value.shape[2]))
+        self.in_hw = self._hw = hw
 
     def apply_per_image(self, transform: Any, params: Any) -> None:
         """Run a pixel op's ``apply`` on each image of the batch with its row of ``params`` (a list of n dicts, or

@@ -151,7 +151,7 @@ class Pipeline:
         if rng is not None and not isinstance(rng, np.random.Generator) and boxes is None and masks is None \
                 and keypoints is None and polygons is None:
             if isinstance(rng, dict) and "joints_3d" in rng:
-                warn_deprecated("Pipeline(img, label) with an array label")
+                warn_deprecated("Pipeline(img, label) with an array or dict label")
                 done = self.apply_pose(img, rng)
                 return (done.image, done.label, *extra)
             if extra:
@@ -217,7 +217,7 @@ class Pipeline:
         shape = tuple(given.shape)
         if len(shape) == 0 or shape == (1,):
             return self._run(img, None, None)[0], label
-        warn_deprecated("Pipeline(img, label) with an array label")
+        warn_deprecated("Pipeline(img, label) with an array or dict label")
         if isinstance(img, EncodedImage):
             hw = tuple(img.size())
         else:
@@ -258,7 +258,11 @@ class Pipeline:
         if any(v is not None for v in given.values()):
             def frame(kind: str, i: int) -> Any:
                 entries = given[kind]
-                return entries[i] if entries is not None else None
+                if entries is None:
+                    return None
+                if kind == "masks" and not self.target_options.instance_masks and isinstance(entries[i], (list, tuple)):
+                    return np.asarray(entries[i])  # a frame's mask (one per frame, as before instance masks)
+                return entries[i]
 
             states = [self._target_state(hw, self.target_options, frame("boxes", i), frame("masks", i),
                                          frame("keypoints", i), frame("polygons", i)) for i in range(len(frames))]

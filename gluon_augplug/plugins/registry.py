@@ -158,6 +158,13 @@ def _class_supports_batch(factory: Any) -> bool | None:
         return None
 
 
+def _batch_inferred_only(info: TransformInfo) -> bool:
+    """The registration runs on batches only through a pixel op's per-image ``apply`` (since 0.4): another
+    registration of the name with a batch path of its own (a 0.1 batch twin) is the one a batch spec means."""
+    path = getattr(info.factory, "batch_path", None) if isinstance(info.factory, type) else None
+    return info.batch_factory is None and path is not None and path() == "apply"
+
+
 def first_doc_line(obj: Any) -> str:
     doc = inspect.getdoc(obj) or ""
     return doc.strip().splitlines()[0].strip().replace("``", "") if doc.strip() else ""
@@ -233,6 +240,9 @@ class Registry:
             table: dict[str, list[TransformInfo]] = {}
             for name, infos in self._transforms.items():
                 usable = [i for i in infos if i.usable_in(kind)]
+                if kind == "batch" and len(usable) > 1:  # a batch path written or registered wins over one inferred
+                    explicit = [i for i in usable if not _batch_inferred_only(i)]
+                    usable = explicit or usable
                 if usable:
                     table[name] = usable
             self._by_kind[kind] = table

@@ -60,8 +60,32 @@ class CheckContext:
         return {k: to_tensor(v) for k, v in self.images.items()}
 
     def declared_random(self) -> bool:
+        """The transform is random: it says so, or writes a ``sample()`` (random is then inferred) whose draws
+        differ across seeds (a ``sample()`` that only computes, a centre crop's offsets, is not random)."""
         t = self.transform()
-        return bool(hook(t, "random"))
+        if not hook(t, "random"):
+            return False
+        if isinstance(t, Transform) and type(t)._random_inferred:
+            return self.random_inferred_and_drawing()
+        return True
+
+    def random_inferred_and_drawing(self) -> bool:
+        return len(set(self.drawn_params())) > 1
+
+    def drawn_params(self) -> list[str]:
+        """What ``sample()`` draws on the first image for each seed (empty for a step that draws in a ``run()`` of
+        its own, or that is not a Transform)."""
+        from ..targets.modes import overrides
+        from ..transforms.drawing import draw_params
+        from .checks.registry import SEEDS
+
+        t = self.transform()
+        if not isinstance(t, Transform) or overrides(t, "run"):
+            return []
+        img = next(iter(self.raw_inputs().values()))
+        h, w, c = img.shape if not self.takes_tensors() else (img.shape[1], img.shape[2], img.shape[0])
+        shape = (int(h), int(w), int(c))
+        return [repr(draw_params(t, np.random.default_rng(seed), shape, None, self.boxes_for(img))) for seed in SEEDS]
 
     def boxes_for(self, img: np.ndarray) -> np.ndarray | None:
         """The box a transform that samples from the boxes (``needs_targets``) is shown: the image's centre half

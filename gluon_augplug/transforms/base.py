@@ -99,7 +99,7 @@ class Transform(Declared, Moving, Batching, Clips):
     pixels_follow_geometry: ClassVar[bool] = True
     _draws: ClassVar[bool] = False  # the class writes draw(): it is sample() and sample_batch()
     _random_inferred: ClassVar[bool] = False  # no class of the MRO says random: it was read from sample()/draw()
-    _declared_needs_targets: ClassVar[bool] = False  # the 0.3 flag, as a class of the MRO set it
+    _declared_needs_targets: ClassVar[bool | None] = None  # the 0.3 flag, as a class of the MRO set it (it wins)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)  # the declared parameters (Declared)
@@ -112,8 +112,11 @@ class Transform(Declared, Moving, Batching, Clips):
         if "needs_targets" in own:  # set in the class body (0.3): read from sample()'s signature now
             warn_deprecated("Transform.needs_targets")
             cls._declared_needs_targets = bool(own["needs_targets"])
-        cls.needs_targets = cls._declared_needs_targets or sample_takes_targets(cls)
-        declares_random = any("random" in vars(k) for k in cls.__mro__[:cls.__mro__.index(Transform)])
+        declared = cls._declared_needs_targets
+        cls.needs_targets = declared if declared is not None else sample_takes_targets(cls)
+        # a value this method inferred for a parent is stored on it too, with _random_inferred: not a declaration
+        declares_random = any("random" in vars(k) and not vars(k).get("_random_inferred", False)
+                              for k in cls.__mro__[:cls.__mro__.index(Transform)])
         cls._random_inferred = not declares_random
         if not declares_random:  # random unless it draws nothing: a sample() or draw() of its own draws
             cls.random = overrides(cls, "sample") or cls._draws

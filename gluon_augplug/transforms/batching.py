@@ -47,6 +47,16 @@ class Batching:
         (checked when a batch pipeline is built)."""
 
     @classmethod
+    def batch_path(cls) -> str | None:
+        """How the class runs on batches: ``"apply_batch"`` (its own), ``"geometry"`` (its maps stacked), ``"apply"``
+        (a pixel op's apply on each image, inferred), or None (per sample only)."""
+        if overrides(cls, "apply_batch"):
+            return "apply_batch"
+        if batch_by_geometry(cls):
+            return "geometry"
+        return "apply" if batch_by_apply(cls) else None
+
+    @classmethod
     def supports_batch(cls) -> bool:
         """True when the class runs on batches: it implements :meth:`apply_batch`, or moves pixels by
         :meth:`geometry` alone (and says its pixels follow it: ``pixels_follow_geometry``), or is a pixel op
@@ -76,7 +86,8 @@ def batch_by_geometry(transform: Any) -> bool:
 def batch_by_apply(transform: Any) -> bool:
     """True when ``transform`` (an instance or a class) is a pixel op that gets its batch path from its per-image
     ``apply()``: it declares ``target_mode = "pixel"``, writes ``apply`` and neither ``apply_batch`` nor a ``run()``
-    of its own, and takes HWC images."""
+    of its own, and takes HWC images to HWC images."""
     cls = transform if isinstance(transform, type) else type(transform)
     return (target_mode(cls) is TargetMode.PIXEL and overrides(cls, "apply") and not overrides(cls, "apply_batch")
-            and not overrides(cls, "run") and not getattr(cls, "batch_only", False) and "HWC" in getattr(cls, "accepts", ()))
+            and not overrides(cls, "run") and not getattr(cls, "batch_only", False) and "HWC" in getattr(cls, "accepts", ())
+            and getattr(cls, "produces", None) in (None, "HWC"))

@@ -7,7 +7,7 @@ from ..errors import ReplayError, SpecError
 from .. import params as P
 from ..targets.modes import TargetMode
 from .base import CHW, HWC, Transform, registration_hook
-from .clips import run_clip_step, stack_frames
+from .clips import replay_frames, run_clip_step, stack_frames
 from .drawing import old_run_problem
 from .tensor import Normalize, ToTensor
 
@@ -48,13 +48,15 @@ class _Composite(Transform):
         return self._run(img, rng, layout, replay, targets, False)
 
     def run_clip(self, clip, rng, layout, replay=None, targets=None):
+        if type(self)._run is _Composite._run:  # a container of its own written before 0.4 (its run() only)
+            return replay_frames(self, clip, rng, layout, replay, targets)
         return self._run(clip, rng, layout, replay, targets, True)
 
     def _run(self, x, rng, layout, replay, targets, clip):
         """The container's own choice (which children, if any), then :meth:`_run_sequence` on them."""
         raise NotImplementedError
 
-    def _run_sequence(self, children, x, rng, layout, replays, targets, clip):
+    def _run_sequence(self, children, x, rng, layout, replays, targets=None, clip=False):
         records = []
         skip = False
         for i, child in enumerate(children):

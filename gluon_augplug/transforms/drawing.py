@@ -27,7 +27,8 @@ Record = dict  # {"name": str, "params": dict | None, "children": [Record], "in_
 
 
 def sample_takes_targets(cls: type) -> bool:
-    """True when ``cls.sample`` has a ``targets`` parameter (or ``**kwargs``): it is then given the image's boxes."""
+    """True when ``cls.sample`` has a parameter named ``targets``: it is then given the image's boxes (a ``**kwargs``
+    does not count: a wrapper that forwards them to another ``sample`` would pass the boxes where they are not taken)."""
     sample = getattr(cls, "sample", None)
     if sample is None:
         return False
@@ -35,7 +36,7 @@ def sample_takes_targets(cls: type) -> bool:
         parameters = inspect.signature(sample).parameters
     except (TypeError, ValueError):  # pragma: no cover - a builtin or C callable as sample: no keywords
         return False
-    return "targets" in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    return "targets" in parameters
 
 
 def step_name(step: Any) -> str:

@@ -185,4 +185,143 @@ def test_every_public_name_of_transform_is_classified():
     public = {n for n in dir(Transform) if not n.startswith("_")}
     classified = set(REQUIRED) | optional | set(FLAGS) | set(MACHINERY)
     assert public - classified == set() and classified - public == set()
-    assert (len(REQUIRED), len(optional), len(FLAGS), len(MACHINERY), len(public)) == (5, 15, 8, 11, 39)
+    assert (len(REQUIRED), len(optional), len(FLAGS), len(MACHINERY), len(public)) == (5, 15, 8, 12, 40)
+
+
+# -- what an independent review of the contract's rework found: plugins of earlier READMEs keep working --------
+class _Pass(Transform):
+    target_mode = "pixel"
+
+    def apply(self, img, layout, delta=0.0):
+        return np.clip(img.astype(np.float32) + delta, 0, 255).astype(img.dtype)
+
+
+def test_a_sample_that_forwards_kwargs_is_not_given_boxes():
+    from gluon_augplug.transforms import RandomBrightness
+
+    class Louder(RandomBrightness):
+        def sample(self, rng, shape, **kw):
+            return super().sample(rng, shape, **kw)
+
+    assert not Louder.needs_targets
+    img = cat_image()[:32, :32]
+    np.testing.assert_array_equal(build_pipeline([Louder(0.3)], seed=0)(img), build_pipeline([RandomBrightness(0.3)],
+                                                                                             seed=0)(img))
+
+    class Said(BoxDraw):
+        needs_targets = False  # an explicit value (deprecated) wins over the signature
+
+    assert not Said.needs_targets
+
+
+def test_random_inferred_for_a_parent_is_not_a_declaration_for_its_children():
+    class Shade(_Pass):  # draws; never mentions random
+        def sample(self, rng, shape):
+            return {"delta": float(rng.uniform(-40, 40))}
+
+    assert not _Pass.random and Shade.random and Shade._random_inferred
+    assert _random_finding(Shade).status == "pass"
+
+
+class CenterSquare(Transform):
+    target_mode = "geometric"
+
+    def sample(self, rng, shape):
+        side = min(shape[:2])
+        return {"x0": (shape[1] - side) // 2, "y0": (shape[0] - side) // 2, "side": side}
+
+    def geometry(self, params, in_hw, out_hw):
+        return np.array([[1.0, 0, -params["x0"]], [0, 1.0, -params["y0"]], [0, 0, 1.0]])
+
+    def output_hw(self, params, in_hw):
+        return params["side"], params["side"]
+
+    def apply(self, img, layout, x0=0, y0=0, side=1):
+        return img[y0:y0 + side, x0:x0 + side].copy()
+
+
+def test_a_sample_that_only_computes_is_not_held_to_randomness():
+    import types
+
+    from gluon_augplug import hookimpl
+    from gluon_augplug.testing import check_plugin
+
+    plugin = types.SimpleNamespace(augplug_register_transforms=hookimpl(lambda register: register("CenterSquare",
+                                                                                                   CenterSquare)))
+    report = check_plugin(plugin, raise_on_failure=False)
+    assert not [f for f in report.findings if f.status == "fail"], str(report)
+
+
+def test_a_batch_twin_a_plugin_registered_wins_over_an_inferred_batch_path():
+    from gluon_augplug import hookimpl
+    from gluon_augplug.plugins.manager import PluginSystem
+
+    with pytest.warns(DeprecationWarning):
+        from gluon_augplug.compat import BatchTransform
+
+        class GaussianBlur(BatchTransform):
+            random = False
+
+            def apply(self, state):
+                pass
+
+    class Plugin:
+        @hookimpl
+        def augplug_register_batch_transforms(self, register):
+            register("GaussianBlur", GaussianBlur)
+
+    system = PluginSystem(load_entry_points=False)
+    with pytest.warns(DeprecationWarning, match="augplug_register_batch_transforms"):
+        system.add_plugin(Plugin(), "blur")
+    pipe = build_batch_pipeline("GaussianBlur", registry=system.registry)
+    assert type(pipe[0]) is GaussianBlur  # the plugin's, as before the built-in got its per-image batch path
+
+
+def test_a_pixel_op_that_changes_the_layout_has_no_inferred_batch_path():
+    class Scale01(_Pass):
+        produces = "CHW"
+
+        def apply(self, img, layout):
+            return np.moveaxis(img, 2, 0).astype(np.float32) / 255
+
+    assert Scale01.batch_path() is None and not Scale01.supports_batch() and Darker.batch_path() == "apply"
+
+
+def test_a_container_of_its_own_from_before_the_one_loop_still_runs_images_and_clips():
+    from gluon_augplug.transforms.composition import _Composite
+
+    class Twice(_Composite):
+        def run(self, img, rng, layout, replay=None, targets=None):  # 0.3's _run_sequence had no clip argument
+            _, children = self._replay_parts(replay)
+            out, records = self._run_sequence(self.transforms * 2, img, rng, layout, children, targets)
+            return out, {"name": self.spec_name, "params": {}, "children": records}
+
+    pipe = build_pipeline([Twice([Darker()])], seed=0)
+    img = cat_image()[:16, :16]
+    assert pipe(img).shape == img.shape
+    clip = pipe(np.stack([img] * 3))
+    assert all(np.array_equal(clip[0], f) for f in clip)  # one draw for the clip, replayed on every frame
+
+
+def test_a_clips_masks_given_as_nested_lists_are_one_mask_per_frame():
+    mask = np.zeros((8, 10), np.uint8)
+    mask[:, :3] = 1
+    done = build_pipeline("RandomFlipLeftRight(p=1.0)").apply_clip(np.zeros((2, 8, 10, 3), np.uint8),
+                                                                     masks=[mask.tolist()] * 2)
+    assert all(np.array_equal(m, mask[:, ::-1]) for m in done.masks)
+
+
+def test_batch_images_refuse_a_new_size_while_targets_ride_along():
+    from gluon_augplug.batch.state import NumpyState
+    from gluon_augplug.errors import InputError
+
+    state = NumpyState(np.zeros((2, 8, 8, 3), np.uint8), np.random.default_rng(0))
+    state.images = np.ones((2, 16, 16, 3), np.uint8)  # no targets: the batch takes the new size
+    assert state.hw == (16, 16)
+    state.set_targets(boxes=np.array([[[1.0, 1, 4, 4]], [[2.0, 2, 6, 6]]]))
+    with pytest.raises(InputError, match="add_geometry"):
+        state.images = np.ones((2, 8, 8, 3), np.uint8)
+
+
+def test_every_hook_of_a_combined_row_can_be_asked_for():
+    assert hook(Darker(), "apply_boxes") is not None and hook(object(), "apply_mask") is None

@@ -8,9 +8,7 @@ import numpy as np
 
 
 from ...params import Probability
-from ...targets.modes import overrides
 from ...transforms.base import Transform
-from ...transforms.drawing import draw_params
 from .registry import SEEDS as _SEEDS, Skip, check
 from ..context import CheckContext, same as _same
 
@@ -75,19 +73,20 @@ def check_global_state(ctx: CheckContext) -> str | None:
     'a transform declared (or inferred) random varies across seeds, and one that says random = False does not'))
 def check_random(ctx: CheckContext) -> str | None:
     t = ctx.transform()
+    inferred = isinstance(t, Transform) and type(t)._random_inferred
     outputs = [ctx.outputs(ctx.pipeline(seed=s)) for s in _SEEDS]
     varies = not all(_same(outputs[0], o) for o in outputs[1:])
     seeds = f"seeds {_SEEDS.start}-{_SEEDS.stop - 1}"
     if not ctx.declared_random():
-        if varies and isinstance(t, Transform) and not type(t)._random_inferred:
+        if varies and isinstance(t, Transform) and not inferred:
             return (f"it says random = False but {seeds} give different outputs: remove random = False (a class that "
                     f"writes sample() is random unless it says otherwise), or draw nothing in sample()")
+        if inferred and t.random:
+            raise Skip("random was inferred from sample(), which draws nothing here: say random = False if it never does")
         raise Skip("deterministic (random = False)")
     if varies:
         return None
-    draws = _drawn_params(ctx, t)
-    if isinstance(t, Transform) and type(t)._random_inferred and len(set(draws)) <= 1:
-        raise Skip("random was inferred from sample(), which draws nothing here: say random = False if it never does")
+    draws = ctx.drawn_params()
     if len(set(draws)) > 1:
         return (f"sample() draws different parameters for {seeds} but the outputs are identical: apply() ignores what "
                 f"sample() draws")
@@ -97,16 +96,6 @@ def check_random(ctx: CheckContext) -> str | None:
                 f"certain ({', '.join(certain)}): register an example whose draw varies (a probability between 0 and 1)")
     return (f"declared random but {seeds} give identical outputs: sample() must draw the parameters from its rng "
             f"(or set random = False)")
-
-
-def _drawn_params(ctx: CheckContext, t: Any) -> list[str]:
-    """What ``t.sample`` draws on the first image for each seed (empty for a step that draws in a run() of its own)."""
-    if not isinstance(t, Transform) or overrides(t, "run"):
-        return []
-    img = next(iter(ctx.raw_inputs().values()))
-    h, w, c = img.shape if not ctx.takes_tensors() else (img.shape[1], img.shape[2], img.shape[0])
-    shape = (int(h), int(w), int(c))
-    return [repr(draw_params(t, np.random.default_rng(seed), shape, None, ctx.boxes_for(img))) for seed in _SEEDS]
 
 
 def _certain_probabilities(t: Any) -> list[str]:

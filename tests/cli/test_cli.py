@@ -199,7 +199,7 @@ def test_show_bad_input_exit_codes(cat_path, tmp_path):
     text = tmp_path / "notes.jpg"
     text.write_text("not an image")
     proc = run("show", str(text), "-p", "ToTensor", "-o", str(out), check_code=2)
-    assert "not an image file" in proc.stderr
+    assert "is not an image in a supported format" in proc.stderr
     run("show", str(cat_path), "-p", "NoSuchThing", "-o", str(out), check_code=2)
     run("show", str(cat_path), "-p", "ToTensor", "--rows", "0", "-o", str(out), check_code=2)
     assert not out.exists()

@@ -325,3 +325,18 @@ def test_batch_images_refuse_a_new_size_while_targets_ride_along():
 
 def test_every_hook_of_a_combined_row_can_be_asked_for():
     assert hook(Darker(), "apply_boxes") is not None and hook(object(), "apply_mask") is None
+
+
+def test_the_old_data_modules_are_the_io_modules(tmp_path):
+    """What is set or patched through a 0.3 path reaches the readers (the aliases are not copies)."""
+    import subprocess
+
+    code = ("import numpy as np; from PIL import Image\n"
+            f"Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save({str(tmp_path / 'a.png')!r})\n"
+            "import gluon_augplug.data.formats as F, gluon_augplug.data.images as I, gluon_augplug.data.decode as D\n"
+            "import gluon_augplug.io.decode as io_decode\n"
+            "assert D is io_decode and F.decode_image is io_decode.decode_image\n"
+            "F.MAX_IMAGE_BYTES = 10\n"
+            f"try:\n    I.read_image({str(tmp_path / 'a.png')!r})\nexcept Exception as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "more than the limit of 10" in out

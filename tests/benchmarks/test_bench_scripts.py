@@ -214,3 +214,10 @@ def test_video_rows_run_and_the_targets_are_judged(tmp_path):
     assert "vs gluoncv: 4.0x (target 5x): MISSED" in "\n".join(video.targets(results))
     assert "vs albumentations: not measured" in "\n".join(video.targets(results))
     assert "| gluoncv |" in video.report(results) and "4.00x" in video.report(results)
+
+
+def test_the_contract_before_and_after_rows_run():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "contract_ab.py"), "--row"], capture_output=True,
+                         text=True, check=True, timeout=600).stdout
+    rows = json.loads(out.strip().splitlines()[-1])
+    assert len(rows) == 6 and all(rate > 0 for rate in rows.values())

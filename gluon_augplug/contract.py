@@ -21,7 +21,7 @@ is optional, listed in :data:`OPTIONAL_HOOKS` with its type and default, and rea
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Optional, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -93,25 +93,21 @@ MACHINERY = ("run", "run_clip", "run_batch", "output_layout", "supports_batch", 
 
 _HOOK_OF = {name: row for key, row in OPTIONAL_HOOKS.items() for name in key.split(" / ")}
 
-_ATTRIBUTES = {"keep_boxes", "mask_fill", "pixels_follow_geometry", "views", "example", "random", "needs_targets"}
+_FLAGS_READ = {"random": False, "needs_targets": False}  # the two flags the machinery reads off any step
 
 
 def hook(step: Any, name: str) -> Any:
     """The optional hook ``name`` of ``step`` (a :class:`~gluon_augplug.Transform`, or an older plugin's object that
     is not one), or its documented default. Only the names of :data:`OPTIONAL_HOOKS` (and the flags ``random``
     and ``needs_targets``) can be asked for: a misspelt name is an error here, not a silent default."""
-    row = _HOOK_OF.get(name)
-    if row is None and name not in _ATTRIBUTES:
-        raise KeyError(f"{name!r} is not an optional hook of the transform contract "
-                       f"({', '.join(sorted(_HOOK_OF))})")
-    default = row.default if row is not None else False
-    value = getattr(step, name, default)
-    return default if value is None and name in _ATTRIBUTES - {"keep_boxes", "example"} else value
+    if name in _HOOK_OF:
+        return getattr(step, name, _HOOK_OF[name].default)
+    if name in _FLAGS_READ:
+        return getattr(step, name, _FLAGS_READ[name])
+    raise KeyError(f"{name!r} is not an optional hook of the transform contract ({', '.join(sorted(_HOOK_OF))})")
 
 
 def views(step: Any) -> int:
     """How many views of each frame ``step`` makes (1 for a step that maps a frame to a frame)."""
     return int(hook(step, "views") or 1)
 
-
-KeepBoxes = Optional[Callable[[np.ndarray, dict, tuple], np.ndarray]]

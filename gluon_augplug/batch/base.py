@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import InputError, SpecError
 from ..randomness import RandomSource
 from ..pipeline.spec import render_spec
-from ..compat import BatchTransform, as_batch_step
+from ..compat import BatchTransform
 from ..targets.formats import declared_targets
 from ..targets.state import check_kinds
 from ..transforms.base import Transform
@@ -49,7 +49,7 @@ class BatchPipeline:
     """
 
     def __init__(self, transforms: Sequence[Transform | BatchTransform], seed: int | None = None, targets: Any = None):
-        self.transforms = [as_batch_step(t) for t in transforms]
+        self.transforms = list(transforms)  # a 0.1 BatchTransform answers the batch pipeline's questions itself
         for t in self.transforms:
             if not (isinstance(t, (Transform, BatchTransform)) and t.supports_batch()):
                 raise SpecError(f"{getattr(t, 'spec_name', type(t).__name__)} has no batch path (apply_batch): "

@@ -82,6 +82,11 @@ def _instance_masks_like(state: TargetState, given: Any, hw: tuple[int, int]) ->
     return _like(stacked, given)
 
 
+def _one_mask(masks: Any, options: TargetOptions) -> bool:
+    """``masks`` is one label mask (an array), not a list of them nor instance masks."""
+    return masks is not None and not isinstance(masks, (list, tuple)) and not options.instance_masks
+
+
 def _check_record(record: Any) -> None:
     if not isinstance(record, dict) or "children" not in record:
         raise ReplayError("expected the record returned by Pipeline.apply_with_params or Pipeline.apply")
@@ -378,8 +383,7 @@ class Pipeline:
     def _target_state(hw: Any, options: TargetOptions, boxes: Any, masks: Any, keypoints: Any,
                       polygons: Any) -> TargetState:
         """The targets of one image (or of one frame of a clip) as the state every step moves."""
-        single_mask = masks is not None and not isinstance(masks, (list, tuple)) and not options.instance_masks
-        mask_list = None if masks is None else [masks] if single_mask else _instance_list(masks, hw)
+        mask_list = None if masks is None else [masks] if _one_mask(masks, options) else _instance_list(masks, hw)
         return TargetState(hw, options, boxes, mask_list, keypoints, polygons=polygons)
 
     @staticmethod
@@ -387,10 +391,9 @@ class Pipeline:
                        keypoints: Any) -> dict:
         """The moved targets in the form they were given (``None`` where none were)."""
         state.flush()
-        single_mask = masks is not None and not isinstance(masks, (list, tuple)) and not options.instance_masks
         return {
             "boxes": None if boxes is None else _like(state.result_boxes(), boxes),
-            "masks": None if masks is None else (_like(state.masks[0], masks) if single_mask
+            "masks": None if masks is None else (_like(state.masks[0], masks) if _one_mask(masks, options)
                                                  else _instance_masks_like(state, masks, hw) if options.instance_masks
                                                  else [_like(m, o) for m, o in zip(state.masks, masks)]),
             "keypoints": None if keypoints is None else _like(state.keypoints, keypoints),

@@ -61,7 +61,7 @@ class Batching:
         """True when the class runs on batches: it implements :meth:`apply_batch`, or moves pixels by
         :meth:`geometry` alone (and says its pixels follow it: ``pixels_follow_geometry``), or is a pixel op
         (``target_mode = "pixel"``) whose :meth:`apply` then runs on each image of the batch."""
-        return overrides(cls, "apply_batch") or batch_by_geometry(cls) or batch_by_apply(cls)
+        return cls.batch_path() is not None
 
     def run_batch(self, state: Any) -> None:
         """Draw this batch's parameters from ``state.rng`` and apply them."""

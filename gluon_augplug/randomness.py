@@ -33,6 +33,7 @@ STREAMS = frozenset({
     "mxnet",            # (rank, epoch): MXNet's own generator (dropout...), reproducible on resume
     "batch-augment",    # (rank, epoch, batch, device): batch augmentation on each device
     "dataset",          # (): sub-sampling of a data set (--train-limit)
+    "tta-view",         # (view,): the draw of each of test-time augmentation's random views
 })
 
 

@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"transforms"},                      # Transform and the built-ins
     {"compat"},                          # the contract of earlier releases, over the transforms
     {"pipeline"},                        # specs, Pipeline, the fused decode
-    {"batch", "adapters", "presets"},
+    {"batch", "adapters", "presets", "tta"},  # tta: test-time views over pipelines and the one geometry
     {"data"},                            # datasets and loaders, which augment through pipelines
     {"visual", "testing"},
     {"train"},

@@ -292,8 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .gallery_cmd import add_command as add_gallery
     from .pack_cmd import add_command as add_pack
     from .train_cmds import add_commands
+    from .views_cmd import add_commands as add_views
 
     add_commands(sub)
+    add_views(sub)
     add_gallery(sub)
     add_pack(sub)
 

@@ -58,6 +58,9 @@ def add_train_arguments(p: argparse.ArgumentParser, augmentation: bool = True) -
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in the --out folder (without it such a folder is refused)")
+    p.add_argument("--tta", action="append", default=None, metavar="VIEWS",
+                   help="also report the test accuracy through these test-time views (repeatable): a view set such as "
+                        "flip or 'ten-crop(32, pad=4)', or a spec of geometric transforms (`augplug views` lists them)")
 
 
 def given_on_command_line(parser: argparse.ArgumentParser, argv: list[str], command: str) -> set[str]:
@@ -76,6 +79,7 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
     values = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
     values.update(overrides)
     values["data"] = values.get("data") or ""
+    values["tta"] = tuple(values.get("tta") or ())
     return TrainConfig(**values)
 
 

@@ -10,7 +10,7 @@ from ..errors import AugplugError
 
 # run-time settings a resumed run may change; everything else comes from the checkpoint
 RESUMABLE_OVERRIDES = ("epochs", "out", "num_workers", "log_interval", "gpus", "ctx", "progress",
-                       "keep_checkpoints", "overwrite", "threads")
+                       "keep_checkpoints", "overwrite", "threads", "tta")
 KVSTORES = ("local", "device", "dist_sync", "dist_device_sync", "dist_async")
 
 
@@ -56,6 +56,7 @@ class TrainConfig:
     progress: bool | None = None  # None = a progress bar when stderr is a terminal
     classes: int = field(default=10)
     overwrite: bool = False  # replace a run already in `out` (otherwise such a folder is refused)
+    tta: tuple = ()  # test-time views (view sets or specs) whose accuracy each epoch's test step adds
 
     def validate(self) -> "TrainConfig":
         problems = []
@@ -73,6 +74,8 @@ class TrainConfig:
         for name in ("progress", "overwrite"):
             if getattr(self, name) not in (None, True, False):
                 problems.append(f"{name}={str(getattr(self, name))[:40]!r} (must be true, false or null)")
+        if not isinstance(self.tta, (list, tuple)) or not all(isinstance(v, str) for v in self.tta):
+            problems.append(f"tta={str(self.tta)[:40]!r} (must be a list of view sets or specs)")
         if not isinstance(self.lr_decay_epochs, (list, tuple)):
             problems.append(f"lr_decay_epochs={str(self.lr_decay_epochs)[:40]!r} (must be a list of epochs)")
         if isinstance(self.classes, bool) or not isinstance(self.classes, int) or not 1 <= self.classes <= 10**6:
@@ -134,6 +137,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["lr_decay_epochs"] = list(self.lr_decay_epochs)
+        d["tta"] = list(self.tta)
         return d
 
     @classmethod
@@ -141,6 +145,8 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in d.items() if k in known}
         values["lr_decay_epochs"] = tuple(values.get("lr_decay_epochs", ()))
+        tta = values.get("tta", ())
+        values["tta"] = tuple(tta) if isinstance(tta, list) else tta
         return cls(**values)
 
 

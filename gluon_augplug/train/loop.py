@@ -32,6 +32,7 @@ from .._locks import WriterLock, acquire
 from .checkpoint import (LOCK, METRICS, CheckpointError, atomic_write, load_checkpoint, remove_stale_temporaries,
                          restore_rng_states, run_files, save_checkpoint, write_text)
 from .config import RESUMABLE_OVERRIDES, ConfigError, TrainConfig, learning_rate
+from .evaluate import accuracy_with_views, black_of, check_views
 from .models import get_model
 from .optimizer_state import OptimizerStateError, load_optimizer_states
 
@@ -177,6 +178,7 @@ class Run:
         if self.resumed:
             cfg = _resumed_config(cfg, self.resumed, given)
         self.cfg = cfg.validate()
+        self.tta = check_views(cfg.tta)  # a bad view is refused before any work
         self.contexts = resolve_contexts(cfg)
         if cfg.batch_size < len(self.contexts):
             raise ConfigError(f"--batch-size {cfg.batch_size} is smaller than the {len(self.contexts)} devices "
@@ -379,8 +381,10 @@ class Run:
             self.state.history.append(row)
             self.state.epoch = epoch + 1
             # the chapter's line (time includes the evaluation, as the chapter's does), then throughput
+            views = row.get("test_acc_tta")
+            views = f" ({', '.join(f'{k} {v:.3f}' for k, v in views.items())})" if views else ""
             self.log(f"epoch {epoch + 1}, loss {row['loss']:.4f}, train acc {row['train_acc']:.3f}, test acc "
-                     f"{row['test_acc']:.3f}, time {row['epoch_time']:.1f} sec ({row['samples_per_sec']:.1f} "
+                     f"{row['test_acc']:.3f}{views}, time {row['epoch_time']:.1f} sec ({row['samples_per_sec']:.1f} "
                      f"examples/sec on {', '.join(map(str, self.contexts))}, data wait "
                      f"{100 * row['data_wait_share']:.0f}%)")
             if self.out:
@@ -413,9 +417,12 @@ class Run:
         if progress is not None:
             progress.close()
         test_acc = self.evaluate()
-        return {"epoch": epoch + 1, "loss": loss_sum / seen, "train_acc": correct / seen, "test_acc": test_acc,
-                "time": elapsed, "epoch_time": time.time() - start, "samples_per_sec": seen / elapsed, "data_wait": wait,
-                "data_wait_share": wait / elapsed, "lr": self.trainer.learning_rate, "samples": seen}
+        row = {"epoch": epoch + 1, "loss": loss_sum / seen, "train_acc": correct / seen, "test_acc": test_acc,
+               "time": elapsed, "epoch_time": time.time() - start, "samples_per_sec": seen / elapsed, "data_wait": wait,
+               "data_wait_share": wait / elapsed, "lr": self.trainer.learning_rate, "samples": seen}
+        if self.tta:
+            row["test_acc_tta"] = dict(self.views_accuracy.with_views)
+        return row
 
     def split(self, data, label) -> tuple[list, list]:
         """``split_and_load`` over the devices; a last batch smaller than the device count uses fewer devices."""
@@ -450,6 +457,12 @@ class Run:
         return loss_sum, correct
 
     def evaluate(self) -> float:
+        """Accuracy on the test split; with ``--tta``, also through each set of views, on the same batches
+        (``self.views_accuracy``)."""
+        if self.tta:
+            self.views_accuracy = accuracy_with_views(self.net, self.test_loader, self.split, self.tta,
+                                                      pad_value=black_of(self.test_pipeline))
+            return self.views_accuracy.accuracy
         correct, seen = 0.0, 0
         for data, label in self.test_loader:
             datas, labels = self.split(data, label)

@@ -140,23 +140,32 @@ def _size(size: Any, what: str) -> tuple[int, int]:
 CORNERS = ("center", "top-left", "bottom-left", "top-right", "bottom-right")
 
 
-def crop(where: str, size: Any) -> View:
+def _pad(pad: Any, what: str) -> int:
+    if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or not 0 <= pad <= 4096:
+        raise ViewError(f"{what}: pad must be a whole number of pixels 0-4096, got {pad!r}")
+    return int(pad)
+
+
+def crop(where: str, size: Any, pad: int = 0) -> View:
     """A crop of ``size`` at ``where`` (``center``, ``top-left``, ``bottom-left``, ``top-right``, ``bottom-right``),
-    at GluonCV's ``ten_crop`` offsets."""
+    at GluonCV's ``ten_crop`` offsets, of the input padded by ``pad`` pixels on every side (CIFAR's ``RandomCrop(32,
+    pad=4)`` seen at its corners)."""
     oh, ow = _size(size, "crop")
+    pad = _pad(pad, "crop")
     if where not in CORNERS:
         raise ViewError(f"crop: where must be one of {', '.join(CORNERS)}, got {where!r}")
 
     def geometry(hw: tuple) -> tuple:
-        h, w = int(hw[0]), int(hw[1])
+        h, w = int(hw[0]) + 2 * pad, int(hw[1]) + 2 * pad
         if h < oh or w < ow:
-            raise ViewError(f"crop {where} {ow}x{oh} (width x height) of an input of {w}x{h}: the input is smaller "
-                            f"than the crop; resize it first (e.g. --test-aug 'Resize({max(oh, ow)}), ...')")
+            padded = f" (padded by {pad})" if pad else ""
+            raise ViewError(f"crop {where} {ow}x{oh} (width x height) of an input of {w}x{h}{padded}: the input is "
+                            f"smaller than the crop; resize it first (e.g. --test-aug 'Resize({max(oh, ow)}), ...')")
         y0 = {"center": (h - oh) // 2, "top-left": 0, "top-right": 0}.get(where, h - oh)
         x0 = {"center": (w - ow) // 2, "top-left": 0, "bottom-left": 0}.get(where, w - ow)
-        return _shift(x0, y0), (oh, ow)
+        return _shift(x0 - pad, y0 - pad), (oh, ow)
 
-    return View(f"crop {where} {ow}x{oh}", geometry)
+    return View(f"crop {where} {ow}x{oh}" + (f" of the input padded by {pad}" if pad else ""), geometry)
 
 
 def _flipped(view: View) -> View:
@@ -167,15 +176,16 @@ def _flipped(view: View) -> View:
     return View(f"{view.name} flipped", geometry)
 
 
-def five_crop(size: Any = 224) -> View:
-    """The centre and the four corners (GluonCV's ``ten_crop`` order without the mirrors)."""
-    return identity("five-crop", [crop(w, size) for w in CORNERS])
+def five_crop(size: Any = 224, pad: int = 0) -> View:
+    """The centre and the four corners (GluonCV's ``ten_crop`` order without the mirrors), of the input padded by
+    ``pad``."""
+    return identity("five-crop", [crop(w, size, pad) for w in CORNERS])
 
 
-def ten_crop(size: Any = 224) -> View:
+def ten_crop(size: Any = 224, pad: int = 0) -> View:
     """GluonCV's ``ten_crop`` / ``VideoTenCrop``: centre, top-left, bottom-left, top-right, bottom-right, then the
-    same five mirrored."""
-    crops = [crop(w, size) for w in CORNERS]
+    same five mirrored (of the input padded by ``pad``)."""
+    crops = [crop(w, size, pad) for w in CORNERS]
     return identity("ten-crop", crops + [_flipped(c) for c in crops])
 
 
@@ -250,12 +260,12 @@ def _scaled(base_size: int, crop_size: int, scale: float, stride: int, flip: boo
 
 
 def multi_scale(base_size: int = 520, crop_size: int = 480, scales: Any = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75),
-                flip: bool = True, stride_rate: float = 2.0 / 3.0, mean: Any = IMAGENET_MEAN,
-                std: Any = IMAGENET_STD) -> View:
+                flip: bool = True, stride_rate: float = 2.0 / 3.0, mean: Any = None, std: Any = None) -> View:
     """GluonCV's segmentation evaluation views: each scale's long side at ``ceil(base_size * scale)``, padded to
-    ``crop_size`` (with the value of a black pixel after normalization, ``-mean / std``), tiled by a sliding
-    window with stride ``stride_rate * crop_size`` when larger, each tile and its mirror; merged by the
-    wrapper's ``merge`` (the mean of probabilities by default)."""
+    ``crop_size``, tiled by a sliding window with stride ``stride_rate * crop_size`` when larger, each tile and its
+    mirror; merged by the wrapper's ``merge`` (the mean of probabilities by default). The padding is the wrapper's
+    ``pad_value``, or with ``mean`` and ``std`` (the input's normalization) a black pixel, ``-mean / std``, as
+    GluonCV pads."""
     return _multi(base_size, crop_size, scales, flip, stride_rate, mean, std, gluoncv=False)
 
 
@@ -279,11 +289,14 @@ def _multi(base_size: Any, crop_size: Any, scales: Any, flip: Any, stride_rate: 
     if not isinstance(flip, bool):
         raise ViewError(f"{name}: flip must be True or False, got {flip!r}")
     stride = max(1, int(crop_size * stride_rate))
-    mean_a, std_a = np.asarray(mean, np.float64), np.asarray(std, np.float64)
-    if mean_a.shape != std_a.shape or (std_a <= 0).any():
-        raise ViewError(f"{name}: mean and std must be of one length (one per channel), std > 0")
+    fill = None
+    if mean is not None or std is not None:
+        mean_a, std_a = np.asarray(mean, np.float64), np.asarray(std, np.float64)
+        if mean is None or std is None or mean_a.shape != std_a.shape or mean_a.ndim != 1 or (std_a <= 0).any():
+            raise ViewError(f"{name}: mean and std must both be given, of one length (one per channel), std > 0")
+        fill = tuple(-mean_a / std_a)
     nodes = [_scaled(base_size, crop_size, s, stride, bool(flip), gluoncv) for s in _check_scales(scales)]
-    return identity(name, nodes, "sum" if gluoncv else None, fill=tuple(-mean_a / std_a), raw_outputs=gluoncv)
+    return identity(name, nodes, "sum" if gluoncv else None, fill=fill, raw_outputs=gluoncv)
 
 
 def sliding_window(crop_size: int = 480, stride_rate: float = 2.0 / 3.0, flip: bool = False, pad_value: Any = None) -> View:
@@ -463,8 +476,8 @@ VIEW_SET_DOCS: dict[str, str] = {
     "identity": "the input as it is (one pass: the baseline)",
     "flip": "the input and its horizontal mirror",
     "vflip": "the input and its vertical mirror",
-    "five-crop": "five-crop(size): the centre and the four corners (GluonCV's order)",
-    "ten-crop": "ten-crop(size): five-crop and its mirrors, in GluonCV's ten_crop / VideoTenCrop order",
+    "five-crop": "five-crop(size, pad=0): the centre and the four corners (GluonCV's order), of the input padded by pad",
+    "ten-crop": "ten-crop(size, pad=0): five-crop and its mirrors, in GluonCV's ten_crop / VideoTenCrop order",
     "three-crop": "three-crop(size): GluonCV's VideoThreeCrop, three crops along the long side",
     "multi-scale": "multi-scale(base_size=520, crop_size=480, scales=[0.5..1.75], flip=true): MultiEvalModel's views, "
                    "probabilities averaged",
@@ -553,8 +566,11 @@ def get_views(views: Any) -> View:
         typed = nodes[0].name.replace("_", "-") if nodes else getattr(exc, "name", text)
         close = closest_names(typed, VIEW_SETS)
         hint = f"; closest view sets: {', '.join(close)}" if close else ""
-        raise ViewError(f"unknown view set or transform {brief(typed, 80)!r}{hint} (`augplug views` lists the view "
-                        f"sets; a spec of geometric transforms is one view): {exc}") from None
+        suggestions = getattr(exc, "suggestions", None)
+        if suggestions:
+            hint += f"; closest transforms: {', '.join(suggestions)}"
+        raise ViewError(f"unknown view set or transform {brief(typed, 80)}{hint} (`augplug views` lists the view "
+                        f"sets; a spec of geometric transforms is one view)") from None
 
 
 def view_names() -> list[str]:

@@ -164,10 +164,10 @@ class TTA:
 
         if isinstance(values[0], tuple):
             return tuple(TTA._gather([v[i] for v in values], like) for i in range(len(values[0])))
-        widest = max(int(v.shape[1]) for v in values) if values[0].ndim == 3 else None
+        widest = max(int(v.shape[1]) for v in values) if values[0].ndim in (2, 3) else None
         if widest is not None:  # detections of unequal counts: pad with -1 as the detectors do
             values = [v if int(v.shape[1]) == widest else mx.nd.concat(
-                v.as_in_context(like.context), -mx.nd.ones((v.shape[0], widest - v.shape[1], v.shape[2]),
+                v.as_in_context(like.context), -mx.nd.ones((v.shape[0], widest - v.shape[1]) + tuple(v.shape[2:]),
                                                             ctx=like.context, dtype=v.dtype), dim=1) for v in values]
         return mx.nd.concat(*[v.as_in_context(like.context) for v in values], dim=0)
 
@@ -256,17 +256,23 @@ class TTA:
         hw = spatial_hw(x)
         found: list[list[tuple]] = [[] for _ in range(int(x.shape[0]))]
         leaves = self.views.leaves(hw)
+        flat = False  # CenterNet gives ids and scores as (N, K); SSD, YOLO and Faster R-CNN as (N, K, 1)
         for leaf_view, batch in self._leaf_batches(self.views, x, self.pad_value, np.eye(3)):
-            ids, scores, boxes = (np.asarray(v.asnumpy() if is_ndarray(v) else v, np.float64) for v in
-                                  _tuple(self.model(batch))[:3])
+            outputs = _tuple(self.model(batch))
+            if len(outputs) < 3:
+                raise ViewError(f"task='detection' needs the model to return (ids, scores, boxes), as GluonCV's "
+                                f"detectors do; it returned {len(outputs)} output(s)")
+            ids, scores, boxes = (np.asarray(v.asnumpy() if is_ndarray(v) else v, np.float64) for v in outputs[:3])
+            flat = ids.ndim == 2
+            ids, scores = ids.reshape(ids.shape[0], -1), scores.reshape(scores.shape[0], -1)
             inverse = invert_affine(leaf_view)
             for i in range(len(found)):
-                keep = (ids[i, :, 0] >= 0) & (scores[i, :, 0] >= 0)
+                keep = (ids[i] >= 0) & (scores[i] >= 0)
                 moved = warp_boxes(boxes[i, keep], inverse)
                 moved[:, 0:4:2] = np.clip(moved[:, 0:4:2], 0, hw[1])
                 moved[:, 1:4:2] = np.clip(moved[:, 1:4:2], 0, hw[0])
                 real = (moved[:, 2] > moved[:, 0]) & (moved[:, 3] > moved[:, 1])
-                found[i].append((ids[i, keep, 0][real], scores[i, keep, 0][real], moved[real]))
+                found[i].append((ids[i, keep][real], scores[i, keep][real], moved[real]))
         merged = [self._merge_boxes(parts, len(leaves)) for parts in found]
         width = max(1, max(len(m[0]) for m in merged))
         out_ids = -np.ones((len(merged), width, 1), np.float32)
@@ -274,6 +280,8 @@ class TTA:
         out_boxes = -np.ones((len(merged), width, 4), np.float32)
         for i, (ids, scores, boxes) in enumerate(merged):
             out_ids[i, :len(ids), 0], out_scores[i, :len(ids), 0], out_boxes[i, :len(ids)] = ids, scores, boxes
+        if flat:
+            out_ids, out_scores = out_ids[..., 0], out_scores[..., 0]
         if is_ndarray(x):
             import mxnet as mx
 

@@ -1,0 +1,128 @@
+"""What test-time augmentation costs beyond the network's own forward passes: the views' warps, the predictions
+mapped back and merged, as a share of the forward time (goal < 10%).
+
+Two sides, timed alternately (A B A B ...) in one process, the median of the pair ratios: A is the wrapper on a
+batch (everything), B the same network on the very batches the views made (recorded from one run of A), nothing
+else. Random-weight GluonCV networks on the CPU (no downloads here), at reduced sizes:
+
+* segmentation: FCN (ResNet-50) through ``multi-eval`` (MultiEvalModel's 6 scales, tiles and mirrors) with
+  base_size 130 and crop_size 120 on a 120x160 image (a quarter of GluonCV's 520/480);
+* detection: CenterNet (ResNet-18) on a 256x256 image through ``flip`` and two resizes, its 100 boxes a view mapped
+  back and merged by ``box_nms``.
+
+    python benchmarks/tta.py [--quick]      # prints one JSON object
+"""
+import argparse
+import json
+import statistics
+import time
+import warnings
+
+GOAL = 10.0  # percent
+
+
+def _setups(quick):
+    import mxnet as mx
+    from gluoncv import model_zoo
+
+    mx.random.seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fcn = model_zoo.FCN(5, backbone="resnet50", pretrained_base=False, base_size=130, crop_size=120, aux=False)
+        fcn.initialize(mx.init.Xavier(magnitude=2))
+        centernet = model_zoo.center_net_resnet18_v1b_voc(pretrained_base=False)
+        centernet.initialize(mx.init.Xavier(magnitude=2))
+    fcn.hybridize(static_alloc=True)
+    centernet.hybridize(static_alloc=True)
+    from gluon_augplug.tta import TTA, multi_eval
+
+    return [
+        ("segmentation", "FCN-ResNet50, multi-eval (6 scales, tiles, mirrors), 120x160",
+         TTA(fcn.evaluate, multi_eval(base_size=130, crop_size=120), task="segmentation"), fcn.evaluate, mx.nd.random.normal(shape=(1, 3, 120, 160))),
+        ("detection", "CenterNet-ResNet18, flip + 2 resizes, 100 boxes a view, box_nms, 256x256",
+         TTA(centernet, ["flip", "Resize(320)", "Resize(192)"], task="detection"), centernet,
+         mx.nd.random.normal(shape=(2, 3, 256, 256))),
+    ]
+
+
+def _wait(out):
+    for y in out if isinstance(out, (list, tuple)) else [out]:
+        y.wait_to_read()
+
+
+def measure(quick=False):
+    pairs = 3 if quick else 7
+    rows = []
+    for task, what, wrapper, model, x in _setups(quick):
+        batches = []
+
+        def recording(batch, model=model):
+            batches.append(batch.copy())
+            return model(batch)
+
+        wrapper.model = recording
+        _wait(wrapper(x))  # records the view batches; warms both up
+        wrapper.model = model
+        for b in batches:
+            _wait(model(b))
+
+        def run_all():
+            tick = time.perf_counter()
+            _wait(wrapper(x))
+            return time.perf_counter() - tick
+
+        def forward_only():  # queued as the wrapper queues them (MXNet's engine runs them asynchronously)
+            tick = time.perf_counter()
+            outs = [model(b) for b in batches]
+            for out in outs:
+                _wait(out)
+            return time.perf_counter() - tick
+
+        ratios, totals, forwards, beyond = [], [], [], []
+        for _ in range(pairs):
+            a, b = run_all(), forward_only()
+            ratios.append(a / b)
+            totals.append(a)
+            forwards.append(b)
+            beyond.append(a - b)
+        cost = 100 * (statistics.median(ratios) - 1)
+        rows.append({"task": task, "what": what, "passes": len(batches), "pairs": pairs,
+                     "total_ms": 1000 * statistics.median(totals), "forward_ms": 1000 * statistics.median(forwards),
+                     "beyond_ms": 1000 * statistics.median(beyond),
+                     "cost_pct": cost, "cost_min_pct": 100 * (min(ratios) - 1),
+                     "cost_max_pct": 100 * (max(ratios) - 1)})
+    return {"rows": rows}
+
+
+def report(result):
+    lines = ["## Test-time augmentation: the cost beyond the network's forward passes", "",
+             "Each pair times the wrapper (views, forward passes, mapping back, merging) and then the same network on "
+             "the same view batches alone; the cost is the median of the pair ratios, minus one (random weights, "
+             "CPU).", "",
+             "| task | views | passes | whole (ms) | forward passes alone (ms) | beyond them (ms) | cost | "
+             "spread of the pairs |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['task']} | {r['what']} | {r['passes']} | {r['total_ms']:.0f} | {r['forward_ms']:.0f} | "
+                     f"{r['beyond_ms']:.0f} | {r['cost_pct']:.1f}% | {r['cost_min_pct']:.1f}% to {r['cost_max_pct']:.1f}% ({r['pairs']} "
+                     f"pairs) |")
+    return "\n".join(lines)
+
+
+def targets(result):
+    return [f"test-time views, {r['task']}: add {r['cost_pct']:.1f}% to the forward passes (target < {GOAL:.0f}%): "
+            f"{'met' if r['cost_pct'] < GOAL else 'MISSED'}" for r in result.get("rows", [])]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true")
+    args = p.parse_args()
+    result = measure(args.quick)
+    print(report(result))
+    print("\n".join(targets(result)))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -31,6 +31,7 @@ from mxnet import autograd, gluon
 from gluon_augplug import augment, build_pipeline
 from gluon_augplug.data import VOCSegmentation
 from gluon_augplug.presets import segmentation_spec
+from gluon_augplug.tta import TTA, black_of
 
 VOID = 255
 MODELS = {"fcn": FCN, "psp": PSPNet, "deeplab": DeepLabV3}  # GluonCV's get_segmentation_model, any class count
@@ -68,6 +69,9 @@ def parse_args(argv=None):
     p.add_argument("--train-aug", default=None,
                    help="image + mask augmentation: spec, preset or file (default: seg-train at the two sizes)")
     p.add_argument("--val-aug", default=None, help="default: seg-val at --crop-size")
+    p.add_argument("--tta", default=None, metavar="VIEWS",
+                   help="also validate through test-time views, side by side: flip, or GluonCV's MultiEvalModel as "
+                        "'multi-eval(base_size=520, crop_size=480)' (`augplug views` lists them)")
     return p.parse_args(argv)
 
 
@@ -122,12 +126,25 @@ class GluonCVTarget:
         return img, mx.nd.array(target, dtype="int32")
 
 
-def evaluate(model, loader, ctx, metric):
+def predict_at_input_size(model):
+    """The network's main output at its input's size (GluonCV's ``predict``), as test-time views need: the training
+    forward pass upsamples to --crop-size, a view of another scale must come back at its own."""
+    def predict(x):
+        saved = dict(model._up_kwargs)
+        try:
+            return model.predict(x)
+        finally:
+            model._up_kwargs = saved
+    return predict
+
+
+def evaluate(model, loader, ctx, metric, views=None):
+    """pixAcc and mIoU; through the test-time views ``views`` (a TTA wrapper) instead when given."""
     metric.reset()
     for data, target in loader:
         data = gluon.utils.split_and_load(data, ctx, even_split=False)
         target = gluon.utils.split_and_load(target, ctx, even_split=False)
-        metric.update(target, [model(x)[0] for x in data])
+        metric.update(target, [views(x) if views is not None else model(x)[0] for x in data])
     return metric.get()
 
 
@@ -176,6 +193,9 @@ def main(argv=None):
     trainer = gluon.Trainer(model.collect_params(), "sgd", {"lr_scheduler": scheduler, "wd": args.weight_decay,
                                                             "momentum": args.momentum, "learning_rate": args.lr})
     metric = SegmentationMetric(num_class)
+    # the views pad with a black pixel as the validation transform makes it (MultiEvalModel's -mean / std)
+    views = TTA(predict_at_input_size(model), args.tta, task="segmentation", pad_value=black_of(val_aug)) \
+        if args.tta else None
     for epoch in range(args.epochs):
         train_data.set_epoch(epoch)
         tic, train_loss = time.time(), 0.0
@@ -194,7 +214,11 @@ def main(argv=None):
         mean_iou = 0.0
         if val_loader is not None:
             pix_acc, mean_iou = evaluate(model, val_loader, ctx, metric)
-            logging.info(f"Epoch {epoch} validation pixAcc: {pix_acc:.3f}, mIoU: {mean_iou:.3f}")
+            line = f"Epoch {epoch} validation pixAcc: {pix_acc:.3f}, mIoU: {mean_iou:.3f}"
+            if views is not None:
+                tta_acc, tta_iou = evaluate(model, val_loader, ctx, metric, views)
+                line += f" (with {args.tta}: pixAcc {tta_acc:.3f}, mIoU {tta_iou:.3f})"
+            logging.info(line)
         if args.save_dir:
             os.makedirs(args.save_dir, exist_ok=True)
             path = os.path.join(args.save_dir, f"epoch_{epoch:04d}_mIoU_{mean_iou:2.4f}.params")

@@ -30,6 +30,7 @@ from mxnet import autograd, gluon
 
 from gluon_augplug import augment, build_pipeline
 from gluon_augplug.presets import pose_spec
+from gluon_augplug.tta import TTA, black_of
 
 DRAWN_PAIRS = [[1, 2], [3, 4]]  # the stick figures' left and right hands, left and right feet
 
@@ -59,6 +60,10 @@ def parse_args(argv=None):
     p.add_argument("--train-aug", default=None, help="image + box + joints augmentation: spec, preset or file "
                                                      "(default: simple-pose-train's recipe at --input-size)")
     p.add_argument("--val-aug", default=None, help="default: simple-pose-val's at --input-size")
+    p.add_argument("--flip-test", action="store_true",
+                   help="also validate with GluonCV's flip test: the heatmaps of the mirror flipped back with the "
+                        "joint pairs and shifted one pixel (--tta flip, shift as GluonCV)")
+    p.add_argument("--tta", default=None, metavar="VIEWS", help="also validate through these test-time views")
     return p.parse_args(argv)
 
 
@@ -121,12 +126,13 @@ class HeatmapTargets:
         return img, target, weight, img_id
 
 
-def evaluate(net, loader, ctx):
+def evaluate(net, loader, ctx, views=None):
+    """Heatmap accuracy; through the test-time views ``views`` (a TTA wrapper) instead when given."""
     metric = HeatmapAccuracy()
     for data, target, _, _ in loader:
         data = gluon.utils.split_and_load(data, ctx, even_split=False)
         target = gluon.utils.split_and_load(target, ctx, even_split=False)
-        metric.update(target, [net(x) for x in data])
+        metric.update(target, [views(x) if views is not None else net(x) for x in data])
     return metric.get()[1]
 
 
@@ -170,6 +176,9 @@ def main(argv=None):
                                                            "learning_rate": args.lr})
     loss_fn = gluon.loss.L2Loss()
     metric = HeatmapAccuracy()
+    spec = args.tta or ("flip" if args.flip_test else None)
+    views = TTA(net, spec, task="pose", joint_pairs=train_set.joint_pairs, shift=args.flip_test,
+                pad_value=black_of(val_aug)) if spec else None
     for epoch in range(args.num_epochs):
         train_data.set_epoch(epoch)
         metric.reset()
@@ -187,8 +196,9 @@ def main(argv=None):
             total += sum(loss.mean().asscalar() for loss in losses) / len(ctx)
             if args.log_interval and (i + 1) % args.log_interval == 0:
                 logging.info(f"Epoch[{epoch}] Batch [{i + 1}] loss={total / (i + 1):.6f} lr={trainer.learning_rate:.2e}")
+        with_views = f" (with {spec}: {evaluate(net, val_loader, ctx, views):.3f})" if views is not None else ""
         logging.info(f"Epoch {epoch}: training loss {total / iters:.6f}, train {metric.get()[0]} "
-                     f"{metric.get()[1]:.3f}, validation accuracy {evaluate(net, val_loader, ctx):.3f}, "
+                     f"{metric.get()[1]:.3f}, validation accuracy {evaluate(net, val_loader, ctx):.3f}{with_views}, "
                      f"{time.time() - tic:.1f} s")
         last = epoch + 1 == args.num_epochs
         if args.save_dir and ((args.save_frequency and (epoch + 1) % args.save_frequency == 0) or last):

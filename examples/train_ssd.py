@@ -25,6 +25,7 @@ from mxnet import autograd, gluon
 
 from gluon_augplug import augment, build_pipeline
 from gluon_augplug.data import VOCDetection
+from gluon_augplug.tta import TTA, black_of
 
 
 def parse_args(argv=None):
@@ -51,6 +52,9 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=233)
     p.add_argument("--train-aug", default="ssd-train", help="image + box augmentation: spec, preset or file")
     p.add_argument("--val-aug", default="ssd-val")
+    p.add_argument("--tta", default=None, metavar="VIEWS",
+                   help="also validate through test-time views, side by side: e.g. flip; the boxes of every view moved "
+                        "back by its inverse map and merged by box_nms")
     return p.parse_args(argv)
 
 
@@ -69,14 +73,15 @@ class SSDTargets:
         return img, cls_targets[0], box_targets[0]
 
 
-def validate(net, loader, ctx, metric):
+def validate(net, loader, ctx, metric, views=None):
+    """VOC07 mAP; through the test-time views ``views`` (a TTA wrapper) instead when given."""
     metric.reset()
     net.set_nms(nms_thresh=0.45, nms_topk=400)
     for data, label in loader:
         data = gluon.utils.split_and_load(data, ctx, even_split=False)
         label = gluon.utils.split_and_load(label, ctx, even_split=False)
         for x, y in zip(data, label):
-            ids, scores, bboxes = net(x)
+            ids, scores, bboxes = views(x) if views is not None else net(x)
             metric.update(bboxes.clip(0, x.shape[2]), ids, scores, y.slice_axis(axis=-1, begin=0, end=4),
                           y.slice_axis(axis=-1, begin=4, end=5), y.slice_axis(axis=-1, begin=5, end=6))
     return metric.get()
@@ -115,6 +120,7 @@ def main(argv=None):
     mbox_loss = gcv_loss.SSDMultiBoxLoss()
     ce_metric, smoothl1_metric = mx.metric.Loss("CrossEntropy"), mx.metric.Loss("SmoothL1")
     metric = VOC07MApMetric(iou_thresh=0.5, class_names=train_set.classes)
+    views = TTA(net, args.tta, task="detection", iou=0.45, pad_value=black_of(val_augs)) if args.tta else None
     for epoch in range(args.epochs):
         while decay_epochs and epoch >= decay_epochs[0]:
             decay_epochs.pop(0)
@@ -148,6 +154,10 @@ def main(argv=None):
         if args.val_interval and not (epoch + 1) % args.val_interval:
             names, values = validate(net, val_loader, ctx, metric)
             logging.info(f"[Epoch {epoch}] Validation: \n" + "\n".join(f"{k}={v}" for k, v in zip(names, values)))
+            if views is not None:
+                names, values = validate(net, val_loader, ctx, metric, views)
+                logging.info(f"[Epoch {epoch}] Validation with {args.tta}: \n"
+                             + "\n".join(f"{k}={v}" for k, v in zip(names, values)))
         if args.save_prefix and args.save_interval and not (epoch + 1) % args.save_interval:
             net.save_parameters(f"{args.save_prefix}ssd_{size}_{args.network}_{epoch:04d}.params")
     return loss1, loss2

@@ -76,7 +76,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--classes", type=int, help="the class count (default: read from the weights)")
     p.add_argument("--test-aug", help="spec, preset or file (default: the run's, else d2l-none)")
     p.add_argument("--test-limit", type=int, help="a stratified subset of this many test images (default: the run's)")
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=int, help="default: the run's, else 128")
     p.add_argument("--ctx", help="devices, e.g. cpu:0,cpu:1 or gpu:0 (default cpu:0)")
     p.add_argument("--seed", type=int, help="the seed of --test-limit's subset and the test augmentation (default: the "
                                             "run's, else 0)")

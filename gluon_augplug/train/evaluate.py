@@ -9,7 +9,7 @@ from typing import Any, Callable, Sequence
 
 from .._optional import require_mxnet
 from ..errors import AugplugError, brief
-from ..tta import TTA, ViewError, get_views
+from ..tta import TTA, ViewError, black_of, get_views
 from .config import ConfigError
 
 mx = require_mxnet("gluon_augplug.train (evaluation with test-time views)")
@@ -31,19 +31,6 @@ def check_views(specs: Sequence[str], option: str = "--tta") -> list[str]:
             raise ConfigError(f"{option} {brief(spec, 80)}: {exc}") from None
         out.append(spec)
     return out
-
-
-def black_of(pipeline: Any) -> tuple:
-    """A black pixel as the network sees it after ``pipeline`` (ToTensor, Normalize: ``-mean / std``): the value
-    test-time views pad with, as ``RandomCrop(32, pad=4)`` pads training images with black."""
-    import numpy as np
-
-    out = np.asarray(_numpy(pipeline(np.zeros((8, 8, 3), np.uint8))), np.float64)
-    return tuple(float(v) for v in out.reshape(out.shape[0], -1)[:, 0])
-
-
-def _numpy(x: Any) -> Any:
-    return x.asnumpy() if hasattr(x, "asnumpy") else x
 
 
 @dataclass
@@ -121,12 +108,12 @@ def _net_from_run(params: str, model: str | None, classes: int | None) -> tuple[
 
 def evaluate_saved(params: str, data: str | None = None, val_data: str | None = None, model: str | None = None,
                    classes: int | None = None, test_aug: Any = None, test_limit: int | None = None,
-                   batch_size: int = 128, ctx: Any = None, specs: Sequence[str] = ("flip",), seed: int | None = None,
+                   batch_size: int | None = None, ctx: Any = None, specs: Sequence[str] = ("flip",), seed: int | None = None,
                    log: Callable[[str], None] = print) -> ViewsAccuracy:
     """The accuracy of a saved network with and without views (``augplug evaluate``).
 
     ``params`` is a ``.params`` file or a run folder of ``augplug train``; what is not given (model, test
-    augmentation, data, the test subset and its seed) comes from that run's ``checkpoint.json`` when there is one;
+    augmentation, data, the test subset and its seed, the batch size) comes from that run's ``checkpoint.json`` when there is one;
     the class count from the weights. Views pad with a black pixel as the test augmentation makes it
     (:func:`black_of`).
     """
@@ -147,6 +134,7 @@ def evaluate_saved(params: str, data: str | None = None, val_data: str | None = 
     test_aug = test_aug if test_aug is not None else saved.get("test_aug", "d2l-none")
     test_limit = test_limit if test_limit is not None else saved.get("test_limit")
     seed = seed if seed is not None else saved.get("seed", 0)
+    batch_size = batch_size or saved.get("batch_size") or 128
     if not model:
         raise ConfigError("--model is needed: the .params file is not in a run folder with checkpoint.json")
     if not data and not val_data:

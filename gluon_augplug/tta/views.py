@@ -573,6 +573,19 @@ def get_views(views: Any) -> View:
                         f"sets; a spec of geometric transforms is one view)") from None
 
 
+def black_of(pipeline: Any) -> tuple:
+    """A black pixel as the network sees it after ``pipeline`` (an evaluation transform: ToTensor, Normalize gives
+    ``-mean / std``), one value per channel: what views pad with, as training crops pad images with black
+    (``RandomCrop(32, pad=4)``) and GluonCV's ``MultiEvalModel`` pads its inputs."""
+    pipeline = _as_pipeline(pipeline)
+    out = pipeline(np.zeros((8, 8, 3), np.uint8))
+    values = np.asarray(out.asnumpy() if hasattr(out, "asnumpy") else out, np.float64)
+    if values.ndim != 3:
+        raise ViewError(f"black_of: {brief(pipeline.to_string(), 80)} makes {values.ndim}-D images, not CHW tensors")
+    channels_first = pipeline.output_layout() == "CHW"
+    return tuple(float(v) for v in (values[:, 0, 0] if channels_first else values[0, 0, :]))
+
+
 def view_names() -> list[str]:
     """The named view sets."""
     return sorted(VIEW_SETS)
@@ -583,6 +596,6 @@ def leaf_count(views: Any, hw: tuple[int, int]) -> int:
     return len(get_views(views).leaves(hw))
 
 
-__all__: Sequence[str] = ["View", "ViewError", "get_views", "spec_view", "random_views", "view_names", "leaf_count",
+__all__: Sequence[str] = ["View", "ViewError", "black_of", "get_views", "spec_view", "random_views", "view_names", "leaf_count",
                           "crop", "hflip", "vflip", "identity", "five_crop", "ten_crop", "three_crop", "multi_scale",
                           "multi_eval", "sliding_window", "VIEW_SETS", "VIEW_SET_DOCS"]

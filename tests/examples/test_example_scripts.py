@@ -129,7 +129,8 @@ def test_ssd_script_trains_a_gluoncv_ssd_on_a_voc_folder_with_augmentation_by_na
     proc = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "train_ssd.py"), "--dataset-root", str(root), "--classes",
          "square,disc", "--epochs", "6", "--batch-size", "2", "--ctx", "cpu:0,cpu:1", "-j", "0", "--lr", "0.001",
-         "--log-interval", "1", "--val-interval", "3", "--save-prefix", str(tmp_path / "ssd_"), "--save-interval", "6"],
+         "--log-interval", "1", "--val-interval", "3", "--save-prefix", str(tmp_path / "ssd_"), "--save-interval", "6",
+         "--tta", "flip"],
         capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stderr
@@ -137,6 +138,8 @@ def test_ssd_script_trains_a_gluoncv_ssd_on_a_voc_folder_with_augmentation_by_na
     costs = [float(v) for v in re.findall(r"Training cost: [\d.]+, CrossEntropy=([\d.]+)", log)]
     assert len(costs) == 6 and all(np.isfinite(costs)) and np.mean(costs[-2:]) < 0.8 * costs[0], costs
     assert "square=" in log and "disc=" in log and "mAP=" in log
+    with_views = re.findall(r"Validation with flip: \n(?:.*\n)*?mAP=([\d.na]+)", log)  # the flip test, side by side
+    assert len(with_views) == 2, log[-2000:]
     assert (tmp_path / "ssd_ssd_300_mobilenet0.25_0005.params").stat().st_size > 100_000
 
 
@@ -148,7 +151,7 @@ def test_segmentation_script_trains_a_gluoncv_fcn_on_a_drawn_voc_folder(tmp_path
         [sys.executable, str(ROOT / "examples" / "train_segmentation.py"), "--make-data", str(tmp_path / "voc"),
          "--num-images", "20", "--num-class", "3", "--base-size", "104", "--crop-size", "96", "--epochs", "8",
          "--batch-size", "4", "--test-batch-size", "4", "--ctx", "cpu:0,cpu:1", "--workers", "0", "--lr", "0.01",
-         "--save-dir", str(tmp_path / "ckpt")],
+         "--save-dir", str(tmp_path / "ckpt"), "--tta", "flip"],
         capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stderr
@@ -158,6 +161,8 @@ def test_segmentation_script_trains_a_gluoncv_fcn_on_a_drawn_voc_folder(tmp_path
     assert len(losses) == 8 and np.mean(losses[-2:]) < 0.6 * losses[0], losses
     ious = [float(v) for v in re.findall(r"validation pixAcc: [\d.]+, mIoU: ([\d.]+)", log)]
     assert len(ious) == 8 and max(ious) > 0.4, ious
+    flipped = [float(v) for v in re.findall(r"\(with flip: pixAcc [\d.]+, mIoU ([\d.]+)\)", log)]
+    assert len(flipped) == 8 and max(flipped) > 0.4, flipped  # the flip test, side by side
     saved = sorted(p.name for p in (tmp_path / "ckpt").iterdir())
     assert len(saved) == 8 and saved[-1].startswith("epoch_0007_mIoU_") and saved[-1].endswith(".params"), saved
 
@@ -169,7 +174,7 @@ def test_simple_pose_script_trains_on_drawn_figures_on_two_devices(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "train_simple_pose.py"), "--make-data", "48", "--input-size", "128,96",
          "--num-epochs", "10", "--batch-size", "8", "--ctx", "cpu:0,cpu:1", "-j", "0", "--log-interval", "0",
-         "--save-dir", str(tmp_path / "params")],
+         "--save-dir", str(tmp_path / "params"), "--flip-test"],
         capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stderr
@@ -179,6 +184,8 @@ def test_simple_pose_script_trains_on_drawn_figures_on_two_devices(tmp_path):
     assert len(losses) == 10 and np.mean(losses[-2:]) < 0.7 * losses[0], losses
     accuracy = [float(v) for v in re.findall(r"validation accuracy ([\d.]+)", log)]
     assert max(accuracy[-4:]) > 0.25 and max(accuracy[-4:]) > accuracy[0] + 0.2, accuracy
+    flipped = [float(v) for v in re.findall(r"\(with flip: ([\d.]+)\)", log)]  # GluonCV's --flip-test beside it
+    assert len(flipped) == 10 and max(flipped[-4:]) > 0.25, flipped
     saved = sorted(p.name for p in (tmp_path / "params").iterdir())
     assert saved == ["simple_pose_resnet18_v1b-9.params"], saved
 

@@ -207,6 +207,11 @@ def report(results: dict) -> str:
         import video
 
         lines += [""] + video.report(results["video"]).splitlines()
+    if results.get("tta"):
+        sys.path.insert(0, str(HERE))
+        import tta
+
+        lines += [""] + tta.report(results["tta"]).splitlines()
     s = results.get("startup", {})
     if s:
         lines += ["", f"Start-up: `import gluon_augplug` {s['import_ms']:.0f} ms; discovery of 20 installed plugins "
@@ -280,6 +285,11 @@ def targets(results, rows):
         import video
 
         out += video.targets(results["video"])
+    if results.get("tta"):
+        sys.path.insert(0, str(HERE))
+        import tta
+
+        out += tta.targets(results["tta"])
     s = results.get("startup", {})
     if s:
         out.append(f"import gluon_augplug: {s['import_ms']:.1f} ms (target < 50 ms): "
@@ -348,6 +358,10 @@ def main():
     import video
 
     results["video"] = video.measure(Path(args.shared), args.quick)
+    print("test-time views ...", flush=True)
+    import tta
+
+    results["tta"] = tta.measure(args.quick)
     print("start-up ...", flush=True)
     results["startup"] = startup(3 if args.quick else 7)
     text = report(results)

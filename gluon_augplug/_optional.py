@@ -32,6 +32,7 @@ def require_mxnet(what: str) -> ModuleType:
 #: The modules that run on MXNet and say so when it is missing; every other module imports without it
 #: (checked module by module by tests/test_core_without_mxnet.py).
 MXNET_ONLY_MODULES = (
+    "gluon_augplug.train.evaluate",
     "gluon_augplug.train.loop",
     "gluon_augplug.train.models",
     "gluon_augplug.train.report",

@@ -68,11 +68,12 @@ print(type(out).__module__, out.shape, out.dtype, moved.shape[1], np.asarray(cli
     assert proc.stdout.split() == ["numpy", "(3,", "224,", "224)", "float32", "5", "3"]
 
 
-@pytest.mark.parametrize("command", [["train", "--data", "x", "--epochs", "1"],
-                                     ["compare", "--data", "x", "--aug", "a=ToTensor"]])
+@pytest.mark.parametrize("command", [["train", "--data", "x", "--epochs", "1", "--out"],
+                                     ["compare", "--data", "x", "--aug", "a=ToTensor", "--out"],
+                                     ["evaluate", "--params", "x.params", "--data"]])
 def test_mxnet_commands_say_which_extra_to_install(command, tmp_path):
     runner = HIDE_MXNET + "from gluon_augplug.cli.main import main; sys.exit(main(sys.argv[1:]))"
-    proc = subprocess.run([sys.executable, "-c", runner, *command, "--out", str(tmp_path / "o")],
+    proc = subprocess.run([sys.executable, "-c", runner, *command, str(tmp_path / "o")],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip() == f"augplug: error: augplug {command[0]} needs MXNet, which is not installed here: " \

@@ -122,8 +122,12 @@ PRINTED = {
     "how-to/video.md": ["(8, 3, 224, 224)\nTrue", "(3, 3, 224, 224) 0", "(3, 8, 224, 224)",
                         "(4, 3, 8, 112, 112) (32, 3, 112, 112)"],
     "how-to/without-mxnet.md": ["ndarray (4, 3, 64, 64) float32 (4,)\nTrue"],
+    "how-to/tta.md": ["(8, 10) 10 (8, 10)", "(1, 5, 50, 70) True", "(2, 17, 32, 24)", "True\n2 4",
+                      "(32, 32) [1.25, 0.0, -4.0]", "ViewError | view 'RandomCrop(size=32, pad=4)': RandomCrop draws",
+                      "ViewError | view 'RandomBrightness(brightness=0.3)': RandomBrightne",
+                      "ViewError | unknown view set or transform 'ten-crp'; closest view sets: "],
     "tutorials/write-a-plugin.md": ["(192, 192, 3) (1, 4) (4, 192, 192, 3) (8, 3, 192, 192) (8, 1, 4)\nTrue"],
-    "README.md": ["(3, 32, 32)", "(3, 300, 300) (2, 6)", "(8, 3, 224, 224)"],
+    "README.md": ["(3, 32, 32)", "(3, 300, 300) (2, 6)", "(8, 3, 224, 224)", "(8, 10)"],
 }
 
 
@@ -133,7 +137,7 @@ def _page_key(page: Path) -> str:
 
 # pages whose snippets train, build NDArrays or compare with GluonCV: make test-core (no MXNet) skips them
 PINNED_PAGES = {"README.md", "explanation/randomness.md", "how-to/batches.md", "how-to/detection.md",
-                "how-to/keypoints.md", "how-to/recordio.md", "tutorials/augment-cifar.md"}
+                "how-to/keypoints.md", "how-to/recordio.md", "tutorials/augment-cifar.md", "how-to/tta.md"}
 
 
 @pytest.mark.parametrize("page", [pytest.param(p, marks=[pytest.mark.pinned] if _page_key(p) in PINNED_PAGES else [])

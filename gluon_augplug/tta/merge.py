@@ -72,8 +72,8 @@ def reduce(parts: Sequence[tuple[Any, Any]], how: str) -> tuple[Any, Any]:
             total = total + y
         mean = total / len(values)
         return (mean if how == "mean" else _exp(mean)), None
-    num = None
-    den = None
+    num: Any = None
+    den: Any = None
     for y, c in zip(outputs, covers):
         term = y if how == "mean" else _log(y) * c
         num = term if num is None else num + term
@@ -88,8 +88,8 @@ def reduce(parts: Sequence[tuple[Any, Any]], how: str) -> tuple[Any, Any]:
 def spread(parts: Sequence[tuple[Any, Any]], merged: Any) -> Any:
     """The standard deviation of the views' outputs around their mean (coverage-weighted for dense maps)."""
     covers = [p[1] for p in parts]
-    total = None
-    weight = None
+    total: Any = None
+    weight: Any = None
     for y, c in parts:
         term = (y - merged) ** 2 if c is None else ((y - merged * c) ** 2)
         total = term if total is None else total + term

@@ -217,6 +217,12 @@ def _check_scales(scales: Any) -> list[float]:
     return [float(s) for s in values]
 
 
+def _tile_map(x0: int, y0: int, crop_size: int) -> Geometry:
+    def geometry(hw: tuple) -> tuple:
+        return _shift(x0, y0), (crop_size, crop_size)
+    return geometry
+
+
 def _tiles(crop_size: int, stride: int, leaves: Callable[[], Any], reduce: str | None) -> Callable[[tuple], list]:
     """The sliding window over a frame of at least ``crop_size`` on each side: GluonCV's grid (stride ``stride``,
     the last tile at the edge cut by the frame and padded back to the crop)."""
@@ -228,8 +234,7 @@ def _tiles(crop_size: int, stride: int, leaves: Callable[[], Any], reduce: str |
         for i in range(rows):
             for j in range(cols):
                 y0, x0 = i * stride, j * stride
-                out.append(View(f"tile ({y0}, {x0}) {crop_size}x{crop_size}",
-                                lambda _hw, x0=x0, y0=y0: (_shift(x0, y0), (crop_size, crop_size)),
+                out.append(View(f"tile ({y0}, {x0}) {crop_size}x{crop_size}", _tile_map(x0, y0, crop_size),
                                 leaves(), reduce))
         return out
     return tiles
@@ -412,13 +417,13 @@ def spec_view(spec: Any, seed: int | None = None, name: str | None = None) -> Vi
     refused, as is a step that changes colours or moves pixels without a map.
     """
     pipeline = _as_pipeline(spec)
-    label = name or brief(pipeline.to_string(), 80)
-    _check_pipeline(pipeline, f"view {label!r}")
+    label = repr(name) if name else brief(pipeline.to_string(), 80)
+    _check_pipeline(pipeline, f"view {label}")
     random_steps = _random_steps(pipeline)
     if random_steps and seed is None:
         probes = {_probe(pipeline, k) for k in range(4)}
         if len(probes) > 1 or None in probes:
-            raise ViewError(f"view {label!r}: {', '.join(random_steps)} draws its parameters at random, so the view "
+            raise ViewError(f"view {label}: {', '.join(random_steps)} draws its parameters at random, so the view "
                             f"could not be undone the same way twice; give it a seed (random(spec=..., n=..., "
                             f"seed=...) in a spec) or use a deterministic step (CenterCrop, not RandomCrop)")
     cache: dict = {}
@@ -429,7 +434,7 @@ def spec_view(spec: Any, seed: int | None = None, name: str | None = None) -> Vi
             cache[key] = _pipeline_map(pipeline, key, np.random.default_rng(0 if seed is None else seed))
         return cache[key]
 
-    return View(label, geometry, meta={"spec": pipeline.to_string(), "seed": seed})
+    return View(name or pipeline.to_string(), geometry, meta={"spec": pipeline.to_string(), "seed": seed})
 
 
 def _probe(pipeline: Any, k: int) -> Any:

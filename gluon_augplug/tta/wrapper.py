@@ -211,7 +211,8 @@ class TTA:
             parts = [self._same_grid(p, parts[0]) for p in parts]
             merged = [reduce([(p[1][i], p[2][i]) for p in parts], self._how(node, i)) for i in range(len(parts[0][1]))]
             outputs, covers = tuple(m[0] for m in merged), tuple(m[1] for m in merged)
-        back, back_cover = [], []
+        back: list = []
+        back_cover: list = []
         for y, cover in zip(outputs, covers):
             if not self._spatial(y):
                 back.append(y)

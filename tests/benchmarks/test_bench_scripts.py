@@ -221,3 +221,20 @@ def test_the_contract_before_and_after_rows_run():
                          text=True, check=True, timeout=600).stdout
     rows = json.loads(out.strip().splitlines()[-1])
     assert len(rows) == 6 and all(rate > 0 for rate in rows.values())
+
+
+@pytest.mark.pinned
+def test_the_test_time_views_cost_is_measured_in_pairs_and_judged():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import tta
+    finally:
+        sys.path.pop(0)
+    result = tta.measure(quick=True)
+    rows = {r["task"]: r for r in result["rows"]}
+    assert set(rows) == {"segmentation", "detection"}
+    assert rows["segmentation"]["passes"] == 36 and rows["detection"]["passes"] == 4
+    assert all(r["pairs"] == 3 and r["forward_ms"] > 0 and r["total_ms"] > 0 for r in rows.values())
+    judged = {"rows": [dict(rows["segmentation"], cost_pct=12.5)]}  # judged, not timed: a 12.5% row
+    assert "add 12.5% to the forward passes (target < 10%): MISSED" in tta.targets(judged)[0]
+    assert "| segmentation |" in tta.report(result)

@@ -116,6 +116,17 @@ def test_ten_crop_views_are_gluoncv_ten_crop_order():
         assert np.array_equal(got[0], want)
 
 
+def test_crops_of_the_padded_input_are_randomcrops_corners():
+    """ten-crop(32, pad=4): the views RandomCrop(32, pad=4) draws at its extremes; the padding is the pad value."""
+    x = np.random.default_rng(1).random((1, 3, 32, 32)).astype(np.float32)
+    seen = []
+    TTA(lambda v: seen.append(v) or np.zeros((1, 2)), "five-crop(32, pad=4)", pad_value=-1.0)(x)
+    padded = np.pad(x[0], ((0, 0), (4, 4), (4, 4)), constant_values=-1.0)
+    expected = [padded[:, 4:36, 4:36], padded[:, :32, :32], padded[:, 8:, :32], padded[:, :32, 8:], padded[:, 8:, 8:]]
+    for got, want in zip(seen, expected):
+        assert np.array_equal(got[0], want)
+
+
 def test_dense_maps_come_back_exactly_through_flips_and_crops():
     scores, labels = label_scores()
     for views in ("flip", "vflip", "ten-crop(40)", "five-crop((64, 48))", "sliding-window(crop_size=40)"):
@@ -217,7 +228,8 @@ def test_random_views_are_seeded_draws_with_a_spread():
 @pytest.mark.parametrize("views, message", [
     ("ten-crp(32)", "closest view sets: ten-crop"),
     ("ten-crop(0)", "size must be a whole number of pixels 1-65536"),
-    ("ten-crop(32, 48)", "ten-crop: too many positional arguments"),
+    ("ten-crop(32, 4, 1)", "ten-crop: too many positional arguments"),
+    ("five-crop(32, pad=-4)", "pad must be a whole number of pixels 0-4096"),
     ("multi-scale(scales=[0, 1])", r"scales: a list of numbers in \(0, 16\]"),
     ("sliding-window(stride_rate=2)", r"stride_rate must be in \(0, 1\]"),
     ("RandomFlipLeftRight", "RandomFlipLeftRight draws its parameters at random.*give it a seed"),

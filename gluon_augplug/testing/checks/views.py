@@ -48,7 +48,7 @@ def check_views(ctx: CheckContext) -> str | None:
     except AugplugError as exc:
         return str(exc)
     img, boxes, mask, _ = _painted_scene()
-    hw = img.shape[:2]
+    hw = (int(img.shape[0]), int(img.shape[1]))
     one_hot = np.stack([mask == 0, mask == 7]).astype(np.float32)[None]  # (1, 2, H, W)
     picture = (img.astype(np.float32) / 255).transpose(2, 0, 1)[None]
     checked = 0

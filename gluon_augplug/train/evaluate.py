@@ -16,9 +16,10 @@ mx = require_mxnet("gluon_augplug.train (evaluation with test-time views)")
 gluon = mx.gluon
 
 
-def check_views(specs: Sequence[str], option: str = "--tta") -> list[str]:
+def check_views(specs: Sequence[str], option: str = "--tta", hw: Any = None) -> list[str]:
     """The view specs of ``--tta``, each built once to refuse a bad one before any work (:class:`ConfigError`
-    naming it and why)."""
+    naming it and why); with ``hw``, the test images' (height, width), also the views of that size (a crop
+    larger than the images)."""
     if isinstance(specs, str):
         specs = [specs]
     out = []
@@ -26,7 +27,9 @@ def check_views(specs: Sequence[str], option: str = "--tta") -> list[str]:
         if not isinstance(spec, str) or not spec.strip():
             raise ConfigError(f"{option} {spec!r}: expected a view set or spec such as flip or 'ten-crop(32, pad=4)'")
         try:
-            get_views(spec)
+            views = get_views(spec)
+            if hw is not None:
+                views.leaves((int(hw[0]), int(hw[1])))
         except ViewError as exc:
             raise ConfigError(f"{option} {brief(spec, 80)}: {exc}") from None
         out.append(spec)
@@ -151,6 +154,7 @@ def evaluate_saved(params: str, data: str | None = None, val_data: str | None = 
         raise ConfigError(f"--test-aug {brief(pipeline.to_string(), 80)} ends in {pipeline.output_layout()} images; "
                           f"the network takes float CHW tensors: end it with ToTensor (and Normalize)")
     test_set = augment(split, pipeline, seed=derived_seed(seed, "test-augment"))
+    check_views(specs, hw=test_image_hw(test_set))
     if val_data:
         loader: Any = BatchLoader(test_set, batch_size)
     else:
@@ -176,6 +180,14 @@ def evaluate_saved(params: str, data: str | None = None, val_data: str | None = 
     result = accuracy_with_views(net, loader, split_batch, specs, pad_value=black_of(pipeline))
     log(result.line())
     return result
+
+
+def test_image_hw(test_set: Any) -> tuple[int, int] | None:
+    """The (height, width) of the first test image as the network gets it (None for an empty set)."""
+    if not len(test_set):
+        return None
+    image = test_set[0][0]
+    return int(image.shape[-2]), int(image.shape[-1])
 
 
 def _classes_in(params: str) -> int | None:

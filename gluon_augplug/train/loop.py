@@ -32,7 +32,7 @@ from .._locks import WriterLock, acquire
 from .checkpoint import (LOCK, METRICS, CheckpointError, atomic_write, load_checkpoint, remove_stale_temporaries,
                          restore_rng_states, run_files, save_checkpoint, write_text)
 from .config import RESUMABLE_OVERRIDES, ConfigError, TrainConfig, learning_rate
-from .evaluate import accuracy_with_views, black_of, check_views
+from .evaluate import accuracy_with_views, black_of, check_views, test_image_hw
 from .models import get_model
 from .optimizer_state import OptimizerStateError, load_optimizer_states
 
@@ -259,6 +259,8 @@ class Run:
                                   f"'{pipeline.to_string()[:60]}, ToTensor'")
         self.train_set = augment(train, self.train_pipeline, seed=derived_seed(cfg.seed, "train-augment", self.rank))
         self.test_set = augment(test, self.test_pipeline, seed=derived_seed(cfg.seed, "test-augment"))
+        if self.tta:  # views larger than the test images are refused now, not after an epoch of training
+            check_views(self.tta, hw=test_image_hw(self.test_set))
         self.sampler = EpochShuffleSampler(len(self.train_set), cfg.seed, self.rank)
         if self.workers > 1:  # dist_sync: every worker the same number of equal batches, or the servers wait
             batch_sampler = RoundBatchSampler(self.sampler, cfg.batch_size, -(-largest_part // cfg.batch_size))

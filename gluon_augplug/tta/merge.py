@@ -85,19 +85,31 @@ def reduce(parts: Sequence[tuple[Any, Any]], how: str) -> tuple[Any, Any]:
     return (mean if how == "mean" else _exp(mean) * seen), seen
 
 
-def spread(parts: Sequence[tuple[Any, Any]], merged: Any) -> Any:
-    """The standard deviation of the views' outputs around their mean (coverage-weighted for dense maps)."""
+def spread(parts: Sequence[tuple[Any, Any]]) -> Any:
+    """The standard deviation of the views' outputs around their mean: ``(output, coverage)`` pairs, each view's
+    output mapped back to the input's frame; dense maps weighted by coverage (a pixel counts the views that saw
+    it)."""
     covers = [p[1] for p in parts]
-    total: Any = None
+    if covers[0] is None:
+        mean = parts[0][0]
+        for y, _ in parts[1:]:
+            mean = mean + y
+        mean = mean / len(parts)
+        total: Any = None
+        for y, _ in parts:
+            total = (y - mean) ** 2 if total is None else total + (y - mean) ** 2
+        return (total / len(parts)) ** 0.5
+    num: Any = None
     weight: Any = None
     for y, c in parts:
-        term = (y - merged) ** 2 if c is None else ((y - merged * c) ** 2)
-        total = term if total is None else total + term
-        if c is not None:
-            weight = c if weight is None else weight + c
-    if covers[0] is None:
-        return (total / len(parts)) ** 0.5
+        num = y if num is None else num + y
+        weight = c if weight is None else weight + c
     safe = weight.clip(_TINY, np.inf) if is_ndarray(weight) else np.maximum(weight, _TINY)
+    mean = num / safe
+    total = None
+    for y, c in parts:  # y is 0 where its view saw nothing, and so is c
+        term = (y - mean * c) ** 2
+        total = term if total is None else total + term
     return (total / safe) ** 0.5
 
 

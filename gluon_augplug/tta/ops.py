@@ -37,9 +37,13 @@ def flip_width(x: Any) -> Any:
     return np.ascontiguousarray(x[..., ::-1])
 
 
-def resize(x: Any, hw: tuple[int, int]) -> Any:
-    """Bilinear resize of the last two axes to ``hw``: MXNet's ``BilinearResize2D`` (GluonCV's
-    ``_resize_image``), or OpenCV's ``INTER_LINEAR`` for numpy."""
+def resize(x: Any, hw: tuple[int, int], align_corners: bool = False) -> Any:
+    """Bilinear resize of the last two axes to ``hw``: MXNet's ``BilinearResize2D``, or OpenCV for numpy.
+
+    ``align_corners=False`` is the map on pixel edges, the geometry of every transform (OpenCV's
+    ``INTER_LINEAR``); ``True`` maps the first and last pixels' centres onto each other, as GluonCV's
+    ``_resize_image`` (``BilinearResize2D``'s default) does, which ``multi-eval`` needs to equal
+    ``MultiEvalModel``."""
     h, w = int(hw[0]), int(hw[1])
     if spatial_hw(x) == (h, w):
         return x
@@ -48,14 +52,21 @@ def resize(x: Any, hw: tuple[int, int]) -> Any:
         import mxnet as mx
 
         flat = x.reshape((-1, 1) + spatial_hw(x)) if len(lead) != 2 else x
-        out = mx.nd.contrib.BilinearResize2D(flat, height=h, width=w)
+        out = mx.nd.contrib.BilinearResize2D(flat, height=h, width=w, align_corners=bool(align_corners))
         return out.reshape(lead + (h, w))
     import cv2
 
-    flat = np.asarray(x, np.float32).reshape((-1,) + spatial_hw(x))
-    # OpenCV resizes up to 512 channels at once, channels last
-    parts = [cv2.resize(np.ascontiguousarray(np.moveaxis(flat[i:i + 512], 0, -1)), (w, h),
-                        interpolation=cv2.INTER_LINEAR).reshape(h, w, -1) for i in range(0, len(flat), 512)]
+    in_h, in_w = spatial_hw(x)
+    flat = np.asarray(x, np.float32).reshape((-1, in_h, in_w))
+    corners = np.array([[(in_w - 1) / max(w - 1, 1), 0, 0], [0, (in_h - 1) / max(h - 1, 1), 0]])
+
+    def one(chunk: np.ndarray) -> np.ndarray:  # OpenCV takes up to 512 channels at once, channels last
+        if align_corners:
+            return cv2.warpAffine(chunk, corners, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_REPLICATE).reshape(h, w, -1)
+        return cv2.resize(chunk, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, -1)
+
+    parts = [one(np.ascontiguousarray(np.moveaxis(flat[i:i + 512], 0, -1))) for i in range(0, len(flat), 512)]
     return np.moveaxis(np.concatenate(parts, axis=-1), -1, 0).reshape(lead + (h, w))
 
 
@@ -105,7 +116,7 @@ def _axis_plan(scale: float, shift: float, size_in: int, size_out: int) -> tuple
     return (mirror, *rounded)  # type: ignore[return-value]
 
 
-def _place(x: Any, plans: tuple, out_hw: tuple[int, int], fill: Any, channel_axis: int) -> Any:
+def _place(x: Any, plans: tuple, out_hw: tuple[int, int], fill: Any, channel_axis: int, align_corners: bool) -> Any:
     (mirror_y, y0, y1, v0, v1), (mirror_x, x0, x1, u0, u1) = plans
     if mirror_x:
         x = flip_width(x)
@@ -113,11 +124,11 @@ def _place(x: Any, plans: tuple, out_hw: tuple[int, int], fill: Any, channel_axi
         x = x.flip(axis=x.ndim - 2) if is_ndarray(x) else np.ascontiguousarray(x[..., ::-1, :])
     lead = (slice(None),) * (x.ndim - 2)
     if (y0, y1, x0, x1) == (0, x.shape[-2], 0, x.shape[-1]) and (v0, v1, u0, u1) == (0, out_hw[0], 0, out_hw[1]):
-        return resize(x, out_hw)  # the whole image onto the whole output: no canvas
+        return resize(x, out_hw, align_corners)  # the whole image onto the whole output: no canvas
     canvas = _canvas(x, out_hw, fill, channel_axis)
     if y1 > y0 and x1 > x0:
         window = x[lead + (slice(y0, y1), slice(x0, x1))]
-        canvas[lead + (slice(v0, v1), slice(u0, u1))] = resize(window, (v1 - v0, u1 - u0))
+        canvas[lead + (slice(v0, v1), slice(u0, u1))] = resize(window, (v1 - v0, u1 - u0), align_corners)
     return canvas
 
 
@@ -161,9 +172,11 @@ def axis_aligned(matrix: np.ndarray) -> bool:
     return abs(matrix[0, 1]) < _EPS and abs(matrix[1, 0]) < _EPS
 
 
-def warp(x: Any, matrix: np.ndarray, out_hw: tuple[int, int], fill: Any = 0.0, channel_axis: int = 1) -> Any:
+def warp(x: Any, matrix: np.ndarray, out_hw: tuple[int, int], fill: Any = 0.0, channel_axis: int = 1,
+         align_corners: bool = False) -> Any:
     """``x`` moved by the 3x3 forward ``matrix`` (pixel edges of its last two axes) onto an ``out_hw`` grid;
-    ``fill`` (a number, or one per channel along ``channel_axis``) where the map brings nothing."""
+    ``fill`` (a number, or one per channel along ``channel_axis``) where the map brings nothing. ``align_corners``:
+    the resizes of axis-aligned maps as GluonCV's evaluation makes them (:func:`resize`)."""
     matrix = np.asarray(matrix, np.float64)
     out_hw = (int(out_hw[0]), int(out_hw[1]))
     _check_fill(x, fill, channel_axis)
@@ -174,7 +187,7 @@ def warp(x: Any, matrix: np.ndarray, out_hw: tuple[int, int], fill: Any = 0.0, c
         plans = (_axis_plan(matrix[1, 1], matrix[1, 2], in_h, out_hw[0]),
                  _axis_plan(matrix[0, 0], matrix[0, 2], in_w, out_hw[1]))
         if plans[0] is not None and plans[1] is not None:
-            return _place(x, plans, out_hw, fill, channel_axis)
+            return _place(x, plans, out_hw, fill, channel_axis, align_corners)
     return _resample(x, matrix, out_hw, fill, channel_axis)
 
 

@@ -184,15 +184,16 @@ def five_crop(size: Any = 224, pad: int = 0) -> View:
 
 def ten_crop(size: Any = 224, pad: int = 0) -> View:
     """GluonCV's ``ten_crop`` / ``VideoTenCrop``: centre, top-left, bottom-left, top-right, bottom-right, then the
-    same five mirrored (of the input padded by ``pad``)."""
+    same five mirrored (of the input padded by ``pad``). A pair is (width, height), as the image ``ten_crop`` takes
+    it (``VideoTenCrop`` reads (height, width))."""
     crops = [crop(w, size, pad) for w in CORNERS]
     return identity("ten-crop", crops + [_flipped(c) for c in crops])
 
 
 def three_crop(size: Any = 224) -> View:
     """GluonCV's ``VideoThreeCrop``: three crops along the long side (left, right, middle; or top, bottom,
-    middle). The short side must equal the crop's."""
-    th, tw = _size(size, "three-crop")
+    middle). The short side must equal the crop's. A pair is (height, width), as ``VideoThreeCrop`` takes it."""
+    tw, th = _size(size, "three-crop")  # (height, width), as VideoThreeCrop reads its size
 
     def at(k: int) -> View:
         def geometry(hw: tuple) -> tuple:
@@ -244,6 +245,17 @@ def _flip_leaves(flip: bool) -> list:
     return [identity("as is"), hflip()] if flip else [identity("as is")]
 
 
+def _window_stride(name: str, crop_size: Any, stride_rate: Any, flip: Any) -> int:
+    """The sliding window's stride in pixels, its settings checked."""
+    if not isinstance(crop_size, int) or isinstance(crop_size, bool) or not 1 <= crop_size <= 65536:
+        raise ViewError(f"{name}: crop_size must be a whole number of pixels 1-65536, got {crop_size!r}")
+    if isinstance(stride_rate, bool) or not isinstance(stride_rate, (int, float)) or not 0 < stride_rate <= 1:
+        raise ViewError(f"{name}: stride_rate must be in (0, 1], got {stride_rate!r}")
+    if not isinstance(flip, bool):
+        raise ViewError(f"{name}: flip must be True or False, got {flip!r}")
+    return max(1, int(crop_size * stride_rate))
+
+
 def _scaled(base_size: int, crop_size: int, scale: float, stride: int, flip: bool, gluoncv: bool) -> View:
     """One scale of MultiEvalModel: the long side resized to ceil(base_size * scale), padded to the crop, then one
     pass (with its mirror) or a sliding window of crops."""
@@ -256,6 +268,10 @@ def _scaled(base_size: int, crop_size: int, scale: float, stride: int, flip: boo
             height, width = long_size, int(1.0 * w * long_size / h + 0.5)
         else:
             width, height = long_size, int(1.0 * h * long_size / w + 0.5)
+        if min(height, width) < 1:
+            raise ViewError(f"scale {scale:g} of an input of {w}x{h} (width x height): its short side rounds to "
+                            f"{min(height, width)} pixels at a long side of {long_size}; use larger scales or "
+                            f"base_size")
         return scale_matrix((h, w), (height, width)), (max(height, crop_size), max(width, crop_size))
 
     if long_size <= crop_size:
@@ -286,14 +302,9 @@ def multi_eval(base_size: int = 520, crop_size: int = 480, scales: Any = (0.5, 0
 def _multi(base_size: Any, crop_size: Any, scales: Any, flip: Any, stride_rate: Any, mean: Any, std: Any,
            gluoncv: bool) -> View:
     name = "multi-eval" if gluoncv else "multi-scale"
-    for what, value in (("base_size", base_size), ("crop_size", crop_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65536:
-            raise ViewError(f"{name}: {what} must be a whole number of pixels 1-65536, got {value!r}")
-    if not isinstance(stride_rate, (int, float)) or not 0 < stride_rate <= 1:
-        raise ViewError(f"{name}: stride_rate must be in (0, 1], got {stride_rate!r}")
-    if not isinstance(flip, bool):
-        raise ViewError(f"{name}: flip must be True or False, got {flip!r}")
-    stride = max(1, int(crop_size * stride_rate))
+    if not isinstance(base_size, int) or isinstance(base_size, bool) or not 1 <= base_size <= 65536:
+        raise ViewError(f"{name}: base_size must be a whole number of pixels 1-65536, got {base_size!r}")
+    stride = _window_stride(name, crop_size, stride_rate, flip)
     fill = None
     if mean is not None or std is not None:
         mean_a, std_a = np.asarray(mean, np.float64), np.asarray(std, np.float64)
@@ -307,13 +318,7 @@ def _multi(base_size: Any, crop_size: Any, scales: Any, flip: Any, stride_rate: 
 def sliding_window(crop_size: int = 480, stride_rate: float = 2.0 / 3.0, flip: bool = False, pad_value: Any = None) -> View:
     """Tiles of ``crop_size`` over an input larger than the crop (stride ``stride_rate * crop_size``; an input
     smaller on a side is padded to it), averaged where they overlap."""
-    if not isinstance(crop_size, int) or isinstance(crop_size, bool) or not 1 <= crop_size <= 65536:
-        raise ViewError(f"sliding-window: crop_size must be a whole number of pixels 1-65536, got {crop_size!r}")
-    if not isinstance(stride_rate, (int, float)) or not 0 < stride_rate <= 1:
-        raise ViewError(f"sliding-window: stride_rate must be in (0, 1], got {stride_rate!r}")
-    if not isinstance(flip, bool):
-        raise ViewError(f"sliding-window: flip must be True or False, got {flip!r}")
-    stride = max(1, int(crop_size * stride_rate))
+    stride = _window_stride("sliding-window", crop_size, stride_rate, flip)
 
     def padded(hw: tuple) -> tuple:
         return np.eye(3), (max(int(hw[0]), crop_size), max(int(hw[1]), crop_size))
@@ -372,8 +377,19 @@ class _MapRecorder:
         problem = _undoable(transform)
         if problem:
             raise ViewError(f"this view cannot be undone: {problem}")
-        forward = transform.geometry(params, tuple(in_hw), tuple(out_hw)) if matrix is None else matrix
-        self.matrix = np.asarray(forward, np.float64) @ self.matrix
+        forward = np.asarray(transform.geometry(params, tuple(in_hw), tuple(out_hw)) if matrix is None else matrix,
+                             np.float64)
+        name = getattr(transform, "spec_name", type(transform).__name__)
+        if forward.shape != (3, 3) or not np.all(np.isfinite(forward)):
+            raise ViewError(f"this view cannot be undone: {name}'s geometry() gave {np.round(forward, 4).tolist()}, not "
+                            f"a finite 3x3 map")
+        if not np.allclose(forward[2], (0.0, 0.0, 1.0)):
+            raise ViewError(f"this view cannot be undone: {name}'s geometry() is projective (last row "
+                            f"{np.round(forward[2], 4).tolist()}); views undo affine maps only")
+        if abs(forward[0, 0] * forward[1, 1] - forward[0, 1] * forward[1, 0]) < 1e-9:
+            raise ViewError(f"this view cannot be undone: {name}'s geometry() is singular (it collapses the image "
+                            f"onto a line: {np.round(forward[:2], 4).tolist()})")
+        self.matrix = forward @ self.matrix
         self.hw = (int(out_hw[0]), int(out_hw[1]))
 
 
@@ -420,31 +436,45 @@ def spec_view(spec: Any, seed: int | None = None, name: str | None = None) -> Vi
     label = repr(name) if name else brief(pipeline.to_string(), 80)
     _check_pipeline(pipeline, f"view {label}")
     random_steps = _random_steps(pipeline)
-    if random_steps and seed is None:
-        probes = {_probe(pipeline, k) for k in range(4)}
-        if len(probes) > 1 or None in probes:
-            raise ViewError(f"view {label}: {', '.join(random_steps)} draws its parameters at random, so the view "
-                            f"could not be undone the same way twice; give it a seed (random(spec=..., n=..., "
-                            f"seed=...) in a spec) or use a deterministic step (CenterCrop, not RandomCrop)")
+    unseeded = bool(random_steps) and seed is None
+    refused = (f"view {label}: {', '.join(random_steps)} draws its parameters at random, so the view could not be "
+               f"undone the same way twice; give it a seed (random(spec=..., n=..., seed=...) in a spec) or use a "
+               f"deterministic step (CenterCrop, not RandomCrop)")
+    if unseeded and _draws_vary(pipeline, _PROBE_SIZES):
+        raise ViewError(refused)
     cache: dict = {}
 
     def geometry(hw: tuple) -> tuple:
         key = (int(hw[0]), int(hw[1]))
         if key not in cache:
+            if unseeded and _draws_vary(pipeline, [key]):  # constant at the probed sizes, not at this one
+                raise ViewError(f"{refused} (its draws differ at {key[0]}x{key[1]})")
             cache[key] = _pipeline_map(pipeline, key, np.random.default_rng(0 if seed is None else seed))
         return cache[key]
 
     return View(name or pipeline.to_string(), geometry, meta={"spec": pipeline.to_string(), "seed": seed})
 
 
-def _probe(pipeline: Any, k: int) -> Any:
-    try:
-        matrix, out_hw = _pipeline_map(pipeline, (256, 256), np.random.default_rng(1000 + k))
-    except ViewError:
-        raise
-    except Exception:  # the nominal size does not suit the spec (a crop larger than it): undecided
-        return None
-    return (tuple(np.round(matrix, 9).ravel().tolist()), out_hw)
+# sizes at which an unseeded random step must draw the same map every time to count as a view: small, large,
+# square, both orientations, odd (a crop of 480 draws nothing at 256 but does at 520x700)
+_PROBE_SIZES = ((256, 256), (97, 131), (131, 97), (520, 700), (1080, 810))
+
+
+def _draws_vary(pipeline: Any, sizes: Any) -> bool:
+    """Whether the pipeline's map differs between draws at any of ``sizes`` (a size it refuses is skipped)."""
+    for hw in sizes:
+        seen = set()
+        for k in range(4):
+            try:
+                matrix, out_hw = _pipeline_map(pipeline, hw, np.random.default_rng(1000 + k))
+            except ViewError:
+                raise
+            except Exception:  # this size does not suit the spec (a crop larger than it, upscale=False)
+                break
+            seen.add((tuple(np.round(matrix, 9).ravel().tolist()), out_hw))
+        if len(seen) > 1:
+            return True
+    return False
 
 
 def random_views(spec: Any, n: int = 8, seed: int = 0, include_identity: bool = False) -> View:
@@ -522,6 +552,7 @@ def _call(name: str, factory: Callable[..., View], args: list, params: dict) -> 
 
 
 _HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
+_LEADING_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z][A-Za-z0-9_]*)*")
 
 
 def get_views(views: Any) -> View:
@@ -557,14 +588,20 @@ def get_views(views: Any) -> View:
     from ..pipeline.spec import parse_spec_string
 
     text = views.strip()
-    normalized = _HYPHEN.sub("_", text)
+    lead = _LEADING_NAME.match(text)
+    normalized = _HYPHEN.sub("_", lead.group(0)) + text[lead.end():] if lead else text
     try:
         nodes = parse_spec_string(normalized, echo=False)
     except Exception:
         nodes = []
     if len(nodes) == 1 and nodes[0].name.replace("_", "-").lower() in VIEW_SETS:
         name = nodes[0].name.replace("_", "-").lower()
-        return _call(name, VIEW_SETS[name], nodes[0].args, nodes[0].params)
+        try:
+            return _call(name, VIEW_SETS[name], nodes[0].args, nodes[0].params)
+        except ViewError:
+            raise
+        except AugplugError as exc:  # random(spec=...)'s spec: an unknown transform, an unreadable file
+            raise ViewError(f"view set {name}: {exc}") from None
     try:
         return spec_view(text)
     except (UnknownTransformError, SpecSyntaxError) as exc:
@@ -576,6 +613,10 @@ def get_views(views: Any) -> View:
             hint += f"; closest transforms: {', '.join(suggestions)}"
         raise ViewError(f"unknown view set or transform {brief(typed, 80)}{hint} (`augplug views` lists the view "
                         f"sets; a spec of geometric transforms is one view)") from None
+    except ViewError:
+        raise
+    except AugplugError as exc:  # a bad parameter, an unreadable spec file: its own message, as a view's error
+        raise ViewError(f"view {brief(text, 80)}: {exc}") from None
 
 
 def black_of(pipeline: Any) -> tuple:

@@ -26,8 +26,9 @@ class TTAResult:
     output : array or tuple
         The merged prediction, as :meth:`TTA.__call__` returns it.
     spread : array or None
-        The standard deviation of the views' predictions (of the first output) around the merged one: per class for
-        class scores, per pixel and class for dense maps; None for boxes.
+        The standard deviation of every forward pass's prediction (of the first output), mapped back, around their
+        mean: per class for class scores, per pixel and class for dense maps (weighted by where each view saw);
+        None for boxes, for ``multi-eval`` (summed logits) and with ``predict(x, spread=False)``.
     views : int
         The forward passes made per input.
     """
@@ -39,6 +40,26 @@ class TTAResult:
 
 def _tuple(y: Any) -> tuple:
     return tuple(y) if isinstance(y, (list, tuple)) else (y,)
+
+
+def _raw_alone(views: View) -> View:
+    """A view set that merges raw logits (``multi-eval``, GluonCV's arithmetic) as the whole tree: a list holding
+    only it is unwrapped, one mixed with other views refused (their probabilities cannot be merged with its
+    exponentiated logit sums)."""
+    if views.raw_outputs:
+        return views
+    kids = views.children if isinstance(views.children, (list, tuple)) else []
+    if not any(_has_raw(k) for k in kids):
+        return views
+    if len(kids) == 1 and views.name == "views":  # get_views([...]) of one item
+        return _raw_alone(kids[0])
+    raise ViewError("multi-eval reproduces MultiEvalModel's arithmetic on raw logits and cannot be merged with other "
+                    "views; use multi-scale, which averages probabilities, to combine it with others")
+
+
+def _has_raw(view: View) -> bool:
+    kids = view.children if isinstance(view.children, (list, tuple)) else []
+    return view.raw_outputs or any(_has_raw(k) for k in kids)
 
 
 def _mirrors(matrix: np.ndarray) -> bool:
@@ -88,15 +109,21 @@ class TTA:
         The overlap above which boxes are suppressed (``nms``) or fused (``wbf``).
     max_boxes : int
         ``task="detection"``: boxes kept per image (the rest padded with -1, as GluonCV's detectors return).
+    output_hw : (int, int) or callable, optional
+        The size of the merged dense maps, or a function of the input's (height, width) giving it. By default a
+        map comes back at the input's size times the network's output-to-input ratio, rounded; a network whose
+        output is not proportional to its input (pooling that rounds up) may round otherwise than on the input
+        itself, so give its size to have it exactly.
     """
 
     def __init__(self, model: Callable, views: Any = "flip", task: str = "classification", merge: Any = None,
                  activation: Any = "auto", ctx: Any = None, pad_value: Any = 0.0, joint_pairs: Any = None,
-                 shift: bool = False, boxes: str = "nms", iou: float = 0.5, max_boxes: int = 100):
+                 shift: bool = False, boxes: str = "nms", iou: float = 0.5, max_boxes: int = 100,
+                 output_hw: Any = None):
         if task not in TASKS:
             raise ViewError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
         self.model = model
-        self.views: View = get_views(views)
+        self.views: View = _raw_alone(get_views(views))
         self.task = task
         merges = _tuple(merge) if merge is not None else ("mean",)
         for how in merges:
@@ -120,6 +147,13 @@ class TTA:
         if not isinstance(max_boxes, int) or max_boxes < 1:
             raise ViewError(f"max_boxes must be a whole number >= 1, got {max_boxes!r}")
         self.max_boxes = max_boxes
+        if output_hw is not None and not callable(output_hw) and not (
+                isinstance(output_hw, (tuple, list)) and len(output_hw) == 2
+                and all(isinstance(v, int) and v > 0 for v in output_hw)):
+            raise ViewError(f"output_hw must be (height, width) or a function of the input's (height, width), got "
+                            f"{output_hw!r}")
+        self.output_hw = output_hw
+        self.align_corners = self.views.raw_outputs  # multi-eval resizes as GluonCV's _resize_image does
         if task == "pose" and self.joint_pairs is None and self._any_mirror((256, 192)):
             raise ViewError("pose views that mirror the image need joint_pairs (the dataset's left/right joint pairs, "
                             "GluonCV's dataset.joint_pairs): a mirrored left wrist's heatmap is the right wrist's")
@@ -134,14 +168,15 @@ class TTA:
     def __call__(self, x: Any) -> Any:
         """The merged prediction for the batch ``x`` (same kind as the model's: one array, a tuple, or
         ``(ids, scores, boxes)``)."""
-        return self.predict(x).output
+        return self.predict(x, spread=False).output
 
-    def predict(self, x: Any) -> TTAResult:
-        """The merged prediction with the views' spread (:class:`TTAResult`)."""
+    def predict(self, x: Any, spread: bool = True) -> TTAResult:
+        """The merged prediction with the views' spread (:class:`TTAResult`; ``spread=False`` leaves it out, and
+        the work of mapping every view back on its own)."""
         if x.ndim < 4:
             raise ViewError(f"TTA takes a batch (N, C, H, W) or clips (N, C, T, H, W), got shape {tuple(x.shape)}")
         parts = self._split(x)
-        results = [self._predict_part(p) for p in parts]
+        results = [self._predict_part(p, spread) for p in parts]
         passes = len(self.views.leaves(spatial_hw(x)))
         if len(results) == 1:
             return TTAResult(results[0][0], results[0][1], passes)
@@ -183,74 +218,84 @@ class TTA:
             return node.reduce
         return self.merge[i] if i < len(self.merge) else self.merge[-1]
 
-    def _predict_part(self, x: Any) -> tuple[Any, Any]:
+    def _predict_part(self, x: Any, want_spread: bool) -> tuple[Any, Any]:
         if self.task == "detection":
             return self._detect(x), None
-        parts, merged = self._run(self.views, x, self.pad_value, root=True)
-        output = merged[0] if len(merged) == 1 else merged
-        first = [(p[0][0], p[1][0]) for p in parts]
-        return output, spread(first, merged[0]) if len(first) > 1 else (merged[0] * 0)
+        outputs, _, leaves = self._run(self.views, x, self.pad_value, want_spread and not self.views.raw_outputs)
+        spread_of = None
+        if leaves is not None:
+            ref = spatial_hw(leaves[0][0]) if self._spatial(leaves[0][0]) else None
+            leaves = [(resize(y, ref), resize(c, ref)) if ref and spatial_hw(y) != ref else (y, c) for y, c in leaves]
+            spread_of = spread(leaves)
+        if self.output_hw is not None:
+            size = self.output_hw(spatial_hw(x)) if callable(self.output_hw) else self.output_hw
+            size = (int(size[0]), int(size[1]))
+            outputs = tuple(resize(y, size) if self._spatial(y) else y for y in outputs)
+            if spread_of is not None and self._spatial(spread_of):
+                spread_of = resize(spread_of, size)
+        return (outputs[0] if len(outputs) == 1 else outputs), spread_of
 
     # -- class scores and dense maps --------------------------------------------------------------------------
     def _spatial(self, y: Any) -> bool:
         return self.task not in ("classification", "video") and y.ndim >= 3
 
-    def _run(self, node: View, x: Any, fill: Any, root: bool = False) -> tuple:
-        """Run ``node`` on ``x`` (its parent's frame): (the children's parts, or None; the outputs, each in the
-        parent's frame) with their coverage."""
+    def _run(self, node: View, x: Any, fill: Any, leaves: bool = False) -> tuple:
+        """Run ``node`` on ``x`` (its parent's frame): its outputs and their coverage, each mapped back to the
+        parent's frame; with ``leaves``, also every forward pass's first output (and coverage) mapped back so."""
         matrix, out_hw = node.geometry(spatial_hw(x))
         fill = node.fill if node.fill is not None else fill
-        view = warp(x, matrix, out_hw, fill)
+        view = warp(x, matrix, out_hw, fill, align_corners=self.align_corners)
         kids = node.children_for(out_hw)
+        found: list | None = None
         if not kids:
             outputs: tuple = self._forward(view)
             covers: tuple = tuple(None for _ in outputs)
-            parts = None
         else:
-            parts = [self._run(kid, view, fill) for kid in kids]
+            parts = [self._run(kid, view, fill, leaves) for kid in kids]
             parts = [self._same_grid(p, parts[0]) for p in parts]
-            merged = [reduce([(p[1][i], p[2][i]) for p in parts], self._how(node, i)) for i in range(len(parts[0][1]))]
+            merged = [reduce([(p[0][i], p[1][i]) for p in parts], self._how(node, i)) for i in range(len(parts[0][0]))]
             outputs, covers = tuple(m[0] for m in merged), tuple(m[1] for m in merged)
-        back: list = []
-        back_cover: list = []
-        for y, cover in zip(outputs, covers):
-            if not self._spatial(y):
-                back.append(y)
-                back_cover.append(None)
-                continue
-            y_hw = spatial_hw(y)
-            grid = output_grid(spatial_hw(x), out_hw, y_hw)
-            forward = scale_between(out_hw, y_hw) @ np.asarray(matrix, np.float64) @ scale_between(grid, spatial_hw(x))
-            inverse = invert_affine(forward)
-            moved = warp(y, inverse, grid, 0.0)
-            seen = coverage(y, y_hw, inverse, grid) if cover is None else warp(cover, inverse, grid, 0.0)
-            if self.task == "pose" and _mirrors(matrix):
-                if self.joint_pairs:
-                    moved = swap_joints(moved, self.joint_pairs)
-                if self.shift:
-                    moved, seen = shift_right(moved), shift_right(seen)
-            back.append(moved)
-            back_cover.append(seen)
-        if root:
-            if parts is None:  # the root is one view itself
-                return [(tuple(back), tuple(back_cover))], tuple(back)
-            return [(p[1], p[2]) for p in parts], tuple(back)
-        return parts, tuple(back), tuple(back_cover)
+            if leaves:
+                found = [self._back(y, c, spatial_hw(x), out_hw, matrix) for p in parts for y, c in p[2]]
+        back = tuple(self._back(y, c, spatial_hw(x), out_hw, matrix) for y, c in zip(outputs, covers))
+        if leaves and found is None:
+            found = [back[0]]
+        return tuple(b[0] for b in back), tuple(b[1] for b in back), found
+
+    def _back(self, y: Any, cover: Any, parent_hw: tuple, out_hw: tuple, matrix: np.ndarray) -> tuple[Any, Any]:
+        """One output of a view (and where the view saw, or None: all of it) moved back to the parent's frame, at
+        the output's own resolution; a pose heatmap's joints trade channels under a mirror."""
+        if not self._spatial(y):
+            return y, None
+        y_hw = spatial_hw(y)
+        grid = output_grid(parent_hw, out_hw, y_hw)
+        forward = scale_between(out_hw, y_hw) @ np.asarray(matrix, np.float64) @ scale_between(grid, parent_hw)
+        inverse = invert_affine(forward)
+        moved = warp(y, inverse, grid, 0.0, align_corners=self.align_corners)
+        seen = coverage(y, y_hw, inverse, grid) if cover is None else warp(cover, inverse, grid, 0.0,
+                                                                          align_corners=self.align_corners)
+        if self.task == "pose" and _mirrors(matrix):
+            if self.joint_pairs:
+                moved = swap_joints(moved, self.joint_pairs)
+            if self.shift and matrix[0, 0] < 0:  # GluonCV's shift follows a left-right mirror
+                moved, seen = shift_right(moved), shift_right(seen)
+        return moved, seen
 
     @staticmethod
     def _same_grid(part: tuple, like: tuple | None = None) -> tuple:
         """A child's outputs on the grid of the first child's (a network whose output size is not proportional to
-        its input's rounds differently at each scale): resized where they differ."""
+        its input's rounds differently at each scale): resized where they differ. ``part`` and ``like`` are
+        (outputs, covers, ...)."""
         if like is None:
             return part
-        kids, outputs, covers = part
+        outputs, covers = part[0], part[1]
         fixed_outputs, fixed_covers = [], []
-        for y, c, ref in zip(outputs, covers, like[1]):
+        for y, c, ref in zip(outputs, covers, like[0]):
             if c is not None and y.ndim >= 3 and spatial_hw(y) != spatial_hw(ref):
                 y, c = resize(y, spatial_hw(ref)), resize(c, spatial_hw(ref))
             fixed_outputs.append(y)
             fixed_covers.append(c)
-        return kids, tuple(fixed_outputs), tuple(fixed_covers)
+        return (tuple(fixed_outputs), tuple(fixed_covers)) + tuple(part[2:])
 
     # -- boxes --------------------------------------------------------------------------------------------------
     def _detect(self, x: Any) -> tuple:

@@ -55,7 +55,8 @@ def test_a_crop_around_the_boxes_is_shown_a_box():
     ("sorts_boxes", "instance_masks", "lies outside it (0% inside, seed 0): the rows came back in another order"),
     ("floats_as_unit", "output_contract", "read float images on gluon_augplug's 0-255 scale"),
     ("reseeds_global", "global_state", "changed Python's or numpy's global random state"),
-    ("smears_rows", "views", "geometry() gives a map that cannot be undone"),
+    ("smears_rows", "views", "is singular (it collapses the image onto a line"),
+    ("flips_not_boxes", "views", "geometry() and apply() disagree"),
 ])
 def test_each_planted_defect_is_caught(plugin, check, message):
     report = check_plugin(sample_plugin(plugin), raise_on_failure=False)

@@ -71,6 +71,10 @@ def test_bad_views_are_refused_before_any_work(cifar_jpg, tmp_path):
     assert not (tmp_path / "r").exists()
     with pytest.raises(ConfigError, match="RandomCrop draws its parameters at random"):
         train(TrainConfig(data=cifar_jpg, train_limit=10, tta=("RandomCrop(32, pad=4)",)), log=lambda line: None)
+    lines = []
+    with pytest.raises(ConfigError, match=r"--tta 'ten-crop\(64\)'.*an input of 32x32: the input is smaller than the"):
+        train(TrainConfig(data=cifar_jpg, train_limit=10, test_limit=10, tta=("ten-crop(64)",)), log=lines.append)
+    assert not any(line.startswith("epoch") for line in lines)  # refused before the first epoch
     proc = run("evaluate", "--params", str(tmp_path / "missing.params"), "--model", "cifar_resnet20_v1")
     assert proc.returncode == 2 and "no such file" in proc.stderr
 

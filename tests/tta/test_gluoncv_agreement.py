@@ -177,3 +177,18 @@ def test_detections_merge_by_box_nms_on_two_devices():
         assert np.allclose(b[i, 0], (23, 17, 61, 49), atol=1e-4)
     assert np.allclose(sorted(b[2, :2].tolist()), [(23, 17, 61, 49), (70, 5, 90, 12)], atol=1e-4)
     assert (ids.asnumpy()[:2, 1:] == -1).all()
+
+
+def test_ndarray_and_numpy_batches_give_the_same_views():
+    """One geometry on both backends: resizes on pixel edges (BilinearResize2D without aligned corners equals
+    OpenCV), crops, mirrors, a rotation."""
+    x = np.random.default_rng(5).random((2, 3, 30, 41)).astype(np.float32)
+    seen = {}
+    for kind, batch in (("numpy", x), ("ndarray", mx.nd.array(x))):
+        for views in ("Resize((82, 60)), RandomFlipLeftRight(p=1.0)", "five-crop((30, 20), pad=3)",
+                      ["identity", "Resize((20, 15))"]):
+            out = TTA(lambda v: v, views, task="dense")(batch)
+            seen[kind, str(views)] = out.asnumpy() if kind == "ndarray" else out
+    for (kind, views), value in seen.items():
+        if kind == "numpy":
+            assert np.allclose(value, seen["ndarray", views], atol=1e-4), views

@@ -48,6 +48,28 @@ class Squiggle(Transform):
         return boxes
 
 
+class Collapse(Transform):
+    """Every row becomes the middle row: a map with no inverse."""
+
+    target_mode = "geometric"
+
+    def sample(self, rng, shape):
+        return {}
+
+    def geometry(self, params, in_hw, out_hw):
+        return np.array([[1.0, 0.0, 0.0], [0.0, 0.0, in_hw[0] / 2], [0.0, 0.0, 1.0]])
+
+    def apply(self, img, layout):
+        return np.repeat(img[img.shape[0] // 2][None], img.shape[0], axis=0)
+
+
+class Tilt(Collapse):
+    """A perspective map: not affine."""
+
+    def geometry(self, params, in_hw, out_hw):
+        return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.001, 0.0, 1.0]])
+
+
 @pytest.fixture
 def shear_plugin(plugin_system):
     class Plugin:
@@ -55,6 +77,8 @@ def shear_plugin(plugin_system):
         def augplug_register_transforms(self, register):
             register("ShearX", ShearX)
             register("Squiggle", Squiggle)
+            register("Collapse", Collapse)
+            register("Tilt", Tilt)
 
     plugin_system.add_plugin(Plugin(), "shears")
     return plugin_system
@@ -248,6 +272,69 @@ def test_views_that_cannot_be_built_or_undone_are_refused_by_name(views, message
 def test_a_step_without_a_map_is_refused_naming_it(shear_plugin):
     with pytest.raises(ViewError, match="Squiggle moves pixels without a geometry"):
         get_views("Squiggle")
+    with pytest.raises(ViewError, match="Collapse's geometry\\(\\) is singular"):
+        get_views("Collapse")
+    with pytest.raises(ViewError, match="Tilt's geometry\\(\\) is projective"):
+        get_views("Tilt")
+
+
+def test_a_random_step_is_refused_wherever_its_draws_vary():
+    """A crop of 480 draws nothing on a 256x256 image; on a 520x700 one it does."""
+    with pytest.raises(ViewError, match="RandomCrop draws its parameters at random"):
+        get_views("RandomCrop(480)")
+    view = get_views("RandomCrop(1100, upscale=False)")  # no probed size fits it: decided when used
+    with pytest.raises(ViewError, match="its draws differ at 1600x1700"):
+        view.geometry((1600, 1700))
+    assert get_views("RandomFlipLeftRight(p=1.0)").geometry((4, 6))[0][0, 0] == -1  # certain: a view
+
+
+def test_a_spec_file_with_a_hyphen_in_its_path(tmp_path):
+    spec = tmp_path / "geo-views.yaml"
+    spec.write_text("- {name: RandomFlipLeftRight}\n")
+    assert leaf_count(f"random(spec='{spec}', n=2, seed=0)", (8, 8)) == 2
+    with pytest.raises(ViewError, match="cannot read pipeline file"):
+        get_views(f"random(spec='{tmp_path / 'no-such.yaml'}', n=2)")
+
+
+def test_multi_eval_merges_raw_logits_alone():
+    from gluon_augplug.tta import TTA as Wrapper
+
+    assert Wrapper(lambda v: v, ["multi-eval(base_size=32, crop_size=32)"], task="segmentation").activation is None
+    with pytest.raises(ViewError, match="cannot be merged with other views; use multi-scale"):
+        Wrapper(lambda v: v, ["multi-eval(base_size=32, crop_size=32)", "flip"], task="segmentation")
+
+
+def test_the_spread_is_over_every_pass():
+    scores, labels = label_scores()
+    lopsided = lambda v: v * (1.0 + v[:, :, :, :1])  # noqa: E731  (a network that is not mirror-symmetric)
+    flat = TTA(lopsided, "flip", task="segmentation", activation=None).predict(scores).spread
+    nested = TTA(lopsided, "multi-scale(base_size=96, crop_size=96, scales=[1.0])", task="segmentation",
+                 activation=None).predict(scores).spread
+    assert flat.max() > 0.1 and np.allclose(nested, flat, atol=1e-6)
+    assert TTA(lopsided, "multi-eval(base_size=96, crop_size=96, scales=[1.0])", task="segmentation") \
+        .predict(scores).spread is None  # summed logits: no spread around a mean
+
+
+def test_output_size_can_be_given():
+    """A network with stride 8 that rounds up: 50x70 -> 7x9, while a crop's ratio rounds the input to 6x9."""
+    def ceil_pool(v):
+        h, w = v.shape[-2:]
+        padded = np.pad(v, ((0, 0), (0, 0), (0, -h % 8), (0, -w % 8)))
+        return padded.reshape(v.shape[0], v.shape[1], padded.shape[2] // 8, 8, padded.shape[3] // 8, 8).mean((3, 5))
+
+    x = np.random.default_rng(0).random((1, 2, 50, 70)).astype(np.float32)
+    assert TTA(ceil_pool, "five-crop(40)", task="dense").predict(x).output.shape[-2:] == (6, 9)
+    merged = TTA(ceil_pool, "five-crop(40)", task="dense", output_hw=lambda hw: (-(-hw[0] // 8), -(-hw[1] // 8)))(x)
+    assert merged.shape[-2:] == (7, 9)
+    with pytest.raises(ViewError, match="output_hw must be"):
+        TTA(ceil_pool, "flip", task="dense", output_hw=(7,))
+
+
+def test_a_vertical_mirror_is_not_shifted_as_gluoncvs_left_right_one():
+    maps = np.random.default_rng(2).random((1, 4, 8, 6)).astype(np.float32)
+    shifted = TTA(lambda v: v, "vflip", task="pose", joint_pairs=[[0, 1]], shift=True)(maps)
+    plain = TTA(lambda v: v, "vflip", task="pose", joint_pairs=[[0, 1]], shift=False)(maps)
+    assert np.array_equal(shifted, plain)
 
 
 def test_an_input_smaller_than_the_crop_is_refused_with_the_sizes():

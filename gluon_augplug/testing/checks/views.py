@@ -10,7 +10,7 @@ from ...pipeline.build import build_pipeline
 from ...targets.geometry import invert_affine, warp_boxes
 from ...targets.modes import TargetMode, overrides, target_mode
 from ...tta.merge import iou_matrix
-from ...tta.ops import coverage, warp
+from ...tta.ops import axis_aligned, coverage, warp
 from ...tta.views import spec_view
 
 from .registry import SEEDS as _SEEDS, Skip, check
@@ -31,10 +31,13 @@ def _band(labels: np.ndarray, width: int) -> np.ndarray:
 
 @check("views", per_sample=True, doc=(
     'test-time views: a ``"geometric"`` transform with ``geometry()`` is a view with no code of its own (its draw '
-    'for a seed); for each seed the map must be finite and invertible, a label mask sent through the view and back '
-    'must be recovered wherever the view saw it, except within the interpolation\'s reach of a label edge, and the '
-    'painted rectangle found in the view must come back with IoU >= 0.9 (against the box moved there and back by '
-    'the map, which a rotation or shear enlarges); other transforms are skipped (a pixel op is no view)'))
+    'for a seed); for each seed the map must be finite, affine and invertible, the view warped by the map must be '
+    'what ``apply()`` makes (to the pixel for flips and whole-pixel shifts, 90% of the painted rectangle '
+    'otherwise), a label mask sent through the view and back must be recovered wherever the view saw it, except '
+    'within the interpolation\'s reach of a label edge, and the painted rectangle found in the view must come back '
+    'with IoU >= 0.9 against the box moved there and back by the map (which a rotation or shear enlarges), or '
+    'within a pixel of the view (1 / scale pixels of the image) where the view is small; other transforms are '
+    'skipped (a pixel op is no view)'))
 def check_views(ctx: CheckContext) -> str | None:
     t = ctx.transform()
     if target_mode(t) is not TargetMode.GEOMETRIC or not overrides(t, "geometry"):
@@ -64,6 +67,19 @@ def check_views(ctx: CheckContext) -> str | None:
         if not np.all(np.isfinite(matrix)) or abs(det) < 1e-9 or min(out_hw) < 1:
             return f"geometry() gives a map that cannot be undone (seed {seed}): {np.round(matrix, 4).tolist()}"
         inverse = invert_affine(matrix)
+        # the view the network sees (the map, warped) must be what the transform makes (its apply())
+        made = np.asarray(pipe.apply(img, np.random.default_rng(seed)).image)
+        if made.ndim == 3 and made.shape[:2] == tuple(out_hw):
+            seen_rect = np.asarray(warp(picture, matrix, out_hw))[0].mean(axis=0) > 0.5
+            made_rect = made.astype(np.float64).mean(axis=2) > 127
+            exact = axis_aligned(matrix) and np.allclose(np.abs(np.diag(matrix)[:2]), 1) and np.allclose(
+                matrix[:2, 2], np.round(matrix[:2, 2]))
+            differ = int((seen_rect != made_rect).sum())
+            union = int((seen_rect | made_rect).sum())
+            if (exact and differ) or (not exact and union and differ / union > 0.1):
+                return (f"as a view (seed {seed}), geometry() and apply() disagree: the painted rectangle lands on "
+                        f"{differ} other pixels when the map is warped than in apply()'s output, so predictions on "
+                        f"the view would be mapped back to the wrong place")
         # the mask: through the view and back, as dense predictions are merged
         back = warp(warp(one_hot, matrix, out_hw), inverse, hw)
         seen = np.asarray(coverage(one_hot, out_hw, inverse, hw))[0, 0] > 0.99

@@ -70,18 +70,20 @@ def test_a_second_train_into_a_live_runs_folder_is_refused_and_kill_9_frees_it(c
 def test_two_resumes_of_one_run_the_second_is_refused_and_the_first_finishes_alone(cifar_jpg, tmp_path, quiet):
     out = tmp_path / "run"
     train(TrainConfig(data=cifar_jpg, out=str(out), **TINY), quiet)
-    first = _start("train", "--resume", str(out), "--epochs", "4")
+    # enough epochs that the first still trains while the two others start (each loads MXNet: seconds on a busy
+    # machine; with 4 epochs a loaded CI run saw the first finish before the third command asked)
+    first = _start("train", "--resume", str(out), "--epochs", "16")
     _wait_for_holder(out / "writer.lock", first)
-    second = run_cli("train", "--resume", str(out), "--epochs", "4")
+    second = run_cli("train", "--resume", str(out), "--epochs", "16")
     _refused_by(second, first.pid)
-    elsewhere = run_cli("train", "--resume", str(out), "--out", str(tmp_path / "copy"), "--epochs", "4")
+    elsewhere = run_cli("train", "--resume", str(out), "--out", str(tmp_path / "copy"), "--epochs", "16")
     _refused_by(elsewhere, first.pid)  # its checkpoint is being rewritten: not read meanwhile
     assert not (tmp_path / "copy").exists()
     _, err = first.communicate(timeout=600)
     assert first.returncode == 0, err
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert [row["epoch"] for row in rows] == [1, 2, 3, 4]  # one run's epochs, each once
-    assert json.loads((out / "checkpoint.json").read_text())["epoch"] == 4
+    assert [row["epoch"] for row in rows] == list(range(1, 17))  # one run's epochs, each once
+    assert json.loads((out / "checkpoint.json").read_text())["epoch"] == 16
 
 
 def test_in_one_process_a_second_run_waits_for_the_first_to_close(cifar_jpg, tmp_path, quiet):

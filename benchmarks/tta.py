@@ -10,7 +10,7 @@ else. Random-weight GluonCV networks on the CPU (no downloads here), at reduced 
 * detection: CenterNet (ResNet-18) on a 256x256 image through ``flip`` and two resizes, its 100 boxes a view mapped
   back and merged by ``box_nms``.
 
-    python benchmarks/tta.py [--quick]      # prints one JSON object
+    python benchmarks/tta.py [--quick]      # the tables, then one JSON object (--quick: half the size, 2 pairs)
 """
 import argparse
 import json
@@ -25,10 +25,11 @@ def _setups(quick):
     import mxnet as mx
     from gluoncv import model_zoo
 
+    base, crop, image, det = (66, 60, (60, 80), 128) if quick else (130, 120, (120, 160), 256)  # quick: a smoke run
     mx.random.seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fcn = model_zoo.FCN(5, backbone="resnet50", pretrained_base=False, base_size=130, crop_size=120, aux=False)
+        fcn = model_zoo.FCN(5, backbone="resnet50", pretrained_base=False, base_size=base, crop_size=crop, aux=False)
         fcn.initialize(mx.init.Xavier(magnitude=2))
         centernet = model_zoo.center_net_resnet18_v1b_voc(pretrained_base=False)
         centernet.initialize(mx.init.Xavier(magnitude=2))
@@ -36,13 +37,13 @@ def _setups(quick):
     centernet.hybridize(static_alloc=True)
     from gluon_augplug.tta import TTA, multi_eval
 
-    segmentation = TTA(fcn.evaluate, multi_eval(base_size=130, crop_size=120), task="segmentation")
-    detection = TTA(centernet, ["flip", "Resize(320)", "Resize(192)"], task="detection")
+    segmentation = TTA(fcn.evaluate, multi_eval(base_size=base, crop_size=crop), task="segmentation")
+    detection = TTA(centernet, ["flip", f"Resize({det * 5 // 4})", f"Resize({det * 3 // 4})"], task="detection")
     return [
-        ("segmentation", "FCN-ResNet50, multi-eval, 120x160", segmentation, fcn.evaluate,
-         mx.nd.random.normal(shape=(1, 3, 120, 160))),
-        ("detection", "CenterNet-ResNet18, flip + 2 resizes, 256x256", detection, centernet,
-         mx.nd.random.normal(shape=(2, 3, 256, 256))),
+        ("segmentation", f"FCN-ResNet50, multi-eval, {image[0]}x{image[1]}", segmentation, fcn.evaluate,
+         mx.nd.random.normal(shape=(1, 3) + image)),
+        ("detection", f"CenterNet-ResNet18, flip + 2 resizes, {det}x{det}", detection, centernet,
+         mx.nd.random.normal(shape=(2, 3, det, det))),
     ]
 
 
@@ -52,7 +53,7 @@ def _wait(out):
 
 
 def measure(quick=False):
-    pairs = 3 if quick else 7
+    pairs = 2 if quick else 7
     rows = []
     for task, what, wrapper, model, x in _setups(quick):
         batches = []

@@ -91,7 +91,7 @@ def accuracy_with_views(net: Callable, loader: Any, split: Callable, specs: Sequ
     return ViewsAccuracy(correct["none"] / seen, {s: correct[s] / seen for s in wrappers}, passes, seen, seconds)
 
 
-def _net_from_run(params: str, model: str | None, classes: int | None) -> tuple[dict, str]:
+def _net_from_run(params: str) -> tuple[dict, str]:
     """The saved settings of the run that wrote ``params`` (a run folder, or a file in one), and the file."""
     from .checkpoint import load_checkpoint
 
@@ -130,7 +130,7 @@ def evaluate_saved(params: str, data: str | None = None, val_data: str | None = 
     from .models import get_model
 
     specs = check_views(list(specs))
-    saved, params = _net_from_run(params, model, classes)
+    saved, params = _net_from_run(params)
     model = model or saved.get("model")
     data = data or saved.get("data")
     val_data = val_data if val_data is not None else saved.get("val_data")

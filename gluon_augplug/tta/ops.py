@@ -204,11 +204,6 @@ def coverage(like: Any, in_hw: tuple[int, int], matrix: np.ndarray, out_hw: tupl
     return warp(ones, matrix, out_hw, 0.0)
 
 
-def scale_between(from_hw: tuple[int, int], to_hw: tuple[int, int]) -> np.ndarray:
-    """The map from one grid to another covering the same image (an input and the network's output grid)."""
-    return np.array([[to_hw[1] / from_hw[1], 0, 0], [0, to_hw[0] / from_hw[0], 0], [0, 0, 1.0]])
-
-
 def output_grid(in_hw: tuple[int, int], view_hw: tuple[int, int], out_hw: tuple[int, int]) -> tuple[int, int]:
     """The grid of an input of ``in_hw`` at the resolution the network gives a ``view_hw`` input as ``out_hw``
     (a pose network's heatmaps at a quarter of its input)."""

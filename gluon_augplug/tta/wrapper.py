@@ -7,9 +7,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..targets.geometry import invert_affine, warp_boxes
+from ..targets.geometry import invert_affine, scale_matrix, warp_boxes
 from .merge import activate, nms, reduce, shift_right, spread, swap_joints, weighted_box_fusion
-from .ops import coverage, is_ndarray, output_grid, resize, scale_between, spatial_hw, warp
+from .ops import coverage, is_ndarray, output_grid, resize, spatial_hw, warp
 from .views import REDUCES, View, ViewError, get_views
 
 TASKS = ("classification", "video", "segmentation", "dense", "pose", "detection")
@@ -269,7 +269,7 @@ class TTA:
             return y, None
         y_hw = spatial_hw(y)
         grid = output_grid(parent_hw, out_hw, y_hw)
-        forward = scale_between(out_hw, y_hw) @ np.asarray(matrix, np.float64) @ scale_between(grid, parent_hw)
+        forward = scale_matrix(out_hw, y_hw) @ np.asarray(matrix, np.float64) @ scale_matrix(grid, parent_hw)
         inverse = invert_affine(forward)
         moved = warp(y, inverse, grid, 0.0, align_corners=self.align_corners)
         seen = coverage(y, y_hw, inverse, grid) if cover is None else warp(cover, inverse, grid, 0.0,

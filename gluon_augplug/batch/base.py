@@ -48,6 +48,8 @@ class BatchPipeline:
     how it comes out. Targets then have a (B, T) prefix (boxes (B, T, M, 4+)).
     """
 
+    plan: Any = None  # a spec with schedules: its Plan (see at())
+
     def __init__(self, transforms: Sequence[Transform | BatchTransform], seed: int | None = None, targets: Any = None):
         self.transforms = list(transforms)  # a 0.1 BatchTransform answers the batch pipeline's questions itself
         for t in self.transforms:
@@ -163,7 +165,23 @@ class BatchPipeline:
         return values if ctx is None else to_device(values, ctx)
 
     def to_spec(self) -> dict:
+        if self.plan is not None:
+            return {"seed": self.seed, "transforms": list(self.plan.specs)}
         return {"seed": self.seed, "transforms": [t.to_spec() for t in self.transforms]}
+
+    @property
+    def scheduled(self) -> bool:
+        """The spec holds a schedule or an ``active=`` switch (see :meth:`at`)."""
+        return self.plan is not None
+
+    def at(self, epoch: Any = 0, step: int = 0, steps: int = 0) -> "BatchPipeline":
+        """The batch pipeline at ``epoch`` epochs done and ``step`` of ``steps`` iterations into the next one (as
+        :meth:`Pipeline.at <gluon_augplug.pipeline.pipeline.Pipeline.at>`); an unscheduled one is itself."""
+        if self.plan is None:
+            return self
+        from ..pipeline.schedule import clock_of
+
+        return self.plan.at(clock_of(epoch, step, steps))
 
     def to_string(self) -> str:
         return ", ".join(render_spec(item) for item in self.to_spec()["transforms"])

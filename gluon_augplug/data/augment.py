@@ -17,7 +17,9 @@ from ..pipeline.build import build_pipeline, check_seed
 from ..pipeline.pipeline import Pipeline
 from ..targets.formats import declared_targets
 from ..targets.modes import TargetMode, target_mode
+from ..pipeline.schedule import Clock
 from ..randomness import sample_generator, seed_key  # noqa: F401  (their home before 0.2)
+from .tagged import SampleIndex
 
 try:  # a Gluon Dataset when MXNet is there, so that .transform(), DataLoader etc. work as usual
     from mxnet.gluon.data import Dataset as _Base
@@ -123,7 +125,13 @@ class AugmentedDataset(SharedEpoch, _Base):  # type: ignore[misc,valid-type]
         self._moves_pixels = targets is None and _moves_pixels(self.pipeline)
         self.seed = seed
         self._key = seed_key(seed)
+        self._resolved: tuple | None = None  # a scheduled pipeline's last (epoch, step, steps) and what it resolved to
         self._share(epoch=epoch)
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state["_resolved"] = None  # workers resolve for themselves
+        return state
 
     def generator(self, index: int, epoch: int | None = None) -> np.random.Generator:
         return sample_generator(self._key, index, self.epoch if epoch is None else epoch)
@@ -138,34 +146,45 @@ class AugmentedDataset(SharedEpoch, _Base):  # type: ignore[misc,valid-type]
                                  f"({type(index).__name__})")
         if not -n <= index < n:
             raise ItemIndexError(f"augment: item {str(index)[:40]} is out of range for {n} items")
-        if index < 0:
-            index += n
-        rng = self.generator(int(index))
+        # a SampleIndex brings the epoch and iteration it is drawn at; a plain one is drawn at set_epoch's epoch
+        time = (index.epoch, index.step, index.steps) if type(index) is SampleIndex else (self.epoch, 0, 0)
+        epoch = time[0]
+        pipeline = self.pipeline
+        if pipeline.plan is not None:
+            last = self._resolved
+            if last is not None and last[0] == time:  # the other samples of the batch: one comparison
+                pipeline = last[1]
+            else:
+                pipeline = pipeline.plan.at(Clock(*time))
+                self._resolved = (time, pipeline)
+        index = int(index) + (n if index < 0 else 0)
+        rng = self.generator(index, epoch)
         sample_item = getattr(self._dataset, "sample_item", None)
         item = sample_item(index, rng) if callable(sample_item) else self._dataset[index]
         if self.clip_layout == "CTHW" and isinstance(item, tuple) and item:
             from .clips import clip_layout
 
-            first = self._augment(item, index, rng)
+            first = self._augment(item, index, rng, pipeline)
             return (clip_layout(first[0], "CTHW"),) + tuple(first[1:])
-        return self._augment(item, index, rng)
+        return self._augment(item, index, rng, pipeline)
 
-    def _augment(self, item: Any, index: int, rng: np.random.Generator) -> Any:
+    def _augment(self, item: Any, index: int, rng: np.random.Generator, pipeline: Pipeline | None = None) -> Any:
+        pipeline = self.pipeline if pipeline is None else pipeline
         if not isinstance(item, tuple):
-            return self.pipeline(item, rng=rng)
+            return pipeline(item, rng=rng)
         if self.targets:
             n = len(self.targets)
             if len(item) < 1 + n:
                 raise InputError(f"augment(targets={self.targets}): item {index} has {len(item)} elements, expected "
                                  f"the image and {n} target(s)")
             given = dict(zip(self.targets, item[1:1 + n]))
-            return self.pipeline(item[0], rng, **given) + item[1 + n:]
+            return pipeline(item[0], rng, **given) + item[1 + n:]
         if len(item) > 1 and isinstance(item[1], dict) and "joints_3d" in item[1]:  # a pose item (COCOKeyPoints)
-            done = self.pipeline.apply_pose(item[0], item[1], rng)
+            done = pipeline.apply_pose(item[0], item[1], rng)
             return (done.image, done.label) + item[2:]
         if self._moves_pixels and len(item) > 1:
             _refuse_unnamed_targets(item, index)
-        return (self.pipeline(item[0], rng=rng),) + item[1:]
+        return (pipeline(item[0], rng=rng),) + item[1:]
 
 
 
@@ -191,7 +210,7 @@ def _moves_pixels(pipeline: Pipeline) -> bool:
                 return True
         return False
 
-    return walk(pipeline.transforms)
+    return walk(pipeline.plan.every_step() if pipeline.plan is not None else pipeline.transforms)
 
 
 def _refuse_unnamed_targets(item: tuple, index: int) -> None:

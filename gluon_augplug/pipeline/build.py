@@ -10,6 +10,7 @@ from ..plugins.registry import Registry, TransformInfo
 from ..transforms.adapter import as_transform
 from ..transforms.base import Specified, Transform
 from .pipeline import Pipeline
+from .schedule import ACTIVE, SCHEDULES, Clock, Schedule, as_schedule
 from .spec import Node, check_structure, load_spec_file, looks_like_file, node_from_dict, parse_spec_string
 
 _MAX_PRESET_DEPTH = 8
@@ -62,33 +63,59 @@ def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | N
         the position in the string, the file and line.
     """
     check_seed(seed, "seed")
-    if isinstance(spec, Pipeline):
+    if isinstance(spec, Pipeline) and not spec.scheduled:
         return Pipeline(spec.transforms, spec.seed if seed is None else seed,
                         targets if targets is not None else spec.target_options)
-    transforms, spec_seed = build_transforms(spec, "sample", registry, strict)
-    return Pipeline(transforms, spec_seed if seed is None else seed, targets)
+    if isinstance(spec, Pipeline):  # its schedules and switched-off steps live in its spec
+        targets = targets if targets is not None else spec.target_options
+    transforms, spec_seed, plan, every = build_scheduled(spec, "sample", registry, strict)
+    if plan is None:
+        return Pipeline(transforms, spec_seed if seed is None else seed, targets)
+    from .plan import Plan
+
+    if targets is not None:  # every step, those switched off at epoch 0 too, is checked against the targets now
+        Pipeline(every, None, targets)
+    pipeline = Pipeline(transforms, spec_seed if seed is None else seed, targets)
+    pipeline.plan = Plan(plan, "sample", pipeline.seed, pipeline.target_options, registry)
+    pipeline.plan.check()
+    return pipeline
 
 
 def build_transforms(spec: Any, kind: str = "sample", registry: Registry | None = None,
                      strict: bool | None = None) -> tuple[list, int | None]:
     """Build the transforms a spec names among the ``kind`` ("sample" or "batch") transforms; return them
-    with the seed the spec holds (None if it holds none)."""
+    with the seed the spec holds (None if it holds none). Schedules take their values at epoch 0."""
+    transforms, spec_seed, _, _ = build_scheduled(spec, kind, registry, strict)
+    return transforms, spec_seed
+
+
+def build_scheduled(spec: Any, kind: str = "sample", registry: Registry | None = None, strict: bool | None = None,
+                    clock: Clock | None = None) -> tuple[list, int | None, list | None, list]:
+    """:func:`build_transforms` at ``clock`` (default: the start of the run), the spec of every step, those
+    switched off at ``clock`` included, when the spec holds a schedule (None when it holds none), and every
+    step built (the switched-off ones too)."""
     if registry is None:
         from ..plugins.manager import get_registry
 
         registry = get_registry(strict)
-    builder = _Builder(registry, kind)
+    builder = _Builder(registry, kind, clock)
     items, spec_seed = builder.normalize(spec, "spec", 0)
-    transforms = [t for item in items for t in builder.build(item, "spec", 0)]
-    if not transforms:
+    built = [t for item in items for t in builder.build(item, "spec", 0)]
+    transforms = [t for t in built if not getattr(t, "_inactive", False)]
+    if not built:
         raise SpecError("the spec names no transform")
-    return transforms, spec_seed
+    plan = [t.to_spec() for t in built] if builder.scheduled else None
+    return transforms, spec_seed, plan, built  # transforms empty: every step is off at this epoch
 
 
 class _Builder:
-    def __init__(self, registry: Registry, kind: str = "sample"):
+    def __init__(self, registry: Registry, kind: str = "sample", clock: Clock | None = None):
         self.registry = registry
         self.kind = kind
+        self.clock = clock or Clock()
+        self.concrete = clock is not None  # specs of the values at the clock, not of the schedules
+        self.trusted = clock is not None  # a plan's own specs, checked when it was built: not walked again
+        self.scheduled = False  # a schedule or an active= was met: the pipeline keeps its spec
         self.echo = True  # False once a file was read: errors then give positions, not content
         self.in_file = 0  # > 0 while building what a file holds: it names no further files
         self.count = 0
@@ -99,6 +126,8 @@ class _Builder:
         if depth > _MAX_PRESET_DEPTH:
             raise SpecError(f"{where}: presets nest more than {_MAX_PRESET_DEPTH} deep (a preset that names itself?)")
         if isinstance(spec, Pipeline):
+            if spec.scheduled:
+                return self.normalize(spec.to_spec(), where, depth)
             return list(spec.transforms), spec.seed
         if isinstance(spec, Specified) or (callable(spec) and not isinstance(spec, type)):
             return [spec], None
@@ -123,7 +152,7 @@ class _Builder:
                     _mark(item, from_file=True)
                 return items, seed
             return list(parse_spec_string(spec, echo=self.echo)), None
-        if depth == 0 and isinstance(spec, (list, tuple, dict)):  # a Python structure: bounded as a file's is
+        if depth == 0 and not self.trusted and isinstance(spec, (list, tuple, dict)):  # bounded as a file's is
             check_structure(spec, where)
         if isinstance(spec, dict):
             if "transforms" in spec:
@@ -194,13 +223,15 @@ class _Builder:
             signature = inspect.signature(factory)
         except (TypeError, ValueError):
             signature = None
+        node_params = dict(node.params)
+        active = self._active(node_params, info, signature, label)
         kwargs: dict[str, Any] = {}
         args = list(node.args)
         if signature is not None:
             accepted = signature.parameters
             var_kw = any(p.kind == p.VAR_KEYWORD for p in accepted.values())
             known = info.declared or accepted  # a **kwargs wrapper's declared parameters name what it takes
-            for key in node.params:
+            for key in node_params:
                 if key not in known and (info.declared or not var_kw):
                     hint = closest_names(key, known, n=1)
                     raise SpecError(
@@ -209,7 +240,7 @@ class _Builder:
                         + f"; its parameters: {', '.join(known) or 'none'}"
                     )
             try:
-                bound = signature.bind(*args, **node.params)
+                bound = signature.bind(*args, **node_params)
             except TypeError as exc:
                 raise SpecError(f"{label}: {exc}; its signature: {info.name}{signature}") from None
             kwargs = {}
@@ -224,14 +255,21 @@ class _Builder:
             if not any(p.kind == p.VAR_POSITIONAL for p in accepted.values()):
                 args = []
         else:
-            kwargs = dict(node.params)
+            kwargs = dict(node_params)
+        scheduled = self._resolve_schedules(info, kwargs, label)
         spec_params = dict(kwargs)
         for name in info.nested:
             if name in kwargs:
                 children = self._children(kwargs[name], f"{label}, parameter {name!r}", depth)
-                kwargs[name] = children
-                spec_params[name] = [c.to_spec() for c in children]
+                kwargs[name] = [c for c in children if not getattr(c, "_inactive", False)]
+                # a plan keeps its switched-off steps; a pipeline resolved at a clock is what runs then
+                spec_params[name] = [c.to_spec() for c in (kwargs[name] if self.concrete else children)]
         for name, value in kwargs.items():
+            if name not in info.nested and isinstance(value, Node) and value.name[:1].islower():
+                hint = closest_names(value.name, SCHEDULES, n=1)
+                raise SpecError(f"{label}: parameter {name!r}: {brief(value.name, 40)}() is not a schedule"
+                                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                                + f"; the schedules: {', '.join(SCHEDULES)}")
             if name not in info.nested and _contains_node(value):
                 raise SpecError(f"{label}: parameter {name!r} takes a literal value, not a transform "
                                 f"(only {', '.join(info.nested) or 'no parameters'} take transforms)")
@@ -244,10 +282,59 @@ class _Builder:
         except Exception as exc:
             raise ParameterError(info.name, "(construction)", node.params or node.args,
                                  f"values the factory accepts; it raised {type(exc).__name__}: {exc}") from exc
+        if not self.concrete:
+            spec_params.update(scheduled)
         transform = self._checked(obj, info, node, spec_params)
         transform._spec_name = node.name
+        if active is not None:
+            if not self.concrete:
+                spec_params[ACTIVE] = active.to_spec() if isinstance(active, Schedule) else active
+            on = active.value(self.clock) if isinstance(active, Schedule) else active
+            if not on:
+                transform._inactive = True
         transform._spec_params = spec_params
         return transform
+
+    def _active(self, params: dict, info: TransformInfo, signature: Any, label: str) -> Any:
+        """Take ``active=`` (a flag, or a schedule of flags: until(90), after(5), steps(...)) out of ``params``,
+        unless the transform has a parameter of that name itself."""
+        if ACTIVE not in params or ACTIVE in info.declared or (signature is not None and ACTIVE in signature.parameters):
+            return None
+        value = params.pop(ACTIVE)
+        schedule = as_schedule(value, f"{label}: active=")
+        self.scheduled = True
+        candidates = schedule.values() if schedule is not None else [value]
+        if not all(v is True or v is False for v in candidates):
+            raise SpecError(f"{label}: active= switches the step on or off: True, False, or a schedule of them such "
+                            f"as until(90), after(5), between(5, 90) or steps(True, (90, False)); got "
+                            f"{brief(schedule if schedule is not None else value, 60)}")
+        return schedule if schedule is not None else value
+
+    def _resolve_schedules(self, info: TransformInfo, kwargs: dict, label: str) -> dict:
+        """Replace each scheduled parameter in ``kwargs`` by its value at this builder's clock, after checking
+        the values it takes against the parameter's declaration; return their specs (``{name: {"linear": ...}}``)."""
+        specs: dict[str, Any] = {}
+        declarations = None
+        for name, value in list(kwargs.items()):
+            if name in info.nested:
+                continue
+            schedule = as_schedule(value, f"{label}: parameter {name}: ")
+            if schedule is None:
+                continue
+            if not self.trusted:  # a plan's own steps were checked when it was built
+                if declarations is None:
+                    declarations = {**{p.name: p.declaration for p in info.params if p.declaration is not None},
+                                    **info.declared}
+                declaration = declarations.get(name)
+                if declaration is None:
+                    raise SpecError(f"{label}: parameter {name!r} is not declared (gluon_augplug.params), so it "
+                                    f"cannot follow a schedule; declared: {', '.join(declarations) or 'none'}")
+                for v in schedule.values():
+                    declaration.validate(v, info.name)
+            kwargs[name] = schedule.value(self.clock)
+            specs[name] = schedule.to_spec()
+            self.scheduled = True
+        return specs
 
     def _checked(self, obj: Any, info: TransformInfo, node: Node, spec_params: dict) -> Any:
         """``obj`` as a transform of this builder's kind, or a :class:`SpecError` that says why it is not."""

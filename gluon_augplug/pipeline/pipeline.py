@@ -127,6 +127,8 @@ class Pipeline:
       by (seed, index, epoch): the same whatever ``num_workers`` is, and resumable mid-epoch.
     """
 
+    plan: Any = None  # a spec with schedules: its Plan (see at())
+
     def __init__(self, transforms: Sequence[Transform], seed: int | None = None, targets: Any = None):
         self._root = Compose(list(transforms))
         self._root.output_layout(HWC)  # order errors (Normalize before ToTensor...) surface here
@@ -355,7 +357,8 @@ class Pipeline:
         if not kinds or kinds in self._checked:  # no targets: any transform will do (apply() of an image alone)
             return
         check_kinds(kinds)
-        problem = child_problem(self._root, kinds)
+        # a scheduled pipeline: every step, those switched on at a later epoch too
+        problem = child_problem(self._root if self.plan is None else Compose(self.plan.every_step()), kinds)
         if problem:
             raise SpecError(f"this pipeline cannot move {' and '.join(kinds)}: {problem}")
         self._checked.add(kinds)
@@ -447,8 +450,28 @@ class Pipeline:
         return list(self._root.transforms)
 
     def to_spec(self) -> dict:
-        """A spec that rebuilds an identical pipeline: ``{"seed": ..., "transforms": [...]}``."""
+        """A spec that rebuilds an identical pipeline: ``{"seed": ..., "transforms": [...]}`` (its schedules and
+        switched-off steps included)."""
+        if self.plan is not None:
+            return {"seed": self.seed, "transforms": list(self.plan.specs)}
         return {"seed": self.seed, "transforms": [t.to_spec() for t in self._root.transforms]}
+
+    # -- schedules -------------------------------------------------------------------
+    @property
+    def scheduled(self) -> bool:
+        """The spec holds a schedule or an ``active=`` switch: what runs depends on the epoch (see :meth:`at`)."""
+        return self.plan is not None
+
+    def at(self, epoch: Any = 0, step: int = 0, steps: int = 0) -> "Pipeline":
+        """The pipeline at ``epoch`` epochs done and ``step`` iterations of ``steps`` into the next one: every
+        scheduled parameter at its value then, the steps switched off then left out. An unscheduled pipeline
+        is itself at every epoch. Called directly, a scheduled pipeline runs as it is at epoch 0;
+        :func:`~gluon_augplug.augment` and ``augplug train`` resolve it for each sample's epoch and iteration."""
+        if self.plan is None:
+            return self
+        from .schedule import clock_of
+
+        return self.plan.at(clock_of(epoch, step, steps))
 
     def to_string(self) -> str:
         """The pipeline as a spec string (without its seed)."""

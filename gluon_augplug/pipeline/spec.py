@@ -396,6 +396,10 @@ def node_from_dict(item: dict, where: str) -> Node:
 
 
 def render_spec(item: Any) -> str:
+    from .schedule import is_schedule_spec, render_schedule
+
+    if is_schedule_spec(item):
+        return render_schedule(item)
     if isinstance(item, dict) and "name" in item:
         params = item.get("params") or {}
         if not params:

@@ -28,8 +28,9 @@ class _Composite(Transform):
     # -- spec --------------------------------------------------------------------
     def spec_params(self) -> dict:
         params = super().spec_params()
-        params["transforms"] = [t.to_spec() for t in self.transforms]
-        return params
+        if self._spec_params is None or "transforms" not in params:  # built by hand: its children as they are
+            params["transforms"] = [t.to_spec() for t in self.transforms]
+        return params  # built from a spec: the children it names, those a schedule switched off included
 
     def __repr__(self) -> str:
         own = {k: v for k, v in self.get_params().items() if k != "transforms"}

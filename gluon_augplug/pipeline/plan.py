@@ -1,0 +1,143 @@
+"""A scheduled pipeline's plan: its spec with the schedules, and the pipeline it is at any (epoch, iteration).
+
+:meth:`Plan.at` builds the steps whose scheduled values changed since they were last built (each step
+is cached by its own values), so a schedule that changes every iteration rebuilds one step per batch,
+and asking again at the same clock (every other sample of a batch) costs one comparison.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from ..errors import ParameterError, SpecError
+from .schedule import Clock, Schedule, clock_at, key_at, schedules_in
+
+_CACHED = 64  # resolved pipelines kept (and step versions per step)
+
+
+class Plan:
+    """The steps of a spec that holds schedules (``active=`` included), and the pipelines it resolves to.
+
+    Parameters
+    ----------
+    specs : list of dict
+        Every step's spec, switched-off ones included, with the schedules in their one-key form.
+    kind : str
+        "sample" (:class:`~gluon_augplug.pipeline.pipeline.Pipeline`) or "batch"
+        (:class:`~gluon_augplug.batch.BatchPipeline`).
+    seed, targets, registry
+        Given to each resolved pipeline; ``targets`` are the pipeline's target options.
+    mixes_labels : bool
+        A batch plan with a step that mixes labels at some epoch: each resolved batch pipeline gives soft
+        targets, mixed or not, so the loss keeps one form for the whole run.
+    """
+
+    def __init__(self, specs: list, kind: str, seed: int | None, targets: Any = None, registry: Any = None,
+                 mixes_labels: bool = False):
+        self.specs, self.kind, self.seed, self.targets = specs, kind, seed, targets
+        self.registry, self.mixes_labels = registry, mixes_labels
+        self._set_up()
+
+    def _set_up(self) -> None:
+        self.steps = [(spec, schedules_in(spec)) for spec in self.specs]
+        self.schedules: list[Schedule] = [s for _, found in self.steps for s in found]
+        self._versions: list[OrderedDict] = [OrderedDict() for _ in self.steps]
+        self._pipelines: OrderedDict = OrderedDict()
+        self._last: tuple | None = None
+        self._every: list | None = None
+        self._lock = threading.Lock()
+
+    def at(self, clock: Clock) -> Any:
+        """The pipeline at ``clock``: every schedule at its value then, the steps switched off then left out."""
+        last = self._last
+        if last is not None and last[0] == clock:  # every other sample of the batch
+            return last[1]
+        key = key_at(self.schedules, clock)
+        with self._lock:
+            pipeline = self._pipelines.get(key)
+            if pipeline is None:
+                pipeline = self._make([t for k, step in enumerate(self.steps) for t in self._step(k, step, clock)])
+                _remember(self._pipelines, key, pipeline)
+            self._last = (clock, pipeline)
+        return pipeline
+
+    def _step(self, k: int, step: tuple, clock: Clock) -> list:
+        spec, found = step
+        key = key_at(found, clock)
+        built = self._versions[k].get(key)
+        if built is None:
+            from .build import build_scheduled
+
+            built = build_scheduled([spec], self.kind, self.registry, clock=clock)[0]
+            _remember(self._versions[k], key, built)
+        return built
+
+    def _make(self, transforms: list) -> Any:
+        if self.kind == "batch":
+            from ..batch.base import BatchPipeline
+
+            batch = BatchPipeline(transforms, self.seed, targets=self.targets)
+            batch.mixes_labels = batch.mixes_labels or self.mixes_labels
+            return batch
+        from .pipeline import Pipeline
+
+        pipeline = Pipeline(transforms, self.seed)
+        pipeline.target_options = self.targets if self.targets is not None else pipeline.target_options
+        return pipeline
+
+    def check(self, limit: int = 64) -> None:
+        """Build the pipeline at every epoch where a schedule reaches one of its values (its ends and steps): a value
+        the transform refuses with the others it is built with (``magnitude`` above ``num_magnitude_bins``) is
+        an error now, naming the epoch, not hours into the run."""
+        times = sorted({t for s in self.schedules for t in s.points()})[:limit]
+        for t in times:
+            try:
+                self.at(clock_at(t))
+            except ParameterError as exc:
+                raise ParameterError(exc.transform, exc.param, exc.value,
+                                     f"{exc.allowed} (the value its schedule takes at epoch {t:g})") from None
+            except SpecError as exc:
+                raise SpecError(f"at epoch {t:g} of its schedules: {exc}") from None
+
+    def every_step(self) -> list:
+        """Every step built (at epoch 0's values), those switched off then too: what target checks look at."""
+        if self._every is None:
+            from .build import build_scheduled
+
+            self._every = build_scheduled(self.specs, self.kind, self.registry)[3]
+        return self._every
+
+    def values_at(self, clock: Clock) -> list[tuple[str, str, Any]]:
+        """``(step, parameter, value)`` of every schedule at ``clock`` (``parameter`` "active" for a switch)."""
+        out = []
+        for spec, _ in self.steps:
+            out.extend(_values(spec, clock))
+        return out
+
+    def __getstate__(self) -> dict:  # worker processes get the spec; they rebuild what they need
+        return {k: self.__dict__[k] for k in ("specs", "kind", "seed", "targets", "registry", "mixes_labels")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._set_up()
+
+
+def _remember(cache: OrderedDict, key: Any, value: Any) -> None:
+    cache[key] = value
+    if len(cache) > _CACHED:
+        cache.popitem(last=False)
+
+
+def _values(spec: dict, clock: Clock, prefix: str = "") -> list[tuple[str, str, Any]]:
+    from .schedule import as_schedule, is_schedule_spec
+
+    name = prefix + str(spec.get("name", "?"))
+    out = []
+    for param, value in (spec.get("params") or {}).items():
+        if is_schedule_spec(value):
+            out.append((name, param, as_schedule(value).value(clock)))  # type: ignore[union-attr]
+        elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
+            for child in value:
+                out.extend(_values(child, clock, f"{name} > "))
+    return out

@@ -39,6 +39,10 @@ def add_train_arguments(p: argparse.ArgumentParser, augmentation: bool = True) -
     p.add_argument("--mixup", type=float, default=d.mixup, help="Mixup alpha: adds Mixup(ALPHA) to the batch "
                                                                "transforms (0 = off)")
     p.add_argument("--cutmix", type=float, default=d.cutmix, help="CutMix alpha: adds CutMix(ALPHA) (0 = off)")
+    p.add_argument("--mixup-off-epoch", "--no-mixup-epochs", dest="mixup_off_epoch", type=int,
+                   default=d.mixup_off_epoch, metavar="N",
+                   help="train the last N epochs without Mixup (GluonCV's train_imagenet.py --mixup-off-epoch and "
+                        "train_yolo3.py --no-mixup-epochs; the same as Mixup(ALPHA, active=until(EPOCHS - N)))")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--gpus", help="e.g. 0,1 (default: every GPU found, else the CPU)")
@@ -52,6 +56,9 @@ def add_train_arguments(p: argparse.ArgumentParser, augmentation: bool = True) -
     p.add_argument("--log-interval", type=int, default=d.log_interval, help="log every N batches (0 = off)")
     p.add_argument("--kvstore", default=d.kvstore, choices=KVSTORES)
     p.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints)
+    p.add_argument("--checkpoint-every", metavar="N|DURATION",
+                   help="also checkpoint inside epochs: every N iterations (500) or every DURATION (30m, 2h, 90s); "
+                        "a run resumed from one continues exactly as if never stopped")
     # --progress / --no-progress by hand: argparse.BooleanOptionalAction is Python 3.9+
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="tqdm progress bar (default: when stderr is a terminal)")
@@ -87,8 +94,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     require_mxnet("augplug train")
     from ..train.loop import train
 
+    from ..train.stopping import TrainingStopped
+
     given = given_on_command_line(args.make_parser(), args.argv, "train") if args.resume else None
-    history = train(config_from_args(args, out=args.out, resume=args.resume), given=given)
+    try:
+        history = train(config_from_args(args, out=args.out, resume=args.resume), given=given)
+    except TrainingStopped as stopped:  # the loop said where it stopped and how to resume
+        return 128 + stopped.signum
     return 0 if history else 1
 
 
@@ -96,8 +108,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     require_mxnet("augplug compare")
     from ..train.report import compare, parse_augs
 
-    compare(config_from_args(args, out=None, overwrite=False), parse_augs(args.aug), args.out,
-            overwrite=args.overwrite)
+    from ..train.stopping import TrainingStopped
+
+    try:
+        compare(config_from_args(args, out=None, overwrite=False), parse_augs(args.aug), args.out,
+                overwrite=args.overwrite)
+    except TrainingStopped as stopped:
+        return 128 + stopped.signum
     return 0
 
 

@@ -1,6 +1,8 @@
 """Atomic checkpoints: parameters, optimizer states, epoch, RNG states, specs and all arguments.
 
-Each epoch writes ``epoch-NNNN.params`` and ``epoch-NNNN.states.nd`` under temporary names,
+Each epoch writes ``epoch-NNNN.params`` and ``epoch-NNNN.states.nd`` (inside an epoch, with
+``--checkpoint-every`` or on a stop signal: ``epoch-NNNN.batch-BBBBBBB.*``, NNNN epochs and BBBBBBB
+batches of the next one done) under temporary names,
 checks that they read back, renames them into place, then replaces ``checkpoint.json`` (the
 commit point) the same way. A crash or a full disk at any moment leaves the previous
 ``checkpoint.json`` and the files it names intact; temporaries a killed writer left behind
@@ -30,7 +32,10 @@ METRICS = "metrics.jsonl"
 # held (fcntl lock) by the one process writing the folder; not a run file, and removed when it finishes
 LOCK = "writer.lock"
 # the files that make a folder a run: refusing to reuse such a folder protects a finished run
-RUN_FILES = re.compile(r"^(checkpoint\.json|metrics\.jsonl|epoch-\d{4}\.(params|states|states\.nd))$")
+RUN_FILES = re.compile(r"^(checkpoint\.json|metrics\.jsonl|epoch-\d{4}(\.batch-\d{7})?\.(params|states|states\.nd|devices\.nd))$")
+_TAG = re.compile(r"^epoch-(?P<epoch>\d{4})(\.batch-(?P<batch>\d{7}))?\.")
+# what a checkpoint inside an epoch adds: the epoch's sums so far, so that its row comes out as if never stopped
+PARTIAL_KEYS = ("loss_sum", "correct", "seen", "wait", "elapsed")
 _TEMPORARY = re.compile(r"^(?P<target>.+)\.tmp-(?P<pid>\d+)$")
 
 
@@ -140,15 +145,20 @@ def restore_rng_states(states: Any, where: str = CHECKPOINT) -> None:
         raise CheckpointError(f"{where}: the saved state of numpy's random generator is invalid ({exc})") from None
 
 
-def save_checkpoint(out: str, net: Any, trainer: Any, state: dict, keep: int = 2) -> str:
-    """Write the checkpoint of a finished epoch atomically; keep the newest ``keep`` ones.
+def save_checkpoint(out: str, net: Any, trainer: Any, state: dict, keep: int = 2, devices: dict | None = None) -> str:
+    """Write the checkpoint of a finished epoch (or of ``state["batch"]`` batches into the next) atomically; keep
+    the newest ``keep`` ones.
 
-    ``trainer`` None records no optimizer states (a dist_* kvstore keeps them on the servers).
+    ``trainer`` None records no optimizer states (a dist_* kvstore keeps them on the servers). ``devices``: each
+    device's own copy of the parameters that differ between devices (BatchNorm's running statistics, which the
+    ``.params`` file holds averaged), as ``{"DEVICE/NAME": NDArray}``; restored when the run resumes on as many
+    devices, so that its evaluation sees what the uninterrupted run's did.
     """
     from .optimizer_state import save_optimizer_states
 
     os.makedirs(out, exist_ok=True)
-    tag = f"epoch-{state['epoch']:04d}"
+    batch = state.get("batch", 0)
+    tag = f"epoch-{state['epoch']:04d}" + (f".batch-{batch:07d}" if batch else "")
     params = f"{tag}.params"
     atomic_write(os.path.join(out, params), net.save_parameters, _verify_ndarray_file)
     states = None
@@ -160,18 +170,35 @@ def save_checkpoint(out: str, net: Any, trainer: Any, state: dict, keep: int = 2
 
         atomic_write(os.path.join(out, f"{tag}.states.nd"), write_states, _verify_ndarray_file)
         states = {**described, "arrays": f"{tag}.states.nd"}
-    record = {**state, "params": params, "trainer_states": states, "rng": rng_states()}
+    device_file = None
+    if devices:
+        import mxnet as mx
+
+        device_file = f"{tag}.devices.nd"
+        atomic_write(os.path.join(out, device_file), lambda path: mx.nd.save(path, devices), _verify_ndarray_file)
+    record = {**state, "params": params, "trainer_states": states, "devices": device_file, "rng": rng_states()}
     atomic_write(os.path.join(out, CHECKPOINT), write_text(json.dumps(record, indent=1)))
-    _prune(out, keep, state["epoch"])
+    _prune(out, keep, (state["epoch"], batch))
     return os.path.join(out, CHECKPOINT)
 
 
-def _prune(out: str, keep: int, newest: int) -> None:
+def _prune(out: str, keep: int, current: tuple[int, int]) -> None:
+    """Keep the files of the ``keep`` newest checkpoints up to ``current``; remove the older ones, and any newer
+    one (a writer killed after its files were renamed but before checkpoint.json named them)."""
+    tags: dict[tuple[int, int], list[str]] = {}
     for name in os.listdir(out):
-        if RUN_FILES.match(name) and name.startswith("epoch-"):
-            epoch = int(name[6:10])
-            if epoch <= newest - max(keep, 1):
+        match = _TAG.match(name)
+        if match and RUN_FILES.match(name):
+            tags.setdefault((int(match["epoch"]), int(match["batch"] or 0)), []).append(name)
+    kept = sorted(t for t in tags if t <= current)[-max(keep, 1):]
+    for tag, names in tags.items():
+        if tag not in kept:
+            for name in names:
                 os.remove(os.path.join(out, name))
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def load_checkpoint(directory: str) -> dict:
@@ -204,6 +231,14 @@ def load_checkpoint(directory: str) -> dict:
         value = record[key]
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
             raise CheckpointError(f"{path}: {key!r} must be an integer in [0, {MAX_COUNT}], got {str(value)[:40]}")
+    batch = record.setdefault("batch", 0)  # checkpoints before 0.6 are all at epoch ends
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 0 <= batch <= MAX_COUNT:
+        raise CheckpointError(f"{path}: 'batch' must be an integer in [0, {MAX_COUNT}], got {str(batch)[:40]}")
+    partial = record.setdefault("partial", None)
+    if batch and not (isinstance(partial, dict) and all(
+            _finite_number(partial.get(k)) and partial[k] >= 0 for k in PARTIAL_KEYS)):
+        raise CheckpointError(f"{path}: a checkpoint inside an epoch (batch {batch}) needs 'partial' with the "
+                              f"epoch's sums so far ({', '.join(PARTIAL_KEYS)}: numbers >= 0)")
     if not isinstance(record["history"], list) or len(record["history"]) != record["epoch"] \
             or not all(isinstance(row, dict) for row in record["history"]):
         raise CheckpointError(f"{path}: 'history' must hold one record per finished epoch ({record['epoch']})")
@@ -215,7 +250,8 @@ def load_checkpoint(directory: str) -> dict:
             f"{path} names optimizer states in MXNet's pickle format ({states!r}), written by gluon-augplug 0.1; "
             f"loading them could run code hidden in the file, so they are not loaded. Start a new run "
             f"(the weights in {record['params']!r} are an NDArray file, safe to load with net.load_parameters)")
-    files = [record["params"]] + ([states.get("arrays")] if isinstance(states, dict) else [])
+    files = [record["params"]] + ([states.get("arrays")] if isinstance(states, dict) else []) + \
+        ([record["devices"]] if record.setdefault("devices", None) is not None else [])
     if states is not None and not isinstance(states, dict):
         raise CheckpointError(f"{path}: 'trainer_states' must be an object or null")
     for name in files:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ from ..errors import AugplugError
 
 # run-time settings a resumed run may change; everything else comes from the checkpoint
 RESUMABLE_OVERRIDES = ("epochs", "out", "num_workers", "log_interval", "gpus", "ctx", "progress",
-                       "keep_checkpoints", "overwrite", "threads", "tta")
+                       "keep_checkpoints", "overwrite", "threads", "tta", "checkpoint_every")
 KVSTORES = ("local", "device", "dist_sync", "dist_device_sync", "dist_async")
 
 
@@ -57,6 +58,8 @@ class TrainConfig:
     classes: int = field(default=10)
     overwrite: bool = False  # replace a run already in `out` (otherwise such a folder is refused)
     tta: tuple = ()  # test-time views (view sets or specs) whose accuracy each epoch's test step adds
+    checkpoint_every: Any = None  # also checkpoint inside epochs: every N iterations ("500") or a duration ("30m")
+    mixup_off_epoch: int = 0  # the last N epochs train without Mixup (GluonCV's --mixup-off-epoch, --no-mixup-epochs)
 
     def validate(self) -> "TrainConfig":
         problems = []
@@ -78,6 +81,14 @@ class TrainConfig:
             problems.append(f"tta={str(self.tta)[:40]!r} (must be a list of view sets or specs)")
         if not isinstance(self.lr_decay_epochs, (list, tuple)):
             problems.append(f"lr_decay_epochs={str(self.lr_decay_epochs)[:40]!r} (must be a list of epochs)")
+        if self.checkpoint_every is not None:
+            try:
+                checkpoint_interval(self.checkpoint_every)
+            except ValueError as exc:
+                problems.append(f"checkpoint_every={str(self.checkpoint_every)[:40]!r} ({exc})")
+        if isinstance(self.mixup_off_epoch, bool) or not isinstance(self.mixup_off_epoch, int) \
+                or not 0 <= self.mixup_off_epoch <= 10**6:
+            problems.append(f"mixup_off_epoch={str(self.mixup_off_epoch)[:40]!r} (must be an integer in [0, 1000000])")
         if isinstance(self.classes, bool) or not isinstance(self.classes, int) or not 1 <= self.classes <= 10**6:
             problems.append(f"classes={str(self.classes)[:40]!r} (must be an integer in [1, 1000000])")
         if problems:
@@ -125,6 +136,9 @@ class TrainConfig:
         for name in ("train_limit", "test_limit"):
             if getattr(self, name) is not None and getattr(self, name) <= 0:
                 problems.append(f"{name}={getattr(self, name)!r} (must be a positive number of images)")
+        if self.mixup_off_epoch and not self.mixup:
+            problems.append(f"mixup_off_epoch={self.mixup_off_epoch} turns Mixup off for the last epochs, but there is "
+                            f"no Mixup (give --mixup ALPHA; for a Mixup in --batch-aug write Mixup(0.2, active=until(E)))")
         if not self.data and not self.resume:
             problems.append("data is required (a CIFAR-10 folder or archive, or an image-folder tree)")
         if self.data and streamed(self.data) and not self.val_data:
@@ -158,6 +172,39 @@ def _finite(value: Any) -> bool:
         return math.isfinite(value) and abs(value) < 1e300
     except OverflowError:  # an integer of hundreds of digits
         return False
+
+
+_DURATION = re.compile(r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)(?:m|min))?(?:(?P<s>\d+(?:\.\d+)?)(?:s|sec))?$")
+
+
+def checkpoint_interval(value: Any) -> tuple[str, float]:
+    """``--checkpoint-every``'s value as ``("iterations", N)`` (``500``) or ``("seconds", S)`` (``"30m"``,
+    ``"1h30m"``, ``"90s"``).
+
+    Raises
+    ------
+    ValueError
+        Saying what is allowed.
+    """
+    allowed = "a number of iterations (500) or a duration such as 90s, 30m, 2h or 1h30m"
+    if isinstance(value, bool):
+        raise ValueError(f"allowed: {allowed}")
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        n = int(value)
+        if not 1 <= n <= MAX_INTERVAL:
+            raise ValueError(f"iterations must be in [1, {MAX_INTERVAL}]")
+        return "iterations", n
+    text = value.strip().lower().replace(" ", "") if isinstance(value, str) else ""
+    match = _DURATION.match(text) if len(text) <= 40 else None
+    if not text or not match or not any(match.groupdict().values()):
+        raise ValueError(f"allowed: {allowed}")
+    seconds = sum(float(v) * {"h": 3600, "m": 60, "s": 1}[k] for k, v in match.groupdict().items() if v)
+    if not 1 <= seconds <= 30 * 86400:
+        raise ValueError("a duration from 1 s to 30 days")
+    return "seconds", seconds
+
+
+MAX_INTERVAL = 10**9
 
 
 def streamed(path: str) -> bool:

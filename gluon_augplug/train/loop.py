@@ -31,7 +31,10 @@ from ..batch import BatchPipeline, build_batch_pipeline
 from .._locks import WriterLock, acquire
 from .checkpoint import (LOCK, METRICS, CheckpointError, atomic_write, load_checkpoint, remove_stale_temporaries,
                          restore_rng_states, run_files, save_checkpoint, write_text)
-from .config import RESUMABLE_OVERRIDES, ConfigError, TrainConfig, learning_rate
+from ..data.tagged import TimedBatches
+from .config import RESUMABLE_OVERRIDES, ConfigError, TrainConfig, checkpoint_interval, learning_rate
+from .hints import input_bound_hint
+from .stopping import StopSignals, TrainingStopped, WorkerSignals
 from .evaluate import accuracy_with_views, black_of, check_views, test_image_hw
 from .models import get_model
 from .optimizer_state import OptimizerStateError, load_optimizer_states
@@ -129,11 +132,13 @@ class RoundBatchSampler(gluon.data.Sampler):
 
 @dataclass
 class RunState:
-    """What a checkpoint restores: progress and history."""
+    """What a checkpoint restores: progress and history; inside an epoch, the batches done and their sums."""
 
     epoch: int = 0
     iteration: int = 0
     history: list[dict] = field(default_factory=list)
+    batch: int = 0  # batches of epoch `epoch` (0-based) already trained on
+    partial: dict | None = None  # their loss_sum, correct, seen, wait and elapsed
 
 
 class Run:
@@ -158,6 +163,8 @@ class Run:
     def __init__(self, cfg: TrainConfig, log: Callable[[str], None] = print, given: Any = None,
                  lock: WriterLock | None = None):
         self.log = log
+        self.worker_signals = WorkerSignals()  # DataLoader workers keep working while the run stops itself
+        self.signals = StopSignals(log, self.worker_signals)  # entered by fit(): a signal ends the run at a checkpoint
         self._lock: WriterLock | None = lock  # the out folder's, taken by a caller that holds it already
         self._created_out = False
         self.out: str | None = None
@@ -203,6 +210,7 @@ class Run:
     def close(self) -> None:
         """Give up the run folder: release its writer lock (a folder this run created and left empty is
         removed). :func:`train` and :func:`resume` call it; the kernel does it for a process that dies."""
+        self.worker_signals.set(WorkerSignals.FINISHED)
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -235,6 +243,10 @@ class Run:
         return splits[0], splits[1]
 
     def _build_data(self) -> None:
+        with self.worker_signals.forking():  # DataLoader workers are forked here
+            self._build_datasets_and_loaders()
+
+    def _build_datasets_and_loaders(self) -> None:
         cfg = self.cfg
         train, test = self._open_splits()
         for what, split, path in (("training", train, cfg.data), ("evaluation", test, cfg.val_data or cfg.data)):
@@ -267,6 +279,9 @@ class Run:
         else:
             batch_sampler = gluon.data.BatchSampler(self.sampler, cfg.batch_size, last_batch="keep")
         self.batches_per_epoch = len(batch_sampler)
+        # every index carries its epoch and iteration to the workers (schedules), and a resumed epoch skips its start
+        batch_sampler = TimedBatches(batch_sampler)
+        self.timed_batches = batch_sampler
         if cfg.val_data:  # streamed: batches from a thread pool, each assembled once
             self.train_loader = BatchLoader(self.train_set, batch_sampler=batch_sampler, threads=cfg.threads,
                                             num_workers=cfg.num_workers)
@@ -302,7 +317,10 @@ class Run:
         """--batch-aug plus --mixup/--cutmix, run on each device after split_and_load (None = nothing to do)."""
         cfg = self.cfg
         items = list(cfg.batch_aug) if isinstance(cfg.batch_aug, (list, tuple)) else [cfg.batch_aug] * bool(cfg.batch_aug)
-        items += [f"Mixup({cfg.mixup})"] * (cfg.mixup > 0) + [f"CutMix({cfg.cutmix})"] * (cfg.cutmix > 0)
+        # --mixup-off-epoch N: the last N epochs without Mixup, as GluonCV's train_imagenet.py (its --no-mixup-epochs)
+        mixup = f"Mixup({cfg.mixup}, active=until({max(cfg.epochs - cfg.mixup_off_epoch, 0)}))" \
+            if cfg.mixup_off_epoch else f"Mixup({cfg.mixup})"
+        items += [mixup] * (cfg.mixup > 0) + [f"CutMix({cfg.cutmix})"] * (cfg.cutmix > 0)
         if items:
             return build_batch_pipeline(items)  # seeded per batch and device in the loop ("batch-augment")
         return BatchPipeline([]) if cfg.label_smoothing else None
@@ -345,14 +363,37 @@ class Run:
                 raise CheckpointError(f"cannot resume from {directory}: {exc}") from None
         else:
             self.log("note: a dist_* kvstore keeps optimizer states on the servers; they restart from zero")
+        if record["devices"] is not None:  # after the trainer's first sync, which copies device 0's values to all
+            self._restore_device_copies(os.path.join(directory, record["devices"]))
         try:
             restore_rng_states(record["rng"])
         except (CheckpointError, KeyError, TypeError, ValueError, IndexError) as exc:
             detail = str(exc).split(": ", 1)[-1] if isinstance(exc, CheckpointError) else type(exc).__name__
             raise CheckpointError(f"cannot resume from {directory}: its random-number states are malformed "
                                   f"({detail})") from None
-        self.state = RunState(record["epoch"], record["iteration"], list(record["history"]))
-        self.log(f"resumed from {directory} after epoch {record['epoch']} (iteration {record['iteration']})")
+        self.state = RunState(record["epoch"], record["iteration"], list(record["history"]), record["batch"],
+                              record["partial"])
+        inside = f", batch {record['batch']}/{self.batches_per_epoch} of epoch {record['epoch'] + 1}" \
+            if record["batch"] else ""
+        self.log(f"resumed from {directory} after epoch {record['epoch']}{inside} (iteration {record['iteration']})")
+
+    def _restore_device_copies(self, path: str) -> None:
+        try:
+            saved = mx.nd.load(path)
+        except mx.base.MXNetError as exc:
+            raise CheckpointError(f"cannot resume: {path} is truncated or tampered with ({short_reason(exc)})") from None
+        params = self._structural_params()
+        wanted = {f"{ctx}/{name}": (param, ctx) for name, param in params.items() if param.grad_req == "null"
+                  for ctx in self.contexts}
+        if set(wanted) != set(saved):  # other devices than the run had: the averaged statistics stand
+            self.log(f"note: the run had other devices than {', '.join(map(str, self.contexts))}; each starts "
+                     f"from the statistics averaged over the run's devices")
+            return
+        for key, (param, ctx) in wanted.items():
+            if saved[key].shape != param.shape:
+                raise CheckpointError(f"cannot resume: {path} holds {key} of shape {saved[key].shape}, the model "
+                                      f"{param.shape}")
+            saved[key].copyto(param.data(ctx))
 
     # -- training ----------------------------------------------------------------------
     def fit(self) -> list[dict]:
@@ -361,7 +402,8 @@ class Run:
         if self.out and self._lock is None:  # released by close() or by an earlier fit() that failed
             self._lock = acquire(os.path.join(self.out, LOCK), f"the run folder {self.out!r}")
         try:
-            return self._fit()
+            with self.signals:
+                return self._fit()
         except BaseException:
             self.close()
             raise
@@ -381,30 +423,41 @@ class Run:
         for epoch in range(self.state.epoch, cfg.epochs):
             row = self.train_epoch(epoch)
             self.state.history.append(row)
-            self.state.epoch = epoch + 1
+            self.state.epoch, self.state.batch, self.state.partial = epoch + 1, 0, None
             # the chapter's line (time includes the evaluation, as the chapter's does), then throughput
             views = row.get("test_acc_tta")
             views = f" ({', '.join(f'{k} {v:.3f}' for k, v in views.items())})" if views else ""
             self.log(f"epoch {epoch + 1}, loss {row['loss']:.4f}, train acc {row['train_acc']:.3f}, test acc "
                      f"{row['test_acc']:.3f}{views}, time {row['epoch_time']:.1f} sec ({row['samples_per_sec']:.1f} "
                      f"examples/sec on {', '.join(map(str, self.contexts))}, data wait "
-                     f"{100 * row['data_wait_share']:.0f}%)")
+                     f"{100 * row['data_wait_share']:.0f}%)" + input_bound_hint(cfg, row["data_wait_share"]))
             if self.out:
                 self._checkpoint()
                 with open(os.path.join(self.out, METRICS), "a", encoding="utf-8") as f:
                     f.write(json.dumps(row) + "\n")
+            if self.signals.received is not None and epoch + 1 < cfg.epochs:
+                self._stop()
         return self.state.history
 
     def train_epoch(self, epoch: int) -> dict:
+        """Train epoch ``epoch`` (0-based) from its batch ``self.state.batch`` on (0, or where a checkpoint inside
+        it was written); returns its row of metrics."""
         cfg = self.cfg
+        first = self.state.batch if self.state.epoch == epoch else 0
+        sums = dict(self.state.partial or {}) if first else {}
+        loss_sum, correct = float(sums.get("loss_sum", 0.0)), float(sums.get("correct", 0.0))
+        seen, wait, before = int(sums.get("seen", 0)), float(sums.get("wait", 0.0)), float(sums.get("elapsed", 0.0))
         self.sampler.set_epoch(epoch)
         self.train_set.set_epoch(epoch)
-        mx.random.seed(derived_seed(cfg.seed, "mxnet", self.rank, epoch))  # dropout etc.: reproducible on resume
-        loss_sum, correct, seen, wait = 0.0, 0.0, 0, 0.0
-        start = tick = time.time()
-        progress = self._progress(epoch)
-        for i, (data, label) in enumerate(self.train_loader):
+        self.timed_batches.start(epoch, first)
+        every = checkpoint_interval(cfg.checkpoint_every) if cfg.checkpoint_every is not None and self.out else None
+        start = tick = last_checkpoint = time.time()
+        progress = self._progress(epoch, first)
+        i = first - 1
+        for i, (data, label) in enumerate(self.train_loader, start=first):
             wait += time.time() - tick
+            # dropout and other random layers: a stream per iteration, so that resuming inside an epoch is exact
+            mx.random.seed(derived_seed(cfg.seed, "mxnet", self.rank, epoch, i))
             self.trainer.set_learning_rate(learning_rate(cfg, self.state.iteration, self.batches_per_epoch))
             loss_sum, correct = self.train_step(data, label, epoch, i, loss_sum, correct)
             seen += data.shape[0]
@@ -414,10 +467,27 @@ class Run:
             if cfg.log_interval and (i + 1) % cfg.log_interval == 0:
                 self.log(f"  epoch {epoch + 1} batch {i + 1}/{self.batches_per_epoch}: loss {loss_sum / seen:.3f}, "
                          f"train acc {correct / seen:.3f}, lr {self.trainer.learning_rate:.5f}")
+            stop = self.signals.received is not None
+            due = every is not None and i + 1 < self.batches_per_epoch and (
+                (every[0] == "iterations" and self.state.iteration % every[1] == 0)
+                or (every[0] == "seconds" and time.time() - last_checkpoint >= every[1]))
+            if stop or due:
+                self.state.batch = i + 1
+                self.state.partial = {"loss_sum": loss_sum, "correct": correct, "seen": seen, "wait": wait,
+                                      "elapsed": before + time.time() - start}
+                if self.out:
+                    self._checkpoint()
+                last_checkpoint = time.time()
+                if stop:
+                    if progress is not None:
+                        progress.close()
+                    self._stop()
             tick = time.time()
-        elapsed = time.time() - start
+        elapsed = before + time.time() - start
         if progress is not None:
             progress.close()
+        if not seen:
+            raise ConfigError(f"epoch {epoch + 1} has no batches left to train on")
         test_acc = self.evaluate()
         row = {"epoch": epoch + 1, "loss": loss_sum / seen, "train_acc": correct / seen, "test_acc": test_acc,
                "time": elapsed, "epoch_time": time.time() - start, "samples_per_sec": seen / elapsed, "data_wait": wait,
@@ -440,7 +510,8 @@ class Run:
         out, targets = [], []
         for k, (x, y) in enumerate(zip(datas, labels)):
             rng = np.random.default_rng(derived_seed(self.cfg.seed, "batch-augment", self.rank, epoch, batch, k))
-            x, target = self.batch_pipeline(x, y, classes=self.classes, smoothing=self.cfg.label_smoothing, rng=rng)
+            pipeline = self.batch_pipeline.at(epoch, batch, self.batches_per_epoch)
+            x, target = pipeline(x, y, classes=self.classes, smoothing=self.cfg.label_smoothing, rng=rng)
             out.append(x)
             targets.append(target)
         return out, targets
@@ -474,20 +545,47 @@ class Run:
         return correct / max(seen, 1)
 
     # -- output ------------------------------------------------------------------------
-    def _progress(self, epoch: int):
+    def _progress(self, epoch: int, first: int = 0):
         show = self.cfg.progress if self.cfg.progress is not None else sys.stderr.isatty()
         if not show:
             return None
         from tqdm import tqdm
 
-        return tqdm(total=self.batches_per_epoch, desc=f"epoch {epoch + 1}/{self.cfg.epochs}", leave=False)
+        return tqdm(total=self.batches_per_epoch, initial=first, desc=f"epoch {epoch + 1}/{self.cfg.epochs}",
+                    leave=False)
+
+    def _stop(self) -> None:
+        """After a stop signal: the checkpoint is written; say where it is and how to resume, and stop."""
+        name, where = self.signals.name, self.state.epoch
+        at = f"epoch {where}" if not self.state.batch else \
+            f"batch {self.state.batch}/{self.batches_per_epoch} of epoch {where + 1}"
+        if self.out:
+            message = f"{name}: stopped after {at} (iteration {self.state.iteration}); checkpoint written. Resume " \
+                      f"with: augplug train --resume {self.out}"
+        else:
+            message = f"{name}: stopped after {at} (iteration {self.state.iteration}); nothing saved (no --out)"
+        self.log(message)
+        self.worker_signals.set(WorkerSignals.FINISHED)  # the workers may end now
+        raise TrainingStopped(message, self.signals.received or 0, self.out)
 
     def _checkpoint(self) -> None:
         state = {"epoch": self.state.epoch, "iteration": self.state.iteration, "history": self.state.history,
+                 "batch": self.state.batch, "partial": self.state.partial if self.state.batch else None,
                  "config": self.cfg.to_dict(), "train_spec": self.train_pipeline.to_spec(),
                  "test_spec": self.test_pipeline.to_spec(), "rank": self.rank, "workers": self.workers}
         save_checkpoint(self.out, self.net, self.trainer if self.saves_trainer_states else None, state,
-                        keep=self.cfg.keep_checkpoints)
+                        keep=self.cfg.keep_checkpoints, devices=self._device_copies())
+
+    def _device_copies(self) -> dict | None:
+        """Each device's own running statistics (the .params file averages them), or None on one device."""
+        if len(self.contexts) < 2:
+            return None
+        return {f"{ctx}/{name}": param.data(ctx) for name, param in self._structural_params().items()
+                if param.grad_req == "null" for ctx in self.contexts}
+
+    def _structural_params(self) -> dict:
+        """The parameters by the names save_parameters gives them (free of the model's instance prefix)."""
+        return self.net._collect_params_with_prefix()
 
     def _rewrite_metrics(self) -> None:
         """metrics.jsonl holds exactly the epochs of the checkpoint (a resumed run drops any later lines)."""

@@ -159,10 +159,21 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def at_epochs(text: str) -> list[int]:
+    """``--at-epochs 0,30,89``: epochs done (0 = the start of the run)."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items or len(items) > 100 or not all(item.isdigit() and int(item) <= 10**6 for item in items):
+        raise argparse.ArgumentTypeError(f"expected up to 100 comma-separated epochs in [0, 1000000] such as "
+                                         f"0,30,89 (epochs done: 0 is the start), got {text[:60]!r}")
+    return [int(item) for item in items]
+
+
 def cmd_spec(args: argparse.Namespace) -> int:
     from ..pipeline.build import build_pipeline
 
     pipeline = build_pipeline(args.spec, seed=args.seed, strict=args.strict)
+    if args.at_epochs:
+        return _spec_at_epochs(pipeline, args)
     if args.format == "string":
         print(pipeline.to_string(), file=args.stdout)
     elif args.format == "json":
@@ -171,6 +182,24 @@ def cmd_spec(args: argparse.Namespace) -> int:
         import yaml
 
         print(yaml.safe_dump(pipeline.to_spec(), sort_keys=False).rstrip(), file=args.stdout)
+    return 0
+
+
+def _spec_at_epochs(pipeline, args: argparse.Namespace) -> int:
+    """The pipeline each epoch runs: its schedules resolved, its switched-off steps left out."""
+    resolved = [(epoch, pipeline.at(epoch)) for epoch in args.at_epochs]
+    if args.format == "json":
+        print(json.dumps([{"epoch": e, **p.to_spec()} for e, p in resolved], indent=2), file=args.stdout)
+    elif args.format == "yaml":
+        import yaml
+
+        print(yaml.safe_dump([{"epoch": e, **p.to_spec()} for e, p in resolved], sort_keys=False).rstrip(),
+              file=args.stdout)
+    else:
+        if not pipeline.scheduled:
+            print("(no schedules: the same pipeline at every epoch)", file=args.stdout)
+        for epoch, p in resolved:
+            print(f"epoch {epoch}: {p.to_string() or '(every step off)'}", file=args.stdout)
     return 0
 
 
@@ -206,13 +235,34 @@ def cmd_show(args: argparse.Namespace) -> int:
         while steps and type(steps[-1]).__name__ in ("ToTensor", "Normalize"):
             steps.pop()
         shown = build_pipeline(steps or ["ToTensor"], seed=args.seed, targets=targets)
-    grid = augmentation_grid(image, shown, args.rows, args.cols, boxes, mask, names)
+    if args.at_epochs:  # a row per epoch: what the run draws then
+        grid = _rows_at_epochs(image, shown, args, boxes, mask, names)
+    else:
+        grid = augmentation_grid(image, shown, args.rows, args.cols, boxes, mask, names)
     save_image(args.output, grid)
     drawn = " with its " + " and ".join(k for k in ("boxes", "mask") if (boxes if k == "boxes" else mask) is not None) \
         if boxes is not None or mask is not None else ""
-    print(f"wrote {printable(args.output)}: {args.rows}x{args.cols} grid of {pipeline.to_string()}{drawn} "
+    shape = f"{len(args.at_epochs)}x{args.cols} grid (a row per epoch: {', '.join(map(str, args.at_epochs))})" \
+        if args.at_epochs else f"{args.rows}x{args.cols} grid"
+    print(f"wrote {printable(args.output)}: {shape} of {pipeline.to_string()}{drawn} "
           f"({grid.shape[1]}x{grid.shape[0]} px)")
     return 0
+
+
+def _rows_at_epochs(image, pipeline, args: argparse.Namespace, boxes, mask, names):
+    import numpy as np
+
+    from ..visual.grid import augmentation_grid
+
+    rows = [augmentation_grid(image, pipeline.at(epoch), 1, args.cols, boxes, mask, names) for epoch in args.at_epochs]
+    width = max(r.shape[1] for r in rows)
+    gap = np.full((4, width, 3), 255, np.uint8)
+    padded = []
+    for row in rows:  # progressive resizing: later rows are wider
+        out = np.full((row.shape[0], width, 3), 255, np.uint8)
+        out[:, :row.shape[1]] = row
+        padded += [out, gap]
+    return np.concatenate(padded[:-1])
 
 
 def _show_clip(args: argparse.Namespace) -> int:
@@ -278,7 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("spec", help="build a spec and print it in normal form (checks it)")
     p.add_argument("spec", help="spec string, preset name, or YAML/JSON file")
     p.add_argument("--seed", type=int)
-    p.add_argument("--format", choices=("yaml", "json", "string"), default="yaml")
+    p.add_argument("--format", choices=("yaml", "json", "string"), default=None,
+                   help="default yaml; string with --at-epochs")
+    p.add_argument("--at-epochs", type=at_epochs, metavar="E,E,...",
+                   help="print the pipeline each of these epochs runs (epochs done: 0 is the start), its schedules "
+                        "resolved and its switched-off steps left out")
     p.set_defaults(func=cmd_spec)
 
     p = sub.add_parser("check", help="run the conformance checks on a plugin's transforms (exit 1 on failure)")
@@ -291,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .gallery_cmd import add_command as add_gallery
     from .pack_cmd import add_command as add_pack
+    from .profile_cmd import add_command as add_profile
     from .train_cmds import add_commands
     from .views_cmd import add_commands as add_views
 
@@ -298,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_views(sub)
     add_gallery(sub)
     add_pack(sub)
+    add_profile(sub)
 
     p = sub.add_parser("show", help="a grid of augmented copies of one image, or strips of a clip's frames (PNG, JPEG, "
                                     "BMP or WebP by -o's suffix)")
@@ -314,6 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="IMAGE is a video (decord or PyAV) or a frame folder: --rows copies of the clip, each a row of "
                         "its frames with the copy's one draw")
     p.add_argument("--frames", type=int, default=6, help="with --clip: how many evenly spaced frames (default 6)")
+    p.add_argument("--at-epochs", type=at_epochs, metavar="E,E,...",
+                   help="a row per epoch, drawn as the run draws then (schedules resolved; replaces --rows)")
     p.add_argument("-o", "--output", default="augmented.png")
     p.set_defaults(func=cmd_show)
     return parser

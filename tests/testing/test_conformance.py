@@ -57,6 +57,7 @@ def test_a_crop_around_the_boxes_is_shown_a_box():
     ("reseeds_global", "global_state", "changed Python's or numpy's global random state"),
     ("smears_rows", "views", "is singular (it collapses the image onto a line"),
     ("flips_not_boxes", "views", "geometry() and apply() disagree"),
+    ("stale_params", "schedules", "amount=steps(10, (1, 50)) resolved to 10 at epoch 0 and 10 at 1"),
 ])
 def test_each_planted_defect_is_caught(plugin, check, message):
     report = check_plugin(sample_plugin(plugin), raise_on_failure=False)

@@ -25,7 +25,8 @@ def build_batch_pipeline(spec, seed=None, *, registry=None, strict=None, targets
         if targets is not None:  # the steps switched off at epoch 0 must move the targets too
             BatchPipeline(every, targets=targets)
         pipeline.mixes_labels = any(t.mixes_labels for t in every)  # soft targets all run long
-        pipeline.plan = Plan(plan, "batch", pipeline.seed, targets, registry, pipeline.mixes_labels)
+        pipeline.plan = Plan(plan, "batch", pipeline.seed, targets, registry, pipeline.mixes_labels, BatchPipeline,
+                             build_scheduled)
         pipeline.plan.check()
     return pipeline
 

@@ -76,7 +76,7 @@ def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | N
     if targets is not None:  # every step, those switched off at epoch 0 too, is checked against the targets now
         Pipeline(every, None, targets)
     pipeline = Pipeline(transforms, spec_seed if seed is None else seed, targets)
-    pipeline.plan = Plan(plan, "sample", pipeline.seed, pipeline.target_options, registry)
+    pipeline.plan = Plan(plan, "sample", pipeline.seed, pipeline.target_options, registry, build=build_scheduled)
     pipeline.plan.check()
     return pipeline
 
@@ -90,10 +90,11 @@ def build_transforms(spec: Any, kind: str = "sample", registry: Registry | None 
 
 
 def build_scheduled(spec: Any, kind: str = "sample", registry: Registry | None = None, strict: bool | None = None,
-                    clock: Clock | None = None) -> tuple[list, int | None, list | None, list]:
+                    clock: Clock | None = None, recipes: list | None = None) -> tuple[list, int | None, list | None, list]:
     """:func:`build_transforms` at ``clock`` (default: the start of the run), the spec of every step, those
     switched off at ``clock`` included, when the spec holds a schedule (None when it holds none), and every
-    step built (the switched-off ones too)."""
+    step built (the switched-off ones too). ``recipes`` (with a clock) receives ``(transform, rebuild)`` for
+    each step whose scheduled values a plan can change by calling ``rebuild(clock)``."""
     if registry is None:
         from ..plugins.manager import get_registry
 
@@ -105,6 +106,8 @@ def build_scheduled(spec: Any, kind: str = "sample", registry: Registry | None =
     if not built:
         raise SpecError("the spec names no transform")
     plan = [t.to_spec() for t in built] if builder.scheduled else None
+    if recipes is not None:
+        recipes.extend(builder.recipes)
     return transforms, spec_seed, plan, built  # transforms empty: every step is off at this epoch
 
 
@@ -115,6 +118,7 @@ class _Builder:
         self.clock = clock or Clock()
         self.concrete = clock is not None  # specs of the values at the clock, not of the schedules
         self.trusted = clock is not None  # a plan's own specs, checked when it was built: not walked again
+        self.recipes: list = []  # (transform, rebuild(clock)) of the scheduled steps built at a clock
         self.scheduled = False  # a schedule or an active= was met: the pipeline keeps its spec
         self.echo = True  # False once a file was read: errors then give positions, not content
         self.in_file = 0  # > 0 while building what a file holds: it names no further files
@@ -267,7 +271,8 @@ class _Builder:
         for name, value in kwargs.items():
             if name not in info.nested and isinstance(value, Node) and value.name[:1].islower():
                 hint = closest_names(value.name, SCHEDULES, n=1)
-                raise SpecError(f"{label}: parameter {name!r}: {brief(value.name, 40)}() is not a schedule"
+                raise SpecError(f"{label}: parameter {name!r} takes a literal value or a schedule; "
+                                f"{brief(value.name, 40)}() is not a schedule"
                                 + (f" (did you mean {hint[0]!r}?)" if hint else "")
                                 + f"; the schedules: {', '.join(SCHEDULES)}")
             if name not in info.nested and _contains_node(value):
@@ -293,7 +298,25 @@ class _Builder:
             if not on:
                 transform._inactive = True
         transform._spec_params = spec_params
+        if self.concrete and scheduled and not isinstance(active, Schedule) and \
+                not any(name in kwargs for name in info.nested):
+            self.recipes.append((transform, self._recipe(factory, args, kwargs, scheduled, info, node)))
         return transform
+
+    def _recipe(self, factory: Any, args: list, kwargs: dict, scheduled: dict, info: TransformInfo,
+                node: Node) -> Any:
+        """How to build this step again at another clock: its factory called with the schedules' new values (the
+        spec is not parsed, looked up and checked again: a plan checked it when it was built)."""
+        schedules = {name: as_schedule(spec) for name, spec in scheduled.items()}
+
+        def rebuild(clock: Clock) -> Any:
+            values = {k: schedules[k].value(clock) if k in schedules else v  # type: ignore[union-attr]
+                      for k, v in kwargs.items()}
+            transform = self._checked(factory(*args, **values), info, node, values)
+            transform._spec_name, transform._spec_params = node.name, values
+            return transform
+
+        return rebuild
 
     def _active(self, params: dict, info: TransformInfo, signature: Any, label: str) -> Any:
         """Take ``active=`` (a flag, or a schedule of flags: until(90), after(5), steps(...)) out of ``params``,

@@ -28,15 +28,21 @@ class Plan:
         (:class:`~gluon_augplug.batch.BatchPipeline`).
     seed, targets, registry
         Given to each resolved pipeline; ``targets`` are the pipeline's target options.
+    build : callable
+        :func:`~gluon_augplug.pipeline.build.build_scheduled`, which builds the steps at a clock.
+    pipeline_class : type
+        What a batch plan resolves to (:class:`~gluon_augplug.batch.BatchPipeline`).
     mixes_labels : bool
         A batch plan with a step that mixes labels at some epoch: each resolved batch pipeline gives soft
         targets, mixed or not, so the loss keeps one form for the whole run.
     """
 
     def __init__(self, specs: list, kind: str, seed: int | None, targets: Any = None, registry: Any = None,
-                 mixes_labels: bool = False):
+                 mixes_labels: bool = False, pipeline_class: Any = None, build: Any = None):
         self.specs, self.kind, self.seed, self.targets = specs, kind, seed, targets
         self.registry, self.mixes_labels = registry, mixes_labels
+        self.pipeline_class = pipeline_class  # BatchPipeline for a batch plan (given by the batch layer above)
+        self.build = build  # build.build_scheduled (given by its module: the two do not import each other)
         self._set_up()
 
     def _set_up(self) -> None:
@@ -46,6 +52,7 @@ class Plan:
         self._pipelines: OrderedDict = OrderedDict()
         self._last: tuple | None = None
         self._every: list | None = None
+        self._recipes: dict = {}  # step -> rebuild(clock), for steps whose scheduled values are plain parameters
         self._lock = threading.Lock()
 
     def at(self, clock: Clock) -> Any:
@@ -67,17 +74,20 @@ class Plan:
         key = key_at(found, clock)
         built = self._versions[k].get(key)
         if built is None:
-            from .build import build_scheduled
-
-            built = build_scheduled([spec], self.kind, self.registry, clock=clock)[0]
+            rebuild = self._recipes.get(k)
+            if rebuild is not None:  # the step's factory with the new values: no parsing, lookup or checks
+                built = [rebuild(clock)]
+            else:
+                recipes: list = []
+                built = self.build([spec], self.kind, self.registry, clock=clock, recipes=recipes)[0]
+                if len(built) == 1 and any(t is built[0] for t, _ in recipes):
+                    self._recipes[k] = next(r for t, r in recipes if t is built[0])
             _remember(self._versions[k], key, built)
         return built
 
     def _make(self, transforms: list) -> Any:
         if self.kind == "batch":
-            from ..batch.base import BatchPipeline
-
-            batch = BatchPipeline(transforms, self.seed, targets=self.targets)
+            batch = self.pipeline_class(transforms, self.seed, targets=self.targets)
             batch.mixes_labels = batch.mixes_labels or self.mixes_labels
             return batch
         from .pipeline import Pipeline
@@ -103,9 +113,7 @@ class Plan:
     def every_step(self) -> list:
         """Every step built (at epoch 0's values), those switched off then too: what target checks look at."""
         if self._every is None:
-            from .build import build_scheduled
-
-            self._every = build_scheduled(self.specs, self.kind, self.registry)[3]
+            self._every = self.build(self.specs, self.kind, self.registry)[3]
         return self._every
 
     def values_at(self, clock: Clock) -> list[tuple[str, str, Any]]:
@@ -116,7 +124,8 @@ class Plan:
         return out
 
     def __getstate__(self) -> dict:  # worker processes get the spec; they rebuild what they need
-        return {k: self.__dict__[k] for k in ("specs", "kind", "seed", "targets", "registry", "mixes_labels")}
+        return {k: self.__dict__[k] for k in ("specs", "kind", "seed", "targets", "registry", "mixes_labels",
+                                              "pipeline_class", "build")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)

@@ -289,11 +289,9 @@ _EXAMPLES = {"constant": "constant(0.4)", "linear": "linear(0.0, 0.4, 0, 30)", "
 def as_schedule(value: Any, where: str = "") -> Schedule | None:
     """``value`` as a :class:`Schedule` when it is one: a parsed call ``linear(...)`` (a spec Node), the one-key
     mapping of files (``{"linear": [...]}``) or a Schedule; None for any other value."""
-    from .spec import Node
-
     if isinstance(value, Schedule):
         return value
-    if isinstance(value, Node) and value.name in SCHEDULES:
+    if _is_call(value) and value.name in SCHEDULES:
         return make_schedule(value.name, value.args, value.params, where)
     if isinstance(value, dict) and len(value) == 1:
         (name, args), = value.items()
@@ -302,6 +300,12 @@ def as_schedule(value: Any, where: str = "") -> Schedule | None:
                 return make_schedule(name, (), args, where)
             return make_schedule(name, args if isinstance(args, (list, tuple)) else [args], None, where)
     return None
+
+
+def _is_call(value: Any) -> bool:
+    """A parsed call of a spec string (:class:`~gluon_augplug.pipeline.spec.Node`: a name, args and params)."""
+    return type(value).__name__ == "Node" and isinstance(getattr(value, "name", None), str) \
+        and isinstance(getattr(value, "args", None), list) and isinstance(getattr(value, "params", None), dict)
 
 
 def render_schedule(item: dict) -> str:

@@ -60,11 +60,23 @@ def stop_at(epoch: int, batch: int, signum: int = signal.SIGTERM):
     return log, lines
 
 
+def common_settings(data: str) -> dict:
+    return dict(data=data, train_aug=TRAIN_AUG, mixup=0.2, mixup_off_epoch=1, checkpoint_every=3, log_interval=1,
+                **TINY)
+
+
+@pytest.fixture(scope="module")
+def straight(cifar_jpg, tmp_path_factory):
+    """The uninterrupted run every stopped one is compared with (DataLoader workers change nothing: per-sample
+    seeds), and its folder."""
+    out = tmp_path_factory.mktemp("straight")
+    return train(TrainConfig(out=str(out), **common_settings(cifar_jpg)), lambda line: None), out
+
+
 @pytest.mark.parametrize("workers,signum", [(0, signal.SIGTERM), (2, signal.SIGINT)])
-def test_a_run_stopped_inside_an_epoch_resumes_bit_for_bit(cifar_jpg, tmp_path, workers, signum):
-    common = dict(data=cifar_jpg, train_aug=TRAIN_AUG, mixup=0.2, mixup_off_epoch=1, checkpoint_every=3,
-                  num_workers=workers, log_interval=1, **TINY)
-    straight = train(TrainConfig(out=str(tmp_path / "a"), **common), lambda line: None)
+def test_a_run_stopped_inside_an_epoch_resumes_bit_for_bit(cifar_jpg, tmp_path, workers, signum, straight):
+    common = dict(common_settings(cifar_jpg), num_workers=workers)
+    straight, folder = straight
     log, lines = stop_at(1, 2, signum)
     with pytest.raises(TrainingStopped) as stopped:
         train(TrainConfig(out=str(tmp_path / "b"), **common), log)
@@ -81,7 +93,7 @@ def test_a_run_stopped_inside_an_epoch_resumes_bit_for_bit(cifar_jpg, tmp_path, 
     resumed = resume(str(tmp_path / "b"), log=lines.append)
     assert lines[0] == f"resumed from {tmp_path / 'b'} after epoch 0, batch 2/4 of epoch 1 (iteration 2)"
     same_rows(straight, resumed)
-    same_params(tmp_path / "a" / "epoch-0002.params", tmp_path / "b" / "epoch-0002.params")
+    same_params(folder / "epoch-0002.params", tmp_path / "b" / "epoch-0002.params")
     assert [json.loads(line)["epoch"] for line in open(tmp_path / "b" / "metrics.jsonl")] == [1, 2]
 
 
@@ -123,15 +135,13 @@ def test_mixup_off_for_the_last_epochs_as_gluoncv(cifar_jpg):
         TrainConfig(data=cifar_jpg, mixup_off_epoch=3).validate()
 
 
-def test_kill_9_between_checkpoints_resumes_from_the_last(cifar_jpg, tmp_path):
+def test_kill_9_between_checkpoints_resumes_from_the_last(cifar_jpg, tmp_path, straight):
     common = ["--data", cifar_jpg, "--model", "cifar_resnet20_v1", "--train-limit", "64", "--test-limit", "20",
               "--batch-size", "16", "--epochs", "2", "--optimizer", "sgd", "--lr", "0.05", "--seed", "3",
               "--no-progress", "--train-aug", TRAIN_AUG, "--test-aug", "d2l-none", "--checkpoint-every", "3",
-              "--log-interval", "1", "--num-workers", "2"]
+              "--log-interval", "1", "--num-workers", "2", "--mixup", "0.2", "--mixup-off-epoch", "1"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    whole = subprocess.run([AUGPLUG, "train", *common, "--out", str(tmp_path / "a")], capture_output=True,
-                           text=True, timeout=600, env=env)
-    assert whole.returncode == 0, whole.stderr
+    rows, folder = straight  # the same settings, trained without a stop in this process
     proc = subprocess.Popen([AUGPLUG, "train", *common, "--out", str(tmp_path / "b")], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
     seen = []
@@ -147,9 +157,8 @@ def test_kill_9_between_checkpoints_resumes_from_the_last(cifar_jpg, tmp_path):
     resumed = subprocess.run([AUGPLUG, "train", "--resume", str(tmp_path / "b")], capture_output=True, text=True,
                              timeout=600, env=env)
     assert resumed.returncode == 0, resumed.stderr
-    same_params(tmp_path / "a" / "epoch-0002.params", tmp_path / "b" / "epoch-0002.params")
-    rows = [[json.loads(line) for line in open(tmp_path / name / "metrics.jsonl")] for name in "ab"]
-    same_rows(*rows)
+    same_params(folder / "epoch-0002.params", tmp_path / "b" / "epoch-0002.params")
+    same_rows(rows, [json.loads(line) for line in open(tmp_path / "b" / "metrics.jsonl")])
 
 
 def test_sigterm_to_the_whole_group_stops_cleanly_with_workers(cifar_jpg, tmp_path):
@@ -188,3 +197,14 @@ def test_a_second_signal_stops_at_once(tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == -signal.SIGTERM
     assert "first handled: SIGTERM" in proc.stdout and "still running" not in proc.stdout
+
+
+def test_an_input_bound_epoch_says_what_to_try():
+    from gluon_augplug.train.hints import input_bound_hint
+
+    assert input_bound_hint(TrainConfig(data="cifar.tar.gz"), 0.1) == ""
+    hint = input_bound_hint(TrainConfig(data="cifar.tar.gz", num_workers=2, train_aug="cifar10-standard"), 0.4)
+    assert hint.startswith("; bound by its input (40% of the time waiting for data): try --num-workers 4")
+    assert "--batch-aug" in hint and "`augplug profile 'cifar10-standard' --data cifar.tar.gz`" in hint
+    streamed = input_bound_hint(TrainConfig(data="train.rec", val_data="val.rec", threads=2), 0.5)
+    assert "try --threads 4, --num-workers 2" in streamed

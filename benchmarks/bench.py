@@ -212,6 +212,11 @@ def report(results: dict) -> str:
         import tta
 
         lines += [""] + tta.report(results["tta"]).splitlines()
+    if results.get("schedules"):
+        sys.path.insert(0, str(HERE))
+        import schedules
+
+        lines += [""] + schedules.report(results["schedules"]).splitlines()
     s = results.get("startup", {})
     if s:
         lines += ["", f"Start-up: `import gluon_augplug` {s['import_ms']:.0f} ms; discovery of 20 installed plugins "
@@ -290,6 +295,11 @@ def targets(results, rows):
         import tta
 
         out += tta.targets(results["tta"])
+    if results.get("schedules"):
+        sys.path.insert(0, str(HERE))
+        import schedules
+
+        out += schedules.targets(results["schedules"])
     s = results.get("startup", {})
     if s:
         out.append(f"import gluon_augplug: {s['import_ms']:.1f} ms (target < 50 ms): "
@@ -362,6 +372,10 @@ def main():
     import tta
 
     results["tta"] = tta.measure(args.quick)
+    print("schedules ...", flush=True)
+    import schedules
+
+    results["schedules"] = schedules.measure(Path(args.shared), args.quick)
     print("start-up ...", flush=True)
     results["startup"] = startup(3 if args.quick else 7)
     text = report(results)

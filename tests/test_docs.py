@@ -126,6 +126,15 @@ PRINTED = {
                       "(32, 32) [1.25, 0.0, -4.0]", "ViewError | view 'RandomCrop(size=32, pad=4)': RandomCrop draws",
                       "ViewError | view 'RandomBrightness(brightness=0.3)': RandomBrightne",
                       "ViewError | unknown view set or transform 'ten-crp'; closest view sets: "],
+    "how-to/long-runs.md": ["5 RandomResizedCrop(size=160, scale=[0.35, 1]), RandomFlipLeftRight, RandomColorJitter("
+                            "brightness=0.2), RandomErasing, ToTensor",
+                            "RandomResizedCrop(size=160, scale=[0.35, 1]), RandomFlipLeftRight, RandomColorJitter("
+                            "brightness=0.1), ToTensor",
+                            "RandomResizedCrop(size=steps(160, (30, 192))), RandomErasing(active=after(5)), ToTensor\n"
+                            "RandomResizedCrop(size=192), RandomErasing, ToTensor",
+                            "(3, 160, 160) (3, 192, 192)\n(3, 192, 192)", "Mixup(alpha=0.2) | (no step) | True",
+                            "step                         ms/image   share",
+                            "['decode (JPEG), input checks', 'RandomResizedCrop', 'RandomFlipLeftRight', 'ToTensor']"],
     "tutorials/write-a-plugin.md": ["(192, 192, 3) (1, 4) (4, 192, 192, 3) (8, 3, 192, 192) (8, 1, 4)\nTrue"],
     "README.md": ["(3, 32, 32)", "(3, 300, 300) (2, 6)", "(8, 3, 224, 224)", "(8, 10)"],
 }

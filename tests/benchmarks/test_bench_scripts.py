@@ -238,3 +238,21 @@ def test_the_test_time_views_cost_is_measured_in_pairs_and_judged():
     judged = {"rows": [dict(rows["segmentation"], cost_pct=12.5)]}  # judged, not timed: a 12.5% row
     assert "add 12.5% to the forward passes (target < 10%): MISSED" in tta.targets(judged)[0]
     assert "| segmentation |" in tta.report(result)
+
+
+@pytest.mark.pinned
+def test_the_cost_of_schedules_is_measured_in_pairs_and_judged():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import schedules
+    finally:
+        sys.path.pop(0)
+    result = schedules.measure(shared_file("cifar10-jpg.tar.gz").parent, quick=True)
+    rows = {(r["path"], r["changes"]): r for r in result["rows"]}
+    assert set(rows) == {(p, c) for p in ("per-sample", "batch") for c in ("per iteration", "per epoch")}
+    assert all(r["pairs"] == 2 and r["constant_img_per_s"] > 0 and r["scheduled_img_per_s"] > 0 for r in rows.values())
+    assert "linear(" in rows["batch", "per iteration"]["spec"] and "steps(" in rows["per-sample", "per epoch"]["spec"]
+    judged = {"rows": [dict(rows["batch", "per iteration"], cost_pct=4.5)]}  # judged, not timed
+    assert schedules.targets(judged) == ["schedules, batch path, value changing per iteration: add 4.5% (target < "
+                                         "3%): MISSED"]
+    assert "| per-sample |" in schedules.report(result)

@@ -231,8 +231,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                               targets=targets if targets["kinds"] else None)
     shown = pipeline
     if boxes is not None or mask is not None:  # the targets are drawn on the image before ToTensor/Normalize
-        steps = list(pipeline.transforms)
-        while steps and type(steps[-1]).__name__ in ("ToTensor", "Normalize"):
+        steps = list(pipeline.to_spec()["transforms"])  # its schedules and switched-off steps kept (--at-epochs)
+        while steps and steps[-1].get("name") in ("ToTensor", "Normalize"):
             steps.pop()
         shown = build_pipeline(steps or ["ToTensor"], seed=args.seed, targets=targets)
     if args.at_epochs:  # a row per epoch: what the run draws then

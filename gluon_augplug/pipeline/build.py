@@ -275,6 +275,10 @@ class _Builder:
                                 f"{brief(value.name, 40)}() is not a schedule"
                                 + (f" (did you mean {hint[0]!r}?)" if hint else "")
                                 + f"; the schedules: {', '.join(SCHEDULES)}")
+            if name not in info.nested and isinstance(value, (list, tuple)) and any(
+                    isinstance(v, Node) and v.name in SCHEDULES for v in value):
+                raise SpecError(f"{label}: parameter {name!r}: a schedule is the whole value, not a part of it; "
+                                f"schedule the tuple, e.g. linear((0.08, 1.0), (0.35, 1.0), 0, 30)")
             if name not in info.nested and _contains_node(value):
                 raise SpecError(f"{label}: parameter {name!r} takes a literal value, not a transform "
                                 f"(only {', '.join(info.nested) or 'no parameters'} take transforms)")

@@ -96,11 +96,12 @@ class Plan:
         pipeline.target_options = self.targets if self.targets is not None else pipeline.target_options
         return pipeline
 
-    def check(self, limit: int = 64) -> None:
-        """Build the pipeline at every epoch where a schedule reaches one of its values (its ends and steps): a value
-        the transform refuses with the others it is built with (``magnitude`` above ``num_magnitude_bins``) is
-        an error now, naming the epoch, not hours into the run."""
-        times = sorted({t for s in self.schedules for t in s.points()})[:limit]
+    def check(self) -> None:
+        """Build the pipeline at every epoch where a schedule reaches one of its values (its ends and steps), and
+        halfway between two such epochs: a value the transform refuses with the others it is built with
+        (``magnitude`` above ``num_magnitude_bins``) is an error now, naming the epoch, not hours into the run."""
+        points = sorted({t for s in self.schedules for t in s.points()})
+        times = sorted(set(points) | {(a + b) / 2 for a, b in zip(points, points[1:])})
         for t in times:
             try:
                 self.at(clock_at(t))

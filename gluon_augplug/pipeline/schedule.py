@@ -163,7 +163,9 @@ class Linear(Schedule):
         return between(self.a, self.b)
 
     def values(self) -> list:
-        return [self.a, self.b]
+        # and one value between (at 37% of the way: not a round number), where a parameter that takes integers
+        # meets the decimals of float ends
+        return [self.a, self.b, self.value(clock_at(self.start + 0.37 * (self.stop - self.start)))]
 
     def points(self) -> list[float]:
         return [self.start, self.stop]
@@ -342,7 +344,8 @@ def schedules_in(value: Any) -> list[Schedule]:
 def clock_at(time: float) -> Clock:
     """The clock at ``time`` epochs (a fraction as a step of a million)."""
     whole = int(math.floor(time))
-    return Clock(whole, int(round((time - whole) * 10**6)), 10**6 if time != whole else 0)
+    # rounded up: the clock is at or just past ``time``, where a change at ``time`` has happened
+    return Clock(whole, int(math.ceil((time - whole) * 10**6 - 1e-6)), 10**6 if time != whole else 0)
 
 
 def key_at(schedules: list[Schedule], clock: Clock) -> tuple:

@@ -236,9 +236,12 @@ def load_checkpoint(directory: str) -> dict:
         raise CheckpointError(f"{path}: 'batch' must be an integer in [0, {MAX_COUNT}], got {str(batch)[:40]}")
     partial = record.setdefault("partial", None)
     if batch and not (isinstance(partial, dict) and all(
-            _finite_number(partial.get(k)) and partial[k] >= 0 for k in PARTIAL_KEYS)):
+            _finite_number(partial.get(k)) and partial[k] >= 0 for k in PARTIAL_KEYS)
+            and isinstance(partial["seen"], int) and partial["seen"] >= 1):
         raise CheckpointError(f"{path}: a checkpoint inside an epoch (batch {batch}) needs 'partial' with the "
-                              f"epoch's sums so far ({', '.join(PARTIAL_KEYS)}: numbers >= 0)")
+                              f"epoch's sums so far ({', '.join(PARTIAL_KEYS)}: numbers >= 0, 'seen' a count >= 1)")
+    if not batch and partial is not None:
+        raise CheckpointError(f"{path}: 'partial' must be null in a checkpoint at an epoch's end")
     if not isinstance(record["history"], list) or len(record["history"]) != record["epoch"] \
             or not all(isinstance(row, dict) for row in record["history"]):
         raise CheckpointError(f"{path}: 'history' must hold one record per finished epoch ({record['epoch']})")

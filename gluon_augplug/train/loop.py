@@ -356,6 +356,9 @@ class Run:
         except (mx.base.MXNetError, AssertionError, ValueError) as exc:
             raise CheckpointError(f"cannot resume: {params} is truncated, tampered with or from another model "
                                   f"({short_reason(exc)})") from None
+        copies = self._device_copies_of(os.path.join(directory, record["devices"])) if record["devices"] else {}
+        # the exact weights before the trainer's first sync, which gives the kvstore device 0's values
+        self._put_back({k: v for k, v in copies.items() if v[1] is None})
         if record["trainer_states"]:
             try:
                 load_optimizer_states(self.trainer, record["trainer_states"], directory)
@@ -363,21 +366,28 @@ class Run:
                 raise CheckpointError(f"cannot resume from {directory}: {exc}") from None
         else:
             self.log("note: a dist_* kvstore keeps optimizer states on the servers; they restart from zero")
-        if record["devices"] is not None:  # after the trainer's first sync, which copies device 0's values to all
-            self._restore_device_copies(os.path.join(directory, record["devices"]))
+        # each device's own statistics after that sync, which copies device 0's values to all
+        self._put_back({k: v for k, v in copies.items() if v[1] is not None})
         try:
             restore_rng_states(record["rng"])
         except (CheckpointError, KeyError, TypeError, ValueError, IndexError) as exc:
             detail = str(exc).split(": ", 1)[-1] if isinstance(exc, CheckpointError) else type(exc).__name__
             raise CheckpointError(f"cannot resume from {directory}: its random-number states are malformed "
                                   f"({detail})") from None
+        if record["batch"] > self.batches_per_epoch or \
+                (record["batch"] and record["iteration"] != record["epoch"] * self.batches_per_epoch + record["batch"]):
+            raise CheckpointError(f"cannot resume from {directory}: its checkpoint is at batch {record['batch']} of "
+                                  f"epoch {record['epoch'] + 1} (iteration {record['iteration']}), which this run's "
+                                  f"{self.batches_per_epoch} batches an epoch cannot reach: edited, or another data set")
         self.state = RunState(record["epoch"], record["iteration"], list(record["history"]), record["batch"],
                               record["partial"])
         inside = f", batch {record['batch']}/{self.batches_per_epoch} of epoch {record['epoch'] + 1}" \
             if record["batch"] else ""
         self.log(f"resumed from {directory} after epoch {record['epoch']}{inside} (iteration {record['iteration']})")
 
-    def _restore_device_copies(self, path: str) -> None:
+    def _device_copies_of(self, path: str) -> dict:
+        """``{key: (array, device or None for every device, parameter)}`` from a checkpoint's devices file; empty
+        when the run had other devices (then the .params file's means stand)."""
         try:
             saved = mx.nd.load(path)
         except mx.base.MXNetError as exc:
@@ -385,15 +395,22 @@ class Run:
         params = self._structural_params()
         wanted = {f"{ctx}/{name}": (param, ctx) for name, param in params.items() if param.grad_req == "null"
                   for ctx in self.contexts}
+        wanted.update({f"all/{name}": (param, None) for name, param in params.items() if param.grad_req != "null"})
         if set(wanted) != set(saved):  # other devices than the run had: the averaged statistics stand
             self.log(f"note: the run had other devices than {', '.join(map(str, self.contexts))}; each starts "
                      f"from the statistics averaged over the run's devices")
-            return
-        for key, (param, ctx) in wanted.items():
+            return {}
+        for key, (param, _) in wanted.items():
             if saved[key].shape != param.shape:
                 raise CheckpointError(f"cannot resume: {path} holds {key} of shape {saved[key].shape}, the model "
                                       f"{param.shape}")
-            saved[key].copyto(param.data(ctx))
+        return {key: (saved[key], ctx, param) for key, (param, ctx) in wanted.items()}
+
+    @staticmethod
+    def _put_back(copies: dict) -> None:
+        for array, ctx, param in copies.values():
+            for target in (param.list_data() if ctx is None else [param.data(ctx)]):
+                array.copyto(target)
 
     # -- training ----------------------------------------------------------------------
     def fit(self) -> list[dict]:
@@ -449,6 +466,7 @@ class Run:
         seen, wait, before = int(sums.get("seen", 0)), float(sums.get("wait", 0.0)), float(sums.get("elapsed", 0.0))
         self.sampler.set_epoch(epoch)
         self.train_set.set_epoch(epoch)
+        self.test_set.set_epoch(epoch)  # a scheduled --test-aug evaluates as this epoch's pipeline
         self.timed_batches.start(epoch, first)
         every = checkpoint_interval(cfg.checkpoint_every) if cfg.checkpoint_every is not None and self.out else None
         start = tick = last_checkpoint = time.time()
@@ -580,8 +598,13 @@ class Run:
         """Each device's own running statistics (the .params file averages them), or None on one device."""
         if len(self.contexts) < 2:
             return None
-        return {f"{ctx}/{name}": param.data(ctx) for name, param in self._structural_params().items()
-                if param.grad_req == "null" for ctx in self.contexts}
+        copies = {}
+        for name, param in self._structural_params().items():
+            if param.grad_req == "null":  # running statistics: each device its own
+                copies.update({f"{ctx}/{name}": param.data(ctx) for ctx in self.contexts})
+            else:  # equal on every device; the .params file holds their mean, which may differ in the last bit
+                copies[f"all/{name}"] = param.data(self.contexts[0])
+        return copies
 
     def _structural_params(self) -> dict:
         """The parameters by the names save_parameters gives them (free of the model's instance prefix)."""

@@ -60,7 +60,9 @@ class WorkerSignals:
         def handle(signum: int, frame: FrameType | None) -> None:
             if os.getpid() != main:
                 self.in_worker(signum)
-            else:  # the main process while it forks: as the default action
+            elif callable(previous):  # the main process while it forks: what it did before
+                previous(signum, frame)
+            elif previous != signal.SIG_IGN:
                 _end(signum)
 
         previous = signal.signal(signal.SIGTERM, handle)
@@ -130,8 +132,9 @@ class StopSignals:
         self.received = signum
         if self.workers is not None:
             self.workers.set(WorkerSignals.STOPPING)
-        self.log(f"{signal.Signals(signum).name}: stopping after this iteration, with a checkpoint (send it again "
-                 f"to stop at once; the last checkpoint stays intact)")
+        with contextlib.suppress(RuntimeError):  # a print interrupted mid-write ("reentrant call"): the stop goes on
+            self.log(f"{signal.Signals(signum).name}: stopping after this iteration, with a checkpoint (send it "
+                     f"again to stop at once; the last checkpoint stays intact)")
 
     @property
     def name(self) -> str:

@@ -14,6 +14,18 @@ from tests.conftest import shared_file
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def benchmark(name: str):
+    """The module ``benchmarks/NAME.py`` (the scripts import one another as siblings, so their folder leads
+    sys.path while it loads)."""
+    import importlib
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.pop(0)
+
+
 @pytest.mark.pinned
 def test_anchor_timings_for_our_library_and_mxnet(tmp_path, cifar_test_images, cat):
     inputs = tmp_path / "inputs.npz"
@@ -53,11 +65,7 @@ def test_loader_benchmark_reports_rate_and_memory():
 
 
 def test_report_marks_missed_targets():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.pop(0)
+    bench = benchmark("bench")
     rows = [{"pipeline": "cifar", "size": "32x32", "mode": "per-sample numpy", "img_per_s": 40000.0},
             {"pipeline": "cifar", "size": "32x32", "mode": "batch numpy 128", "img_per_s": 60000.0}]
     results = {"machine": "test", "libraries": {"ours": {"rows": rows, "version": "x", "numpy": "y"},
@@ -71,11 +79,7 @@ def test_report_marks_missed_targets():
 
 
 def test_report_has_the_detection_row_and_its_targets():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.pop(0)
+    bench = benchmark("bench")
     ssd = lambda mode, rate: {"pipeline": "ssd", "size": "300x300", "mode": mode, "img_per_s": rate}  # noqa: E731
     results = {"machine": "test", "loader": {}, "libraries": {
         "ours": {"rows": [ssd("per-sample boxes", 500.0), ssd("per-sample replay boxes", 600.0),
@@ -89,11 +93,7 @@ def test_report_has_the_detection_row_and_its_targets():
 
 
 def test_report_has_the_segmentation_row_and_its_targets():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.pop(0)
+    bench = benchmark("bench")
     seg = lambda mode, rate: {"pipeline": "seg-train", "size": "500x400 cat + mask", "mode": mode,  # noqa: E731
                               "img_per_s": rate}
     results = {"machine": "test", "loader": {}, "libraries": {
@@ -108,11 +108,7 @@ def test_report_has_the_segmentation_row_and_its_targets():
 
 
 def test_report_has_the_pose_row_and_its_targets():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.pop(0)
+    bench = benchmark("bench")
     size = "500x400 cat + box + 17 joints"
     pose = lambda mode, rate: {"pipeline": "simple-pose-train", "size": size, "mode": mode,  # noqa: E731
                                "img_per_s": rate}
@@ -139,11 +135,7 @@ def test_adapter_benchmark_times_each_library_directly_and_through_its_plugin(tm
     assert {(r["library"], r["size"]) for r in result["rows"]} == {
         ("albumentations", "32x32"), ("albumentations", "224x224"), ("imgaug", "32x32"), ("imgaug", "224x224")}
     assert all(r["direct"] > 0 and r["adapter"] > 0 for r in result["rows"])
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.pop(0)
+    bench = benchmark("bench")
     rows = [dict(result["rows"][0], direct=1000.0, adapter=950.0), dict(result["rows"][1], direct=1000.0, adapter=500.0)]
     text = bench.report({"machine": "test", "loader": {}, "libraries": {}, "adapters": {"rows": rows, "versions": {}}})
     assert "| albumentations | CIFAR recipe: pad, crop, flip | 32x32 | 1.0k | 950 | +53 us (+5%) |" in text
@@ -153,11 +145,7 @@ def test_adapter_benchmark_times_each_library_directly_and_through_its_plugin(tm
 
 @pytest.mark.pinned
 def test_recordio_rows_run_and_the_report_says_which_targets_are_missed(tmp_path):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import recordio
-    finally:
-        sys.path.pop(0)
+    recordio = benchmark("recordio")
     data = recordio.build_records(tmp_path, 40, shared_file("cat1.jpg").parent)
     rows = {}
     for which, rec in (("ours", data["rec"]), ("imagerecorditer", data["rec"]), ("gluoncv", data["rec"]),
@@ -176,11 +164,7 @@ def test_recordio_rows_run_and_the_report_says_which_targets_are_missed(tmp_path
 def test_make_bench_writes_the_docs_page_between_its_markers(tmp_path):
     """The benchmark page of the docs is written by `make bench` (bench.py --docs): this run's tables replace
     the old ones, the notes around them stay, and a page without the markers is refused untouched."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.pop(0)
+    bench = benchmark("bench")
     page = tmp_path / "benchmarks.md"
     page.write_text("# Benchmark\n\nintro\n\n<!-- bench:results (written by make bench) -->\nold table\n"
                     "<!-- /bench:results -->\n\nnotes on the misses\n")
@@ -200,11 +184,7 @@ def test_make_bench_writes_the_docs_page_between_its_markers(tmp_path):
 
 @pytest.mark.pinned
 def test_video_rows_run_and_the_targets_are_judged(tmp_path):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import video
-    finally:
-        sys.path.pop(0)
+    video = benchmark("video")
     clip = tmp_path / "clip.npy"
     video.make_clip(clip, shared_file("cat1.jpg").parent)
     rows = {row: video.run_row(row, str(clip), 1) for row in ("ours clip", "ours 32 single calls", "gluoncv")}
@@ -225,11 +205,7 @@ def test_the_contract_before_and_after_rows_run():
 
 @pytest.mark.pinned
 def test_the_test_time_views_cost_is_measured_in_pairs_and_judged():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import tta
-    finally:
-        sys.path.pop(0)
+    tta = benchmark("tta")
     result = tta.measure(quick=True)
     rows = {r["task"]: r for r in result["rows"]}
     assert set(rows) == {"segmentation", "detection"}
@@ -242,11 +218,7 @@ def test_the_test_time_views_cost_is_measured_in_pairs_and_judged():
 
 @pytest.mark.pinned
 def test_the_cost_of_schedules_is_measured_in_pairs_and_judged():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import schedules
-    finally:
-        sys.path.pop(0)
+    schedules = benchmark("schedules")
     result = schedules.measure(shared_file("cifar10-jpg.tar.gz").parent, quick=True)
     rows = {(r["path"], r["changes"]): r for r in result["rows"]}
     assert set(rows) == {(p, c) for p in ("per-sample", "batch") for c in ("per iteration", "per epoch")}

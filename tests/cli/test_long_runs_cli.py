@@ -40,6 +40,17 @@ def test_show_draws_a_row_per_epoch(cat_path, tmp_path):
     assert grid.shape[1] == 3 * 96 + 4 * 4  # the wider row's width: progressive resizing
 
 
+def test_show_at_epochs_with_boxes_keeps_the_schedules(cat_path, tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "boxes.png"
+    proc = run("show", str(cat_path), "-p", "RandomResizedCrop(steps(48, (30, 96))), ToTensor", "--at-epochs", "0,30",
+               "--cols", "2", "--boxes", "35,88,470,318", "-o", str(out), check_code=0)
+    assert "with its boxes" in proc.stdout
+    with Image.open(out) as im:
+        assert im.size[1] == (48 + 2 * 4) + 4 + (96 + 2 * 4)  # the second row drawn at epoch 30's size
+
+
 def test_profile_names_each_step_and_the_throughputs(cat_path):
     proc = run("profile", "RandomResizedCrop(224), RandomFlipLeftRight, ToTensor", "--data", str(cat_path),
                "--images", "20", "--repeat", "1", "--cores", "2", "--json", check_code=0)

@@ -33,6 +33,12 @@ def test_values_by_epoch_and_iteration():
     assert p.at(7) is p.at(7)  # resolved once per (epoch, iteration)
 
 
+def test_a_change_at_a_fraction_of_an_epoch_is_where_the_build_checks_it():
+    from gluon_augplug.pipeline.schedule import Steps, clock_at
+
+    assert Steps(1, (1 / 3, 2)).value(clock_at(1 / 3)) == 2 and Steps(1, (0.5, 2)).value(clock_at(0.49)) == 1
+
+
 @pytest.mark.parametrize("text, values", [
     ("linear(0, 10, 0, 4)", {0: 0, 1: 2, 2: 5, 3: 8, 4: 10, 9: 10}),  # integers stay integers (rounded half even)
     ("cosine(1.0, 0.0, 0, 2)", {0: 1.0, 1: 0.5, 2: 0.0}),
@@ -84,6 +90,15 @@ def test_the_spec_round_trips_through_strings_json_yaml_and_pickle(tmp_path):
     ("RandAugment(magnitude=steps(9, (5, 40)))", ParameterError,
      "magnitude=40 is invalid; allowed: an integer in [0, 30] (below num_magnitude_bins=31) (the value its schedule "
      "takes at epoch 5)"),
+    # a change late in a long schedule, and two schedules that only conflict between their change points
+    ("RandAugment(magnitude=steps(5, " + ", ".join(f"({e}, 5)" for e in range(1, 70)) + ", (70, 40)))",
+     ParameterError, "magnitude=40 is invalid"),
+    ("RandAugment(magnitude=linear(0, 30, 0, 10), num_magnitude_bins=steps(31, (2, 10), (10, 31)))", ParameterError,
+     "(the value its schedule takes at epoch 6)"),
+    # decimal ends on a parameter that takes integers: refused at build time, not mid-run
+    ("RandomResizedCrop(linear(16.0, 24.0, 0, 10))", ParameterError, "parameter size=18.96 is invalid"),
+    ("RandomResizedCrop(32, scale=(linear(0.08, 0.35, 0, 30), 1.0))", SpecError,
+     "a schedule is the whole value, not a part of it; schedule the tuple"),
 ])
 def test_bad_schedules_are_refused_at_build_time_naming_the_problem(spec, error, message):
     with pytest.raises(error) as info:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_augplug.train.checkpoint import load_checkpoint
+from gluon_augplug.train.checkpoint import CheckpointError, load_checkpoint
 from gluon_augplug.train.config import TrainConfig
 from gluon_augplug.train.loop import Run, resume, train
 from gluon_augplug.train.stopping import TrainingStopped
@@ -97,9 +98,11 @@ def test_a_run_stopped_inside_an_epoch_resumes_bit_for_bit(cifar_jpg, tmp_path, 
     assert [json.loads(line)["epoch"] for line in open(tmp_path / "b" / "metrics.jsonl")] == [1, 2]
 
 
-def test_decode_threads_and_two_devices_resume_bit_for_bit(cifar_recs, tmp_path):  # noqa: F811
+def test_decode_threads_and_three_devices_resume_bit_for_bit(cifar_recs, tmp_path):  # noqa: F811
+    """Three devices: the .params file's mean of three equal weights may differ in the last bit, and each device
+    has BatchNorm statistics of its own; the checkpoint keeps both exactly."""
     common = {**TINY, **dict(data=cifar_recs["train_tree"], val_data=cifar_recs["test_tree"], train_aug=TRAIN_AUG,
-                             test_aug="Resize(32), ToTensor", threads=2, ctx="cpu:0,cpu:1", log_interval=1,
+                             test_aug="Resize(32), ToTensor", threads=2, ctx="cpu:0,cpu:1,cpu:2", log_interval=1,
                              train_limit=None, test_limit=None)}
     straight = train(TrainConfig(out=str(tmp_path / "a"), **common), lambda line: None)
     log, _ = stop_at(2, 1)
@@ -111,6 +114,21 @@ def test_decode_threads_and_two_devices_resume_bit_for_bit(cifar_recs, tmp_path)
     same_params(tmp_path / "a" / "epoch-0002.params", tmp_path / "b" / "epoch-0002.params")
     # each device's own BatchNorm statistics come back too (the .params file holds their mean)
     assert (tmp_path / "b" / "epoch-0002.devices.nd").is_file()
+
+
+def test_a_checkpoint_inside_an_epoch_that_does_not_fit_the_run_is_refused(cifar_jpg, tmp_path):
+    log, _ = stop_at(1, 2)
+    with pytest.raises(TrainingStopped):
+        train(TrainConfig(out=str(tmp_path), **common_settings(cifar_jpg)), log)
+    path = tmp_path / "checkpoint.json"
+    good = json.loads(path.read_text())
+    for change, message in (({"batch": 10**9}, "at batch 1000000000 of epoch 1 (iteration 2), which this run's 4 "
+                                               "batches an epoch cannot reach"),
+                            ({"partial": dict(good["partial"], seen=0.5)}, "'seen' a count >= 1"),
+                            ({"batch": 0}, "'partial' must be null in a checkpoint at an epoch's end")):
+        path.write_text(json.dumps({**good, **change}))
+        with pytest.raises(CheckpointError, match=re.escape(message)):
+            resume(str(tmp_path), log=lambda line: None)
 
 
 def test_checkpoints_every_n_iterations_keep_the_newest(cifar_jpg, tmp_path):

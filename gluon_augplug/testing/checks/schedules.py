@@ -58,14 +58,15 @@ def _candidates(param: P.Param, value: Any) -> list:
 
 
 def _second_value(ctx: CheckContext, name: str, param: P.Param, value: Any) -> Any:
-    """A value other than ``value`` that the declaration allows and the transform builds with."""
+    """A value other than ``value`` that the declaration allows, the transform builds with, and runs with on the
+    harness's images (a wrapped library may refuse a combination its signature cannot say)."""
     normalized = param.validate(value, ctx.info.name)
     for candidate in _candidates(param, value):
         try:
             if param.validate(candidate, ctx.info.name) != normalized:
-                ctx.pipeline(params={**ctx.params, name: candidate})
+                ctx.outputs(ctx.pipeline(seed=5, params={**ctx.params, name: candidate}))
                 return candidate
-        except AugplugError:
+        except Exception:  # noqa: BLE001 - any refusal: try the next candidate
             continue
     return None
 

@@ -392,10 +392,7 @@ class Run:
             saved = mx.nd.load(path)
         except mx.base.MXNetError as exc:
             raise CheckpointError(f"cannot resume: {path} is truncated or tampered with ({short_reason(exc)})") from None
-        params = self._structural_params()
-        wanted = {f"{ctx}/{name}": (param, ctx) for name, param in params.items() if param.grad_req == "null"
-                  for ctx in self.contexts}
-        wanted.update({f"all/{name}": (param, None) for name, param in params.items() if param.grad_req != "null"})
+        wanted = self._device_slots()
         if set(wanted) != set(saved):  # other devices than the run had: the averaged statistics stand
             self.log(f"note: the run had other devices than {', '.join(map(str, self.contexts))}; each starts "
                      f"from the statistics averaged over the run's devices")
@@ -471,7 +468,6 @@ class Run:
         every = checkpoint_interval(cfg.checkpoint_every) if cfg.checkpoint_every is not None and self.out else None
         start = tick = last_checkpoint = time.time()
         progress = self._progress(epoch, first)
-        i = first - 1
         for i, (data, label) in enumerate(self.train_loader, start=first):
             wait += time.time() - tick
             # dropout and other random layers: a stream per iteration, so that resuming inside an epoch is exact
@@ -595,16 +591,22 @@ class Run:
                         keep=self.cfg.keep_checkpoints, devices=self._device_copies())
 
     def _device_copies(self) -> dict | None:
-        """Each device's own running statistics (the .params file averages them), or None on one device."""
+        """What the .params file's means lose on several devices (see :meth:`_device_slots`), or None on one."""
         if len(self.contexts) < 2:
             return None
-        copies = {}
+        return {key: param.data(ctx or self.contexts[0]) for key, (param, ctx) in self._device_slots().items()}
+
+    def _device_slots(self) -> dict:
+        """``{key: (parameter, device)}`` of a checkpoint's devices file: running statistics per device (each its
+        own), every other parameter once as ``all/NAME`` (device None: equal on every device, and the .params
+        file's mean of them may differ in the last bit)."""
+        slots = {}
         for name, param in self._structural_params().items():
-            if param.grad_req == "null":  # running statistics: each device its own
-                copies.update({f"{ctx}/{name}": param.data(ctx) for ctx in self.contexts})
-            else:  # equal on every device; the .params file holds their mean, which may differ in the last bit
-                copies[f"all/{name}"] = param.data(self.contexts[0])
-        return copies
+            if param.grad_req == "null":
+                slots.update({f"{ctx}/{name}": (param, ctx) for ctx in self.contexts})
+            else:
+                slots[f"all/{name}"] = (param, None)
+        return slots
 
     def _structural_params(self) -> dict:
         """The parameters by the names save_parameters gives them (free of the model's instance prefix)."""

@@ -17,7 +17,6 @@ from ..pipeline.build import build_pipeline, check_seed
 from ..pipeline.pipeline import Pipeline
 from ..targets.formats import declared_targets
 from ..targets.modes import TargetMode, target_mode
-from ..pipeline.schedule import Clock
 from ..randomness import sample_generator, seed_key  # noqa: F401  (their home before 0.2)
 from .tagged import SampleIndex
 
@@ -125,13 +124,7 @@ class AugmentedDataset(SharedEpoch, _Base):  # type: ignore[misc,valid-type]
         self._moves_pixels = targets is None and _moves_pixels(self.pipeline)
         self.seed = seed
         self._key = seed_key(seed)
-        self._resolved: tuple | None = None  # a scheduled pipeline's last (epoch, step, steps) and what it resolved to
         self._share(epoch=epoch)
-
-    def __getstate__(self) -> dict:
-        state = super().__getstate__()
-        state["_resolved"] = None  # workers resolve for themselves
-        return state
 
     def generator(self, index: int, epoch: int | None = None) -> np.random.Generator:
         return sample_generator(self._key, index, self.epoch if epoch is None else epoch)
@@ -149,14 +142,7 @@ class AugmentedDataset(SharedEpoch, _Base):  # type: ignore[misc,valid-type]
         # a SampleIndex brings the epoch and iteration it is drawn at; a plain one is drawn at set_epoch's epoch
         time = (index.epoch, index.step, index.steps) if type(index) is SampleIndex else (self.epoch, 0, 0)
         epoch = time[0]
-        pipeline = self.pipeline
-        if pipeline.plan is not None:
-            last = self._resolved
-            if last is not None and last[0] == time:  # the other samples of the batch: one comparison
-                pipeline = last[1]
-            else:
-                pipeline = pipeline.plan.at(Clock(*time))
-                self._resolved = (time, pipeline)
+        pipeline = self.pipeline if self.pipeline.plan is None else self.pipeline.plan.resolve(*time)
         index = int(index) + (n if index < 0 else 0)
         rng = self.generator(index, epoch)
         sample_item = getattr(self._dataset, "sample_item", None)
@@ -168,8 +154,7 @@ class AugmentedDataset(SharedEpoch, _Base):  # type: ignore[misc,valid-type]
             return (clip_layout(first[0], "CTHW"),) + tuple(first[1:])
         return self._augment(item, index, rng, pipeline)
 
-    def _augment(self, item: Any, index: int, rng: np.random.Generator, pipeline: Pipeline | None = None) -> Any:
-        pipeline = self.pipeline if pipeline is None else pipeline
+    def _augment(self, item: Any, index: int, rng: np.random.Generator, pipeline: Pipeline) -> Any:
         if not isinstance(item, tuple):
             return pipeline(item, rng=rng)
         if self.targets:

@@ -57,16 +57,22 @@ class Plan:
 
     def at(self, clock: Clock) -> Any:
         """The pipeline at ``clock``: every schedule at its value then, the steps switched off then left out."""
+        return self.resolve(clock.epoch, clock.step, clock.steps)
+
+    def resolve(self, epoch: int, step: int = 0, steps: int = 0) -> Any:
+        """:meth:`at` from the clock's three numbers (a data set's items ask it once each: the other samples of a
+        batch cost one comparison, and no Clock is made for them)."""
         last = self._last
-        if last is not None and last[0] == clock:  # every other sample of the batch
+        if last is not None and last[0] == (epoch, step, steps):
             return last[1]
+        clock = Clock(epoch, step, steps)
         key = key_at(self.schedules, clock)
         with self._lock:
             pipeline = self._pipelines.get(key)
             if pipeline is None:
                 pipeline = self._make([t for k, step in enumerate(self.steps) for t in self._step(k, step, clock)])
                 _remember(self._pipelines, key, pipeline)
-            self._last = (clock, pipeline)
+            self._last = ((epoch, step, steps), pipeline)
         return pipeline
 
     def _step(self, k: int, step: tuple, clock: Clock) -> list:
@@ -117,13 +123,6 @@ class Plan:
             self._every = self.build(self.specs, self.kind, self.registry)[3]
         return self._every
 
-    def values_at(self, clock: Clock) -> list[tuple[str, str, Any]]:
-        """``(step, parameter, value)`` of every schedule at ``clock`` (``parameter`` "active" for a switch)."""
-        out = []
-        for spec, _ in self.steps:
-            out.extend(_values(spec, clock))
-        return out
-
     def __getstate__(self) -> dict:  # worker processes get the spec; they rebuild what they need
         return {k: self.__dict__[k] for k in ("specs", "kind", "seed", "targets", "registry", "mixes_labels",
                                               "pipeline_class", "build")}
@@ -137,17 +136,3 @@ def _remember(cache: OrderedDict, key: Any, value: Any) -> None:
     cache[key] = value
     if len(cache) > _CACHED:
         cache.popitem(last=False)
-
-
-def _values(spec: dict, clock: Clock, prefix: str = "") -> list[tuple[str, str, Any]]:
-    from .schedule import as_schedule, is_schedule_spec
-
-    name = prefix + str(spec.get("name", "?"))
-    out = []
-    for param, value in (spec.get("params") or {}).items():
-        if is_schedule_spec(value):
-            out.append((name, param, as_schedule(value).value(clock)))  # type: ignore[union-attr]
-        elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
-            for child in value:
-                out.extend(_values(child, clock, f"{name} > "))
-    return out

@@ -26,7 +26,7 @@ def build_batch_pipeline(spec, seed=None, *, registry=None, strict=None, targets
             BatchPipeline(every, targets=targets)
         pipeline.mixes_labels = any(t.mixes_labels for t in every)  # soft targets all run long
         pipeline.plan = Plan(plan, "batch", pipeline.seed, targets, registry, pipeline.mixes_labels, BatchPipeline,
-                             build_scheduled)
+                             build_scheduled, every)
         pipeline.plan.check()
     return pipeline
 

@@ -76,7 +76,8 @@ def build_pipeline(spec: Any, seed: int | None = None, *, registry: Registry | N
     if targets is not None:  # every step, those switched off at epoch 0 too, is checked against the targets now
         Pipeline(every, None, targets)
     pipeline = Pipeline(transforms, spec_seed if seed is None else seed, targets)
-    pipeline.plan = Plan(plan, "sample", pipeline.seed, pipeline.target_options, registry, build=build_scheduled)
+    pipeline.plan = Plan(plan, "sample", pipeline.seed, pipeline.target_options, registry, build=build_scheduled,
+                         every=every)
     pipeline.plan.check()
     return pipeline
 

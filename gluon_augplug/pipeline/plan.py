@@ -30,6 +30,8 @@ class Plan:
         Given to each resolved pipeline; ``targets`` are the pipeline's target options.
     build : callable
         :func:`~gluon_augplug.pipeline.build.build_scheduled`, which builds the steps at a clock.
+    every : list, optional
+        Every step built at epoch 0, the switched-off ones too (built again on first use when not given).
     pipeline_class : type
         What a batch plan resolves to (:class:`~gluon_augplug.batch.BatchPipeline`).
     mixes_labels : bool
@@ -38,12 +40,13 @@ class Plan:
     """
 
     def __init__(self, specs: list, kind: str, seed: int | None, targets: Any = None, registry: Any = None,
-                 mixes_labels: bool = False, pipeline_class: Any = None, build: Any = None):
+                 mixes_labels: bool = False, pipeline_class: Any = None, build: Any = None, every: list | None = None):
         self.specs, self.kind, self.seed, self.targets = specs, kind, seed, targets
         self.registry, self.mixes_labels = registry, mixes_labels
         self.pipeline_class = pipeline_class  # BatchPipeline for a batch plan (given by the batch layer above)
         self.build = build  # build.build_scheduled (given by its module: the two do not import each other)
         self._set_up()
+        self._every: list | None = every  # every step built at epoch 0, when the builder has them already
 
     def _set_up(self) -> None:
         self.steps = [(spec, schedules_in(spec)) for spec in self.specs]
@@ -51,7 +54,7 @@ class Plan:
         self._versions: list[OrderedDict] = [OrderedDict() for _ in self.steps]
         self._pipelines: OrderedDict = OrderedDict()
         self._last: tuple | None = None
-        self._every: list | None = None
+        self._every = None
         self._recipes: dict = {}  # step -> rebuild(clock), for steps whose scheduled values are plain parameters
         self._lock = threading.Lock()
 

@@ -1,15 +1,9 @@
 """The albumentations and imgaug adapters against the same library called directly, in one environment.
 
-    python benchmarks/adapters.py --inputs runs/bench/inputs.npz [--repeats 5] [--scale 1.0]
-
-Prints one JSON line: per pipeline, images/second called directly (albumentations' Compose, imgaug's
-Sequential) and through the plugin by name (build_pipeline), each the median of ``repeats`` runs over
-the same real images (CIFAR-10 32x32, 224x224 crops of the cat).
+Workloads for worker.py (bench.py pairs them): per pipeline, the library called directly (albumentations'
+Compose, imgaug's Sequential) and through the plugin by name (build_pipeline), on the same real images
+(CIFAR-10 32x32, 224x224 crops of the cat), in the project's environment (albumentations 1.3.1, imgaug 0.4.0).
 """
-import argparse
-import json
-import statistics
-import time
 import warnings
 
 import numpy as np
@@ -42,47 +36,38 @@ def pipelines():
     }
 
 
-def rate(call, images, n, repeats):
-    k = len(images)
-    for i in range(10):
-        call(images[i % k])
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for i in range(n):
-            call(images[i % k])
-        times.append(n / (time.perf_counter() - start))
-    return statistics.median(times)
+CHUNK = {"32x32": 256, "224x224": 16}
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--inputs", required=True)
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--scale", type=float, default=1.0)
-    args = p.parse_args()
+def workload(library, pipeline, side, inputs):
+    """``library``'s ``pipeline`` called directly (``side="direct"``) or through our plugin by name
+    (``side="adapter"``), as a call that makes a fixed number of images and returns it (worker.py times it)."""
+    from gluon_augplug import build_pipeline
+
+    (key, (direct, spec)), = [(k, v) for k, v in pipelines().items() if k[:2] == (library, pipeline)]
+    size = key[2]
+    data = np.load(inputs)
+    images = [np.ascontiguousarray(i) for i in data["cifar32" if size == "32x32" else "img224"]]
+    if side == "adapter":
+        call = build_pipeline(spec, seed=0)
+    elif library == "albumentations":
+        call = lambda im: direct(image=im)["image"]  # noqa: E731
+    else:
+        call = lambda im: direct(image=im)  # noqa: E731
+    chunk, state = CHUNK[size], {"i": 0}
+
+    def run():
+        i = state["i"]
+        for k in range(chunk):
+            call(images[(i + k) % len(images)])
+        state["i"] = i + chunk
+        return chunk
+
+    return run
+
+
+def versions():
     import albumentations
     import imgaug
 
-    from gluon_augplug import build_pipeline
-
-    data = np.load(args.inputs)
-    images = {"32x32": [np.ascontiguousarray(i) for i in data["cifar32"]],
-              "224x224": [np.ascontiguousarray(i) for i in data["img224"]]}
-    counts = {("albumentations", "32x32"): 4000, ("albumentations", "224x224"): 400, ("imgaug", "32x32"): 1000,
-              ("imgaug", "224x224"): 300}
-    rows = []
-    for (library, name, size), (direct, spec) in pipelines().items():
-        n = max(20, int(counts[(library, size)] * args.scale))
-        ours = build_pipeline(spec, seed=0)
-        call_direct = (lambda im, d=direct: d(image=im)["image"]) if library == "albumentations" else \
-            (lambda im, d=direct: d(image=im))
-        rows.append({"library": library, "pipeline": name, "size": size, "spec": spec,
-                     "direct": rate(call_direct, images[size], n, args.repeats),
-                     "adapter": rate(ours, images[size], n, args.repeats)})
-    print(json.dumps({"rows": rows, "versions": {"albumentations": albumentations.__version__,
-                                                  "imgaug": imgaug.__version__}}))
-
-
-if __name__ == "__main__":
-    main()
+    return {"albumentations": albumentations.__version__, "imgaug": imgaug.__version__}

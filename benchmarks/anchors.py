@@ -1,19 +1,12 @@
-"""Time one library's version of each benchmark pipeline on shared inputs; print JSON rows.
+"""Each library's version of the benchmark pipelines, as workloads for worker.py (see pairs.py).
 
-Run by bench.py with the interpreter that has the library: the project's venv for ours, MXNet
-and GluonCV; separate venvs for albumentations 2.x (needs numpy>=1.24) and imgaug 0.4 (needs
-numpy<1.24). Every library gets the same images (an .npz written by bench.py).
-
-    python anchors.py --library ours --inputs runs/bench/inputs.npz
+Loaded in the process of the library's environment: the project's venv for ours, MXNet and GluonCV;
+separate venvs for albumentations 2.x (needs numpy>=1.24) and imgaug 0.4 (needs numpy<1.24). Every
+library gets the same images (an .npz written by bench.py).
 """
-import argparse
-import json
-import sys
-
 import numpy as np
-from family import median_rate  # benchmarks/, the script's own folder
-from pose import pose_rows
-from segmentation import segmentation_rows
+from pose import pose_calls  # benchmarks/, the script's own folder
+from segmentation import quadrant_mask, segmentation_calls
 
 
 def _constants():
@@ -137,107 +130,80 @@ def detection_calls(library, image, boxes):
     return {}
 
 
-def detection_rows(library, data, repeats, scale):
-    rows = []
-    for size, key in (("500x400 cat", "det_cat"), ("300x300", "det300")):
-        image, boxes = data[key][0], data[key + "_boxes"]
-        n = max(10, int(60 * scale))
-        for mode, call in detection_calls(library, image, boxes).items():
-            for _ in range(5):
-                call()
-
-            def run():
-                for _ in range(n):
-                    call()
-
-            rows.append({"pipeline": "ssd", "size": size, "mode": mode, "img_per_s": median_rate(run, n, repeats)})
-    return rows
+INPUTS = {"32x32": "cifar32", "500x400 cat": "cat", "224x224": "img224"}
+CROP = {"32x32": 32, "500x400 cat": 200, "224x224": 224}  # the colour pipeline crops the cat to the chapter's 200
+CHUNK = {"32x32": 256, "500x400 cat": 4, "224x224": 16}  # images a call of a per-sample workload makes
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--library", required=True, choices=["ours", "mxnet", "gluoncv", "albumentations", "imgaug"])
-    p.add_argument("--inputs", required=True)
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--scale", type=float, default=1.0, help="fraction of the default image counts (quick runs)")
-    args = p.parse_args()
-    data = np.load(args.inputs)
-    inputs = {"32x32": data["cifar32"], "500x400 cat": data["cat"], "224x224": data["img224"]}
-    counts = {"32x32": 2000, "500x400 cat": 60, "224x224": 100}
-    # pipeline -> input sizes it runs on (the colour pipeline crops to the chapter's 200 for the cat)
-    sizes = {"flip": ["32x32"], "cifar": ["32x32"], "color": ["32x32", "500x400 cat", "224x224"],
-             "randaugment": ["32x32"]}
-    rows = []
-    for size in ("32x32", "500x400 cat", "224x224"):
-        crop = {"32x32": 32, "500x400 cat": 200, "224x224": 224}[size]
-        build = globals()[f"pipelines_{args.library}"]
-        pipes = build(lambda name: crop)
-        images = inputs[size]
-        n = max(10, int(counts[size] * args.scale))
-        batch_inputs = images
-        for name, pipe in pipes.items():
-            if size not in sizes[name]:
-                continue
-            modes = pipe if isinstance(pipe, dict) else {"per-sample": pipe}
-            for mode, fn in modes.items():
-                rows.extend(time_mode(args.library, name, size, mode, fn, images, n, args.repeats))
-        del batch_inputs
-    rows.extend(detection_rows(args.library, data, args.repeats, args.scale))
-    rows.extend(segmentation_rows(args.library, data, args.repeats, args.scale, median_rate))
-    rows.extend(pose_rows(args.library, data, args.repeats, args.scale, median_rate))
-    print(json.dumps({"library": args.library, "version": version(args.library), "numpy": np.__version__,
-                      "rows": rows}))
+def workload(library, pipeline, size, mode, inputs):
+    """``library``'s version of ``pipeline`` on the ``size`` inputs of the .npz ``inputs``, as a no-argument call
+    that makes a fixed number of images and returns that number (worker.py times it).
 
-
-def time_mode(library, name, size, mode, fn, images, n, repeats):
-    k = len(images)
-    rows = []
-    if mode == "per-sample":
-        if library in ("mxnet", "gluoncv", "ours"):
-            import mxnet as mx
-
-            nd_images = [mx.nd.array(im, dtype="uint8") for im in images]
-        variants = {"numpy": lambda im, i: fn(images[i % k])}
-        if library == "ours":
-            variants["NDArray"] = lambda im, i: fn(nd_images[i % k])
-        if library in ("mxnet", "gluoncv"):
-            variants = {"NDArray": lambda im, i: fn(nd_images[i % k])}
-        if library == "albumentations":
-            variants = {"numpy": lambda im, i: to_tensor_chw(fn(image=images[i % k])["image"])}
-        if library == "imgaug":
-            variants = {"numpy": lambda im, i: to_tensor(fn(image=images[i % k]))}
-        for variant, call in variants.items():
-            for i in range(10):
-                call(None, i)
-
-            def run():
-                out = None
-                for i in range(n):
-                    out = call(None, i)
-                if hasattr(out, "wait_to_read"):
-                    out.wait_to_read()
-
-            rows.append({"pipeline": name, "size": size, "mode": f"per-sample {variant}",
-                         "img_per_s": median_rate(run, n, repeats)})
-    else:  # ours, batch
+    ``mode`` is ``per-sample numpy``, ``per-sample NDArray`` (MXNet's and GluonCV's only kind), ``batch numpy
+    128`` or ``batch NDArray 128`` (ours), or one of a task family's modes (``ssd``, ``seg-train``,
+    ``simple-pose-train``: ``per-sample boxes`` and the replayed ``... image only``; see those modules).
+    """
+    data = np.load(inputs)
+    if pipeline in ("ssd", "seg-train", "simple-pose-train"):
+        key = "det300" if size == "300x300" else "det_cat"
+        image = data[key][0]
+        if pipeline == "ssd":
+            call = detection_calls(library, image, data[key + "_boxes"])[mode]
+        elif pipeline == "seg-train":
+            call = segmentation_calls(library, image, quadrant_mask(image))[mode]
+        else:
+            call = pose_calls(library, image)[mode]
+        return counted(call, 4)
+    images = list(data[INPUTS[size]])
+    built = globals()[f"pipelines_{library}"](lambda name: CROP[size])[pipeline]
+    kind, variant, *batch_size = mode.split()
+    if kind == "batch":
         import mxnet as mx
 
-        for batch_size in (128, 256):
-            batch = np.stack([images[i % k] for i in range(batch_size)])
-            batches = max(1, n // batch_size) if size != "32x32" else max(2, 4 * n // batch_size)
-            for variant, data in (("numpy", batch), ("NDArray", mx.nd.array(batch, dtype="uint8"))):
-                fn(data)
+        n = int(batch_size[0])
+        batch = np.stack([images[i % len(images)] for i in range(n)])
+        batch = mx.nd.array(batch, dtype="uint8") if variant == "NDArray" else batch
+        return counted(lambda: wait(built["batch"](batch)), 1, n)
+    fn = built["per-sample"] if isinstance(built, dict) else built
+    if variant == "NDArray":
+        import mxnet as mx
 
-                def run():
-                    out = None
-                    for _ in range(batches):
-                        out = fn(data)
-                    if hasattr(out, "wait_to_read"):
-                        out.wait_to_read()
+        images = [mx.nd.array(im, dtype="uint8") for im in images]
+    if library == "albumentations":
+        call = lambda im: to_tensor_chw(fn(image=im)["image"])  # noqa: E731
+    elif library == "imgaug":
+        call = lambda im: to_tensor(fn(image=im))  # noqa: E731
+    else:
+        call = fn
+    chunk, state = CHUNK[size], {"i": 0}
 
-                rows.append({"pipeline": name, "size": size, "mode": f"batch {variant} {batch_size}",
-                             "img_per_s": median_rate(run, batches * batch_size, repeats)})
-    return rows
+    def run():
+        out, i = None, state["i"]
+        for k in range(chunk):
+            out = call(images[(i + k) % len(images)])
+        state["i"] = i + chunk
+        wait(out)
+        return chunk
+
+    return run
+
+
+def counted(call, calls, items_per_call=1):
+    """``call`` made ``calls`` times per run; the run returns the items made."""
+    def run():
+        for _ in range(calls):
+            call()
+        return calls * items_per_call
+
+    return run
+
+
+def wait(out):
+    """Block until an NDArray result is computed (MXNet's engine is asynchronous)."""
+    for item in out if isinstance(out, (tuple, list)) else (out,):
+        if hasattr(item, "wait_to_read"):
+            item.wait_to_read()
+    return out
 
 
 def to_tensor_chw(img):
@@ -249,5 +215,6 @@ def version(library):
     return getattr(__import__(module), "__version__", "?")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def versions(library):
+    """The library's version and numpy's, in this environment."""
+    return {"version": version(library), "numpy": np.__version__}

@@ -1,14 +1,6 @@
-"""End-to-end: images/second a gluon.data.DataLoader delivers over the real CIFAR-10 test set
-(10,000 images from ../shared/data), and the peak memory of the process and its workers.
-
-    python benchmarks/loader.py --which ours|ours-threads|ours-batch|mxnet --workers 2
+"""End-to-end: images/second a gluon.data.DataLoader delivers over real CIFAR-10 test images (from
+../shared/data), as workloads for worker.py (bench.py pairs each loader with MXNet's on the same images).
 """
-import argparse
-import json
-import resource
-import statistics
-import time
-
 import mxnet as mx
 from mxnet import gluon
 
@@ -56,29 +48,18 @@ def loader_for(which, dataset, workers, batch_size):
     return gluon.data.DataLoader(nd.transform_first(pipeline), batch_size, shuffle=True, num_workers=workers)
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--which", choices=["ours", "ours-threads", "ours-nd", "noop-nd", "ours-batch", "mxnet"], required=True)
-    p.add_argument("--workers", type=int, default=0)
-    p.add_argument("--data", default="../shared/data/cifar10-jpg.tar.gz")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=128)
-    args = p.parse_args()
-    dataset = open_dataset(args.data, "test")
-    loader = loader_for(args.which, dataset, args.workers, args.batch_size)
-    rates = []
-    for _ in range(args.epochs):
-        start, seen = time.perf_counter(), 0
-        for data, _ in loader:
-            data.wait_to_read()
-            seen += data.shape[0]
-        rates.append(seen / (time.perf_counter() - start))
-    del loader  # ends the worker pool, so that its peak memory is counted below
-    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"which": args.which, "workers": args.workers, "img_per_s": statistics.median(rates[1:] or rates),
-                      "peak_rss_mb": self_mb, "peak_worker_rss_mb": child_mb}))
+def workload(which, workers, data, limit=2560, batch_size=128):
+    """An epoch of ``which``'s DataLoader over ``limit`` images (every class) of the CIFAR-10 test set in ``data``,
+    as a call that returns the images it delivered (worker.py times it; the worker pool lives across epochs)."""
+    dataset = open_dataset(data, "test", limit=limit)  # a stratified subset: every class in it
+    loader = loader_for(which, dataset, workers, batch_size)
 
+    def epoch():
+        seen = 0
+        for batch, _ in loader:
+            batch.wait_to_read()
+            seen += batch.shape[0]
+        return seen
 
-if __name__ == "__main__":
-    main()
+    return epoch
+

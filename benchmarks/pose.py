@@ -2,11 +2,9 @@
 its box and COCO's 17 joints, per sample, stopping at image and targets (GluonCV's heatmaps left out of its own
 time, so that the three libraries do the same work).
 
-Run inside each library's process by anchors.py (ours, GluonCV's ``SimplePoseDefaultTrainTransform``,
-albumentations 2.0.8's closest pipeline); bench.py formats the table and checks the targets.
+Loaded in each library's worker process through anchors.workload (ours, GluonCV's ``SimplePoseDefaultTrainTransform``,
+albumentations 2.0.8's closest pipeline); bench.py pairs them and checks the targets.
 """
-from family import main, timed_rows  # benchmarks/, the script's own folder
-
 BOX = (35.0, 88.0, 470.0, 318.0)  # the cat
 FLIP_PAIRS = ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16))  # COCO's joint_pairs
 
@@ -83,51 +81,3 @@ def pose_calls(library, image):
 
         return {"per-sample joints": call}
     return {}
-
-
-def pose_rows(library, data, repeats, scale, median_rate):
-    image = data["det_cat"][0]
-    calls = pose_calls(library, image)
-    return timed_rows("simple-pose-train", f"{image.shape[1]}x{image.shape[0]} cat + box + 17 joints", calls, repeats,
-                      max(10, int(60 * scale)))
-
-
-def rates(rows, best):
-    size = next((r["size"] for r in rows.get("ours", []) if r["pipeline"] == "simple-pose-train"), None)
-    return {"size": size, "ours": best(rows, "ours", "simple-pose-train", size, "per-sample joints"),
-            "replay": best(rows, "ours", "simple-pose-train", size, "per-sample replay joints"),
-            "image only": best(rows, "ours", "simple-pose-train", size, "per-sample replay image only"),
-            "gluoncv": best(rows, "gluoncv", "simple-pose-train", size, ""),
-            "albumentations": best(rows, "albumentations", "simple-pose-train", size, "")}
-
-
-def report(rows, best, fmt, ratio):
-    r = rates(rows, best)
-    if r["ours"] is None:
-        return []
-    cost = f"{100 * (r['image only'] / r['replay'] - 1):+.0f}%" if r["replay"] and r["image only"] else "-"
-    return ["## Pose: simple-pose-train with the box and 17 joints (per sample, images/second)", "",
-            "| input | ours with targets | GluonCV SimplePoseDefaultTrainTransform (no heatmaps) | albumentations "
-            "keypoint pipeline | vs GluonCV | vs albumentations | targets cost (same draws replayed) |",
-            "|---|---|---|---|---|---|---|",
-            f"| {r['size']} | {fmt(r['ours'])} | {fmt(r['gluoncv'])} | {fmt(r['albumentations'])} | "
-            f"{ratio(r['ours'], r['gluoncv'])} | {ratio(r['ours'], r['albumentations'])} | {cost} |"]
-
-
-def targets(rows, best, check):
-    r = rates(rows, best)
-    out = [check("simple-pose-train with joints vs GluonCV", r["ours"] / r["gluoncv"] if r["ours"] and r["gluoncv"]
-                 else None, 3),
-           check("simple-pose-train with joints vs albumentations",
-                 r["ours"] / r["albumentations"] if r["ours"] and r["albumentations"] else None, 1)]
-    if r["replay"] and r["image only"]:
-        cost = 100 * (r["image only"] / r["replay"] - 1)
-        out.append(f"simple-pose-train: the box and joints add {cost:.0f}% to the image-only time (target < 10%): "
-                   f"{'met' if cost < 10 else 'MISSED'}")
-    return out
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(main("pose.py", pose_rows, report, targets, sys.argv[1:]))

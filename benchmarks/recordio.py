@@ -1,13 +1,12 @@
 """The ImageNet recipe from RecordIO: ours against MXNet's C++ ImageRecordIter, GluonCV's Python path, DALI's
-CPU pipeline and libjpeg-turbo decoding alone, on the same records, one process each (peak memory per row).
+CPU pipeline and libjpeg-turbo decoding alone, on the same records (workloads for worker.py; bench.py pairs them).
 
-    python benchmarks/recordio.py [--out runs/bench/recordio] [--quick]
+``build_records`` writes ``photos.rec`` (real photographs: scikit-image's, the cat, the VOC cat; random crops
+resized to ImageNet's typical 500x375, JPEG quality 90) and a detection ``.rec`` in GluonCV's RecordFileDetection
+layout. A workload is one epoch of a row. DALI runs in its own environment (``.bench/dali``, nvidia-dali-cuda120
+without a GPU). Imports stay inside the rows: the DALI environment has neither MXNet nor gluon_augplug.
 
-Builds ``photos.rec`` (real photographs: scikit-image's, the cat, the VOC cat; random crops resized to
-ImageNet's typical 500x375, JPEG quality 90) and a detection ``.rec`` in GluonCV's RecordFileDetection layout,
-then times each row in a fresh interpreter: ``row --which NAME`` prints one JSON line. DALI runs in its own
-environment (``.bench/dali``, nvidia-dali-cuda120 without a GPU). Imports stay inside the rows: the DALI
-environment has neither MXNet nor gluon_augplug.
+    python benchmarks/recordio.py memory BIG.rec    # peak memory reading every record by offset
 """
 import argparse
 import json
@@ -27,17 +26,6 @@ BATCH = 32
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def timed(epoch, passes: int) -> float:
-    """Images/second of the best of ``passes`` timed epochs after one warm-up epoch."""
-    epoch()
-    rates = []
-    for _ in range(passes):
-        start = time.perf_counter()
-        n = epoch()
-        rates.append(n / (time.perf_counter() - start))
-    return max(rates)
 
 
 def batches_seen(loader) -> int:
@@ -87,7 +75,7 @@ def build_records(out: Path, count: int, shared: Path) -> dict:
 
 
 # -- the rows (each in its own interpreter) ------------------------------------------------------------------
-def row_ours(rec: str, threads: int, passes: int) -> float:
+def row_ours(rec: str, threads: int):
     from gluon_augplug import augment
     from gluon_augplug.data.loader import BatchLoader
     from gluon_augplug.data.streaming import RecordDataset
@@ -95,10 +83,10 @@ def row_ours(rec: str, threads: int, passes: int) -> float:
     data = augment(RecordDataset(rec, encoded=True), "imagenet-standard", seed=0)
     loader = BatchLoader(data, BATCH, shuffle=True, threads=threads)
 
-    return timed(lambda: batches_seen(loader), passes)
+    return lambda: batches_seen(loader)
 
 
-def row_imagerecorditer(rec: str, threads: int, passes: int) -> float:
+def row_imagerecorditer(rec: str, threads: int):
     import mxnet as mx
 
     # GluonCV's train_imagenet.py --use-rec arguments
@@ -117,10 +105,10 @@ def row_imagerecorditer(rec: str, threads: int, passes: int) -> float:
         batch.data[0].wait_to_read()
         return n
 
-    return timed(epoch, passes)
+    return epoch
 
 
-def row_gluoncv(rec: str, threads: int, passes: int) -> float:
+def row_gluoncv(rec: str, threads: int):
     from mxnet import gluon
     from mxnet.gluon.data.vision import transforms
 
@@ -132,10 +120,10 @@ def row_gluoncv(rec: str, threads: int, passes: int) -> float:
     data = gluon.data.vision.ImageRecordDataset(rec).transform_first(train)
     loader = gluon.data.DataLoader(data, BATCH, shuffle=True, num_workers=0)
 
-    return timed(lambda: batches_seen(loader), passes)
+    return lambda: batches_seen(loader)
 
 
-def row_decode(rec: str, threads: int, passes: int) -> float:
+def row_decode(rec: str, threads: int):
     from concurrent.futures import ThreadPoolExecutor
 
     import simplejpeg
@@ -151,10 +139,10 @@ def row_decode(rec: str, threads: int, passes: int) -> float:
             pass
         return len(encoded)
 
-    return timed(epoch, passes)
+    return epoch
 
 
-def row_dali(rec: str, threads: int, passes: int) -> float:
+def row_dali(rec: str, threads: int):
     from nvidia.dali import fn, pipeline_def, types
 
     @pipeline_def(batch_size=BATCH, num_threads=threads, device_id=None, seed=0, prefetch_queue_depth=2)
@@ -181,10 +169,10 @@ def row_dali(rec: str, threads: int, passes: int) -> float:
             n += len(images)
         return size
 
-    return timed(epoch, passes)
+    return epoch
 
 
-def row_ours_boxes(rec: str, threads: int, passes: int) -> float:
+def row_ours_boxes(rec: str, threads: int):
     from gluon_augplug import augment
     from gluon_augplug.data.loader import BatchLoader
     from gluon_augplug.data.streaming import RecordDetectionDataset
@@ -192,10 +180,10 @@ def row_ours_boxes(rec: str, threads: int, passes: int) -> float:
     data = augment(RecordDetectionDataset(rec, encoded=True), "ssd-train", seed=0, targets="boxes")
     loader = BatchLoader(data, BATCH, shuffle=True, threads=threads)
 
-    return timed(lambda: batches_seen(loader), passes)
+    return lambda: batches_seen(loader)
 
 
-def row_gluoncv_boxes(rec: str, threads: int, passes: int) -> float:
+def row_gluoncv_boxes(rec: str, threads: int):
     from gluoncv.data import RecordFileDetection
     from gluoncv.data.batchify import Pad, Stack, Tuple
     from gluoncv.data.transforms.presets.ssd import SSDDefaultTrainTransform
@@ -204,10 +192,10 @@ def row_gluoncv_boxes(rec: str, threads: int, passes: int) -> float:
     data = RecordFileDetection(rec).transform(SSDDefaultTrainTransform(300, 300))  # without anchors: image, boxes
     loader = gluon.data.DataLoader(data, BATCH, shuffle=True, num_workers=0, batchify_fn=Tuple(Stack(), Pad(pad_val=-1)))
 
-    return timed(lambda: batches_seen(loader), passes)
+    return lambda: batches_seen(loader)
 
 
-def row_memory(rec: str, threads: int, passes: int) -> float:
+def row_memory(rec: str) -> dict:
     """Peak memory while every record of a multi-GB file is read (by offset, in shuffled order)."""
     import numpy as np
 
@@ -222,7 +210,13 @@ def row_memory(rec: str, threads: int, passes: int) -> float:
 
 
 ROWS = {"ours": row_ours, "imagerecorditer": row_imagerecorditer, "gluoncv": row_gluoncv, "decode": row_decode,
-        "dali": row_dali, "ours-boxes": row_ours_boxes, "gluoncv-boxes": row_gluoncv_boxes, "memory": row_memory}
+        "dali": row_dali, "ours-boxes": row_ours_boxes, "gluoncv-boxes": row_gluoncv_boxes}
+
+
+def workload(which: str, rec: str, threads: int = 1):
+    """An epoch of ``which`` over the records of ``rec`` with ``threads`` threads, as a call that returns the
+    images it delivered (worker.py times it)."""
+    return ROWS[which](rec, threads)
 
 
 def write_big(rec: str, out: Path, gigabytes: float) -> str:
@@ -244,116 +238,27 @@ def write_big(rec: str, out: Path, gigabytes: float) -> str:
     return path
 
 
-def run_row(which: str, rec: str, threads: int, passes: int, python: str = sys.executable) -> dict:
-    cmd = [python, __file__, "row", "--which", which, "--rec", rec, "--threads", str(threads), "--passes", str(passes)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env, cwd=ROOT)
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-2:]
-        return {"error": f"exit {proc.returncode}: {' | '.join(tail)}"}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def measure(out: Path, shared: Path, quick: bool) -> dict:
-    out.mkdir(parents=True, exist_ok=True)
-    data = build_records(out, 120 if quick else 600, shared)
-    passes = 1 if quick else 3
-    rows = {}
-    plan = [("ours", 1), ("ours", 2), ("imagerecorditer", 1), ("imagerecorditer", 2), ("gluoncv", 1),
-            ("dali", 1), ("dali", 2), ("decode", 1), ("decode", 2)]
-    for which, threads in plan:
-        print(f"  {which}, {threads} thread(s) ...", flush=True)
-        if which == "dali" and not DALI_PYTHON.exists():
-            rows[f"{which}-{threads}"] = {"error": f"no environment at {DALI_PYTHON} (make bench creates it)"}
-            continue
-        rows[f"{which}-{threads}"] = run_row(which, data["rec"], threads, passes,
-                                             str(DALI_PYTHON) if which == "dali" else sys.executable)
-    for which in ("ours-boxes", "gluoncv-boxes"):
-        print(f"  {which} ...", flush=True)
-        rows[f"{which}-1"] = run_row(which, data["det"], 1, passes)
-    big_gb = 0.25 if quick else 2.0
-    print(f"  memory while reading a {big_gb} GB file ...", flush=True)
-    big = write_big(data["rec"], out, big_gb)
-    rows["memory-1"] = {**run_row("memory", big, 1, 1), "file_gb": os.path.getsize(big) / 2**30}
-    os.remove(big)
-    os.remove(big[:-4] + ".idx")
-    return {"data": data, "rows": rows}
-
-
-def rate(rows: dict, key: str):
-    return rows.get(key, {}).get("img_per_s")
-
-
-def report(result: dict) -> str:
-    rows, data = result["rows"], result["data"]
-    names = {"ours": "ours: RecordDataset(encoded) + imagenet-standard + BatchLoader",
-             "imagerecorditer": "MXNet ImageRecordIter (C++), GluonCV's --use-rec arguments",
-             "gluoncv": "GluonCV's Python path: ImageRecordDataset + MXNet transforms + DataLoader",
-             "dali": "DALI 2.4 CPU pipeline (readers.mxnet, image_random_crop, resize, color_twist, crop_mirror_normalize)",
-             "decode": "limit: libjpeg-turbo decoding alone (simplejpeg)",
-             "ours-boxes": "ours: RecordDetectionDataset(encoded) + ssd-train with boxes + BatchLoader",
-             "gluoncv-boxes": "GluonCV: RecordFileDetection + SSDDefaultTrainTransform(300, 300) + DataLoader"}
-    lines = [f"## ImageNet recipe from RecordIO ({data['records']} records of real photos, ~500x375, "
-             f"{data['mean_kb']:.0f} KB each; batch {BATCH}; one process; images/second, best of the timed epochs)", "",
-             "| row | threads | images/s | vs ImageRecordIter (same threads) | peak RSS (MB) |", "|---|---|---|---|---|"]
-    for key, r in rows.items():
-        which, threads = key.rsplit("-", 1)
-        if which == "memory":
-            continue
-        if "error" in r:
-            lines.append(f"| {names[which]} | {threads} | error: {r['error']} | | |")
-            continue
-        anchor = rate(rows, f"imagerecorditer-{threads}") if which in ("ours", "dali", "gluoncv") else None
-        versus = f"{r['img_per_s'] / anchor:.2f}x" if anchor else "-"
-        lines.append(f"| {names[which]} | {threads} | {r['img_per_s']:.0f} | {versus} | {r['peak_rss_mb']:.0f} |")
-    memory = rows.get("memory-1", {})
-    if "peak_rss_mb" in memory:
-        lines += ["", f"Memory: reading every record of a {memory['file_gb']:.2f} GB .rec by offset in shuffled "
-                      f"order ({memory['img_per_s']:.0f} records/s), peak RSS {memory['peak_rss_mb']:.0f} MB against "
-                      f"{memory['rss_before_mb']:.0f} MB once its index was read: the file is never held."]
-    lines += ["", "Targets:"] + [f"- {t}" for t in targets(rows)]
-    return "\n".join(lines)
-
-
-def targets(rows: dict) -> list:
-    def check(label, a, b, goal):
-        ra, rb = rate(rows, a), rate(rows, b)
-        if not ra or not rb:
-            return f"{label}: not measured"
-        value = ra / rb
-        return f"{label}: {value:.2f}x (target {goal}x): " + ("met" if value >= goal else
-                                                               f"MISSED by {100 * (1 - value / goal):.0f}%")
-
-    return [check("1 thread vs ImageRecordIter 1 thread", "ours-1", "imagerecorditer-1", 2),
-            check("2 threads vs ImageRecordIter 2 threads", "ours-2", "imagerecorditer-2", 2),
-            check("1 thread vs DALI's CPU pipeline 1 thread", "ours-1", "dali-1", 2),
-            check("2 threads vs DALI's CPU pipeline 2 threads", "ours-2", "dali-2", 2),
-            check("1 thread vs the decode-only limit", "ours-1", "decode-1", 0.6),
-            check("2 threads vs 1 thread", "ours-2", "ours-1", 1.7),
-            check("SSD recipe with boxes from RecordIO vs GluonCV", "ours-boxes-1", "gluoncv-boxes-1", 3)]
+def memory(rec: str, out: Path, gigabytes: float) -> dict:
+    """Peak memory of a fresh process reading every record of a ``gigabytes`` copy of ``rec`` by offset."""
+    big = write_big(rec, out, gigabytes)
+    try:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.run([sys.executable, __file__, "memory", big], capture_output=True, text=True, timeout=1800,
+                              env=env, cwd=ROOT)
+        if proc.returncode != 0:
+            return {"error": f"exit {proc.returncode}: {' | '.join((proc.stderr or proc.stdout).strip().splitlines()[-2:])}"}
+        return {**json.loads(proc.stdout.strip().splitlines()[-1]), "file_gb": os.path.getsize(big) / 2**30}
+    finally:
+        os.remove(big)
+        os.remove(big[:-4] + ".idx")
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command")
-    r = sub.add_parser("row")
-    r.add_argument("--which", choices=sorted(ROWS), required=True)
-    r.add_argument("--rec", required=True)
-    r.add_argument("--threads", type=int, default=1)
-    r.add_argument("--passes", type=int, default=3)
-    p.add_argument("--out", default=str(ROOT / "runs" / "bench" / "recordio"))
-    p.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"))
-    p.add_argument("--quick", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("memory").add_argument("rec")
     args = p.parse_args()
-    if args.command == "row":
-        value = ROWS[args.which](args.rec, args.threads, args.passes)
-        print(json.dumps({**(value if isinstance(value, dict) else {"img_per_s": value}), "peak_rss_mb": peak_mb()}))
-        return
-    result = measure(Path(args.out), Path(args.shared), args.quick)
-    text = report(result)
-    print(text)
-    (Path(args.out) / "results.json").write_text(json.dumps(result, indent=1))
-    (Path(args.out) / "results.md").write_text(text + "\n")
+    print(json.dumps({**row_memory(args.rec), "peak_rss_mb": peak_mb()}))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,8 @@
 """The semantic-segmentation rows: GluonCV's seg-train recipe on an image and its mask, per sample.
 
-Run inside each library's process by anchors.py (ours, GluonCV's ``SegmentationDataset._sync_transform``,
-albumentations 2.0.8's closest pipeline); bench.py formats the table and checks the targets.
+Loaded in each library's worker process through anchors.workload (ours, GluonCV's ``SegmentationDataset._sync_transform``,
+albumentations 2.0.8's closest pipeline); bench.py pairs them and checks the targets.
 """
-from family import main, timed_rows  # benchmarks/, the script's own folder
-
 
 def quadrant_mask(image):
     """A label map of the image's size: the quadrants 1-4 (uint8)."""
@@ -66,48 +64,3 @@ def segmentation_calls(library, image, mask):
 
         return {"per-sample mask": call}
     return {}
-
-
-def segmentation_rows(library, data, repeats, scale, median_rate):
-    image = data["det_cat"][0]
-    calls = segmentation_calls(library, image, quadrant_mask(image))
-    return timed_rows("seg-train", f"{image.shape[1]}x{image.shape[0]} cat + mask", calls, repeats, max(10, int(40 * scale)))
-
-
-def rates(rows, best):
-    size = next((r["size"] for r in rows.get("ours", []) if r["pipeline"] == "seg-train"), None)
-    return {"size": size, "ours": best(rows, "ours", "seg-train", size, "per-sample mask"),
-            "replay": best(rows, "ours", "seg-train", size, "per-sample replay mask"),
-            "image only": best(rows, "ours", "seg-train", size, "per-sample replay image only"),
-            "gluoncv": best(rows, "gluoncv", "seg-train", size, ""),
-            "albumentations": best(rows, "albumentations", "seg-train", size, "")}
-
-
-def report(rows, best, fmt, ratio):
-    r = rates(rows, best)
-    if r["ours"] is None:
-        return []
-    cost = f"{100 * (r['image only'] / r['replay'] - 1):+.0f}%" if r["replay"] and r["image only"] else "-"
-    return ["## Semantic segmentation: seg-train with its mask (per sample, images/second)", "",
-            "| input | ours with mask | GluonCV _sync_transform + ToTensor/Normalize | albumentations mask pipeline | "
-            "vs GluonCV | vs albumentations | mask cost (same draws replayed) |", "|---|---|---|---|---|---|---|",
-            f"| {r['size']} | {fmt(r['ours'])} | {fmt(r['gluoncv'])} | {fmt(r['albumentations'])} | "
-            f"{ratio(r['ours'], r['gluoncv'])} | {ratio(r['ours'], r['albumentations'])} | {cost} |"]
-
-
-def targets(rows, best, check):
-    r = rates(rows, best)
-    out = [check("seg-train with mask vs GluonCV", r["ours"] / r["gluoncv"] if r["ours"] and r["gluoncv"] else None, 3),
-           check("seg-train with mask vs albumentations",
-                 r["ours"] / r["albumentations"] if r["ours"] and r["albumentations"] else None, 1)]
-    if r["replay"] and r["image only"]:
-        cost = 100 * (r["image only"] / r["replay"] - 1)
-        out.append(f"seg-train: the mask adds {cost:.0f}% to the image-only time (target < 10%): "
-                   f"{'met' if cost < 10 else 'MISSED'}")
-    return out
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(main("segmentation.py", segmentation_rows, report, targets, sys.argv[1:]))

@@ -40,6 +40,9 @@ def _to_normalized(size_hw: tuple[int, int], inverse: bool = False) -> np.ndarra
     return np.array([[sx, 0, -1], [0, sy, -1], [0, 0, 1]])
 
 
+_TABLES: dict = {}  # (channels, scales, offsets) -> the look-up tables of NumpyState._tables
+
+
 def _row(columns: dict, i: int) -> dict:
     """Sample ``i``'s parameters out of columns (arrays of one value per sample; other values are shared)."""
     return {k: (v[i] if isinstance(v, np.ndarray) and v.ndim else v) for k, v in columns.items()}
@@ -54,9 +57,12 @@ def to_device(array: np.ndarray, ctx) -> Any:
 
 def _shifts_and_flips(maps: np.ndarray) -> bool:
     """True when every map is ``in = +-out + integer`` on each axis (no scaling, rotation or shear)."""
-    linear = maps[:, :2, :2]
-    return bool(np.all(np.abs(linear[:, [0, 1], [0, 1]]) == 1) and np.all(linear[:, [0, 1], [1, 0]] == 0)
-                and np.allclose(maps[:, :2, 2], np.round(maps[:, :2, 2])))
+    linear = maps[:, :2, :2].reshape(-1, 4)
+    if not ((np.abs(linear[:, 0]) == 1).all() and (np.abs(linear[:, 3]) == 1).all() and not linear[:, 1:3].any()):
+        return False
+    shifts = maps[:, :2, 2]
+    whole = np.round(shifts)
+    return bool((np.abs(shifts - whole) <= 1e-8 + 1e-5 * np.abs(whole)).all())  # np.allclose's test, 5x cheaper
 
 
 def _crop_windows(maps: np.ndarray, out_hw: tuple[int, int], in_hw: tuple[int, int]) -> list:
@@ -576,6 +582,8 @@ class NumpyState(BatchState):
         bottom, right = max(0, int((y0 + h).max()) - src_h), max(0, int((x0 + w).max()) - src_w)
         size = (src_h + top + bottom, src_w + left + right)
         nchw = h * w <= 4096
+        if nchw and not flip_y.any() and c <= 4:
+            return self._gather_windows(y0 + top, x0 + left, flip_x, (top, left), size, out_hw)
         padded = np.zeros((n, c, *size) if nchw else (n, *size, c), self.pixels.dtype)
         if nchw:
             padded[:, :, top:top + src_h, left:left + src_w] = self.pixels.transpose(0, 3, 1, 2)
@@ -589,6 +597,27 @@ class NumpyState(BatchState):
             else:
                 out[i] = padded[i, y:y + h, x:x + w][::-1 if fy else 1, ::-1 if fx else 1]
         return out.transpose(0, 2, 3, 1) if nchw else out
+
+    def _gather_windows(self, ys, xs, flip_x, offset, size, out_hw):
+        """``_slice`` for small images without vertical flips, with no loop over the samples: the batch on a
+        zero canvas (and its mirror image when a sample is flipped), each sample's window picked by one
+        fancy index of the canvases' window view (3x faster on CIFAR's 128). NHWC in memory."""
+        n, src_h, src_w, c = self.pixels.shape
+        (h, w), (top, left) = out_hw, offset
+        flips = bool(flip_x.any())
+        canvas = np.zeros((2 if flips else 1, n, *size, c), self.pixels.dtype)
+        canvas[0, :, top:top + src_h, left:left + src_w] = self.pixels
+        if flips:  # every image mirrored in one OpenCV pass: the batch's rows side by side are one tall image
+            rows = (n * size[0], size[1], c)
+            cv2.flip(canvas[0].reshape(rows), 1, dst=canvas[1].reshape(rows))
+        # a flipped window of columns [x, x + w) is the mirror's columns [width - x - w, width - x), read forwards
+        xs = np.where(flip_x, size[1] - xs - w, xs)
+        k, n_, rows, cols, _ = canvas.shape  # every window's view: (mirror, n, y, x, c, h, w)
+        sm, sn, sy, sx, sc = canvas.strides
+        windows = np.lib.stride_tricks.as_strided(canvas, (k, n_, rows - h + 1, cols - w + 1, c, h, w),
+                                                  (sm, sn, sy, sx, sc, sy, sx), writeable=False)
+        out = windows[flip_x.astype(np.intp), np.arange(n), ys, xs]  # (n, c, h, w), laid out NHWC by numpy
+        return np.ascontiguousarray(out.transpose(0, 2, 3, 1))  # a view: NHWC is its memory order
 
     def _recolor(self, matrices):
         scaled = matrices.copy()
@@ -614,6 +643,14 @@ class NumpyState(BatchState):
                 for k, plane in enumerate(cv2.split(self.pixels[i])):
                     cv2.LUT(plane, tables[k], dst=tensor[i, k])
             return tensor
+        if self.pixels.dtype == np.uint8 and 1 < c <= 4 and self.pixels.flags.c_contiguous:
+            # NHWC in memory (CIFAR-size windows): the batch is one tall image whose planes OpenCV splits in one
+            # pass, each plane then looked up into its channel of the tensor: no transposed copy of the batch
+            tables = self._tables(scale, offset, c)
+            tensor = np.empty((n, c, h, w), np.float32)
+            for k, plane in enumerate(cv2.split(self.pixels.reshape(n * h, w, c))):
+                cv2.LUT(plane.reshape(n, h * w), tables[k], dst=tensor[:, k].reshape(n, h * w))
+            return tensor
         nchw = np.ascontiguousarray(view)  # 10x faster than math on the strided view
         tensor = np.empty(nchw.shape, np.float32)
         n, c, h, w = nchw.shape
@@ -635,11 +672,23 @@ class NumpyState(BatchState):
 
     @staticmethod
     def _tables(scale, offset, c: int) -> list:
-        """One 256-entry float32 table per channel: ``v * scale - offset`` for every uint8 value ``v``."""
-        scales = np.broadcast_to(np.asarray(scale, np.float32).reshape(-1), (c,))
-        offsets = np.broadcast_to(np.asarray(0 if offset is None else offset, np.float32).reshape(-1), (c,))
-        ramp = np.arange(256, dtype=np.float32)
-        return [(ramp * scales[k] - offsets[k]).astype(np.float32) for k in range(c)]
+        """One 256-entry float32 table per channel: ``v * scale - offset`` for every uint8 value ``v`` (kept: a
+        pipeline asks for the same ones every batch)."""
+        scales = np.asarray(scale, np.float32).reshape(-1)
+        offsets = np.asarray(0 if offset is None else offset, np.float32).reshape(-1)
+        key = (c, scales.tobytes(), offsets.tobytes())
+        tables = _TABLES.get(key)
+        if tables is None:
+            scales, offsets = np.broadcast_to(scales, (c,)), np.broadcast_to(offsets, (c,))
+            ramp = np.arange(256, dtype=np.float32)
+            tables = [(ramp * scales[k] - offsets[k]).astype(np.float32) for k in range(c)]
+            if len(_TABLES) > 64:  # schedules make new ones: keep the newest few
+                try:
+                    _TABLES.pop(next(iter(_TABLES)), None)
+                except (StopIteration, RuntimeError):  # another thread changed it meanwhile: trim next time
+                    pass
+            _TABLES[key] = tables
+        return tables
 
     def _as_float(self):
         self.flush()

@@ -97,6 +97,24 @@ def test_pad_crop_flip_is_pixel_exact(cifar_test_images):
     assert len(seen_offsets) > 30 and 16 < flips < 48
 
 
+@pytest.mark.parametrize("size, pad, vertical", [(24, 20, False), (16, 30, True), (40, 6, False)])
+def test_windows_far_into_the_padding_and_both_flips_are_pixel_exact(cifar_test_images, size, pad, vertical):
+    """Windows that leave the image by more than they keep (or wholly, at pad 30), crops larger than the image,
+    and vertical flips (another code path) are exact padded, mirrored crops."""
+    data = cifar_test_images[0][:48]
+    out = run(f"RandomCrop({size}, pad={pad}), RandomFlipLeftRight" + (", RandomFlipTopBottom" if vertical else ""), data)
+    padded = np.pad(data, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    span = 32 + 2 * pad - size + 1
+    flips = set()
+    for i in range(48):
+        image = np.rint(np.moveaxis(out[i], 0, 2) * 255).astype(np.uint8)
+        found = [(fx, fy) for dy in range(span) for dx in range(span) for fx in (0, 1) for fy in ((0, 1) if vertical else (0,))
+                 if np.array_equal(image, padded[i, dy:dy + size, dx:dx + size][::-1 if fy else 1, ::-1 if fx else 1])]
+        assert found, f"sample {i} is not an exact padded crop"
+        flips.update(found)
+    assert {(0, 0), (1, 0)} <= flips
+
+
 def test_agrees_in_distribution_with_the_per_sample_transforms():
     gray = np.full((2000, 4, 4, 3), 100, np.uint8)
     factors = run("RandomBrightness(0.5)", gray)[:, 0, 0, 0] * 255 / 100

@@ -8,7 +8,7 @@ import numpy as np
 from . import functional as F
 from .. import params as P
 from ..targets.modes import TargetMode
-from .base import Transform, registration_hook
+from .base import HWC, Transform, registration_hook
 from .functional import LIGHTING_EIGS, color_step, color_steps, then, then_batch
 
 
@@ -249,6 +249,13 @@ class RandomLighting(_ColorMap, Transform):
 
     def apply(self, img, layout, alpha=(0.0, 0.0, 0.0)):
         return F.adjust_lighting(img, tuple(alpha), LIGHTING_EIGS[self.eigen])
+
+    def value_tables(self, alpha=(0.0, 0.0, 0.0)) -> np.ndarray:
+        """What :meth:`apply` does to each uint8 value of each RGB channel, as a (256, 3) uint8 table: the same
+        function run on the 256 values (a pixel's result depends on its own value only), so that a pipeline
+        may look the step up together with ToTensor and Normalize in one pass, exactly."""
+        ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+        return self.apply(ramp, HWC, alpha)[0]
 
 
 class _MaybeApply(Transform):

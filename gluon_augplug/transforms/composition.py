@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..errors import ReplayError, SpecError
 from .. import params as P
 from ..targets.modes import TargetMode
 from .base import CHW, HWC, Transform, registration_hook
 from .clips import replay_frames, run_clip_step, stack_frames
-from .drawing import old_run_problem
+from .color import RandomLighting
+from .drawing import draw_params, old_run_problem
 from .tensor import Normalize, ToTensor
 
 
@@ -59,17 +62,27 @@ class _Composite(Transform):
 
     def _run_sequence(self, children, x, rng, layout, replays, targets=None, clip=False):
         records = []
-        skip = False
+        skip = 0
         for i, child in enumerate(children):
-            if skip:  # the Normalize that the fused step below already applied
-                skip = False
+            if skip:  # the steps that a fused step below already applied
+                skip -= 1
                 continue
             following = children[i + 1] if i + 1 < len(children) else None
+            if type(child) is RandomLighting and not clip and layout == HWC and i + 2 < len(children) \
+                    and type(following) is ToTensor and type(children[i + 2]) is Normalize:
+                done = _lighting_to_normalized_tensor(child, children[i + 2], x, rng, replays[i] if replays else None,
+                                                      targets)
+                if done is not None:  # the lighting looked up with ToTensor and Normalize: one pass, the same values
+                    x, record = done
+                    records += [record, {"name": following.spec_name, "params": {}},
+                                {"name": children[i + 2].spec_name, "params": {}}]
+                    layout, skip = CHW, 2
+                    continue
             if type(child) is ToTensor and type(following) is Normalize and layout == HWC:
                 fused = _to_normalized_tensor(following, x, clip)  # ToTensor + Normalize in one pass, the same values
                 if fused is not None:
                     records += [{"name": child.spec_name, "params": {}}, {"name": following.spec_name, "params": {}}]
-                    x, layout, skip = fused, CHW, True
+                    x, layout, skip = fused, CHW, 1
                     continue
             replay = replays[i] if replays is not None else None
             if clip:
@@ -186,6 +199,20 @@ class OneOf(RandomChoice):
 
     def _pick(self, rng):
         return int(rng.integers(0, len(self.transforms))) if rng.random() < self.p else None
+
+
+def _lighting_to_normalized_tensor(lighting: RandomLighting, normalize: Normalize, x, rng, replay, targets):
+    """RandomLighting, ToTensor, Normalize on a uint8 RGB image as one look-up per channel: ``(tensor, the
+    lighting's record)``, its draw made as :meth:`Transform.run` makes it; None where that does not apply."""
+    if not (isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.ndim == 3 and x.shape[2] == 3
+            and x.flags.c_contiguous and normalize.fits(3)):
+        return None  # checked before the draw: a refusal after it would draw twice
+    params = draw_params(lighting, rng, x.shape, replay, targets)
+    out = normalize.from_pixels(x, before=lighting.value_tables(**params))
+    hw = list(x.shape[:2])
+    if targets is not None:
+        targets.step(lighting, params, x.shape[:2], x.shape[:2])
+    return out, {"name": lighting.spec_name, "params": params, "in_hw": hw, "out_hw": hw}
 
 
 def _to_normalized_tensor(normalize: Normalize, x, clip: bool):

@@ -311,7 +311,8 @@ def crop_resize(img: np.ndarray, x0: int, y0: int, w: int, h: int, size_wh: tupl
     if size_wh is None or (w, h) == tuple(size_wh):
         return region.copy()
     interpolation = resolve_interpolation(interpolation, (w, h), tuple(size_wh))
-    out = keep_channels(cv2.resize(np.ascontiguousarray(region), tuple(size_wh), interpolation=interpolation), img)
+    # OpenCV reads the window in place (rows of the whole image apart): copying it first costs a pass
+    out = keep_channels(cv2.resize(region, tuple(size_wh), interpolation=interpolation), img)
     return _overshoot(out, interpolation)
 
 

@@ -50,17 +50,26 @@ class Normalize(Transform):
                         zip(np.broadcast_to(self._mean, (4,)) if self._mean.size == 1 else self._mean,
                             np.broadcast_to(self._inv_std, (4,)) if self._inv_std.size == 1 else self._inv_std)]
 
-    def from_pixels(self, img: np.ndarray, out: np.ndarray | None = None) -> np.ndarray | None:
+    def fits(self, channels: int) -> bool:
+        """Whether the mean and std fit images of ``channels`` channels (one value, or one per channel)."""
+        return self._mean.size in (1, channels) and self._inv_std.size in (1, channels)
+
+    def from_pixels(self, img: np.ndarray, out: np.ndarray | None = None,
+                    before: np.ndarray | None = None) -> np.ndarray | None:
         """ToTensor followed by this Normalize on a uint8 HWC image, in one pass (one OpenCV look-up per
         channel), into ``out`` (a C-contiguous float32 CHW array) if given; None when that does not apply
-        (other dtypes, a channel count the mean/std do not fit)."""
+        (other dtypes, a channel count the mean/std do not fit). ``before``, a (256, C) uint8 table, is a
+        per-channel value map applied first (a step such as RandomLighting), looked up in the same pass."""
         h, w, c = img.shape
-        if img.dtype != np.uint8 or self._mean.size not in (1, c) or self._inv_std.size not in (1, c):
+        if img.dtype != np.uint8 or not self.fits(c):
             return None  # the two steps' own path raises the clear error for a mismatch
+        if before is not None and before.shape != (256, c):
+            return None
         if out is None:
             out = np.empty((c, h, w), np.float32)
         for k, plane in enumerate(cv2.split(img) if c > 1 else [np.ascontiguousarray(img[:, :, 0])]):
-            cv2.LUT(plane, self._tables[k], dst=out[k])
+            table = self._tables[k] if before is None else self._tables[k][before[:, k]]
+            cv2.LUT(plane, table, dst=out[k])
         return out
 
     def apply(self, img, layout):

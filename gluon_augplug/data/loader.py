@@ -96,13 +96,18 @@ class BatchLoader:
 
 
 class _BatchMaker:
-    """Makes whole batches with a thread pool of its own in each process (created on first use)."""
+    """Makes whole batches with a thread pool of its own in each process (created on first use).
+
+    Each batch's image array is made before its items, the size of the last batch's images: a thread writes
+    each image into its slot as soon as the item is made, while it is in cache, and the batch is that array
+    (no stacking of cold images afterwards on the consuming thread, which the threads would wait for)."""
 
     def __init__(self, dataset: Any, threads: int):
         self.dataset, self.threads = dataset, threads
         self._pool: ThreadPoolExecutor | None = None
         self._pid = -1
         self._lock = threading.Lock()
+        self._images: tuple | None = None  # (shape, dtype) of the last batch's images
 
     def pool(self) -> ThreadPoolExecutor | None:
         if not self.threads:
@@ -112,38 +117,63 @@ class _BatchMaker:
                 self._pool, self._pid = ThreadPoolExecutor(self.threads, thread_name_prefix="augplug-batch"), os.getpid()
         return self._pool
 
-    def items(self, indices: Sequence[int]) -> list:
-        return [self.dataset[i] for i in indices]
+    def slots(self, size: int) -> np.ndarray | None:
+        """The array the next batch's images go into, or None before a batch has shown their size."""
+        return None if self._images is None else np.empty((size, *self._images[0]), self._images[1])
 
-    def submit(self, pool: ThreadPoolExecutor, indices: Sequence[int]) -> list:
+    def items(self, indices: Sequence[int], slots: np.ndarray | None = None, first: int = 0) -> list:
+        """The items; each image that fits ``slots`` is written into ``slots[first + j]`` and stands as
+        :data:`_IN_SLOT` in its item."""
+        out = []
+        for j, i in enumerate(indices):
+            item = self.dataset[i]
+            if slots is not None:
+                image = item[0] if isinstance(item, tuple) else item
+                if isinstance(image, np.ndarray) and image.shape == slots.shape[1:] and image.dtype == slots.dtype:
+                    slots[first + j] = image
+                    item = (_IN_SLOT, *item[1:]) if isinstance(item, tuple) else _IN_SLOT
+            out.append(item)
+        return out
+
+    def submit(self, pool: ThreadPoolExecutor, indices: Sequence[int]) -> tuple:
         """Four tasks per thread, each a contiguous run of the batch: a task per item costs more than a
         CIFAR image's augmentation, and one per thread leaves a thread idle at each batch's end."""
         size = max(1, -(-len(indices) // (4 * self.threads)))
-        return [pool.submit(self.items, indices[k:k + size]) for k in range(0, len(indices), size)]
+        slots = self.slots(len(indices))
+        return slots, [pool.submit(self.items, indices[k:k + size], slots, k) for k in range(0, len(indices), size)]
+
+    def assemble(self, items: list, slots: np.ndarray | None) -> tuple:
+        batch = assemble(items, slots)
+        self._images = (batch[0].shape[1:], batch[0].dtype)
+        return batch
 
     def make(self, indices: Sequence[int]) -> tuple:
         pool = self.pool()
         if pool is None:
-            return assemble(self.items(indices))
-        return assemble([item for f in self.submit(pool, list(indices)) for item in f.result()])
+            slots = self.slots(len(indices))
+            return self.assemble(self.items(indices, slots), slots)
+        slots, futures = self.submit(pool, list(indices))
+        return self.assemble([item for f in futures for item in f.result()], slots)
 
     def batches(self, batch_lists: Iterator[Sequence[int]], prefetch: int) -> Iterator[tuple]:
         """Batches in order, the items of ``prefetch`` batches ahead submitted to the pool while one is read."""
         pool = self.pool()
         if pool is None:
             for indices in batch_lists:
-                yield assemble(self.items(indices))
+                yield self.make(indices)
             return
         pending: collections.deque = collections.deque()
         try:
             for indices in batch_lists:
                 pending.append(self.submit(pool, list(indices)))
                 if len(pending) > prefetch:
-                    yield assemble([item for f in pending.popleft() for item in f.result()])
+                    slots, futures = pending.popleft()
+                    yield self.assemble([item for f in futures for item in f.result()], slots)
             while pending:
-                yield assemble([item for f in pending.popleft() for item in f.result()])
+                slots, futures = pending.popleft()
+                yield self.assemble([item for f in futures for item in f.result()], slots)
         finally:
-            for futures in pending:  # an early stop or an error: nothing keeps running for nobody
+            for _, futures in pending:  # an early stop or an error: nothing keeps running for nobody
                 for f in futures:
                     f.cancel()
 
@@ -184,14 +214,25 @@ def _only(items: list) -> Any:
     return items[0]
 
 
-def assemble(items: list) -> tuple:
-    """Items ``(image, label, ...)`` (or bare images) as one array per element (see :class:`BatchLoader`)."""
+_IN_SLOT = object()  # an item's image that is already in its slot of the batch's array
+
+
+def assemble(items: list, slots: np.ndarray | None = None) -> tuple:
+    """Items ``(image, label, ...)`` (or bare images) as one array per element (see :class:`BatchLoader`);
+    images that stand as :data:`_IN_SLOT` are ``slots[k]`` already."""
     if not items:
         raise InputError("BatchLoader: an empty batch")
-    if not isinstance(items[0], (tuple, list)):
-        return (_stack([np.asarray(x) for x in items], 0),)
+    bare = not isinstance(items[0], (tuple, list))
+    images = [x if bare else x[0] for x in items]
+    placed = [x is _IN_SLOT for x in images]
+    if all(placed):
+        first = slots
+    else:
+        first = _stack([slots[k] if p else np.asarray(x) for k, (x, p) in enumerate(zip(images, placed))], 0)  # type: ignore[index]
+    if bare:
+        return (first,)
     width = len(items[0])
-    return tuple(_stack([np.asarray(item[k]) for item in items], k) for k in range(width))
+    return (first, *(_stack([np.asarray(item[k]) for item in items], k) for k in range(1, width)))
 
 
 def _stack(arrays: list[np.ndarray], position: int) -> np.ndarray:

@@ -91,6 +91,31 @@ def test_images_of_different_sizes_are_a_clear_error():
         BatchLoader(list(range(3)), 2, threads=-1)
 
 
+@pytest.mark.parametrize("threads", [0, 2])
+def test_images_go_into_their_batch_as_they_are_made_and_a_new_size_is_stacked(threads):
+    """From the second batch on, each image is written into the batch's array as its item is made (the array
+    is the batch: nothing stacks it afterwards); a batch of another size is stacked as the first was, and a
+    batch that mixes sizes is the clear error, whichever path it takes."""
+    sizes = [8] * 8 + [6] * 4 + [8, 8, 5, 8]  # batches of 4: 8, 8, 6, mixed
+    items = [(np.full((s, s, 3), i, np.uint8), i) for i, s in enumerate(sizes)]
+    loader = BatchLoader(items, 4, threads=threads, as_ndarray=False)
+    seen = []
+    with pytest.raises(InputError, match=r"different shapes \(\(5, 5, 3\), \(8, 8, 3\)\)"):
+        for images, labels in loader:
+            seen.append((images, labels))
+    assert [b[0].shape for b in seen] == [(4, 8, 8, 3), (4, 8, 8, 3), (4, 6, 6, 3)]
+    for k, (images, labels) in enumerate(seen):
+        assert labels.tolist() == list(range(4 * k, 4 * k + 4))
+        assert all((images[j] == 4 * k + j).all() for j in range(4))
+    maker = loader._maker
+    maker.make([4, 5])  # a batch of 8x8 images: the next one's array is made for them
+    slots = maker.slots(2)
+    placed = maker.items([0, 1], slots)
+    assert [item[1] for item in placed] == [0, 1] and slots.shape == (2, 8, 8, 3)
+    batch = maker.assemble(placed, slots)
+    assert batch[0] is slots and (slots[1] == 1).all()
+
+
 @pytest.mark.pinned
 @pytest.mark.parametrize("last_batch", ["keep", "discard", "rollover"])
 def test_our_samplers_give_mxnets_batches_from_the_same_global_seed(last_batch):

@@ -105,17 +105,9 @@ _START, _END = "<!-- bench:results", "<!-- /bench:results -->"
 def write_docs_page(text: str, page: Path) -> Path:
     """Put ``text`` (this run's tables, headings one level down) between the page's markers; the notes around
     them are kept. Written through a temporary file, so a failed run leaves the page as it was."""
-    doc = page.read_text()
-    start, end = doc.find(_START), doc.find(_END)
-    if start < 0 or end < start:
-        raise SystemExit(f"{page}: the markers {_START} ... {_END} are missing")
-    start = doc.index("\n", start) + 1
     tables = "\n".join("#" + line if line.startswith("## ") else line for line in text.splitlines())
     stamp = f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}.\n\n"
-    tmp = page.with_suffix(".md.tmp")
-    tmp.write_text(doc[:start] + stamp + tables.strip() + "\n" + doc[end:])
-    os.replace(tmp, page)
-    return page
+    return write_between(page, _START, _END, stamp + tables.strip())
 
 
 @dataclass
@@ -404,6 +396,46 @@ def versions() -> dict:
     return out
 
 
+README = ROOT / "README.md"
+_HEAD_START, _HEAD_END = "<!-- bench:headline", "<!-- /bench:headline -->"
+HEADLINE = ("cifar/32x32/per-sample numpy/gluoncv", "cifar/32x32/per-sample numpy/albumentations",
+            "cifar/32x32/batch numpy 128/albumentations", "color/224x224/per-sample numpy/mxnet",
+            "ssd/500x400 cat/gluoncv", "seg-train/500x400 cat + mask/gluoncv",
+            "simple-pose-train/500x400 cat + box + 17 joints/gluoncv", "rec/1/iri", "rec/1/decode", "rec/threads",
+            "rec/1/dali", "loader/ours-batch/2", "video/gluoncv", "video/batch",
+            "seg-train/500x400 cat + mask/cost", "simple-pose-train/500x400 cat + box + 17 joints/cost",
+            "adapter/albumentations/colour: flip, jitter 0.5, resized crop")
+
+
+def headline(results: dict) -> list:
+    """The README's table: a few of the goals, as the run judged them."""
+    plan = {c["key"]: c for c in results["plan"]}
+    lines = ["| comparison (A vs B, pinned to the same cores, timed in pairs) | A/B: median | pairs: range | goal | |",
+             "|---|---:|---|---|---|"]
+    for key in HEADLINE:
+        if key not in plan:
+            continue
+        comp, r = Comparison(**{**plan[key], "a": None, "b": None}), results["comparisons"][key]
+        figure, state = judge(comp, r)
+        lines.append(f"| {comp.label} | {figure} | {spread(comp, r) if 'error' not in r else ''} | {goal_text(comp)} | "
+                     f"{state or ''} |")
+    return lines
+
+
+def write_between(page: Path, start_marker: str, end_marker: str, text: str) -> Path:
+    """Replace what is between the two marker lines of ``page`` (through a temporary file: a failed run leaves
+    the page as it was)."""
+    doc = page.read_text()
+    start, end = doc.find(start_marker), doc.find(end_marker)
+    if start < 0 or end < start:
+        raise SystemExit(f"{page}: the markers {start_marker} ... {end_marker} are missing")
+    start = doc.index("\n", start) + 1
+    tmp = page.with_suffix(page.suffix + ".tmp")
+    tmp.write_text(doc[:start] + text.strip() + "\n" + doc[end:])
+    os.replace(tmp, page)
+    return page
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(ROOT / "runs" / "bench"))
@@ -466,6 +498,9 @@ def main():
     (out / "results.json").write_text(json.dumps(results, indent=1))
     (out / "results.md").write_text(text + "\n")
     page = write_docs_page(text, DOCS_PAGE) if args.docs else None
+    if args.docs and not only:  # the README's few figures come from a whole run only
+        write_between(README, _HEAD_START, _HEAD_END, "\n".join(
+            [f"Measured by `make bench` on {time.strftime('%Y-%m-%d')} ({results['machine']}):", ""] + headline(results)))
     print(f"\nwritten: {out / 'results.json'}, {out / 'results.md'}" + (f", {page}" if page else "")
           + f" ({(time.perf_counter() - started) / 60:.1f} min)")
 

@@ -443,7 +443,7 @@ def main():
     p.add_argument("--quick", action="store_true", help="2 short pairs a comparison, small inputs (a smoke run)")
     p.add_argument("--only", default="", help="comma-separated sections (" + ", ".join(SECTIONS)
                    + ", tta, schedules, startup); default all")
-    p.add_argument("--pairs", type=int, default=7)
+    p.add_argument("--pairs", type=int, default=9)
     p.add_argument("--seconds", type=float, default=0.4, help="each side's run in a pair (about)")
     p.add_argument("--docs", action="store_true", help=f"also write the tables into {DOCS_PAGE.relative_to(ROOT)}")
     args = p.parse_args()

@@ -128,11 +128,11 @@ def runs_for(worker: Worker, side: Side, seconds: float) -> int:
     return max(1, round(seconds / max(once, 1e-6)))
 
 
-def alternate(workers: Workers, a: Side, b: Side, pairs: int = 7, seconds: float = 0.4) -> dict:
+def alternate(workers: Workers, a: Side, b: Side, pairs: int = 9, seconds: float = 0.4) -> dict:
     """Time ``a`` and ``b`` alternately ``pairs`` times (A B, then B A, ...), each run about ``seconds`` long.
 
     Returns the median rate of each side, the median of the pair ratios ``rate(a) / rate(b)``, their lowest
-    and highest, and the number of pairs; or ``{"error": ...}`` if a side cannot run here.
+    and highest, the number of pairs and every pair's ratio; or ``{"error": ...}`` if a side cannot run here.
     """
     try:
         wa, wb = workers(a), workers(b)
@@ -148,4 +148,4 @@ def alternate(workers: Workers, a: Side, b: Side, pairs: int = 7, seconds: float
     except WorkerError as exc:
         return {"error": str(exc)}
     return {"a": statistics.median(sides[0][3]), "b": statistics.median(sides[1][3]), "ratio": statistics.median(ratios),
-            "low": min(ratios), "high": max(ratios), "pairs": pairs, "rss_a": rss[0], "rss_b": rss[1]}
+            "low": min(ratios), "high": max(ratios), "pairs": pairs, "ratios": ratios, "rss_a": rss[0], "rss_b": rss[1]}

@@ -30,6 +30,8 @@ sys.path.insert(0, str(HERE))
 from pairs import ONE_CORE, PYTHONS, TWO_CORES, Side, Workers, alternate  # noqa: E402
 
 RERUN_TOLERANCE = 0.10  # two runs in a row: every ratio within 10% of the other's
+# sections whose runs are whole epochs of loaders (a pair's two runs seconds apart, the spread wider): more pairs
+MORE_PAIRS = {"loader": 15, "recordio": 15}
 
 
 def prepare_inputs(path: Path, shared: Path) -> None:
@@ -218,9 +220,9 @@ def comparisons(inputs: Path, rec: dict, clip: Path, cifar: Path) -> list:
                                   loader("mxnet", workers), goal))
 
     def record(which, threads, path=None, cores=None):
+        args = {"which": which, "rec": path or rec["rec"], "threads": threads}  # whole epochs: see recordio.workload
         return Side({"imagerecorditer": "mxnet", "gluoncv": "gluoncv", "gluoncv-boxes": "gluoncv",
-                     "dali": "dali"}.get(which, "ours"), "recordio.workload",
-                    {"which": which, "rec": path or rec["rec"], "threads": threads},
+                     "dali": "dali"}.get(which, "ours"), "recordio.workload", args,
                     cores or (TWO_CORES if threads == 2 else ONE_CORE))
 
     ours1, ours2 = record("ours", 1), record("ours", 2)
@@ -474,7 +476,7 @@ def main():
             if c.section != section:  # a section's processes end with it: fewer idle interpreters
                 workers.close()
                 section = c.section
-            r = alternate(workers, c.a, c.b, pairs, seconds)
+            r = alternate(workers, c.a, c.b, pairs if args.quick else max(pairs, MORE_PAIRS.get(c.section, 0)), seconds)
             results["comparisons"][c.key] = r
             figure = judge(c, r)[0] if "error" not in r else f"error: {r['error']}"
             print(f"[{i}/{len(plan)} {time.perf_counter() - started:5.0f}s] {c.label}: {figure}", flush=True)

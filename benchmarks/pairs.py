@@ -122,28 +122,37 @@ class Workers:
         self.close()
 
 
-def runs_for(worker: Worker, side: Side, seconds: float) -> int:
-    """How many calls of the side's workload take about ``seconds`` (one call timed after the warm-up)."""
-    once = worker.time(side, 1)["seconds"]
-    return max(1, round(seconds / max(once, 1e-6)))
+def call_time(worker: Worker, side: Side) -> float:
+    """Seconds one call of the side's workload takes (timed after the warm-up)."""
+    return max(worker.time(side, 1)["seconds"], 1e-6)
 
 
-def alternate(workers: Workers, a: Side, b: Side, pairs: int = 9, seconds: float = 0.4) -> dict:
-    """Time ``a`` and ``b`` alternately ``pairs`` times (A B, then B A, ...), each run about ``seconds`` long.
+def alternate(workers: Workers, a: Side, b: Side, pairs: int = 9, seconds: float = 0.4, rounds: int = 4) -> dict:
+    """Time ``a`` and ``b`` in ``pairs`` pairs, each side about ``seconds`` a pair.
 
+    A pair is ``rounds`` short runs of each side in turn (A B A B ..., the next pair B A B A ...), each about
+    ``seconds / rounds`` (a workload's call is the shortest run): load that comes and goes within a second
+    falls on both sides alike. A pair's ratio is side A's images per second over its rounds against side B's.
     Returns the median rate of each side, the median of the pair ratios ``rate(a) / rate(b)``, their lowest
     and highest, the number of pairs and every pair's ratio; or ``{"error": ...}`` if a side cannot run here.
     """
     try:
         wa, wb = workers(a), workers(b)
-        sides = [(a, wa, runs_for(wa, a, seconds), []), (b, wb, runs_for(wb, b, seconds), [])]
+        once_a, once_b = call_time(wa, a), call_time(wb, b)
+        rounds = max(1, min(rounds, int(seconds / max(once_a, once_b))))  # a side whose one call is long: fewer
+        sides = [(a, wa, max(1, round(seconds / rounds / once_a)), []), (b, wb, max(1, round(seconds / rounds / once_b)), [])]
         ratios, rss = [], [None, None]
         for i in range(pairs):
-            for k in ((0, 1) if i % 2 == 0 else (1, 0)):
-                side, worker, runs, rates = sides[k]
-                answer = worker.time(side, runs)
-                rates.append(answer["items"] / answer["seconds"])
-                rss[k] = answer["rss_mb"], answer["children_rss_mb"]
+            totals = [[0.0, 0], [0.0, 0]]  # seconds, items of each side in this pair
+            for r in range(rounds):
+                for k in ((0, 1) if (i + r) % 2 == 0 else (1, 0)):
+                    side, worker, runs, _ = sides[k]
+                    answer = worker.time(side, runs)
+                    totals[k][0] += answer["seconds"]
+                    totals[k][1] += answer["items"]
+                    rss[k] = answer["rss_mb"], answer["children_rss_mb"]
+            for k in (0, 1):
+                sides[k][3].append(totals[k][1] / totals[k][0])
             ratios.append(sides[0][3][-1] / sides[1][3][-1])
     except WorkerError as exc:
         return {"error": str(exc)}

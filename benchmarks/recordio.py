@@ -8,6 +8,8 @@ without a GPU). Imports stay inside the rows: the DALI environment has neither M
 
     python benchmarks/recordio.py memory BIG.rec    # peak memory reading every record by offset
 """
+from __future__ import annotations
+
 import argparse
 import json
 import os
@@ -29,13 +31,35 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def batches_seen(loader) -> int:
-    """One epoch of a loader of (data, label) batches; the number of images, once the last is computed."""
-    n = 0
-    for x, _ in loader:
-        n += x.shape[0]
-    x.wait_to_read()
-    return n
+def batches_of(loader):
+    """A function that starts an epoch of a loader of (data, label) batches: it yields each batch's image count,
+    once the batch is computed."""
+    def epoch():
+        for x, _ in loader:
+            x.wait_to_read()
+            yield x.shape[0]
+
+    return epoch
+
+
+def chunked(epoch, images: int):
+    """A call that takes the next batches of an endless run of ``epoch()``s (each yields batch sizes) until it
+    has at least ``images`` images, and returns how many: a run shorter than an epoch, the iterator kept
+    between calls as a training loop keeps it."""
+    state = {"batches": None}
+
+    def run():
+        n = 0
+        while n < images:
+            if state["batches"] is None:
+                state["batches"] = iter(epoch())
+            try:
+                n += next(state["batches"])
+            except StopIteration:
+                state["batches"] = None
+        return n
+
+    return run
 
 
 # -- the data ---------------------------------------------------------------------------------------------
@@ -86,7 +110,7 @@ def row_ours(rec: str, threads: int):
     data = augment(RecordDataset(rec, encoded=True), "imagenet-standard", seed=0)
     loader = BatchLoader(data, BATCH, shuffle=True, threads=threads)
 
-    return lambda: batches_seen(loader)
+    return batches_of(loader)
 
 
 def row_imagerecorditer(rec: str, threads: int):
@@ -102,11 +126,9 @@ def row_imagerecorditer(rec: str, threads: int):
 
     def epoch():
         it.reset()
-        n = 0
         for batch in it:
-            n += BATCH - batch.pad
-        batch.data[0].wait_to_read()
-        return n
+            batch.data[0].wait_to_read()
+            yield BATCH - batch.pad
 
     return epoch
 
@@ -123,7 +145,7 @@ def row_gluoncv(rec: str, threads: int):
     data = gluon.data.vision.ImageRecordDataset(rec).transform_first(train)
     loader = gluon.data.DataLoader(data, BATCH, shuffle=True, num_workers=0)
 
-    return lambda: batches_seen(loader)
+    return batches_of(loader)
 
 
 def row_decode(rec: str, threads: int):
@@ -138,9 +160,10 @@ def row_decode(rec: str, threads: int):
     pool = ThreadPoolExecutor(threads)
 
     def epoch():
-        for _ in pool.map(simplejpeg.decode_jpeg, encoded, chunksize=16):
-            pass
-        return len(encoded)
+        for k in range(0, len(encoded), BATCH):
+            for _ in pool.map(simplejpeg.decode_jpeg, encoded[k:k + BATCH], chunksize=BATCH // (2 * threads)):
+                pass
+            yield len(encoded[k:k + BATCH])
 
     return epoch
 
@@ -170,7 +193,7 @@ def row_dali(rec: str, threads: int):
         while n < size:
             images, _ = pipe.run()
             n += len(images)
-        return size
+            yield len(images)
 
     return epoch
 
@@ -183,7 +206,7 @@ def row_ours_boxes(rec: str, threads: int):
     data = augment(RecordDetectionDataset(rec, encoded=True), "ssd-train", seed=0, targets="boxes")
     loader = BatchLoader(data, BATCH, shuffle=True, threads=threads)
 
-    return lambda: batches_seen(loader)
+    return batches_of(loader)
 
 
 def row_gluoncv_boxes(rec: str, threads: int):
@@ -195,7 +218,7 @@ def row_gluoncv_boxes(rec: str, threads: int):
     data = RecordFileDetection(rec).transform(SSDDefaultTrainTransform(300, 300))  # without anchors: image, boxes
     loader = gluon.data.DataLoader(data, BATCH, shuffle=True, num_workers=0, batchify_fn=Tuple(Stack(), Pad(pad_val=-1)))
 
-    return lambda: batches_seen(loader)
+    return batches_of(loader)
 
 
 def row_memory(rec: str) -> dict:
@@ -216,10 +239,16 @@ ROWS = {"ours": row_ours, "imagerecorditer": row_imagerecorditer, "gluoncv": row
         "dali": row_dali, "ours-boxes": row_ours_boxes, "gluoncv-boxes": row_gluoncv_boxes}
 
 
-def workload(which: str, rec: str, threads: int = 1):
-    """An epoch of ``which`` over the records of ``rec`` with ``threads`` threads, as a call that returns the
-    images it delivered (worker.py times it)."""
-    return ROWS[which](rec, threads)
+def workload(which: str, rec: str, threads: int = 1, images: int | None = None):
+    """``which`` over the records of ``rec`` with ``threads`` threads, as a call that returns the images it
+    delivered (worker.py times it): an epoch, or (``images``) the next batches, epoch after epoch, until it has
+    that many. Whole epochs are what bench.py times: ImageRecordIter decodes most of an epoch at its reset,
+    and every loader here works ahead of the batch it hands over, so a part of an epoch is not its share of
+    the work."""
+    epoch = ROWS[which](rec, threads)
+    if images is None:
+        return lambda: sum(epoch())
+    return chunked(epoch, images)
 
 
 def write_big(rec: str, out: Path, gigabytes: float) -> str:

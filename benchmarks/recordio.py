@@ -42,26 +42,6 @@ def batches_of(loader):
     return epoch
 
 
-def chunked(epoch, images: int):
-    """A call that takes the next batches of an endless run of ``epoch()``s (each yields batch sizes) until it
-    has at least ``images`` images, and returns how many: a run shorter than an epoch, the iterator kept
-    between calls as a training loop keeps it."""
-    state = {"batches": None}
-
-    def run():
-        n = 0
-        while n < images:
-            if state["batches"] is None:
-                state["batches"] = iter(epoch())
-            try:
-                n += next(state["batches"])
-            except StopIteration:
-                state["batches"] = None
-        return n
-
-    return run
-
-
 # -- the data ---------------------------------------------------------------------------------------------
 def build_records(out: Path, count: int, shared: Path) -> dict:
     import cv2
@@ -239,16 +219,13 @@ ROWS = {"ours": row_ours, "imagerecorditer": row_imagerecorditer, "gluoncv": row
         "dali": row_dali, "ours-boxes": row_ours_boxes, "gluoncv-boxes": row_gluoncv_boxes}
 
 
-def workload(which: str, rec: str, threads: int = 1, images: int | None = None):
-    """``which`` over the records of ``rec`` with ``threads`` threads, as a call that returns the images it
-    delivered (worker.py times it): an epoch, or (``images``) the next batches, epoch after epoch, until it has
-    that many. Whole epochs are what bench.py times: ImageRecordIter decodes most of an epoch at its reset,
-    and every loader here works ahead of the batch it hands over, so a part of an epoch is not its share of
-    the work."""
+def workload(which: str, rec: str, threads: int = 1):
+    """An epoch of ``which`` over the records of ``rec`` with ``threads`` threads, as a call that returns the
+    images it delivered (worker.py times it). Whole epochs: ImageRecordIter decodes most of an epoch at its
+    reset, and every loader here works ahead of the batch it hands over, so a part of an epoch is not its share
+    of the work."""
     epoch = ROWS[which](rec, threads)
-    if images is None:
-        return lambda: sum(epoch())
-    return chunked(epoch, images)
+    return lambda: sum(epoch())
 
 
 def write_big(rec: str, out: Path, gigabytes: float) -> str:

@@ -7,8 +7,6 @@ from pathlib import Path
 
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 TSN = f"MultiScaleCrop(224), RandomFlipLeftRight, ToTensor, Normalize(mean={list(MEAN)}, std={list(STD)})"
-ROWS = ("ours clip", "ours 32 single calls", "ours 8 clips stacked", "ours batch of 8 clips", "gluoncv",
-        "albumentations")
 
 
 def make_clip(path: Path, shared: Path) -> None:
